@@ -1,0 +1,145 @@
+import { createReadStream } from "node:fs";
+import { writeFile } from "node:fs/promises";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { startServer } from "../server/server.ts";
+import { AdminClient } from "./admin-client.ts";
+
+const USAGE = `strata: a self-hosted, EC2-compatible service for machine images and block snapshots
+
+Usage:
+  strata server [--data-dir DIR] [--host 127.0.0.1] [--port 4566] [--regions us-east-1,us-west-2,eu-west-1]
+
+  strata volume create (--size GIB | --snapshot SNAP-ID)
+  strata volume write VOL-ID FILE [--offset BYTES]
+  strata volume read VOL-ID --out FILE [--offset BYTES] [--length BYTES]
+  strata volume show|delete VOL-ID
+  strata volume list
+  strata snapshot create VOL-ID [--description TEXT] [--wait]
+  strata snapshot copy SNAP-ID --to REGION [--wait]
+  strata snapshot show SNAP-ID [--wait]
+  strata snapshot delete SNAP-ID
+  strata snapshot list
+
+Client commands talk to a running server: --endpoint URL (default $STRATA_ENDPOINT or
+http://127.0.0.1:4566) and --region NAME (default $AWS_REGION or us-east-1).`;
+
+const options = {
+  "data-dir": { type: "string" },
+  host: { type: "string", default: "127.0.0.1" },
+  port: { type: "string", default: "4566" },
+  regions: { type: "string" },
+  endpoint: { type: "string", default: process.env.STRATA_ENDPOINT ?? "http://127.0.0.1:4566" },
+  region: { type: "string", default: process.env.AWS_REGION ?? "us-east-1" },
+  size: { type: "string" },
+  snapshot: { type: "string" },
+  offset: { type: "string", default: "0" },
+  length: { type: "string" },
+  out: { type: "string" },
+  to: { type: "string" },
+  description: { type: "string" },
+  wait: { type: "boolean", default: false },
+  help: { type: "boolean", short: "h", default: false },
+} as const;
+
+async function main(argv: string[]): Promise<number> {
+  const { values: o, positionals } = parseArgs({ args: argv, options, allowPositionals: true });
+  const [group, verb, ...rest] = positionals;
+  if (o.help || !group) {
+    console.log(USAGE);
+    return group || o.help ? 0 : 1;
+  }
+  if (group === "server") {
+    const dataDir = o["data-dir"] ?? join(homedir(), ".strata");
+    const server = await startServer({
+      dataDir,
+      host: o.host,
+      port: Number(o.port),
+      regions: o.regions?.split(","),
+    });
+    console.log(`strata listening on ${server.url} (data dir ${dataDir})`);
+    const stop = async () => {
+      await server.close();
+      process.exit(0);
+    };
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+    return new Promise(() => {});
+  }
+  const api = new AdminClient(o.endpoint, o.region);
+  const id = verb === "list" || verb === "create" ? undefined : rest[0];
+  const print = (v: unknown) => console.log(JSON.stringify(v, null, 2));
+  switch (`${group} ${verb}`) {
+    case "volume create":
+      print(await api.createVolume({ sizeGiB: o.size ? Number(o.size) : undefined, snapshotId: o.snapshot }));
+      return 0;
+    case "volume write": {
+      const file = rest[1];
+      if (!id || !file) throw new Error("usage: strata volume write VOL-ID FILE");
+      let offset = Number(o.offset);
+      for await (const chunk of createReadStream(file, { highWaterMark: 8 * 1024 * 1024 })) {
+        await api.write(id, offset, chunk as Buffer);
+        offset += (chunk as Buffer).byteLength;
+      }
+      print({ written: offset - Number(o.offset) });
+      return 0;
+    }
+    case "volume read": {
+      if (!id || !o.out) throw new Error("usage: strata volume read VOL-ID --out FILE");
+      const vol = (await api.getVolume(id)) as { sizeGiB: number };
+      const length = o.length ? Number(o.length) : vol.sizeGiB * 1024 ** 3 - Number(o.offset);
+      await writeFile(o.out, "");
+      await api.readTo(id, Number(o.offset), length, o.out);
+      return 0;
+    }
+    case "volume show":
+      print(await api.getVolume(need(id)));
+      return 0;
+    case "volume delete":
+      print(await api.deleteVolume(need(id)));
+      return 0;
+    case "volume list":
+      print(await api.listVolumes());
+      return 0;
+    case "snapshot create": {
+      const volumeId = need(rest[0]);
+      const s = (await api.createSnapshot(volumeId, o.description ?? "")) as { id: string };
+      print(o.wait ? await api.getSnapshot(s.id, true) : s);
+      return 0;
+    }
+    case "snapshot copy": {
+      if (!o.to) throw new Error("usage: strata snapshot copy SNAP-ID --to REGION");
+      const s = (await api.copySnapshot(need(id), o.to)) as { id: string };
+      print(o.wait ? await new AdminClient(o.endpoint, o.to).getSnapshot(s.id, true) : s);
+      return 0;
+    }
+    case "snapshot show":
+      print(await api.getSnapshot(need(id), o.wait));
+      return 0;
+    case "snapshot delete":
+      print(await api.deleteSnapshot(need(id)));
+      return 0;
+    case "snapshot list":
+      print(await api.listSnapshots());
+      return 0;
+    default:
+      console.error(USAGE);
+      return 1;
+  }
+}
+
+function need(v: string | undefined): string {
+  if (!v) throw new Error("missing id; see strata --help");
+  return v;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: Error) => {
+    console.error(`strata: ${e.message}`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,39 @@
+// One catalogue of every error Strata raises (fastify-style): a test keeps it complete, and the
+// API layer maps `code` straight onto the EC2 error response. Codes are the ones EC2 documents
+// (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html) wherever EC2 has one.
+export const errorCatalogue = {
+  InvalidAction: { status: 400, summary: "The action or operation requested is not valid." },
+  InvalidParameterValue: { status: 400, summary: "A parameter has a value that is out of range or malformed." },
+  MissingParameter: { status: 400, summary: "A required parameter is missing." },
+  "InvalidVolume.NotFound": { status: 400, summary: "The volume does not exist." },
+  "InvalidSnapshot.NotFound": { status: 400, summary: "The snapshot does not exist." },
+  "InvalidSnapshot.InUse": { status: 400, summary: "The snapshot is in use and cannot be deleted." },
+  VolumeInUse: { status: 400, summary: "The volume is in use (for example by a pending snapshot)." },
+  IncorrectState: { status: 400, summary: "The resource is not in a state that allows the operation." },
+  SnapshotCreationPerVolumeRateExceeded: {
+    status: 400,
+    summary: "A snapshot of this volume is already in progress.",
+  },
+  InvalidRegion: { status: 400, summary: "The region is not configured on this Strata server." },
+  ChunkCorrupt: { status: 500, summary: "A stored chunk failed its SHA-256 check." },
+  ChunkMissing: { status: 500, summary: "A chunk referenced by metadata is absent from the block store." },
+  InternalError: { status: 500, summary: "An internal error occurred." },
+} as const satisfies Record<string, { status: number; summary: string }>;
+
+export type ErrorCode = keyof typeof errorCatalogue;
+
+export class StrataError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string) {
+    super(message);
+    this.name = "StrataError";
+    this.code = code;
+  }
+  get status(): number {
+    return errorCatalogue[this.code].status;
+  }
+}
+
+export function isStrataError(e: unknown, code?: ErrorCode): e is StrataError {
+  return e instanceof StrataError && (code === undefined || e.code === code);
+}

@@ -1,0 +1,155 @@
+// Strata's own admin API (JSON over HTTP) for the storage engine, used by the `strata` CLI and
+// the tests until the EC2 Query API lands in front of the same services. Bound to loopback.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { StrataError } from "../errors.ts";
+import type { Engine } from "../services/engine.ts";
+
+type Handler = (ctx: Ctx) => Promise<unknown>;
+interface Ctx {
+  engine: Engine;
+  params: Record<string, string>;
+  query: URLSearchParams;
+  req: IncomingMessage;
+  res: ServerResponse;
+}
+
+const MAX_JSON = 1024 * 1024;
+const MAX_DATA = 64 * 1024 * 1024;
+
+const routes: [string, RegExp, Handler][] = [];
+function route(method: string, pattern: string, handler: Handler): void {
+  const re = new RegExp(`^${pattern.replace(/:(\w+)/g, "(?<$1>[^/]+)")}$`);
+  routes.push([method, re, handler]);
+}
+
+route("POST", "/strata/v1/:region/volumes", async ({ engine, params, req }) => {
+  const body = await json(req);
+  return engine.region(params.region).volumes.create({
+    sizeGiB: optionalInt(body, "sizeGiB"),
+    snapshotId: optionalString(body, "snapshotId"),
+    availabilityZone: optionalString(body, "availabilityZone"),
+    volumeType: optionalString(body, "volumeType"),
+  });
+});
+route("GET", "/strata/v1/:region/volumes", async ({ engine, params }) => engine.region(params.region).volumes.list());
+route("GET", "/strata/v1/:region/volumes/:id", async ({ engine, params }) => {
+  const region = engine.region(params.region);
+  const volume = await region.volumes.get(params.id);
+  const handle = await region.volumes.handle(params.id);
+  return { ...volume, hydration: handle.hydration, changedBlocks: handle.dirty.count };
+});
+route("DELETE", "/strata/v1/:region/volumes/:id", async ({ engine, params }) => {
+  await engine.region(params.region).volumes.delete(params.id);
+  return { deleted: params.id };
+});
+route("PUT", "/strata/v1/:region/volumes/:id/data", async ({ engine, params, query, req }) => {
+  const handle = await engine.region(params.region).volumes.handle(params.id);
+  const offset = intParam(query, "offset", 0);
+  const data = await readBody(req, MAX_DATA);
+  await handle.write(offset, data);
+  if (query.get("flush") === "true") await handle.flush();
+  return { written: data.byteLength };
+});
+route("GET", "/strata/v1/:region/volumes/:id/data", async ({ engine, params, query, res }) => {
+  const handle = await engine.region(params.region).volumes.handle(params.id);
+  const offset = intParam(query, "offset", 0);
+  const length = intParam(query, "length", Math.min(MAX_DATA, handle.sizeBytes - offset));
+  if (length > MAX_DATA) throw new StrataError("InvalidParameterValue", `length may be at most ${MAX_DATA}`);
+  const data = await handle.read(offset, length);
+  res.writeHead(200, { "content-type": "application/octet-stream", "content-length": data.byteLength });
+  res.end(data);
+  return undefined;
+});
+route("POST", "/strata/v1/:region/snapshots", async ({ engine, params, req }) => {
+  const body = await json(req);
+  const volumeId = optionalString(body, "volumeId");
+  if (!volumeId) throw new StrataError("MissingParameter", "The request must contain the parameter volumeId");
+  return engine.region(params.region).snapshots.create(volumeId, optionalString(body, "description") ?? "");
+});
+route("GET", "/strata/v1/:region/snapshots", async ({ engine, params }) => engine.region(params.region).snapshots.list());
+route("GET", "/strata/v1/:region/snapshots/:id", async ({ engine, params, query }) => {
+  const snapshots = engine.region(params.region).snapshots;
+  const s = query.get("wait") === "true" ? await snapshots.wait(params.id) : await snapshots.get(params.id);
+  return { ...s, stats: await snapshots.stats(params.id) };
+});
+route("DELETE", "/strata/v1/:region/snapshots/:id", async ({ engine, params }) => {
+  await engine.region(params.region).snapshots.delete(params.id);
+  return { deleted: params.id };
+});
+route("POST", "/strata/v1/:region/snapshots/:id/copy", async ({ engine, params, req }) => {
+  const body = await json(req);
+  const to = optionalString(body, "toRegion") ?? params.region;
+  return engine.copySnapshot(params.region, params.id, to, optionalString(body, "description"));
+});
+
+export async function handleJsonApi(engine: Engine, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+  const url = new URL(req.url ?? "/", "http://strata");
+  const match = routes
+    .map(([method, re, handler]) => ({ method, m: re.exec(url.pathname), handler }))
+    .filter((r) => r.m);
+  if (match.length === 0) return false;
+  const hit = match.find((r) => r.method === req.method);
+  try {
+    if (!hit) throw new StrataError("InvalidParameterValue", `Method ${req.method} is not allowed on ${url.pathname}`);
+    const params = { ...hit.m!.groups } as Record<string, string>;
+    const result = await hit.handler({ engine, params, query: url.searchParams, req, res });
+    if (!res.headersSent) send(res, 200, result);
+  } catch (e) {
+    const err =
+      e instanceof StrataError ? e : new StrataError("InternalError", "An internal error occurred; see the server log.");
+    if (!(e instanceof StrataError)) console.error(e);
+    if (!res.headersSent) send(res, err.status, { error: { code: err.code, message: err.message } });
+    else res.destroy();
+  }
+  return true;
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+  res.end(text);
+}
+
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).byteLength;
+    if (size > limit) throw new StrataError("InvalidParameterValue", `Request body exceeds ${limit} bytes`);
+    parts.push(chunk as Buffer);
+  }
+  return Buffer.concat(parts);
+}
+
+async function json(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const text = (await readBody(req, MAX_JSON)).toString("utf8");
+  if (text.trim() === "") return {};
+  try {
+    const v = JSON.parse(text);
+    if (v && typeof v === "object" && !Array.isArray(v)) return v;
+  } catch {}
+  throw new StrataError("InvalidParameterValue", "The request body must be a JSON object");
+}
+
+function optionalString(body: Record<string, unknown>, key: string): string | undefined {
+  const v = body[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== "string") throw new StrataError("InvalidParameterValue", `${key} must be a string`);
+  return v;
+}
+
+function optionalInt(body: Record<string, unknown>, key: string): number | undefined {
+  const v = body[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== "number" || !Number.isInteger(v)) {
+    throw new StrataError("InvalidParameterValue", `${key} must be an integer`);
+  }
+  return v;
+}
+
+function intParam(q: URLSearchParams, key: string, fallback: number): number {
+  const v = q.get(key);
+  if (v === null) return fallback;
+  if (!/^\d+$/.test(v)) throw new StrataError("InvalidParameterValue", `${key} must be a non-negative integer`);
+  return Number(v);
+}

@@ -1,0 +1,57 @@
+import { StrataError } from "../errors.ts";
+import { CodecPool } from "../storage/chunks/codec-pool.ts";
+import { Region } from "./regions/region.ts";
+
+export const DEFAULT_REGIONS = ["us-east-1", "us-west-2", "eu-west-1"];
+
+export interface EngineOptions {
+  dataDir: string;
+  regions?: string[];
+  /** Worker threads for hashing and compression (default: one per core). */
+  threads?: number;
+}
+
+/** The storage engine: every configured region, sharing one pool of codec workers. */
+export class Engine {
+  readonly regions = new Map<string, Region>();
+  readonly codec: CodecPool;
+
+  private constructor(codec: CodecPool) {
+    this.codec = codec;
+  }
+
+  static async open(options: EngineOptions): Promise<Engine> {
+    const engine = new Engine(new CodecPool(options.threads));
+    for (const name of options.regions ?? DEFAULT_REGIONS) {
+      if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(name)) throw new Error(`Invalid region name '${name}'`);
+      engine.regions.set(name, new Region(name, options.dataDir, engine.codec));
+    }
+    // GC and volume recovery in every region before any pending job resumes (a copy reads
+    // another region).
+    for (const r of engine.regions.values()) await r.recover();
+    const services = new Map([...engine.regions].map(([n, r]) => [n, r.snapshots]));
+    for (const r of engine.regions.values()) await r.snapshots.resume(services);
+    return engine;
+  }
+
+  region(name: string): Region {
+    const r = this.regions.get(name);
+    if (!r) {
+      throw new StrataError(
+        "InvalidRegion",
+        `Region '${name}' is not configured (configured: ${[...this.regions.keys()].join(", ")}).`,
+      );
+    }
+    return r;
+  }
+
+  /** CopySnapshot: into `toRegion` from `fromRegion` (the same region is allowed: a new id). */
+  copySnapshot(fromRegion: string, snapshotId: string, toRegion: string, description?: string) {
+    return this.region(toRegion).snapshots.copyFrom(this.region(fromRegion).snapshots, snapshotId, description);
+  }
+
+  async close(): Promise<void> {
+    for (const r of this.regions.values()) await r.close();
+    await this.codec.close();
+  }
+}

@@ -1,0 +1,203 @@
+import { StrataError } from "../../errors.ts";
+import { newId } from "../../ids.ts";
+import type { BlockStore } from "../../storage/chunks/block-store.ts";
+import type { MetadataStore, SnapshotRecord, SnapshotStats } from "../../storage/metadata/metadata-store.ts";
+import { releaseChunks } from "../chunks/chunk-references.ts";
+import type { VolumeService } from "../volumes/volume-service.ts";
+import { CopySnapshotJob } from "./copy-snapshot-job.ts";
+import { SnapshotCancelled, type SnapshotJob } from "./snapshot-job.ts";
+import { VolumeSnapshotJob } from "./volume-snapshot-job.ts";
+
+export type SnapshotView = SnapshotRecord & { stats?: SnapshotStats };
+
+/** One region's snapshots: create (incremental, point in time), copy in, delete, and their jobs. */
+export class SnapshotService {
+  readonly region: string;
+  readonly meta: MetadataStore;
+  readonly blocks: BlockStore;
+  readonly #volumes: VolumeService;
+  readonly #jobs = new Map<string, { job: SnapshotJob; done: Promise<void> }>();
+  // Snapshots being read by a copy into another region: deleting them must wait.
+  readonly #readers = new Map<string, number>();
+  #closing = false;
+
+  constructor(region: string, meta: MetadataStore, blocks: BlockStore, volumes: VolumeService) {
+    this.region = region;
+    this.meta = meta;
+    this.blocks = blocks;
+    this.#volumes = volumes;
+  }
+
+  async create(volumeId: string, description = ""): Promise<SnapshotRecord> {
+    const volume = await this.#volumes.get(volumeId);
+    const handle = await this.#volumes.handle(volumeId);
+    const record: SnapshotRecord = {
+      ...blankSnapshot(newId("snap"), volume.sizeGiB, description),
+      volumeId,
+      parentSnapshotId: volume.lastSnapshotId,
+    };
+    await handle.withWritesPaused(async () => {
+      // EC2 allows one pending snapshot per volume at a time in this engine; checked inside the
+      // pause so two concurrent calls cannot both pass.
+      if ((await this.meta.pendingSnapshots()).some((s) => s.volumeId === volumeId)) {
+        throw new StrataError(
+          "SnapshotCreationPerVolumeRateExceeded",
+          `Volume '${volumeId}' already has a snapshot in progress.`,
+        );
+      }
+      const frozen = await this.meta.beginVolumeSnapshot(record);
+      for (const b of frozen) handle.dirty.delete(b);
+      const job = new VolumeSnapshotJob(record.id, handle, this.meta, this.blocks, frozen);
+      handle.hook = job;
+      this.#launch(job, async () => {
+        handle.hook = null;
+        for (const b of frozen) handle.dirty.add(b);
+      });
+    });
+    return this.get(record.id);
+  }
+
+  /** Starts a copy of a completed snapshot of `source` (possibly another region) into this region. */
+  async copyFrom(source: SnapshotService, sourceId: string, description?: string): Promise<SnapshotRecord> {
+    const src = await source.get(sourceId);
+    if (src.state !== "completed") {
+      throw new StrataError("IncorrectState", `Snapshot '${sourceId}' is ${src.state}; only completed snapshots can be copied.`);
+    }
+    const record: SnapshotRecord = {
+      ...blankSnapshot(newId("snap"), src.volumeSizeGiB, description ?? src.description),
+      sourceRegion: source.region,
+      sourceSnapshotId: sourceId,
+    };
+    await this.meta.insertSnapshot(record);
+    this.#startCopy(source, record.id, sourceId);
+    return this.get(record.id);
+  }
+
+  #startCopy(source: SnapshotService, id: string, sourceId: string): void {
+    source.#retain(sourceId);
+    const job = new CopySnapshotJob(id, sourceId, source, this);
+    this.#launch(job, async () => {}, () => source.#unretain(sourceId));
+  }
+
+  #launch(job: SnapshotJob, onFailure: () => Promise<void>, finallyFn: () => void = () => {}): void {
+    const done = job
+      .run()
+      .catch(async (e: Error) => {
+        // Shutting down: leave it pending; the next start resumes it.
+        if (e instanceof SnapshotCancelled && this.#closing) return;
+        const message = e instanceof SnapshotCancelled ? "cancelled" : `snapshot failed: ${e.message}`;
+        if (!(e instanceof SnapshotCancelled)) console.error(`${job.snapshotId}: ${message}`);
+        await onFailure();
+        await releaseChunks(this.meta, this.blocks, await this.meta.failSnapshot(job.snapshotId, message));
+      })
+      .catch((e: Error) => console.error(`${job.snapshotId}: cleanup failed: ${e.message}`))
+      .finally(() => {
+        this.#jobs.delete(job.snapshotId);
+        finallyFn();
+      });
+    this.#jobs.set(job.snapshotId, { job, done });
+  }
+
+  #retain(id: string): void {
+    this.#readers.set(id, (this.#readers.get(id) ?? 0) + 1);
+  }
+
+  #unretain(id: string): void {
+    const n = (this.#readers.get(id) ?? 1) - 1;
+    if (n === 0) this.#readers.delete(id);
+    else this.#readers.set(id, n);
+  }
+
+  /** Resolves when the snapshot is no longer pending (completed or error). */
+  async wait(id: string): Promise<SnapshotRecord> {
+    await this.#jobs.get(id)?.done;
+    return this.get(id);
+  }
+
+  async get(id: string): Promise<SnapshotRecord> {
+    const s = await this.meta.getSnapshot(id);
+    if (!s) throw new StrataError("InvalidSnapshot.NotFound", `The snapshot '${id}' does not exist.`);
+    return s;
+  }
+
+  list(): Promise<SnapshotRecord[]> {
+    return this.meta.listSnapshots();
+  }
+
+  async stats(id: string): Promise<SnapshotStats> {
+    await this.get(id);
+    return this.meta.snapshotStats(id);
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.get(id);
+    if (this.#readers.has(id)) {
+      throw new StrataError("InvalidSnapshot.InUse", `The snapshot '${id}' is being copied to another region.`);
+    }
+    const running = this.#jobs.get(id);
+    if (running) {
+      running.job.cancel();
+      await running.done;
+    }
+    await releaseChunks(this.meta, this.blocks, await this.meta.deleteSnapshot(id));
+  }
+
+  /**
+   * After a restart: a pending volume snapshot resumes (blocks it had not stored are still
+   * unchanged on the volume, since writes to them waited for copy-on-write); a pending copy
+   * resumes if its source still exists, else it is marked error.
+   */
+  async resume(regions: Map<string, SnapshotService>): Promise<void> {
+    for (const s of await this.meta.pendingSnapshots()) {
+      await this.meta.forgetUnstoredBlocks(s.id);
+      if (s.volumeId) {
+        const handle = await this.#volumes.handle(s.volumeId);
+        const tracking = await this.meta.volumeTracking(s.volumeId);
+        const frozen = tracking.frozen?.snapshotId === s.id ? tracking.frozen.blocks : [];
+        const recorded = await this.meta.recordedBlocks(s.id);
+        const job = new VolumeSnapshotJob(s.id, handle, this.meta, this.blocks, frozen, recorded);
+        handle.hook = job;
+        this.#launch(job, async () => {
+          handle.hook = null;
+          for (const b of frozen) handle.dirty.add(b);
+        });
+        continue;
+      }
+      const source = s.sourceRegion ? regions.get(s.sourceRegion) : undefined;
+      const src = source && s.sourceSnapshotId ? await source.meta.getSnapshot(s.sourceSnapshotId) : undefined;
+      if (source && src?.state === "completed") {
+        this.#startCopy(source, s.id, src.id);
+      } else {
+        await releaseChunks(this.meta, this.blocks, await this.meta.failSnapshot(s.id, "source snapshot is gone"));
+      }
+    }
+  }
+
+  /** Lets running jobs stop at their next batch (a restart resumes them). */
+  async close(): Promise<void> {
+    this.#closing = true;
+    const running = [...this.#jobs.values()];
+    for (const r of running) r.job.cancel();
+    await Promise.allSettled(running.map((r) => r.done));
+  }
+}
+
+function blankSnapshot(id: string, volumeSizeGiB: number, description: string): SnapshotRecord {
+  return {
+    id,
+    volumeId: null,
+    volumeSizeGiB,
+    state: "pending",
+    progress: 0,
+    parentSnapshotId: null,
+    sourceRegion: null,
+    sourceSnapshotId: null,
+    description,
+    startedAt: new Date().toISOString(),
+    completedAt: null,
+    stateMessage: null,
+    blocksRead: 0,
+    bytesStored: 0,
+    bytesTransferred: 0,
+  };
+}

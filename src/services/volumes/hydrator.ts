@@ -1,0 +1,51 @@
+import { mapConcurrent } from "../../util/concurrency.ts";
+import type { VolumeHandle } from "./volume-handle.ts";
+
+const BATCH = 64;
+const CONCURRENCY = 4;
+
+/**
+ * Copies a restored volume's remaining blocks from the block store to local disk in the
+ * background, as EBS does after "lazy loading" a volume from a snapshot. Reads of blocks it has
+ * not reached yet fetch them on demand, so the volume is usable from the start.
+ */
+export class Hydrator {
+  readonly #volume: VolumeHandle;
+  #stopped = false;
+  #running: Promise<void> = Promise.resolve();
+  error: Error | null = null;
+
+  constructor(volume: VolumeHandle) {
+    this.#volume = volume;
+  }
+
+  start(): void {
+    this.#running = this.#run().catch((e: Error) => {
+      this.error = e;
+      console.error(`hydration of ${this.#volume.id} stopped: ${e.message}`);
+    });
+  }
+
+  /** Resolves once every block is local (or hydration stopped). */
+  get done(): Promise<void> {
+    return this.#running;
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    await this.#running;
+  }
+
+  async #run(): Promise<void> {
+    while (!this.#stopped && this.#volume.remote.count > 0) {
+      const batch: number[] = [];
+      for (const b of this.#volume.remote) {
+        batch.push(b);
+        if (batch.length === BATCH) break;
+      }
+      await mapConcurrent(batch, CONCURRENCY, async (b) => {
+        if (!this.#stopped) await this.#volume.hydrateBlock(b);
+      });
+    }
+  }
+}

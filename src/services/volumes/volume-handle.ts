@@ -1,0 +1,213 @@
+import { StrataError } from "../../errors.ts";
+import { BLOCK_SIZE, blockCount, GIB } from "../../storage/blocks.ts";
+import type { BlockStore } from "../../storage/chunks/block-store.ts";
+import type { MetadataStore, VolumeRecord } from "../../storage/metadata/metadata-store.ts";
+import type { VolumeFile } from "../../storage/volume-files/volume-file.ts";
+import { Bitset } from "../../util/bitset.ts";
+import { KeyedLock } from "../../util/keyed-lock.ts";
+
+/** A pending snapshot's copy-on-write hook: called with the block's lock held, before a write. */
+export interface WriteHook {
+  beforeWrite(block: number): Promise<void>;
+}
+
+// Blocks processed at once by one read call (bounds memory, keeps workers busy).
+const READ_PARALLELISM = 16;
+
+/**
+ * An open volume: every read and write goes through here, so the engine always knows which
+ * blocks changed (dirty, persisted before the write lands) and which still live only in the block
+ * store (remote: restored from a snapshot, fetched on first read or by the hydrator).
+ */
+export class VolumeHandle {
+  readonly id: string;
+  readonly sizeGiB: number;
+  readonly blocks: number;
+  readonly dirty: Bitset;
+  readonly remote: Bitset;
+  readonly locks = new KeyedLock<number>();
+  hook: WriteHook | null = null;
+  readonly #file: VolumeFile;
+  readonly #meta: MetadataStore;
+  readonly #store: BlockStore;
+  readonly #mapped: number;
+  #writesInFlight = 0;
+  #gate: Promise<void> | null = null;
+  #drained: (() => void) | null = null;
+  #closed = false;
+
+  constructor(record: VolumeRecord, file: VolumeFile, meta: MetadataStore, store: BlockStore, tracking: {
+    dirty: number[];
+    remote: number[];
+    mapped: number;
+  }) {
+    this.id = record.id;
+    this.sizeGiB = record.sizeGiB;
+    this.blocks = blockCount(record.sizeGiB);
+    this.#file = file;
+    this.#meta = meta;
+    this.#store = store;
+    this.#mapped = tracking.mapped;
+    this.dirty = new Bitset(this.blocks);
+    this.remote = new Bitset(this.blocks);
+    for (const b of tracking.dirty) this.dirty.add(b);
+    for (const b of tracking.remote) this.remote.add(b);
+  }
+
+  get sizeBytes(): number {
+    return this.sizeGiB * GIB;
+  }
+
+  /** Fraction of the restored content already copied to local disk (1 when nothing is remote). */
+  get hydration(): { total: number; remaining: number } {
+    return { total: this.#mapped, remaining: this.remote.count };
+  }
+
+  async read(offset: number, length: number): Promise<Buffer> {
+    this.#checkRange(offset, length);
+    const out = Buffer.allocUnsafe(length);
+    const first = Math.floor(offset / BLOCK_SIZE);
+    const last = Math.floor((offset + length - 1) / BLOCK_SIZE);
+    for (let start = first; start <= last; start += READ_PARALLELISM) {
+      const ids = range(start, Math.min(last, start + READ_PARALLELISM - 1));
+      await Promise.all(
+        ids.map(async (b) => {
+          const data = await this.readBlock(b);
+          const blockStart = b * BLOCK_SIZE;
+          const from = Math.max(offset, blockStart);
+          const to = Math.min(offset + length, blockStart + BLOCK_SIZE);
+          data.copy(out, from - offset, from - blockStart, to - blockStart);
+        }),
+      );
+    }
+    return length === 0 ? Buffer.alloc(0) : out;
+  }
+
+  async write(offset: number, data: Uint8Array): Promise<void> {
+    this.#checkRange(offset, data.byteLength);
+    while (this.#gate) await this.#gate;
+    this.#writesInFlight++;
+    try {
+      let pos = 0;
+      while (pos < data.byteLength) {
+        const block = Math.floor((offset + pos) / BLOCK_SIZE);
+        const inBlock = (offset + pos) % BLOCK_SIZE;
+        const n = Math.min(BLOCK_SIZE - inBlock, data.byteLength - pos);
+        await this.#writeBlock(block, inBlock, data.subarray(pos, pos + n));
+        pos += n;
+      }
+    } finally {
+      if (--this.#writesInFlight === 0) this.#drained?.();
+    }
+  }
+
+  async #writeBlock(block: number, inBlock: number, data: Uint8Array): Promise<void> {
+    const release = await this.locks.acquire(block);
+    try {
+      if (this.hook) await this.hook.beforeWrite(block);
+      if (!this.dirty.has(block)) {
+        await this.#meta.markDirty(this.id, [block]);
+        this.dirty.add(block);
+      }
+      if (this.remote.has(block)) {
+        // A partial write needs the rest of the block; a full one just stops it being remote.
+        // Either way the block is local in metadata before new bytes land, so a restart never
+        // "hydrates" over them.
+        if (data.byteLength < BLOCK_SIZE) await this.#hydrateLocked(block);
+        else await this.#markLocal([block]);
+      }
+      await this.#file.write(block, inBlock, data);
+    } finally {
+      release();
+    }
+  }
+
+  /** One whole block, fetching it from the block store if it is still remote. */
+  async readBlock(block: number): Promise<Buffer> {
+    const release = await this.locks.acquire(block);
+    try {
+      return this.remote.has(block) ? await this.#hydrateLocked(block) : await this.#file.readBlock(block);
+    } finally {
+      release();
+    }
+  }
+
+  /** The local bytes of a block (caller holds its lock and knows it is local). */
+  readLocalBlock(block: number): Promise<Buffer> {
+    return this.#file.readBlock(block);
+  }
+
+  /** Hydrates one block if still remote (the background hydrator's step). */
+  async hydrateBlock(block: number): Promise<void> {
+    const release = await this.locks.acquire(block);
+    try {
+      if (this.remote.has(block) && !this.#closed) await this.#hydrateLocked(block);
+    } finally {
+      release();
+    }
+  }
+
+  async #hydrateLocked(block: number): Promise<Buffer> {
+    const hash = await this.#meta.volumeBlockHash(this.id, block);
+    const data = hash ? await this.#store.read(hash) : Buffer.alloc(BLOCK_SIZE);
+    await this.#file.write(block, 0, data);
+    await this.#markLocal([block]);
+    return data;
+  }
+
+  async #markLocal(blocks: number[]): Promise<void> {
+    await this.#meta.markLocal(this.id, blocks);
+    for (const b of blocks) this.remote.delete(b);
+  }
+
+  /**
+   * Runs fn with writes held at the gate and none in flight: the instant a snapshot freezes
+   * the dirty set and installs its hook must not interleave with a write.
+   */
+  async withWritesPaused<T>(fn: () => Promise<T>): Promise<T> {
+    while (this.#gate) await this.#gate;
+    let open!: () => void;
+    this.#gate = new Promise((r) => {
+      open = r;
+    });
+    try {
+      if (this.#writesInFlight > 0) {
+        await new Promise<void>((r) => {
+          this.#drained = r;
+        });
+        this.#drained = null;
+      }
+      return await fn();
+    } finally {
+      this.#gate = null;
+      open();
+    }
+  }
+
+  flush(): Promise<void> {
+    return this.#file.sync();
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#file.close();
+  }
+
+  #checkRange(offset: number, length: number): void {
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
+      throw new StrataError("InvalidParameterValue", "Offset and length must be non-negative integers");
+    }
+    if (offset + length > this.sizeBytes) {
+      throw new StrataError(
+        "InvalidParameterValue",
+        `Range ${offset}+${length} is beyond the end of ${this.id} (${this.sizeBytes} bytes)`,
+      );
+    }
+  }
+}
+
+function range(from: number, to: number): number[] {
+  const out: number[] = [];
+  for (let i = from; i <= to; i++) out.push(i);
+  return out;
+}

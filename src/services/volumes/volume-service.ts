@@ -1,0 +1,158 @@
+import { readdir } from "node:fs/promises";
+import { join } from "node:path";
+import { StrataError } from "../../errors.ts";
+import { newId } from "../../ids.ts";
+import { MAX_VOLUME_GIB, MIN_VOLUME_GIB } from "../../storage/blocks.ts";
+import type { BlockStore } from "../../storage/chunks/block-store.ts";
+import type { MetadataStore, VolumeRecord } from "../../storage/metadata/metadata-store.ts";
+import { VolumeFile } from "../../storage/volume-files/volume-file.ts";
+import { releaseChunks } from "../chunks/chunk-references.ts";
+import { Hydrator } from "./hydrator.ts";
+import { VolumeHandle } from "./volume-handle.ts";
+
+export interface CreateVolumeInput {
+  sizeGiB?: number;
+  snapshotId?: string;
+  availabilityZone?: string;
+  volumeType?: string;
+}
+
+/** One region's volumes: creation (empty or lazily restored), open handles, deletion. */
+export class VolumeService {
+  readonly #region: string;
+  readonly #meta: MetadataStore;
+  readonly #blocks: BlockStore;
+  readonly #dir: string;
+  readonly #handles = new Map<string, Promise<VolumeHandle>>();
+  readonly #hydrators = new Map<string, Hydrator>();
+
+  constructor(region: string, meta: MetadataStore, blocks: BlockStore, dir: string) {
+    this.#region = region;
+    this.#meta = meta;
+    this.#blocks = blocks;
+    this.#dir = dir;
+  }
+
+  async create(input: CreateVolumeInput): Promise<VolumeRecord> {
+    let size = input.sizeGiB;
+    if (input.snapshotId !== undefined) {
+      const snap = await this.#meta.getSnapshot(input.snapshotId);
+      if (!snap) throw new StrataError("InvalidSnapshot.NotFound", `The snapshot '${input.snapshotId}' does not exist.`);
+      if (snap.state !== "completed") {
+        throw new StrataError("IncorrectState", `Snapshot '${snap.id}' is ${snap.state}, not completed.`);
+      }
+      size ??= snap.volumeSizeGiB;
+      if (size < snap.volumeSizeGiB) {
+        throw new StrataError(
+          "InvalidParameterValue",
+          `Volume of ${size}GiB is too small; minimum is ${snap.volumeSizeGiB}GiB (the snapshot's size).`,
+        );
+      }
+    }
+    if (size === undefined) throw new StrataError("MissingParameter", "The request must contain the parameter size/snapshotId");
+    if (!Number.isInteger(size) || size < MIN_VOLUME_GIB || size > MAX_VOLUME_GIB) {
+      throw new StrataError(
+        "InvalidParameterValue",
+        `Volume size ${size} is out of range: it must be an integer from ${MIN_VOLUME_GIB} to ${MAX_VOLUME_GIB} GiB.`,
+      );
+    }
+    const record: VolumeRecord = {
+      id: newId("vol"),
+      sizeGiB: size,
+      // Available at once even when restored: blocks not yet copied are fetched on first read.
+      state: "available",
+      availabilityZone: input.availabilityZone ?? `${this.#region}a`,
+      volumeType: input.volumeType ?? "gp3",
+      sourceSnapshotId: input.snapshotId ?? null,
+      lastSnapshotId: input.snapshotId ?? null,
+      createdAt: new Date().toISOString(),
+    };
+    // The file first: a crash before the row leaves only a directory that start-up removes.
+    const file = await VolumeFile.create(this.#volumeDir(record.id), size);
+    try {
+      await this.#meta.insertVolume(record);
+    } catch (e) {
+      await file.close();
+      await VolumeFile.remove(this.#volumeDir(record.id));
+      throw e;
+    }
+    this.#handles.set(record.id, this.#open(record, file));
+    await this.#handles.get(record.id);
+    return record;
+  }
+
+  async get(id: string): Promise<VolumeRecord> {
+    const v = await this.#meta.getVolume(id);
+    if (!v) throw new StrataError("InvalidVolume.NotFound", `The volume '${id}' does not exist.`);
+    return v;
+  }
+
+  list(): Promise<VolumeRecord[]> {
+    return this.#meta.listVolumes();
+  }
+
+  /** The open handle through which all I/O on the volume goes. */
+  async handle(id: string): Promise<VolumeHandle> {
+    let h = this.#handles.get(id);
+    if (!h) {
+      const record = await this.get(id);
+      h = VolumeFile.open(this.#volumeDir(id), record.sizeGiB).then((file) => this.#open(record, file));
+      this.#handles.set(id, h);
+      h.catch(() => this.#handles.delete(id));
+    }
+    return h;
+  }
+
+  hydrator(id: string): Hydrator | undefined {
+    return this.#hydrators.get(id);
+  }
+
+  async #open(record: VolumeRecord, file: VolumeFile): Promise<VolumeHandle> {
+    const tracking = await this.#meta.volumeTracking(record.id);
+    const handle = new VolumeHandle(record, file, this.#meta, this.#blocks, tracking);
+    if (handle.remote.count > 0) {
+      const h = new Hydrator(handle);
+      this.#hydrators.set(record.id, h);
+      h.start();
+    }
+    return handle;
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.get(id);
+    const pending = (await this.#meta.pendingSnapshots()).find((s) => s.volumeId === id);
+    if (pending) {
+      throw new StrataError("VolumeInUse", `Volume '${id}' has a pending snapshot (${pending.id}).`);
+    }
+    await this.#closeHandle(id);
+    const candidates = await this.#meta.deleteVolume(id);
+    await VolumeFile.remove(this.#volumeDir(id));
+    await releaseChunks(this.#meta, this.#blocks, candidates);
+  }
+
+  async #closeHandle(id: string): Promise<void> {
+    await this.#hydrators.get(id)?.stop();
+    this.#hydrators.delete(id);
+    const h = this.#handles.get(id);
+    this.#handles.delete(id);
+    if (h) await (await h).close();
+  }
+
+  /** Opens every volume (starting hydrators) and removes directories no volume owns. */
+  async recover(): Promise<void> {
+    const volumes = await this.#meta.listVolumes();
+    const known = new Set(volumes.map((v) => v.id));
+    for (const name of await readdir(this.#dir).catch(() => [] as string[])) {
+      if (!known.has(name)) await VolumeFile.remove(join(this.#dir, name));
+    }
+    for (const v of volumes) await this.handle(v.id);
+  }
+
+  async close(): Promise<void> {
+    for (const id of [...this.#handles.keys()]) await this.#closeHandle(id);
+  }
+
+  #volumeDir(id: string): string {
+    return join(this.#dir, id);
+  }
+}

@@ -1,0 +1,49 @@
+import { StrataError } from "../../errors.ts";
+import type { ChunkStore } from "./chunk-store.ts";
+import type { CodecPool } from "./codec-pool.ts";
+import type { EncodeResult } from "./codec-worker.ts";
+
+/**
+ * Content-addressed 512 KiB blocks over a ChunkStore: encodes (hash, then zstd) on worker
+ * threads and verifies every read. Which chunks exist is the metadata's business, not this class's.
+ */
+export class BlockStore {
+  readonly chunks: ChunkStore;
+  readonly codec: CodecPool;
+
+  constructor(chunks: ChunkStore, codec: CodecPool) {
+    this.chunks = chunks;
+    this.codec = codec;
+  }
+
+  /** Hash + compress a raw block (moved to a worker: do not reuse `raw`). */
+  encode(raw: Uint8Array): Promise<EncodeResult> {
+    return this.codec.encode(raw);
+  }
+
+  putEncoded(key: string, encoded: Uint8Array): Promise<void> {
+    return this.chunks.put(key, encoded);
+  }
+
+  getEncoded(key: string): Promise<Buffer> {
+    return this.chunks.get(key);
+  }
+
+  /** The raw block, verified against its key: never silently wrong data. */
+  async read(key: string): Promise<Buffer> {
+    const raw = await this.codec.decode(key, await this.chunks.get(key));
+    if (!raw) throw corrupt(key, this.chunks.description);
+    return raw;
+  }
+
+  /** Encoded bytes that have been verified to decode to content with this key. */
+  async readVerifiedEncoded(key: string): Promise<Buffer> {
+    const encoded = await this.chunks.get(key);
+    if (!(await this.codec.verify(key, encoded))) throw corrupt(key, this.chunks.description);
+    return encoded;
+  }
+}
+
+function corrupt(key: string, where: string): StrataError {
+  return new StrataError("ChunkCorrupt", `Chunk ${key} in ${where} does not match its SHA-256`);
+}

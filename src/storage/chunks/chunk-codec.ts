@@ -1,0 +1,44 @@
+// Encoded chunk layout: one format byte, then the payload. Hashing happens on the raw block,
+// before compression, so the key is the checksum the EBS direct APIs use.
+import { createHash } from "node:crypto";
+import { constants, zstdCompressSync, zstdDecompressSync } from "node:zlib";
+
+export const FORMAT_RAW = 0;
+export const FORMAT_ZSTD = 1;
+
+export function sha256Hex(data: Uint8Array): string {
+  return createHash("sha256").update(data).digest("hex");
+}
+
+/** zstd level 1 (fast, like `zstd -1`); kept raw when compression does not shrink the block. */
+export function encodeChunk(raw: Uint8Array): Buffer {
+  const z = zstdCompressSync(raw, { params: { [constants.ZSTD_c_compressionLevel]: 1 } });
+  if (z.byteLength + 1 < raw.byteLength) {
+    const out = Buffer.allocUnsafeSlow(z.byteLength + 1);
+    out[0] = FORMAT_ZSTD;
+    out.set(z, 1);
+    return out;
+  }
+  const out = Buffer.allocUnsafeSlow(raw.byteLength + 1);
+  out[0] = FORMAT_RAW;
+  out.set(raw, 1);
+  return out;
+}
+
+/** Decodes and verifies; returns null when the content does not hash to `key`. */
+export function decodeChunk(key: string, encoded: Uint8Array): Buffer | null {
+  const payload = encoded.subarray(1);
+  let raw: Buffer;
+  if (encoded[0] === FORMAT_ZSTD) {
+    try {
+      raw = zstdDecompressSync(payload);
+    } catch {
+      return null;
+    }
+  } else if (encoded[0] === FORMAT_RAW) {
+    raw = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+  } else {
+    return null;
+  }
+  return sha256Hex(raw) === key ? raw : null;
+}

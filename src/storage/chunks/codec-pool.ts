@@ -1,0 +1,51 @@
+import { availableParallelism } from "node:os";
+import { Piscina } from "piscina";
+
+type TransferList = NonNullable<Parameters<Piscina["run"]>[1]>["transferList"];
+import type { EncodeResult } from "./codec-worker.ts";
+
+function ownBuffer(u: Uint8Array): Uint8Array {
+  // Only a buffer that owns its whole ArrayBuffer can be transferred; pooled slices are copied.
+  return u.byteOffset === 0 && u.byteLength === u.buffer.byteLength ? u : new Uint8Array(u);
+}
+
+/**
+ * Hashing and zstd on worker threads, one per core. Buffers passed in are transferred (moved),
+ * so callers must not use them afterwards.
+ */
+export class CodecPool {
+  readonly #pool: Piscina;
+
+  constructor(threads = availableParallelism()) {
+    this.#pool = new Piscina({
+      filename: new URL("./codec-worker.ts", import.meta.url).href,
+      minThreads: threads,
+      maxThreads: threads,
+      idleTimeout: Number.POSITIVE_INFINITY,
+    });
+  }
+
+  encode(raw: Uint8Array): Promise<EncodeResult> {
+    const own = ownBuffer(raw);
+    return this.#pool.run(own, { name: "encode", transferList: [own.buffer] as unknown as TransferList });
+  }
+
+  /** Decoded raw bytes, or null if the chunk does not hash to key. */
+  async decode(key: string, encoded: Uint8Array): Promise<Buffer | null> {
+    const own = ownBuffer(encoded);
+    const { raw } = await this.#pool.run(
+      { key, encoded: own },
+      { name: "decode", transferList: [own.buffer] as unknown as TransferList },
+    );
+    return raw ? Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength) : null;
+  }
+
+  /** Checks encoded bytes against key without moving them (the caller still needs them). */
+  verify(key: string, encoded: Uint8Array): Promise<boolean> {
+    return this.#pool.run({ key, encoded }, { name: "verify" });
+  }
+
+  close(): Promise<void> {
+    return this.#pool.destroy();
+  }
+}

@@ -1,0 +1,44 @@
+// Runs in worker threads (piscina): hashing and zstd must not block the event loop and should
+// use every core.
+import { Buffer } from "node:buffer";
+import { isZeroBlock } from "../blocks.ts";
+import { decodeChunk, encodeChunk, sha256Hex } from "./chunk-codec.ts";
+import { move, transferableSymbol, valueSymbol } from "piscina";
+
+export interface EncodeResult {
+  zero: boolean;
+  hash: string;
+  encoded: Uint8Array | null;
+}
+
+// piscina's protocol for returning a value while transferring (not copying) its buffers.
+function moving<T extends object>(value: T, buffers: ArrayBufferLike[]): T {
+  return move({ [transferableSymbol]: buffers, [valueSymbol]: value } as never) as unknown as T;
+}
+
+function asBuffer(u: Uint8Array): Buffer {
+  return Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+}
+
+/** Hash and compress one raw block; zero blocks are detected and neither hashed nor encoded. */
+export function encode(raw: Uint8Array): EncodeResult {
+  const buf = asBuffer(raw);
+  if (isZeroBlock(buf)) return { zero: true, hash: "", encoded: null };
+  const hash = sha256Hex(buf);
+  const encoded = encodeChunk(buf);
+  return moving({ zero: false, hash, encoded }, [encoded.buffer]);
+}
+
+/** Decode and verify; `raw` is null when the chunk is corrupt. */
+export function decode(task: { key: string; encoded: Uint8Array }): { raw: Uint8Array | null } {
+  const raw = decodeChunk(task.key, task.encoded);
+  if (!raw) return { raw: null };
+  // A raw-format chunk is a view into the input; copy so that only our own buffer is moved.
+  const own = raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength ? raw : Buffer.from(raw);
+  return moving({ raw: own }, [own.buffer]);
+}
+
+/** Verify only (cross-region copy keeps the encoded bytes as they are). */
+export function verify(task: { key: string; encoded: Uint8Array }): boolean {
+  return decodeChunk(task.key, task.encoded) !== null;
+}

@@ -1,0 +1,76 @@
+import { mkdirSync } from "node:fs";
+import { mkdir, open, readdir, readFile, rename, rm, unlink } from "node:fs/promises";
+import { join } from "node:path";
+import { StrataError } from "../../errors.ts";
+import type { ChunkStore } from "./chunk-store.ts";
+
+const KEY = /^[0-9a-f]{64}$/;
+
+/** Chunks as files under `<root>/ab/cd/<key>`, written via temp file + fsync + rename. */
+export class LocalChunkStore implements ChunkStore {
+  readonly description: string;
+  readonly #root: string;
+  readonly #tmp: string;
+  #tmpSeq = 0;
+
+  constructor(root: string) {
+    this.#root = root;
+    this.#tmp = join(root, "tmp");
+    this.description = `local:${root}`;
+    mkdirSync(this.#tmp, { recursive: true });
+  }
+
+  #path(key: string): string {
+    if (!KEY.test(key)) throw new StrataError("InvalidParameterValue", `Invalid chunk key '${key}'`);
+    return join(this.#root, key.slice(0, 2), key.slice(2, 4), key);
+  }
+
+  async put(key: string, encoded: Uint8Array): Promise<void> {
+    const final = this.#path(key);
+    const tmp = join(this.#tmp, `${key}.${process.pid}.${this.#tmpSeq++}`);
+    const fh = await open(tmp, "wx");
+    try {
+      await fh.writeFile(encoded);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    try {
+      await rename(tmp, final);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+      await mkdir(join(final, ".."), { recursive: true });
+      await rename(tmp, final);
+    }
+  }
+
+  async get(key: string): Promise<Buffer> {
+    try {
+      return await readFile(this.#path(key));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") {
+        throw new StrataError("ChunkMissing", `Chunk ${key} is missing from ${this.description}`);
+      }
+      throw e;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    await rm(this.#path(key), { force: true });
+  }
+
+  async *keys(): AsyncIterable<string> {
+    for (const a of await readdir(this.#root)) {
+      if (!/^[0-9a-f]{2}$/.test(a)) continue;
+      for (const b of await readdir(join(this.#root, a))) {
+        for (const key of await readdir(join(this.#root, a, b))) if (KEY.test(key)) yield key;
+      }
+    }
+  }
+
+  async removeIncompletePuts(): Promise<number> {
+    const names = await readdir(this.#tmp);
+    await Promise.all(names.map((n) => unlink(join(this.#tmp, n))));
+    return names.length;
+  }
+}

@@ -1,0 +1,140 @@
+// The metadata seam: one region's volumes, snapshots, block maps and chunk index. Each method
+// that changes several rows is one transaction in the implementation, so services never see a
+// half-applied change. SQLite implements it today; a PostgreSQL implementation (one schema per
+// region, advisory locks for lockChunks) plugs in without changes to the services.
+
+export type VolumeState = "creating" | "available" | "in-use" | "deleting" | "deleted" | "error";
+export type SnapshotState = "pending" | "completed" | "error";
+
+export interface VolumeRecord {
+  id: string;
+  sizeGiB: number;
+  state: VolumeState;
+  availabilityZone: string;
+  volumeType: string;
+  sourceSnapshotId: string | null;
+  /** The snapshot whose block map the volume's unchanged blocks match (parent of its next snapshot). */
+  lastSnapshotId: string | null;
+  createdAt: string;
+}
+
+export interface SnapshotRecord {
+  id: string;
+  volumeId: string | null;
+  volumeSizeGiB: number;
+  state: SnapshotState;
+  /** 0-100, as EC2's Progress. */
+  progress: number;
+  parentSnapshotId: string | null;
+  sourceRegion: string | null;
+  sourceSnapshotId: string | null;
+  description: string;
+  startedAt: string;
+  completedAt: string | null;
+  stateMessage: string | null;
+  /** Blocks this snapshot had to read from its volume (or source, for a copy). */
+  blocksRead: number;
+  /** Encoded bytes this snapshot added to the block store (chunks no one had before). */
+  bytesStored: number;
+  /** Encoded bytes a copy moved from the source region (only chunks the destination lacked). */
+  bytesTransferred: number;
+}
+
+export interface SnapshotStats {
+  /** The volume size: what a restore presents. */
+  logicalBytes: number;
+  /** Non-zero blocks x 512 KiB. */
+  dataBytes: number;
+  /** Encoded bytes of all distinct chunks it references. */
+  storedBytes: number;
+  /** Encoded bytes of chunks no other snapshot references. */
+  uniqueBytes: number;
+  /** Encoded bytes of chunks other snapshots reference too. */
+  sharedBytes: number;
+}
+
+export interface BlockRef {
+  block: number;
+  /** SHA-256 hex of the raw block; null when the block is all zeros. */
+  hash: string | null;
+}
+
+export interface ChunkRecord {
+  hash: string;
+  storedBytes: number;
+}
+
+export interface VolumeTracking {
+  /** Blocks written since the last snapshot began (generation open). */
+  dirty: number[];
+  /** Blocks frozen into a snapshot still pending, with its id. */
+  frozen: { snapshotId: string; blocks: number[] } | null;
+  /** Mapped blocks whose content is still only in the block store (not yet hydrated). */
+  remote: number[];
+  /** Mapped (non-zero) blocks in the volume's base map. */
+  mapped: number;
+}
+
+export interface MetadataStore {
+  close(): void;
+
+  // Volumes
+  insertVolume(volume: VolumeRecord): Promise<void>;
+  getVolume(id: string): Promise<VolumeRecord | undefined>;
+  listVolumes(): Promise<VolumeRecord[]>;
+  setVolumeState(id: string, state: VolumeState): Promise<void>;
+  /** Removes the volume and everything it tracked; returns chunks it referenced (GC candidates). */
+  deleteVolume(id: string): Promise<string[]>;
+  volumeTracking(id: string): Promise<VolumeTracking>;
+  volumeBlockHash(id: string, block: number): Promise<string | null>;
+  remoteBlocks(id: string, afterBlock: number, limit: number): Promise<BlockRef[]>;
+  markDirty(id: string, blocks: number[]): Promise<void>;
+  markLocal(id: string, blocks: number[]): Promise<void>;
+
+  // Snapshots
+  /** Inserts the pending snapshot and freezes the volume's dirty set into it, atomically. */
+  beginVolumeSnapshot(snapshot: SnapshotRecord): Promise<number[]>;
+  insertSnapshot(snapshot: SnapshotRecord): Promise<void>;
+  getSnapshot(id: string): Promise<SnapshotRecord | undefined>;
+  listSnapshots(): Promise<SnapshotRecord[]>;
+  pendingSnapshots(): Promise<SnapshotRecord[]>;
+  /** Blocks already recorded for a (pending) snapshot: what a resumed job skips. */
+  recordedBlocks(id: string): Promise<number[]>;
+  /** Drops a pending snapshot's references to chunks that never became live (cut-off upload). */
+  forgetUnstoredBlocks(id: string): Promise<number>;
+  snapshotBlocks(id: string, afterBlock: number, limit: number): Promise<BlockRef[]>;
+  /**
+   * Records block -> chunk references for a pending snapshot (they protect the chunks from GC
+   * from this moment) and returns the hashes among them that are not yet live chunks.
+   */
+  addSnapshotBlocks(id: string, refs: BlockRef[]): Promise<string[]>;
+  setSnapshotProgress(id: string, progress: number, add: Partial<Counters>): Promise<void>;
+  /** Completes a volume snapshot (full map, volume base map, dirty set) in one go; returns GC candidates. */
+  completeVolumeSnapshot(id: string): Promise<string[]>;
+  completeCopiedSnapshot(id: string): Promise<void>;
+  /** Marks error, gives frozen dirty blocks back to the volume, drops refs; returns GC candidates. */
+  failSnapshot(id: string, message: string): Promise<string[]>;
+  /** Deletes the snapshot and its block map; returns GC candidates. */
+  deleteSnapshot(id: string): Promise<string[]>;
+  snapshotStats(id: string): Promise<SnapshotStats>;
+
+  // Chunks
+  liveChunks(hashes: string[]): Promise<Set<string>>;
+  addChunks(chunks: ChunkRecord[]): Promise<void>;
+  /** Deletes the rows of candidates nothing references any more; returns the hashes deleted. */
+  dropUnreferencedChunks(candidates: string[]): Promise<string[]>;
+  /** Every chunk row with no reference (left by a crash between a delete and its GC). */
+  unreferencedChunks(): Promise<string[]>;
+  chunkTotals(): Promise<{ chunks: number; storedBytes: number }>;
+  /**
+   * Serialises the upload and the deletion of the same chunk: held around "upload + addChunks"
+   * and around "dropUnreferencedChunks + delete from store".
+   */
+  lockChunks(hashes: Iterable<string>): Promise<() => void>;
+}
+
+export interface Counters {
+  blocksRead: number;
+  bytesStored: number;
+  bytesTransferred: number;
+}

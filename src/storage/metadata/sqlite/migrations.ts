@@ -1,0 +1,74 @@
+// Versioned schema for one region's metadata. Append new versions; never edit an applied one.
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const migrations: Migration[] = [
+  {
+    version: 1,
+    name: "volumes, snapshots, block maps, chunk index",
+    sql: `
+      CREATE TABLE volumes (
+        id TEXT PRIMARY KEY,
+        size_gib INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        availability_zone TEXT NOT NULL,
+        volume_type TEXT NOT NULL,
+        source_snapshot_id TEXT,
+        last_snapshot_id TEXT,
+        created_at TEXT NOT NULL
+      );
+      -- A volume's base map: the content of each non-zero block as of its last snapshot (or the
+      -- snapshot it was restored from). local = 0 while the block is still only in the block store.
+      CREATE TABLE volume_blocks (
+        volume_id TEXT NOT NULL,
+        block INTEGER NOT NULL,
+        chunk_hash TEXT NOT NULL,
+        local INTEGER NOT NULL,
+        PRIMARY KEY (volume_id, block)
+      ) WITHOUT ROWID;
+      CREATE INDEX volume_blocks_chunk ON volume_blocks (chunk_hash);
+      -- Changed blocks: gen '' is the open set; a pending snapshot's id marks the set it froze.
+      CREATE TABLE volume_dirty (
+        volume_id TEXT NOT NULL,
+        gen TEXT NOT NULL,
+        block INTEGER NOT NULL,
+        PRIMARY KEY (volume_id, gen, block)
+      ) WITHOUT ROWID;
+      CREATE TABLE snapshots (
+        id TEXT PRIMARY KEY,
+        volume_id TEXT,
+        volume_size_gib INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        progress INTEGER NOT NULL,
+        parent_snapshot_id TEXT,
+        source_region TEXT,
+        source_snapshot_id TEXT,
+        description TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        completed_at TEXT,
+        state_message TEXT,
+        blocks_read INTEGER NOT NULL DEFAULT 0,
+        bytes_stored INTEGER NOT NULL DEFAULT 0,
+        bytes_transferred INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX snapshots_state ON snapshots (state);
+      -- A snapshot's full block map (every non-zero block). While pending, rows are the blocks
+      -- captured so far (chunk_hash NULL = captured as zeros); they also pin chunks against GC.
+      CREATE TABLE snapshot_blocks (
+        snapshot_id TEXT NOT NULL,
+        block INTEGER NOT NULL,
+        chunk_hash TEXT,
+        PRIMARY KEY (snapshot_id, block)
+      ) WITHOUT ROWID;
+      CREATE INDEX snapshot_blocks_chunk ON snapshot_blocks (chunk_hash);
+      -- Chunks present in this region's block store (a row exists only once the bytes are durable).
+      CREATE TABLE chunks (
+        hash TEXT PRIMARY KEY,
+        stored_bytes INTEGER NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
+];
