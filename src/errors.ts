@@ -3,7 +3,10 @@
 // (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html) wherever EC2 has one.
 export const errorCatalogue = {
   InvalidAction: { status: 400, summary: "The action or operation requested is not valid." },
-  InvalidParameterValue: { status: 400, summary: "A parameter has a value that is out of range or malformed." },
+  InvalidParameterValue: {
+    status: 400,
+    summary: "A parameter has a value that is out of range or malformed.",
+  },
   MissingParameter: { status: 400, summary: "A required parameter is missing." },
   "InvalidVolume.NotFound": { status: 400, summary: "The volume does not exist." },
   "InvalidSnapshot.NotFound": { status: 400, summary: "The snapshot does not exist." },

@@ -48,7 +48,10 @@ export class AdminClient {
   }
 
   async write(id: string, offset: number, data: Uint8Array): Promise<void> {
-    const res = await fetch(`${this.#base}/volumes/${id}/data?offset=${offset}`, { method: "PUT", body: data as Uint8Array<ArrayBuffer> });
+    const res = await fetch(`${this.#base}/volumes/${id}/data?offset=${offset}`, {
+      method: "PUT",
+      body: data as Uint8Array<ArrayBuffer>,
+    });
     const result = await res.json();
     if (!res.ok) throw new ApiError(res.status, result.error?.code, result.error?.message);
   }

@@ -31,7 +31,9 @@ route("POST", "/strata/v1/:region/volumes", async ({ engine, params, req }) => {
     volumeType: optionalString(body, "volumeType"),
   });
 });
-route("GET", "/strata/v1/:region/volumes", async ({ engine, params }) => engine.region(params.region).volumes.list());
+route("GET", "/strata/v1/:region/volumes", async ({ engine, params }) =>
+  engine.region(params.region).volumes.list(),
+);
 route("GET", "/strata/v1/:region/volumes/:id", async ({ engine, params }) => {
   const region = engine.region(params.region);
   const volume = await region.volumes.get(params.id);
@@ -43,16 +45,16 @@ route("DELETE", "/strata/v1/:region/volumes/:id", async ({ engine, params }) => 
   return { deleted: params.id };
 });
 route("PUT", "/strata/v1/:region/volumes/:id/data", async ({ engine, params, query, req }) => {
-  const handle = await engine.region(params.region).volumes.handle(params.id);
   const offset = intParam(query, "offset", 0);
+  const handle = await engine.region(params.region).volumes.handle(params.id);
   const data = await readBody(req, MAX_DATA);
   await handle.write(offset, data);
   if (query.get("flush") === "true") await handle.flush();
   return { written: data.byteLength };
 });
 route("GET", "/strata/v1/:region/volumes/:id/data", async ({ engine, params, query, res }) => {
-  const handle = await engine.region(params.region).volumes.handle(params.id);
   const offset = intParam(query, "offset", 0);
+  const handle = await engine.region(params.region).volumes.handle(params.id);
   const length = intParam(query, "length", Math.min(MAX_DATA, handle.sizeBytes - offset));
   if (length > MAX_DATA) throw new StrataError("InvalidParameterValue", `length may be at most ${MAX_DATA}`);
   const data = await handle.read(offset, length);
@@ -66,7 +68,9 @@ route("POST", "/strata/v1/:region/snapshots", async ({ engine, params, req }) =>
   if (!volumeId) throw new StrataError("MissingParameter", "The request must contain the parameter volumeId");
   return engine.region(params.region).snapshots.create(volumeId, optionalString(body, "description") ?? "");
 });
-route("GET", "/strata/v1/:region/snapshots", async ({ engine, params }) => engine.region(params.region).snapshots.list());
+route("GET", "/strata/v1/:region/snapshots", async ({ engine, params }) =>
+  engine.region(params.region).snapshots.list(),
+);
 route("GET", "/strata/v1/:region/snapshots/:id", async ({ engine, params, query }) => {
   const snapshots = engine.region(params.region).snapshots;
   const s = query.get("wait") === "true" ? await snapshots.wait(params.id) : await snapshots.get(params.id);
@@ -82,7 +86,11 @@ route("POST", "/strata/v1/:region/snapshots/:id/copy", async ({ engine, params, 
   return engine.copySnapshot(params.region, params.id, to, optionalString(body, "description"));
 });
 
-export async function handleJsonApi(engine: Engine, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+export async function handleJsonApi(
+  engine: Engine,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<boolean> {
   const url = new URL(req.url ?? "/", "http://strata");
   const match = routes
     .map(([method, re, handler]) => ({ method, m: re.exec(url.pathname), handler }))
@@ -90,13 +98,19 @@ export async function handleJsonApi(engine: Engine, req: IncomingMessage, res: S
   if (match.length === 0) return false;
   const hit = match.find((r) => r.method === req.method);
   try {
-    if (!hit) throw new StrataError("InvalidParameterValue", `Method ${req.method} is not allowed on ${url.pathname}`);
+    if (!hit)
+      throw new StrataError(
+        "InvalidParameterValue",
+        `Method ${req.method} is not allowed on ${url.pathname}`,
+      );
     const params = { ...hit.m!.groups } as Record<string, string>;
     const result = await hit.handler({ engine, params, query: url.searchParams, req, res });
     if (!res.headersSent) send(res, 200, result);
   } catch (e) {
     const err =
-      e instanceof StrataError ? e : new StrataError("InternalError", "An internal error occurred; see the server log.");
+      e instanceof StrataError
+        ? e
+        : new StrataError("InternalError", "An internal error occurred; see the server log.");
     if (!(e instanceof StrataError)) console.error(e);
     if (!res.headersSent) send(res, err.status, { error: { code: err.code, message: err.message } });
     else res.destroy();
@@ -150,6 +164,7 @@ function optionalInt(body: Record<string, unknown>, key: string): number | undef
 function intParam(q: URLSearchParams, key: string, fallback: number): number {
   const v = q.get(key);
   if (v === null) return fallback;
-  if (!/^\d+$/.test(v)) throw new StrataError("InvalidParameterValue", `${key} must be a non-negative integer`);
+  if (!/^\d+$/.test(v))
+    throw new StrataError("InvalidParameterValue", `${key} must be a non-negative integer`);
   return Number(v);
 }

@@ -27,7 +27,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const started = performance.now();
     res.on("finish", () => {
       const ms = (performance.now() - started).toFixed(1);
-      if (process.env.STRATA_LOG_REQUESTS !== "0") console.log(`${req.method} ${req.url} ${res.statusCode} ${ms}ms`);
+      if (process.env.STRATA_LOG_REQUESTS !== "0")
+        console.log(`${req.method} ${req.url} ${res.statusCode} ${ms}ms`);
     });
     if (req.url === "/health" || req.url === "/_strata/health") {
       const body = JSON.stringify({ status: "ok", version: VERSION, regions: [...engine.regions.keys()] });

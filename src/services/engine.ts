@@ -9,6 +9,8 @@ export interface EngineOptions {
   regions?: string[];
   /** Worker threads for hashing and compression (default: one per core). */
   threads?: number;
+  /** Copy restored volumes' blocks to local disk in the background (default true). */
+  backgroundHydration?: boolean;
 }
 
 /** The storage engine: every configured region, sharing one pool of codec workers. */
@@ -24,7 +26,10 @@ export class Engine {
     const engine = new Engine(new CodecPool(options.threads));
     for (const name of options.regions ?? DEFAULT_REGIONS) {
       if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(name)) throw new Error(`Invalid region name '${name}'`);
-      engine.regions.set(name, new Region(name, options.dataDir, engine.codec));
+      engine.regions.set(
+        name,
+        new Region(name, options.dataDir, engine.codec, options.backgroundHydration ?? true),
+      );
     }
     // GC and volume recovery in every region before any pending job resumes (a copy reads
     // another region).
@@ -46,8 +51,12 @@ export class Engine {
   }
 
   /** CopySnapshot: into `toRegion` from `fromRegion` (the same region is allowed: a new id). */
-  copySnapshot(fromRegion: string, snapshotId: string, toRegion: string, description?: string) {
-    return this.region(toRegion).snapshots.copyFrom(this.region(fromRegion).snapshots, snapshotId, description);
+  async copySnapshot(fromRegion: string, snapshotId: string, toRegion: string, description?: string) {
+    return this.region(toRegion).snapshots.copyFrom(
+      this.region(fromRegion).snapshots,
+      snapshotId,
+      description,
+    );
   }
 
   async close(): Promise<void> {

@@ -41,7 +41,11 @@ export async function recordBlocks(
 }
 
 /** Deletes the chunks among candidates that nothing references any more. */
-export async function releaseChunks(meta: MetadataStore, blocks: BlockStore, candidates: string[]): Promise<number> {
+export async function releaseChunks(
+  meta: MetadataStore,
+  blocks: BlockStore,
+  candidates: string[],
+): Promise<number> {
   if (candidates.length === 0) return 0;
   const release = await meta.lockChunks(candidates);
   try {

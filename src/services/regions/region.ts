@@ -19,12 +19,12 @@ export class Region {
   readonly volumes: VolumeService;
   readonly snapshots: SnapshotService;
 
-  constructor(name: string, dataDir: string, codec: CodecPool) {
+  constructor(name: string, dataDir: string, codec: CodecPool, backgroundHydration = true) {
     const dir = join(dataDir, "regions", name);
     this.name = name;
     this.meta = new SqliteMetadataStore(join(dir, "metadata.db"));
     this.blocks = new BlockStore(new LocalChunkStore(join(dir, "chunks")), codec);
-    this.volumes = new VolumeService(name, this.meta, this.blocks, join(dir, "volumes"));
+    this.volumes = new VolumeService(name, this.meta, this.blocks, join(dir, "volumes"), backgroundHydration);
     this.snapshots = new SnapshotService(name, this.meta, this.blocks, this.volumes);
   }
 

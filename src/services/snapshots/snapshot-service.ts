@@ -61,7 +61,10 @@ export class SnapshotService {
   async copyFrom(source: SnapshotService, sourceId: string, description?: string): Promise<SnapshotRecord> {
     const src = await source.get(sourceId);
     if (src.state !== "completed") {
-      throw new StrataError("IncorrectState", `Snapshot '${sourceId}' is ${src.state}; only completed snapshots can be copied.`);
+      throw new StrataError(
+        "IncorrectState",
+        `Snapshot '${sourceId}' is ${src.state}; only completed snapshots can be copied.`,
+      );
     }
     const record: SnapshotRecord = {
       ...blankSnapshot(newId("snap"), src.volumeSizeGiB, description ?? src.description),
@@ -76,7 +79,11 @@ export class SnapshotService {
   #startCopy(source: SnapshotService, id: string, sourceId: string): void {
     source.#retain(sourceId);
     const job = new CopySnapshotJob(id, sourceId, source, this);
-    this.#launch(job, async () => {}, () => source.#unretain(sourceId));
+    this.#launch(
+      job,
+      async () => {},
+      () => source.#unretain(sourceId),
+    );
   }
 
   #launch(job: SnapshotJob, onFailure: () => Promise<void>, finallyFn: () => void = () => {}): void {
@@ -132,7 +139,10 @@ export class SnapshotService {
   async delete(id: string): Promise<void> {
     await this.get(id);
     if (this.#readers.has(id)) {
-      throw new StrataError("InvalidSnapshot.InUse", `The snapshot '${id}' is being copied to another region.`);
+      throw new StrataError(
+        "InvalidSnapshot.InUse",
+        `The snapshot '${id}' is being copied to another region.`,
+      );
     }
     const running = this.#jobs.get(id);
     if (running) {
@@ -164,11 +174,16 @@ export class SnapshotService {
         continue;
       }
       const source = s.sourceRegion ? regions.get(s.sourceRegion) : undefined;
-      const src = source && s.sourceSnapshotId ? await source.meta.getSnapshot(s.sourceSnapshotId) : undefined;
+      const src =
+        source && s.sourceSnapshotId ? await source.meta.getSnapshot(s.sourceSnapshotId) : undefined;
       if (source && src?.state === "completed") {
         this.#startCopy(source, s.id, src.id);
       } else {
-        await releaseChunks(this.meta, this.blocks, await this.meta.failSnapshot(s.id, "source snapshot is gone"));
+        await releaseChunks(
+          this.meta,
+          this.blocks,
+          await this.meta.failSnapshot(s.id, "source snapshot is gone"),
+        );
       }
     }
   }

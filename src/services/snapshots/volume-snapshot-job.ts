@@ -105,8 +105,12 @@ export class VolumeSnapshotJob implements SnapshotJob, WriteHook {
     const encoded: EncodeResult[] = await Promise.all(items.map((it) => this.#blocks.encode(it.data)));
     const refs = items.map((it, k) => ({ block: it.block, hash: encoded[k].zero ? null : encoded[k].hash }));
     const byHash = new Map(encoded.filter((e) => !e.zero).map((e) => [e.hash, e.encoded as Uint8Array]));
-    const stored = await recordBlocks(this.#meta, this.#blocks, this.snapshotId, refs, async (h) =>
-      byHash.get(h)!,
+    const stored = await recordBlocks(
+      this.#meta,
+      this.#blocks,
+      this.snapshotId,
+      refs,
+      async (h) => byHash.get(h)!,
     );
     for (const it of items) {
       this.#pending.delete(it.block);

@@ -4,6 +4,7 @@ import type { BlockStore } from "../../storage/chunks/block-store.ts";
 import type { MetadataStore, VolumeRecord } from "../../storage/metadata/metadata-store.ts";
 import type { VolumeFile } from "../../storage/volume-files/volume-file.ts";
 import { Bitset } from "../../util/bitset.ts";
+import { mapConcurrent } from "../../util/concurrency.ts";
 import { KeyedLock } from "../../util/keyed-lock.ts";
 
 /** A pending snapshot's copy-on-write hook: called with the block's lock held, before a write. */
@@ -12,7 +13,7 @@ export interface WriteHook {
 }
 
 // Blocks processed at once by one read call (bounds memory, keeps workers busy).
-const READ_PARALLELISM = 16;
+const READ_PARALLELISM = 32;
 
 /**
  * An open volume: every read and write goes through here, so the engine always knows which
@@ -36,11 +37,17 @@ export class VolumeHandle {
   #drained: (() => void) | null = null;
   #closed = false;
 
-  constructor(record: VolumeRecord, file: VolumeFile, meta: MetadataStore, store: BlockStore, tracking: {
-    dirty: number[];
-    remote: number[];
-    mapped: number;
-  }) {
+  constructor(
+    record: VolumeRecord,
+    file: VolumeFile,
+    meta: MetadataStore,
+    store: BlockStore,
+    tracking: {
+      dirty: number[];
+      remote: number[];
+      mapped: number;
+    },
+  ) {
     this.id = record.id;
     this.sizeGiB = record.sizeGiB;
     this.blocks = blockCount(record.sizeGiB);
@@ -68,18 +75,13 @@ export class VolumeHandle {
     const out = Buffer.allocUnsafe(length);
     const first = Math.floor(offset / BLOCK_SIZE);
     const last = Math.floor((offset + length - 1) / BLOCK_SIZE);
-    for (let start = first; start <= last; start += READ_PARALLELISM) {
-      const ids = range(start, Math.min(last, start + READ_PARALLELISM - 1));
-      await Promise.all(
-        ids.map(async (b) => {
-          const data = await this.readBlock(b);
-          const blockStart = b * BLOCK_SIZE;
-          const from = Math.max(offset, blockStart);
-          const to = Math.min(offset + length, blockStart + BLOCK_SIZE);
-          data.copy(out, from - offset, from - blockStart, to - blockStart);
-        }),
-      );
-    }
+    await mapConcurrent(range(first, last), READ_PARALLELISM, async (b) => {
+      const data = await this.readBlock(b);
+      const blockStart = b * BLOCK_SIZE;
+      const from = Math.max(offset, blockStart);
+      const to = Math.min(offset + length, blockStart + BLOCK_SIZE);
+      data.copy(out, from - offset, from - blockStart, to - blockStart);
+    });
     return length === 0 ? Buffer.alloc(0) : out;
   }
 

@@ -25,8 +25,16 @@ export class VolumeService {
   readonly #dir: string;
   readonly #handles = new Map<string, Promise<VolumeHandle>>();
   readonly #hydrators = new Map<string, Hydrator>();
+  readonly #backgroundHydration: boolean;
 
-  constructor(region: string, meta: MetadataStore, blocks: BlockStore, dir: string) {
+  constructor(
+    region: string,
+    meta: MetadataStore,
+    blocks: BlockStore,
+    dir: string,
+    backgroundHydration = true,
+  ) {
+    this.#backgroundHydration = backgroundHydration;
     this.#region = region;
     this.#meta = meta;
     this.#blocks = blocks;
@@ -37,7 +45,11 @@ export class VolumeService {
     let size = input.sizeGiB;
     if (input.snapshotId !== undefined) {
       const snap = await this.#meta.getSnapshot(input.snapshotId);
-      if (!snap) throw new StrataError("InvalidSnapshot.NotFound", `The snapshot '${input.snapshotId}' does not exist.`);
+      if (!snap)
+        throw new StrataError(
+          "InvalidSnapshot.NotFound",
+          `The snapshot '${input.snapshotId}' does not exist.`,
+        );
       if (snap.state !== "completed") {
         throw new StrataError("IncorrectState", `Snapshot '${snap.id}' is ${snap.state}, not completed.`);
       }
@@ -49,7 +61,8 @@ export class VolumeService {
         );
       }
     }
-    if (size === undefined) throw new StrataError("MissingParameter", "The request must contain the parameter size/snapshotId");
+    if (size === undefined)
+      throw new StrataError("MissingParameter", "The request must contain the parameter size/snapshotId");
     if (!Number.isInteger(size) || size < MIN_VOLUME_GIB || size > MAX_VOLUME_GIB) {
       throw new StrataError(
         "InvalidParameterValue",
@@ -110,7 +123,7 @@ export class VolumeService {
   async #open(record: VolumeRecord, file: VolumeFile): Promise<VolumeHandle> {
     const tracking = await this.#meta.volumeTracking(record.id);
     const handle = new VolumeHandle(record, file, this.#meta, this.#blocks, tracking);
-    if (handle.remote.count > 0) {
+    if (handle.remote.count > 0 && this.#backgroundHydration) {
       const h = new Hydrator(handle);
       this.#hydrators.set(record.id, h);
       h.start();

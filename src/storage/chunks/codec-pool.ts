@@ -2,6 +2,7 @@ import { availableParallelism } from "node:os";
 import { Piscina } from "piscina";
 
 type TransferList = NonNullable<Parameters<Piscina["run"]>[1]>["transferList"];
+
 import type { EncodeResult } from "./codec-worker.ts";
 
 function ownBuffer(u: Uint8Array): Uint8Array {

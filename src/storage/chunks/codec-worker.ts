@@ -1,9 +1,9 @@
 // Runs in worker threads (piscina): hashing and zstd must not block the event loop and should
 // use every core.
 import { Buffer } from "node:buffer";
+import { move, transferableSymbol, valueSymbol } from "piscina";
 import { isZeroBlock } from "../blocks.ts";
 import { decodeChunk, encodeChunk, sha256Hex } from "./chunk-codec.ts";
-import { move, transferableSymbol, valueSymbol } from "piscina";
 
 export interface EncodeResult {
   zero: boolean;

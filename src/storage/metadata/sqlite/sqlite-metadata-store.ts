@@ -18,7 +18,8 @@ import { migrations } from "./migrations.ts";
 
 type Row = Record<string, SQLInputValue>;
 
-const UNSTORED = "s.chunk_hash IS NOT NULL AND NOT EXISTS (SELECT 1 FROM chunks c WHERE c.hash = s.chunk_hash)";
+const UNSTORED =
+  "s.chunk_hash IS NOT NULL AND NOT EXISTS (SELECT 1 FROM chunks c WHERE c.hash = s.chunk_hash)";
 
 const NOT_REFERENCED = `NOT EXISTS (SELECT 1 FROM snapshot_blocks s WHERE s.chunk_hash = c.hash)
   AND NOT EXISTS (SELECT 1 FROM volume_blocks v WHERE v.chunk_hash = c.hash)`;
@@ -118,7 +119,10 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async deleteVolume(id: string): Promise<string[]> {
     return this.#tx(() => {
-      const hashes = this.#column("SELECT DISTINCT chunk_hash AS v FROM volume_blocks WHERE volume_id = ?", id);
+      const hashes = this.#column(
+        "SELECT DISTINCT chunk_hash AS v FROM volume_blocks WHERE volume_id = ?",
+        id,
+      );
       this.#q("DELETE FROM volume_blocks WHERE volume_id = ?").run(id);
       this.#q("DELETE FROM volume_dirty WHERE volume_id = ?").run(id);
       this.#q("DELETE FROM volumes WHERE id = ?").run(id);
@@ -142,9 +146,10 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async volumeBlockHash(id: string, block: number): Promise<string | null> {
-    const row = this.#q("SELECT chunk_hash FROM volume_blocks WHERE volume_id = ? AND block = ?").get(id, block) as
-      | Row
-      | undefined;
+    const row = this.#q("SELECT chunk_hash FROM volume_blocks WHERE volume_id = ? AND block = ?").get(
+      id,
+      block,
+    ) as Row | undefined;
     return row ? String(row.chunk_hash) : null;
   }
 
@@ -200,7 +205,11 @@ export class SqliteMetadataStore implements MetadataStore {
     return this.#tx(() => {
       this.#insertSnapshot(s);
       this.#q("UPDATE volume_dirty SET gen = ? WHERE volume_id = ? AND gen = ''").run(s.id, s.volumeId);
-      return this.#column("SELECT block AS v FROM volume_dirty WHERE volume_id = ? AND gen = ?", s.volumeId, s.id);
+      return this.#column(
+        "SELECT block AS v FROM volume_dirty WHERE volume_id = ? AND gen = ?",
+        s.volumeId,
+        s.id,
+      );
     }) as number[];
   }
 
@@ -218,9 +227,9 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async pendingSnapshots(): Promise<SnapshotRecord[]> {
-    return (this.#q("SELECT * FROM snapshots WHERE state = 'pending' ORDER BY started_at").all() as Row[]).map(
-      toSnapshot,
-    );
+    return (
+      this.#q("SELECT * FROM snapshots WHERE state = 'pending' ORDER BY started_at").all() as Row[]
+    ).map(toSnapshot);
   }
 
   async recordedBlocks(id: string): Promise<number[]> {
@@ -228,15 +237,21 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async forgetUnstoredBlocks(id: string): Promise<number> {
-    return Number(this.#q(`DELETE FROM snapshot_blocks AS s WHERE s.snapshot_id = ? AND ${UNSTORED}`).run(id).changes);
+    return Number(
+      this.#q(`DELETE FROM snapshot_blocks AS s WHERE s.snapshot_id = ? AND ${UNSTORED}`).run(id).changes,
+    );
   }
 
   #assertAllStored(id: string): void {
     const n = Number(
-      (this.#q(`SELECT count(*) AS n FROM snapshot_blocks AS s WHERE s.snapshot_id = ? AND ${UNSTORED}`).get(id) as Row)
-        .n,
+      (
+        this.#q(`SELECT count(*) AS n FROM snapshot_blocks AS s WHERE s.snapshot_id = ? AND ${UNSTORED}`).get(
+          id,
+        ) as Row
+      ).n,
     );
-    if (n > 0) throw new Error(`Snapshot ${id} references ${n} chunks that are not stored; not completing it`);
+    if (n > 0)
+      throw new Error(`Snapshot ${id} references ${n} chunks that are not stored; not completing it`);
   }
 
   async snapshotBlocks(id: string, afterBlock: number, limit: number): Promise<BlockRef[]> {
@@ -248,7 +263,9 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async addSnapshotBlocks(id: string, refs: BlockRef[]): Promise<string[]> {
-    const ins = this.#q("INSERT OR REPLACE INTO snapshot_blocks (snapshot_id, block, chunk_hash) VALUES (?, ?, ?)");
+    const ins = this.#q(
+      "INSERT OR REPLACE INTO snapshot_blocks (snapshot_id, block, chunk_hash) VALUES (?, ?, ?)",
+    );
     const live = this.#q("SELECT 1 AS v FROM chunks WHERE hash = ?");
     return this.#tx(() => {
       const missing = new Set<string>();
@@ -356,9 +373,9 @@ export class SqliteMetadataStore implements MetadataStore {
     const s = this.#q("SELECT volume_size_gib FROM snapshots WHERE id = ?").get(id) as Row;
     const blocks = Number(
       (
-        this.#q("SELECT count(*) AS n FROM snapshot_blocks WHERE snapshot_id = ? AND chunk_hash IS NOT NULL").get(
-          id,
-        ) as Row
+        this.#q(
+          "SELECT count(*) AS n FROM snapshot_blocks WHERE snapshot_id = ? AND chunk_hash IS NOT NULL",
+        ).get(id) as Row
       ).n,
     );
     const sums = this.#q(

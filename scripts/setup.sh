@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what Strata needs on a fresh Debian machine, idempotently: Debian packages with
+# apt-get, then the npm dependencies (including the pinned Node.js LTS binary).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+debian_packages=(zstd)
+missing=()
+for p in "${debian_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "setup: installing Debian packages: ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# npm ci only when package-lock.json changed since the last install.
+stamp=node_modules/.strata-installed
+want=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -x node_modules/node/bin/node ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "setup: installing npm packages"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$want" > "$stamp"
+fi
+echo "setup: ready ($(bin/node --version))"

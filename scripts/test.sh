@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Quick start, step 2: set up (idempotent) and run the whole test suite: lint, type check,
+# unit and integration tests (real engine, real server, real clients).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+echo "== lint"; node_modules/.bin/biome check .
+echo "== typecheck"; node_modules/.bin/tsc --noEmit -p .
+echo "== tests"; npm test --silent

@@ -1,0 +1,48 @@
+import { createCipheriv, createHash } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Engine } from "../src/services/engine.ts";
+import { BLOCK_SIZE } from "../src/storage/blocks.ts";
+
+export const MiB = 1024 * 1024;
+
+/** A temp dir removed when the test process exits (after every hook has run). */
+export function tempDir(prefix = "strata-test-"): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+export function openEngine(
+  dataDir: string,
+  regions = ["us-east-1", "eu-west-1"],
+  backgroundHydration = true,
+): Promise<Engine> {
+  return Engine.open({ dataDir, regions, backgroundHydration });
+}
+
+/** Deterministic pseudo-random bytes (AES-CTR keystream): same seed, same bytes. */
+export function seededBytes(seed: string, length: number): Buffer {
+  const key = createHash("sha256").update(seed).digest();
+  return createCipheriv("aes-256-ctr", key, Buffer.alloc(16)).update(Buffer.alloc(length));
+}
+
+/** A compressible, text-like block. */
+export function textBlock(seed: number): Buffer {
+  const words = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"];
+  const parts: string[] = [];
+  let size = 0;
+  for (let i = 0; size < BLOCK_SIZE; i++) {
+    const line = `${seed}:${i} ${words[(seed + i) % 8]} ${words[(i * 7) % 8]} value=${(i * 2654435761) % 99991}\n`;
+    parts.push(line);
+    size += line.length;
+  }
+  return Buffer.from(parts.join("")).subarray(0, BLOCK_SIZE);
+}
+
+export function sha256(data: Uint8Array): string {
+  return createHash("sha256").update(data).digest("hex");
+}
+
+export { BLOCK_SIZE };
