@@ -10,10 +10,17 @@ export function sha256Hex(data: Uint8Array): string {
   return createHash("sha256").update(data).digest("hex");
 }
 
+const ZSTD_1 = { params: { [constants.ZSTD_c_compressionLevel]: 1 } };
+const PROBE = 64 * 1024;
+
 /** zstd level 1 (fast, like `zstd -1`); kept raw when compression does not shrink the block. */
 export function encodeChunk(raw: Uint8Array): Buffer {
-  const z = zstdCompressSync(raw, { params: { [constants.ZSTD_c_compressionLevel]: 1 } });
-  if (z.byteLength + 1 < raw.byteLength) {
+  // zstd takes as long to fail on random data as to succeed on text, so a 64 KiB probe decides
+  // first (a block that is random only at its start is stored raw: correct, merely larger).
+  const incompressible =
+    raw.byteLength > 2 * PROBE && zstdCompressSync(raw.subarray(0, PROBE), ZSTD_1).byteLength > PROBE * 0.97;
+  const z = incompressible ? null : zstdCompressSync(raw, ZSTD_1);
+  if (z && z.byteLength + 1 < raw.byteLength) {
     const out = Buffer.allocUnsafeSlow(z.byteLength + 1);
     out[0] = FORMAT_ZSTD;
     out.set(z, 1);

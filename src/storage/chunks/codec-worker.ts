@@ -33,8 +33,9 @@ export function encode(raw: Uint8Array): EncodeResult {
 export function decode(task: { key: string; encoded: Uint8Array }): { raw: Uint8Array | null } {
   const raw = decodeChunk(task.key, task.encoded);
   if (!raw) return { raw: null };
-  // A raw-format chunk is a view into the input; copy so that only our own buffer is moved.
-  const own = raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength ? raw : Buffer.from(raw);
+  // A raw-format chunk is a view into the input buffer, which this thread now owns: moving the
+  // buffer keeps the view's offset, so no copy. Small buffers may sit in Node's shared pool.
+  const own = raw.byteLength >= 65536 ? raw : Buffer.from(raw);
   return moving({ raw: own }, [own.buffer]);
 }
 
