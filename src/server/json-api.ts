@@ -83,7 +83,9 @@ route("DELETE", "/strata/v1/:region/snapshots/:id", async ({ engine, params }) =
 route("POST", "/strata/v1/:region/snapshots/:id/copy", async ({ engine, params, req }) => {
   const body = await json(req);
   const to = optionalString(body, "toRegion") ?? params.region;
-  return engine.copySnapshot(params.region, params.id, to, optionalString(body, "description"));
+  return engine.copySnapshot(params.region, params.id, to, {
+    description: optionalString(body, "description"),
+  });
 });
 
 export async function handleJsonApi(

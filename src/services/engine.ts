@@ -51,12 +51,13 @@ export class Engine {
   }
 
   /** CopySnapshot: into `toRegion` from `fromRegion` (the same region is allowed: a new id). */
-  async copySnapshot(fromRegion: string, snapshotId: string, toRegion: string, description?: string) {
-    return this.region(toRegion).snapshots.copyFrom(
-      this.region(fromRegion).snapshots,
-      snapshotId,
-      description,
-    );
+  async copySnapshot(
+    fromRegion: string,
+    snapshotId: string,
+    toRegion: string,
+    options: { ownerId?: string; description?: string } = {},
+  ) {
+    return this.region(toRegion).snapshots.copyFrom(this.region(fromRegion).snapshots, snapshotId, options);
   }
 
   async close(): Promise<void> {

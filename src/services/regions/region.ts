@@ -3,6 +3,8 @@ import { BlockStore } from "../../storage/chunks/block-store.ts";
 import type { CodecPool } from "../../storage/chunks/codec-pool.ts";
 import { LocalChunkStore } from "../../storage/chunks/local-chunk-store.ts";
 import type { MetadataStore } from "../../storage/metadata/metadata-store.ts";
+import { migrations } from "../../storage/metadata/sqlite/migrations.ts";
+import { SqliteDatabase } from "../../storage/metadata/sqlite/sqlite-database.ts";
 import { SqliteMetadataStore } from "../../storage/metadata/sqlite/sqlite-metadata-store.ts";
 import { collectGarbage } from "../chunks/chunk-references.ts";
 import { SnapshotService } from "../snapshots/snapshot-service.ts";
@@ -22,7 +24,7 @@ export class Region {
   constructor(name: string, dataDir: string, codec: CodecPool, backgroundHydration = true) {
     const dir = join(dataDir, "regions", name);
     this.name = name;
-    this.meta = new SqliteMetadataStore(join(dir, "metadata.db"));
+    this.meta = new SqliteMetadataStore(new SqliteDatabase(join(dir, "metadata.db"), migrations));
     this.blocks = new BlockStore(new LocalChunkStore(join(dir, "chunks")), codec);
     this.volumes = new VolumeService(name, this.meta, this.blocks, join(dir, "volumes"), backgroundHydration);
     this.snapshots = new SnapshotService(name, this.meta, this.blocks, this.volumes);

@@ -32,7 +32,7 @@ export class SnapshotService {
     const volume = await this.#volumes.get(volumeId);
     const handle = await this.#volumes.handle(volumeId);
     const record: SnapshotRecord = {
-      ...blankSnapshot(newId("snap"), volume.sizeGiB, description),
+      ...blankSnapshot(newId("snap"), volume.ownerId, volume.sizeGiB, description),
       volumeId,
       parentSnapshotId: volume.lastSnapshotId,
     };
@@ -58,7 +58,11 @@ export class SnapshotService {
   }
 
   /** Starts a copy of a completed snapshot of `source` (possibly another region) into this region. */
-  async copyFrom(source: SnapshotService, sourceId: string, description?: string): Promise<SnapshotRecord> {
+  async copyFrom(
+    source: SnapshotService,
+    sourceId: string,
+    options: { ownerId?: string; description?: string } = {},
+  ): Promise<SnapshotRecord> {
     const src = await source.get(sourceId);
     if (src.state !== "completed") {
       throw new StrataError(
@@ -67,7 +71,12 @@ export class SnapshotService {
       );
     }
     const record: SnapshotRecord = {
-      ...blankSnapshot(newId("snap"), src.volumeSizeGiB, description ?? src.description),
+      ...blankSnapshot(
+        newId("snap"),
+        options.ownerId ?? src.ownerId,
+        src.volumeSizeGiB,
+        options.description ?? src.description,
+      ),
       sourceRegion: source.region,
       sourceSnapshotId: sourceId,
     };
@@ -197,9 +206,15 @@ export class SnapshotService {
   }
 }
 
-function blankSnapshot(id: string, volumeSizeGiB: number, description: string): SnapshotRecord {
+function blankSnapshot(
+  id: string,
+  ownerId: string,
+  volumeSizeGiB: number,
+  description: string,
+): SnapshotRecord {
   return {
     id,
+    ownerId,
     volumeId: null,
     volumeSizeGiB,
     state: "pending",

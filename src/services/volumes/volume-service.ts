@@ -11,6 +11,8 @@ import { Hydrator } from "./hydrator.ts";
 import { VolumeHandle } from "./volume-handle.ts";
 
 export interface CreateVolumeInput {
+  /** The owning account (omit for engine-internal volumes). */
+  ownerId?: string;
   sizeGiB?: number;
   snapshotId?: string;
   availabilityZone?: string;
@@ -71,6 +73,7 @@ export class VolumeService {
     }
     const record: VolumeRecord = {
       id: newId("vol"),
+      ownerId: input.ownerId ?? "",
       sizeGiB: size,
       // Available at once even when restored: blocks not yet copied are fetched on first read.
       state: "available",

@@ -8,6 +8,8 @@ export type SnapshotState = "pending" | "completed" | "error";
 
 export interface VolumeRecord {
   id: string;
+  /** 12-digit account id of the owner ('' for engine-internal use). */
+  ownerId: string;
   sizeGiB: number;
   state: VolumeState;
   availabilityZone: string;
@@ -20,6 +22,7 @@ export interface VolumeRecord {
 
 export interface SnapshotRecord {
   id: string;
+  ownerId: string;
   volumeId: string | null;
   volumeSizeGiB: number;
   state: SnapshotState;

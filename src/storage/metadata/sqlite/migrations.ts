@@ -71,4 +71,54 @@ export const migrations: Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 2,
+    name: "accounts own resources; images, sharing, tags, idempotency tokens",
+    sql: `
+      ALTER TABLE volumes ADD COLUMN owner_id TEXT NOT NULL DEFAULT '';
+      ALTER TABLE snapshots ADD COLUMN owner_id TEXT NOT NULL DEFAULT '';
+      CREATE INDEX snapshots_owner ON snapshots (owner_id);
+      CREATE INDEX volumes_owner ON volumes (owner_id);
+      CREATE TABLE images (
+        id TEXT PRIMARY KEY,
+        owner_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        state TEXT NOT NULL,
+        creation_date TEXT NOT NULL,
+        -- Everything else EC2 describes about an image (architecture, block device mappings, ...).
+        attributes TEXT NOT NULL
+      );
+      CREATE UNIQUE INDEX images_owner_name ON images (owner_id, name);
+      -- Snapshots an image's block device mappings use: DeleteSnapshot refuses them (InUse).
+      CREATE TABLE image_snapshots (
+        image_id TEXT NOT NULL,
+        snapshot_id TEXT NOT NULL,
+        PRIMARY KEY (image_id, snapshot_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX image_snapshots_snapshot ON image_snapshots (snapshot_id);
+      -- launchPermission / createVolumePermission: an account id, or 'all' (public).
+      CREATE TABLE permissions (
+        resource_id TEXT NOT NULL,
+        grantee TEXT NOT NULL,
+        PRIMARY KEY (resource_id, grantee)
+      ) WITHOUT ROWID;
+      CREATE INDEX permissions_grantee ON permissions (grantee);
+      CREATE TABLE tags (
+        resource_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (resource_id, key)
+      ) WITHOUT ROWID;
+      CREATE INDEX tags_key ON tags (key, value);
+      -- ClientToken idempotency (CopyImage, ...): same account + token -> same result.
+      CREATE TABLE client_tokens (
+        owner_id TEXT NOT NULL,
+        token TEXT NOT NULL,
+        action TEXT NOT NULL,
+        request_hash TEXT NOT NULL,
+        resource_id TEXT NOT NULL,
+        PRIMARY KEY (owner_id, token)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];

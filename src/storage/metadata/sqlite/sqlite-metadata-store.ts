@@ -1,6 +1,3 @@
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
-import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import { KeyedLock } from "../../../util/keyed-lock.ts";
 import { BLOCK_SIZE, GIB } from "../../blocks.ts";
 import type {
@@ -14,9 +11,7 @@ import type {
   VolumeState,
   VolumeTracking,
 } from "../metadata-store.ts";
-import { migrations } from "./migrations.ts";
-
-type Row = Record<string, SQLInputValue>;
+import type { Row, SqliteDatabase } from "./sqlite-database.ts";
 
 const UNSTORED =
   "s.chunk_hash IS NOT NULL AND NOT EXISTS (SELECT 1 FROM chunks c WHERE c.hash = s.chunk_hash)";
@@ -24,120 +19,87 @@ const UNSTORED =
 const NOT_REFERENCED = `NOT EXISTS (SELECT 1 FROM snapshot_blocks s WHERE s.chunk_hash = c.hash)
   AND NOT EXISTS (SELECT 1 FROM volume_blocks v WHERE v.chunk_hash = c.hash)`;
 
-/** One region's metadata in a SQLite file (WAL). Synchronous calls inside a method = one transaction. */
+/** One region's volumes, snapshots and chunk index in its SQLite database. */
 export class SqliteMetadataStore implements MetadataStore {
-  readonly #db: DatabaseSync;
-  readonly #statements = new Map<string, StatementSync>();
+  readonly #db: SqliteDatabase;
   readonly #chunkLocks = new KeyedLock<string>();
 
-  constructor(path: string) {
-    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-    this.#db = new DatabaseSync(path);
-    // NORMAL in WAL mode: a crashed process loses nothing committed; power loss may drop the last
-    // commits but never breaks consistency (chunk bytes are fsynced before their rows exist).
-    this.#db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;");
-    this.#migrate();
-  }
-
-  get schemaVersion(): number {
-    return Number((this.#db.prepare("PRAGMA user_version").get() as Row).user_version);
-  }
-
-  #migrate(): void {
-    for (const m of migrations) {
-      if (m.version <= this.schemaVersion) continue;
-      this.#tx(() => {
-        this.#db.exec(m.sql);
-        this.#db.exec(`PRAGMA user_version = ${m.version}`);
-      });
-    }
+  constructor(db: SqliteDatabase) {
+    this.#db = db;
   }
 
   close(): void {
     this.#db.close();
   }
 
-  #q(sql: string): StatementSync {
-    let s = this.#statements.get(sql);
-    if (!s) {
-      s = this.#db.prepare(sql);
-      this.#statements.set(sql, s);
-    }
-    return s;
-  }
-
-  #tx<T>(fn: () => T): T {
-    this.#db.exec("BEGIN IMMEDIATE");
-    try {
-      const result = fn();
-      this.#db.exec("COMMIT");
-      return result;
-    } catch (e) {
-      this.#db.exec("ROLLBACK");
-      throw e;
-    }
-  }
-
   // Volumes
 
   async insertVolume(v: VolumeRecord): Promise<void> {
-    this.#tx(() => {
-      this.#q(
-        `INSERT INTO volumes (id, size_gib, state, availability_zone, volume_type, source_snapshot_id,
-           last_snapshot_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(
-        v.id,
-        v.sizeGiB,
-        v.state,
-        v.availabilityZone,
-        v.volumeType,
-        v.sourceSnapshotId,
-        v.lastSnapshotId,
-        v.createdAt,
-      );
+    this.#db.tx(() => {
+      this.#db
+        .q(
+          `INSERT INTO volumes (id, size_gib, state, availability_zone, volume_type, source_snapshot_id,
+           last_snapshot_id, created_at, owner_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          v.id,
+          v.sizeGiB,
+          v.state,
+          v.availabilityZone,
+          v.volumeType,
+          v.sourceSnapshotId,
+          v.lastSnapshotId,
+          v.createdAt,
+          v.ownerId,
+        );
       if (v.sourceSnapshotId) {
-        this.#q(
-          `INSERT INTO volume_blocks (volume_id, block, chunk_hash, local)
+        this.#db
+          .q(
+            `INSERT INTO volume_blocks (volume_id, block, chunk_hash, local)
            SELECT ?, block, chunk_hash, 0 FROM snapshot_blocks WHERE snapshot_id = ? AND chunk_hash IS NOT NULL`,
-        ).run(v.id, v.sourceSnapshotId);
+          )
+          .run(v.id, v.sourceSnapshotId);
       }
     });
   }
 
   async getVolume(id: string): Promise<VolumeRecord | undefined> {
-    const row = this.#q("SELECT * FROM volumes WHERE id = ?").get(id) as Row | undefined;
+    const row = this.#db.q("SELECT * FROM volumes WHERE id = ?").get(id) as Row | undefined;
     return row && toVolume(row);
   }
 
   async listVolumes(): Promise<VolumeRecord[]> {
-    return (this.#q("SELECT * FROM volumes ORDER BY created_at, id").all() as Row[]).map(toVolume);
+    return (this.#db.q("SELECT * FROM volumes ORDER BY created_at, id").all() as Row[]).map(toVolume);
   }
 
   async setVolumeState(id: string, state: VolumeState): Promise<void> {
-    this.#q("UPDATE volumes SET state = ? WHERE id = ?").run(state, id);
+    this.#db.q("UPDATE volumes SET state = ? WHERE id = ?").run(state, id);
   }
 
   async deleteVolume(id: string): Promise<string[]> {
-    return this.#tx(() => {
-      const hashes = this.#column(
+    return this.#db.tx(() => {
+      const hashes = this.#db.column(
         "SELECT DISTINCT chunk_hash AS v FROM volume_blocks WHERE volume_id = ?",
         id,
       );
-      this.#q("DELETE FROM volume_blocks WHERE volume_id = ?").run(id);
-      this.#q("DELETE FROM volume_dirty WHERE volume_id = ?").run(id);
-      this.#q("DELETE FROM volumes WHERE id = ?").run(id);
+      this.#db.q("DELETE FROM volume_blocks WHERE volume_id = ?").run(id);
+      this.#db.q("DELETE FROM volume_dirty WHERE volume_id = ?").run(id);
+      this.#db.q("DELETE FROM volumes WHERE id = ?").run(id);
       return hashes as string[];
     });
   }
 
   async volumeTracking(id: string): Promise<VolumeTracking> {
-    const dirty = this.#column("SELECT block AS v FROM volume_dirty WHERE volume_id = ? AND gen = ''", id);
-    const frozenRows = this.#q("SELECT gen, block FROM volume_dirty WHERE volume_id = ? AND gen != ''").all(
+    const dirty = this.#db.column("SELECT block AS v FROM volume_dirty WHERE volume_id = ? AND gen = ''", id);
+    const frozenRows = this.#db
+      .q("SELECT gen, block FROM volume_dirty WHERE volume_id = ? AND gen != ''")
+      .all(id) as Row[];
+    const remote = this.#db.column(
+      "SELECT block AS v FROM volume_blocks WHERE volume_id = ? AND local = 0",
       id,
-    ) as Row[];
-    const remote = this.#column("SELECT block AS v FROM volume_blocks WHERE volume_id = ? AND local = 0", id);
+    );
     const mapped = Number(
-      (this.#q("SELECT count(*) AS n FROM volume_blocks WHERE volume_id = ?").get(id) as Row).n,
+      (this.#db.q("SELECT count(*) AS n FROM volume_blocks WHERE volume_id = ?").get(id) as Row).n,
     );
     const frozen = frozenRows.length
       ? { snapshotId: String(frozenRows[0].gen), blocks: frozenRows.map((r) => Number(r.block)) }
@@ -146,31 +108,32 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async volumeBlockHash(id: string, block: number): Promise<string | null> {
-    const row = this.#q("SELECT chunk_hash FROM volume_blocks WHERE volume_id = ? AND block = ?").get(
-      id,
-      block,
-    ) as Row | undefined;
+    const row = this.#db
+      .q("SELECT chunk_hash FROM volume_blocks WHERE volume_id = ? AND block = ?")
+      .get(id, block) as Row | undefined;
     return row ? String(row.chunk_hash) : null;
   }
 
   async remoteBlocks(id: string, afterBlock: number, limit: number): Promise<BlockRef[]> {
-    const rows = this.#q(
-      `SELECT block, chunk_hash FROM volume_blocks WHERE volume_id = ? AND local = 0 AND block > ?
+    const rows = this.#db
+      .q(
+        `SELECT block, chunk_hash FROM volume_blocks WHERE volume_id = ? AND local = 0 AND block > ?
        ORDER BY block LIMIT ?`,
-    ).all(id, afterBlock, limit) as Row[];
+      )
+      .all(id, afterBlock, limit) as Row[];
     return rows.map(toBlockRef);
   }
 
   async markDirty(id: string, blocks: number[]): Promise<void> {
-    const ins = this.#q("INSERT OR IGNORE INTO volume_dirty (volume_id, gen, block) VALUES (?, '', ?)");
-    this.#tx(() => {
+    const ins = this.#db.q("INSERT OR IGNORE INTO volume_dirty (volume_id, gen, block) VALUES (?, '', ?)");
+    this.#db.tx(() => {
       for (const b of blocks) ins.run(id, b);
     });
   }
 
   async markLocal(id: string, blocks: number[]): Promise<void> {
-    const upd = this.#q("UPDATE volume_blocks SET local = 1 WHERE volume_id = ? AND block = ?");
-    this.#tx(() => {
+    const upd = this.#db.q("UPDATE volume_blocks SET local = 1 WHERE volume_id = ? AND block = ?");
+    this.#db.tx(() => {
       for (const b of blocks) upd.run(id, b);
     });
   }
@@ -178,34 +141,37 @@ export class SqliteMetadataStore implements MetadataStore {
   // Snapshots
 
   #insertSnapshot(s: SnapshotRecord): void {
-    this.#q(
-      `INSERT INTO snapshots (id, volume_id, volume_size_gib, state, progress, parent_snapshot_id, source_region,
+    this.#db
+      .q(
+        `INSERT INTO snapshots (id, volume_id, volume_size_gib, state, progress, parent_snapshot_id, source_region,
          source_snapshot_id, description, started_at, completed_at, state_message, blocks_read, bytes_stored,
-         bytes_transferred) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(
-      s.id,
-      s.volumeId,
-      s.volumeSizeGiB,
-      s.state,
-      s.progress,
-      s.parentSnapshotId,
-      s.sourceRegion,
-      s.sourceSnapshotId,
-      s.description,
-      s.startedAt,
-      s.completedAt,
-      s.stateMessage,
-      s.blocksRead,
-      s.bytesStored,
-      s.bytesTransferred,
-    );
+         bytes_transferred, owner_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        s.id,
+        s.volumeId,
+        s.volumeSizeGiB,
+        s.state,
+        s.progress,
+        s.parentSnapshotId,
+        s.sourceRegion,
+        s.sourceSnapshotId,
+        s.description,
+        s.startedAt,
+        s.completedAt,
+        s.stateMessage,
+        s.blocksRead,
+        s.bytesStored,
+        s.bytesTransferred,
+        s.ownerId,
+      );
   }
 
   async beginVolumeSnapshot(s: SnapshotRecord): Promise<number[]> {
-    return this.#tx(() => {
+    return this.#db.tx(() => {
       this.#insertSnapshot(s);
-      this.#q("UPDATE volume_dirty SET gen = ? WHERE volume_id = ? AND gen = ''").run(s.id, s.volumeId);
-      return this.#column(
+      this.#db.q("UPDATE volume_dirty SET gen = ? WHERE volume_id = ? AND gen = ''").run(s.id, s.volumeId);
+      return this.#db.column(
         "SELECT block AS v FROM volume_dirty WHERE volume_id = ? AND gen = ?",
         s.volumeId,
         s.id,
@@ -218,36 +184,36 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async getSnapshot(id: string): Promise<SnapshotRecord | undefined> {
-    const row = this.#q("SELECT * FROM snapshots WHERE id = ?").get(id) as Row | undefined;
+    const row = this.#db.q("SELECT * FROM snapshots WHERE id = ?").get(id) as Row | undefined;
     return row && toSnapshot(row);
   }
 
   async listSnapshots(): Promise<SnapshotRecord[]> {
-    return (this.#q("SELECT * FROM snapshots ORDER BY started_at, id").all() as Row[]).map(toSnapshot);
+    return (this.#db.q("SELECT * FROM snapshots ORDER BY started_at, id").all() as Row[]).map(toSnapshot);
   }
 
   async pendingSnapshots(): Promise<SnapshotRecord[]> {
     return (
-      this.#q("SELECT * FROM snapshots WHERE state = 'pending' ORDER BY started_at").all() as Row[]
+      this.#db.q("SELECT * FROM snapshots WHERE state = 'pending' ORDER BY started_at").all() as Row[]
     ).map(toSnapshot);
   }
 
   async recordedBlocks(id: string): Promise<number[]> {
-    return this.#column("SELECT block AS v FROM snapshot_blocks WHERE snapshot_id = ?", id) as number[];
+    return this.#db.column("SELECT block AS v FROM snapshot_blocks WHERE snapshot_id = ?", id) as number[];
   }
 
   async forgetUnstoredBlocks(id: string): Promise<number> {
     return Number(
-      this.#q(`DELETE FROM snapshot_blocks AS s WHERE s.snapshot_id = ? AND ${UNSTORED}`).run(id).changes,
+      this.#db.q(`DELETE FROM snapshot_blocks AS s WHERE s.snapshot_id = ? AND ${UNSTORED}`).run(id).changes,
     );
   }
 
   #assertAllStored(id: string): void {
     const n = Number(
       (
-        this.#q(`SELECT count(*) AS n FROM snapshot_blocks AS s WHERE s.snapshot_id = ? AND ${UNSTORED}`).get(
-          id,
-        ) as Row
+        this.#db
+          .q(`SELECT count(*) AS n FROM snapshot_blocks AS s WHERE s.snapshot_id = ? AND ${UNSTORED}`)
+          .get(id) as Row
       ).n,
     );
     if (n > 0)
@@ -255,19 +221,21 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async snapshotBlocks(id: string, afterBlock: number, limit: number): Promise<BlockRef[]> {
-    const rows = this.#q(
-      `SELECT block, chunk_hash FROM snapshot_blocks WHERE snapshot_id = ? AND block > ? AND chunk_hash IS NOT NULL
+    const rows = this.#db
+      .q(
+        `SELECT block, chunk_hash FROM snapshot_blocks WHERE snapshot_id = ? AND block > ? AND chunk_hash IS NOT NULL
        ORDER BY block LIMIT ?`,
-    ).all(id, afterBlock, limit) as Row[];
+      )
+      .all(id, afterBlock, limit) as Row[];
     return rows.map(toBlockRef);
   }
 
   async addSnapshotBlocks(id: string, refs: BlockRef[]): Promise<string[]> {
-    const ins = this.#q(
+    const ins = this.#db.q(
       "INSERT OR REPLACE INTO snapshot_blocks (snapshot_id, block, chunk_hash) VALUES (?, ?, ?)",
     );
-    const live = this.#q("SELECT 1 AS v FROM chunks WHERE hash = ?");
-    return this.#tx(() => {
+    const live = this.#db.q("SELECT 1 AS v FROM chunks WHERE hash = ?");
+    return this.#db.tx(() => {
       const missing = new Set<string>();
       for (const r of refs) {
         ins.run(id, r.block, r.hash);
@@ -278,19 +246,21 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async setSnapshotProgress(id: string, progress: number, add: Partial<Counters>): Promise<void> {
-    this.#q(
-      `UPDATE snapshots SET progress = ?, blocks_read = blocks_read + ?, bytes_stored = bytes_stored + ?,
+    this.#db
+      .q(
+        `UPDATE snapshots SET progress = ?, blocks_read = blocks_read + ?, bytes_stored = bytes_stored + ?,
          bytes_transferred = bytes_transferred + ? WHERE id = ?`,
-    ).run(progress, add.blocksRead ?? 0, add.bytesStored ?? 0, add.bytesTransferred ?? 0, id);
+      )
+      .run(progress, add.blocksRead ?? 0, add.bytesStored ?? 0, add.bytesTransferred ?? 0, id);
   }
 
   async completeVolumeSnapshot(id: string): Promise<string[]> {
-    return this.#tx(() => {
-      const s = this.#q("SELECT volume_id FROM snapshots WHERE id = ?").get(id) as Row;
+    return this.#db.tx(() => {
+      const s = this.#db.q("SELECT volume_id FROM snapshots WHERE id = ?").get(id) as Row;
       const volumeId = String(s.volume_id);
       this.#assertAllStored(id);
       // Base-map entries this snapshot replaces: their chunks may now be unreferenced.
-      const replaced = this.#column(
+      const replaced = this.#db.column(
         `SELECT DISTINCT v.chunk_hash AS v FROM volume_blocks v JOIN snapshot_blocks s
            ON s.snapshot_id = ? AND s.block = v.block
          WHERE v.volume_id = ? AND (s.chunk_hash IS NULL OR s.chunk_hash != v.chunk_hash)`,
@@ -298,92 +268,100 @@ export class SqliteMetadataStore implements MetadataStore {
         volumeId,
       );
       // The volume's base map becomes this snapshot's map...
-      this.#q(
-        `INSERT INTO volume_blocks (volume_id, block, chunk_hash, local)
+      this.#db
+        .q(
+          `INSERT INTO volume_blocks (volume_id, block, chunk_hash, local)
          SELECT ?, block, chunk_hash, 1 FROM snapshot_blocks WHERE snapshot_id = ? AND chunk_hash IS NOT NULL
          ON CONFLICT (volume_id, block) DO UPDATE SET chunk_hash = excluded.chunk_hash, local = 1`,
-      ).run(volumeId, id);
-      this.#q(
-        `DELETE FROM volume_blocks WHERE volume_id = ? AND block IN
+        )
+        .run(volumeId, id);
+      this.#db
+        .q(
+          `DELETE FROM volume_blocks WHERE volume_id = ? AND block IN
            (SELECT block FROM snapshot_blocks WHERE snapshot_id = ? AND chunk_hash IS NULL)`,
-      ).run(volumeId, id);
+        )
+        .run(volumeId, id);
       // ...and the snapshot's map is completed from the unchanged blocks of that base map.
-      this.#q(
-        `INSERT OR IGNORE INTO snapshot_blocks (snapshot_id, block, chunk_hash)
+      this.#db
+        .q(
+          `INSERT OR IGNORE INTO snapshot_blocks (snapshot_id, block, chunk_hash)
          SELECT ?, block, chunk_hash FROM volume_blocks WHERE volume_id = ?`,
-      ).run(id, volumeId);
-      this.#q("DELETE FROM snapshot_blocks WHERE snapshot_id = ? AND chunk_hash IS NULL").run(id);
-      this.#q("DELETE FROM volume_dirty WHERE volume_id = ? AND gen = ?").run(volumeId, id);
-      this.#q("UPDATE volumes SET last_snapshot_id = ? WHERE id = ?").run(id, volumeId);
-      this.#q("UPDATE snapshots SET state = 'completed', progress = 100, completed_at = ? WHERE id = ?").run(
-        new Date().toISOString(),
-        id,
-      );
+        )
+        .run(id, volumeId);
+      this.#db.q("DELETE FROM snapshot_blocks WHERE snapshot_id = ? AND chunk_hash IS NULL").run(id);
+      this.#db.q("DELETE FROM volume_dirty WHERE volume_id = ? AND gen = ?").run(volumeId, id);
+      this.#db.q("UPDATE volumes SET last_snapshot_id = ? WHERE id = ?").run(id, volumeId);
+      this.#db
+        .q("UPDATE snapshots SET state = 'completed', progress = 100, completed_at = ? WHERE id = ?")
+        .run(new Date().toISOString(), id);
       return replaced as string[];
     });
   }
 
   async completeCopiedSnapshot(id: string): Promise<void> {
-    this.#tx(() => {
+    this.#db.tx(() => {
       this.#assertAllStored(id);
-      this.#q("DELETE FROM snapshot_blocks WHERE snapshot_id = ? AND chunk_hash IS NULL").run(id);
-      this.#q("UPDATE snapshots SET state = 'completed', progress = 100, completed_at = ? WHERE id = ?").run(
-        new Date().toISOString(),
-        id,
-      );
+      this.#db.q("DELETE FROM snapshot_blocks WHERE snapshot_id = ? AND chunk_hash IS NULL").run(id);
+      this.#db
+        .q("UPDATE snapshots SET state = 'completed', progress = 100, completed_at = ? WHERE id = ?")
+        .run(new Date().toISOString(), id);
     });
   }
 
   async failSnapshot(id: string, message: string): Promise<string[]> {
-    return this.#tx(() => {
-      const s = this.#q("SELECT volume_id FROM snapshots WHERE id = ?").get(id) as Row | undefined;
+    return this.#db.tx(() => {
+      const s = this.#db.q("SELECT volume_id FROM snapshots WHERE id = ?").get(id) as Row | undefined;
       if (!s) return [];
       if (s.volume_id) {
         // Changes frozen into the failed snapshot belong to the volume's next snapshot again.
-        this.#q(
-          `INSERT OR IGNORE INTO volume_dirty (volume_id, gen, block)
+        this.#db
+          .q(
+            `INSERT OR IGNORE INTO volume_dirty (volume_id, gen, block)
            SELECT volume_id, '', block FROM volume_dirty WHERE volume_id = ? AND gen = ?`,
-        ).run(s.volume_id, id);
-        this.#q("DELETE FROM volume_dirty WHERE volume_id = ? AND gen = ?").run(s.volume_id, id);
+          )
+          .run(s.volume_id, id);
+        this.#db.q("DELETE FROM volume_dirty WHERE volume_id = ? AND gen = ?").run(s.volume_id, id);
       }
       const hashes = this.#snapshotHashes(id);
-      this.#q("DELETE FROM snapshot_blocks WHERE snapshot_id = ?").run(id);
-      this.#q("UPDATE snapshots SET state = 'error', state_message = ? WHERE id = ?").run(message, id);
+      this.#db.q("DELETE FROM snapshot_blocks WHERE snapshot_id = ?").run(id);
+      this.#db.q("UPDATE snapshots SET state = 'error', state_message = ? WHERE id = ?").run(message, id);
       return hashes;
     });
   }
 
   async deleteSnapshot(id: string): Promise<string[]> {
-    return this.#tx(() => {
+    return this.#db.tx(() => {
       const hashes = this.#snapshotHashes(id);
-      this.#q("DELETE FROM snapshot_blocks WHERE snapshot_id = ?").run(id);
-      this.#q("DELETE FROM snapshots WHERE id = ?").run(id);
+      this.#db.q("DELETE FROM snapshot_blocks WHERE snapshot_id = ?").run(id);
+      this.#db.q("DELETE FROM snapshots WHERE id = ?").run(id);
       return hashes;
     });
   }
 
   #snapshotHashes(id: string): string[] {
-    return this.#column(
+    return this.#db.column(
       "SELECT DISTINCT chunk_hash AS v FROM snapshot_blocks WHERE snapshot_id = ? AND chunk_hash IS NOT NULL",
       id,
     ) as string[];
   }
 
   async snapshotStats(id: string): Promise<SnapshotStats> {
-    const s = this.#q("SELECT volume_size_gib FROM snapshots WHERE id = ?").get(id) as Row;
+    const s = this.#db.q("SELECT volume_size_gib FROM snapshots WHERE id = ?").get(id) as Row;
     const blocks = Number(
       (
-        this.#q(
-          "SELECT count(*) AS n FROM snapshot_blocks WHERE snapshot_id = ? AND chunk_hash IS NOT NULL",
-        ).get(id) as Row
+        this.#db
+          .q("SELECT count(*) AS n FROM snapshot_blocks WHERE snapshot_id = ? AND chunk_hash IS NOT NULL")
+          .get(id) as Row
       ).n,
     );
-    const sums = this.#q(
-      `SELECT coalesce(sum(c.stored_bytes), 0) AS stored,
+    const sums = this.#db
+      .q(
+        `SELECT coalesce(sum(c.stored_bytes), 0) AS stored,
          coalesce(sum(CASE WHEN NOT EXISTS (SELECT 1 FROM snapshot_blocks o WHERE o.chunk_hash = c.hash
            AND o.snapshot_id != ?) THEN c.stored_bytes ELSE 0 END), 0) AS uniq
        FROM chunks c WHERE c.hash IN (SELECT chunk_hash FROM snapshot_blocks WHERE snapshot_id = ?)`,
-    ).get(id, id) as Row;
+      )
+      .get(id, id) as Row;
     const stored = Number(sums.stored);
     const unique = Number(sums.uniq);
     return {
@@ -398,43 +376,42 @@ export class SqliteMetadataStore implements MetadataStore {
   // Chunks
 
   async liveChunks(hashes: string[]): Promise<Set<string>> {
-    const q = this.#q("SELECT 1 AS v FROM chunks WHERE hash = ?");
+    const q = this.#db.q("SELECT 1 AS v FROM chunks WHERE hash = ?");
     return new Set(hashes.filter((h) => q.get(h)));
   }
 
   async addChunks(chunks: ChunkRecord[]): Promise<void> {
-    const ins = this.#q("INSERT OR IGNORE INTO chunks (hash, stored_bytes) VALUES (?, ?)");
-    this.#tx(() => {
+    const ins = this.#db.q("INSERT OR IGNORE INTO chunks (hash, stored_bytes) VALUES (?, ?)");
+    this.#db.tx(() => {
       for (const c of chunks) ins.run(c.hash, c.storedBytes);
     });
   }
 
   async dropUnreferencedChunks(candidates: string[]): Promise<string[]> {
-    const del = this.#q(`DELETE FROM chunks AS c WHERE c.hash = ? AND ${NOT_REFERENCED}`);
-    return this.#tx(() => candidates.filter((h) => Number(del.run(h).changes) > 0));
+    const del = this.#db.q(`DELETE FROM chunks AS c WHERE c.hash = ? AND ${NOT_REFERENCED}`);
+    return this.#db.tx(() => candidates.filter((h) => Number(del.run(h).changes) > 0));
   }
 
   async unreferencedChunks(): Promise<string[]> {
-    return this.#column(`SELECT hash AS v FROM chunks c WHERE ${NOT_REFERENCED}`) as string[];
+    return this.#db.column(`SELECT hash AS v FROM chunks c WHERE ${NOT_REFERENCED}`) as string[];
   }
 
   async chunkTotals(): Promise<{ chunks: number; storedBytes: number }> {
-    const r = this.#q("SELECT count(*) AS n, coalesce(sum(stored_bytes), 0) AS b FROM chunks").get() as Row;
+    const r = this.#db
+      .q("SELECT count(*) AS n, coalesce(sum(stored_bytes), 0) AS b FROM chunks")
+      .get() as Row;
     return { chunks: Number(r.n), storedBytes: Number(r.b) };
   }
 
   lockChunks(hashes: Iterable<string>): Promise<() => void> {
     return this.#chunkLocks.acquireAll(hashes);
   }
-
-  #column(sql: string, ...params: SQLInputValue[]): SQLInputValue[] {
-    return (this.#q(sql).all(...params) as Row[]).map((r) => r.v);
-  }
 }
 
 function toVolume(r: Row): VolumeRecord {
   return {
     id: String(r.id),
+    ownerId: String(r.owner_id),
     sizeGiB: Number(r.size_gib),
     state: r.state as VolumeState,
     availabilityZone: String(r.availability_zone),
@@ -448,6 +425,7 @@ function toVolume(r: Row): VolumeRecord {
 function toSnapshot(r: Row): SnapshotRecord {
   return {
     id: String(r.id),
+    ownerId: String(r.owner_id),
     volumeId: (r.volume_id as string | null) ?? null,
     volumeSizeGiB: Number(r.volume_size_gib),
     state: r.state as SnapshotRecord["state"],

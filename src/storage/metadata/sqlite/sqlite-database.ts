@@ -1,0 +1,64 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
+import type { Migration } from "./migrations.ts";
+
+export type Row = Record<string, SQLInputValue>;
+
+/**
+ * One SQLite file (WAL) with cached statements and versioned migrations. Calls are synchronous,
+ * so everything inside tx() is one transaction with nothing interleaved.
+ */
+export class SqliteDatabase {
+  readonly #db: DatabaseSync;
+  readonly #statements = new Map<string, StatementSync>();
+
+  constructor(path: string, migrations: Migration[]) {
+    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    this.#db = new DatabaseSync(path);
+    // NORMAL in WAL mode: a crashed process loses nothing committed; power loss may drop the last
+    // commits but never breaks consistency (chunk bytes are fsynced before their rows exist).
+    this.#db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;");
+    for (const m of migrations) {
+      if (m.version <= this.schemaVersion) continue;
+      this.tx(() => {
+        this.#db.exec(m.sql);
+        this.#db.exec(`PRAGMA user_version = ${m.version}`);
+      });
+    }
+  }
+
+  get schemaVersion(): number {
+    return Number((this.#db.prepare("PRAGMA user_version").get() as Row).user_version);
+  }
+
+  q(sql: string): StatementSync {
+    let s = this.#statements.get(sql);
+    if (!s) {
+      s = this.#db.prepare(sql);
+      this.#statements.set(sql, s);
+    }
+    return s;
+  }
+
+  tx<T>(fn: () => T): T {
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      const result = fn();
+      this.#db.exec("COMMIT");
+      return result;
+    } catch (e) {
+      this.#db.exec("ROLLBACK");
+      throw e;
+    }
+  }
+
+  /** The `v` column of every row. */
+  column(sql: string, ...params: SQLInputValue[]): SQLInputValue[] {
+    return (this.q(sql).all(...params) as Row[]).map((r) => r.v);
+  }
+
+  close(): void {
+    this.#db.close();
+  }
+}
