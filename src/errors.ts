@@ -18,9 +18,31 @@ export const errorCatalogue = {
     summary: "A snapshot of this volume is already in progress.",
   },
   InvalidRegion: { status: 400, summary: "The region is not configured on this Strata server." },
+  "InvalidAMIName.Duplicate": { status: 400, summary: "The account already has an image with this name." },
+  "InvalidAMIName.Malformed": { status: 400, summary: "The AMI name is not 3-128 allowed characters." },
+  "InvalidAMIID.NotFound": {
+    status: 400,
+    summary: "The image does not exist or is not visible to the account.",
+  },
+  InvalidBlockDeviceMapping: { status: 400, summary: "A block device mapping is invalid." },
+  IdempotentParameterMismatch: {
+    status: 400,
+    summary: "The client token was already used with different parameters.",
+  },
+  AuthFailure: { status: 401, summary: "The request could not be authenticated or is not authorized." },
   ChunkCorrupt: { status: 500, summary: "A stored chunk failed its SHA-256 check." },
   ChunkMissing: { status: 500, summary: "A chunk referenced by metadata is absent from the block store." },
   InternalError: { status: 500, summary: "An internal error occurred." },
+  IncompleteSignature: { status: 400, summary: "The request signature does not conform to AWS SigV4." },
+  SignatureDoesNotMatch: {
+    status: 403,
+    summary: "The request signature does not match the one computed from the secret access key.",
+  },
+  RequestExpired: {
+    status: 400,
+    summary: "The request date is too far from the server time, or the presigned URL has expired.",
+  },
+  AccountAlreadyExists: { status: 400, summary: "An account with that name or owner alias already exists." },
 } as const satisfies Record<string, { status: number; summary: string }>;
 
 export type ErrorCode = keyof typeof errorCatalogue;

@@ -36,6 +36,7 @@ export class Engine {
     for (const r of engine.regions.values()) await r.recover();
     const services = new Map([...engine.regions].map(([n, r]) => [n, r.snapshots]));
     for (const r of engine.regions.values()) await r.snapshots.resume(services);
+    for (const r of engine.regions.values()) await r.images.resume();
     return engine;
   }
 
@@ -58,6 +59,17 @@ export class Engine {
     options: { ownerId?: string; description?: string } = {},
   ) {
     return this.region(toRegion).snapshots.copyFrom(this.region(fromRegion).snapshots, snapshotId, options);
+  }
+
+  /** CopyImage: into `toRegion` from `fromRegion`, owned by the caller. */
+  async copyImage(
+    fromRegion: string,
+    imageId: string,
+    toRegion: string,
+    ownerId: string,
+    options: { name: string; description?: string; clientToken?: string; copyTags?: boolean },
+  ) {
+    return this.region(toRegion).images.copyFrom(this.region(fromRegion).images, imageId, ownerId, options);
   }
 
   async close(): Promise<void> {

@@ -2,11 +2,14 @@ import { join } from "node:path";
 import { BlockStore } from "../../storage/chunks/block-store.ts";
 import type { CodecPool } from "../../storage/chunks/codec-pool.ts";
 import { LocalChunkStore } from "../../storage/chunks/local-chunk-store.ts";
+import type { CatalogStore } from "../../storage/metadata/catalog-store.ts";
 import type { MetadataStore } from "../../storage/metadata/metadata-store.ts";
 import { migrations } from "../../storage/metadata/sqlite/migrations.ts";
+import { SqliteCatalogStore } from "../../storage/metadata/sqlite/sqlite-catalog-store.ts";
 import { SqliteDatabase } from "../../storage/metadata/sqlite/sqlite-database.ts";
 import { SqliteMetadataStore } from "../../storage/metadata/sqlite/sqlite-metadata-store.ts";
 import { collectGarbage } from "../chunks/chunk-references.ts";
+import { ImageService } from "../images/image-service.ts";
 import { SnapshotService } from "../snapshots/snapshot-service.ts";
 import { VolumeService } from "../volumes/volume-service.ts";
 
@@ -20,14 +23,19 @@ export class Region {
   readonly blocks: BlockStore;
   readonly volumes: VolumeService;
   readonly snapshots: SnapshotService;
+  readonly catalog: CatalogStore;
+  readonly images: ImageService;
 
   constructor(name: string, dataDir: string, codec: CodecPool, backgroundHydration = true) {
     const dir = join(dataDir, "regions", name);
     this.name = name;
-    this.meta = new SqliteMetadataStore(new SqliteDatabase(join(dir, "metadata.db"), migrations));
+    const db = new SqliteDatabase(join(dir, "metadata.db"), migrations);
+    this.meta = new SqliteMetadataStore(db);
+    this.catalog = new SqliteCatalogStore(db);
     this.blocks = new BlockStore(new LocalChunkStore(join(dir, "chunks")), codec);
     this.volumes = new VolumeService(name, this.meta, this.blocks, join(dir, "volumes"), backgroundHydration);
-    this.snapshots = new SnapshotService(name, this.meta, this.blocks, this.volumes);
+    this.snapshots = new SnapshotService(name, this.meta, this.catalog, this.blocks, this.volumes);
+    this.images = new ImageService(name, this.catalog, this.snapshots);
   }
 
   /** Start-up: sweep garbage a crash left, reopen volumes (hydrators resume). */

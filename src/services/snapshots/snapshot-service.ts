@@ -1,6 +1,7 @@
 import { StrataError } from "../../errors.ts";
 import { newId } from "../../ids.ts";
 import type { BlockStore } from "../../storage/chunks/block-store.ts";
+import type { CatalogStore } from "../../storage/metadata/catalog-store.ts";
 import type { MetadataStore, SnapshotRecord, SnapshotStats } from "../../storage/metadata/metadata-store.ts";
 import { releaseChunks } from "../chunks/chunk-references.ts";
 import type { VolumeService } from "../volumes/volume-service.ts";
@@ -14,6 +15,7 @@ export type SnapshotView = SnapshotRecord & { stats?: SnapshotStats };
 export class SnapshotService {
   readonly region: string;
   readonly meta: MetadataStore;
+  readonly #catalog: CatalogStore;
   readonly blocks: BlockStore;
   readonly #volumes: VolumeService;
   readonly #jobs = new Map<string, { job: SnapshotJob; done: Promise<void> }>();
@@ -21,9 +23,16 @@ export class SnapshotService {
   readonly #readers = new Map<string, number>();
   #closing = false;
 
-  constructor(region: string, meta: MetadataStore, blocks: BlockStore, volumes: VolumeService) {
+  constructor(
+    region: string,
+    meta: MetadataStore,
+    catalog: CatalogStore,
+    blocks: BlockStore,
+    volumes: VolumeService,
+  ) {
     this.region = region;
     this.meta = meta;
+    this.#catalog = catalog;
     this.blocks = blocks;
     this.#volumes = volumes;
   }
@@ -147,6 +156,13 @@ export class SnapshotService {
 
   async delete(id: string): Promise<void> {
     await this.get(id);
+    const images = await this.#catalog.imagesUsingSnapshot(id);
+    if (images.length > 0) {
+      throw new StrataError(
+        "InvalidSnapshot.InUse",
+        `The snapshot ${id} is currently in use by ${images[0]}`,
+      );
+    }
     if (this.#readers.has(id)) {
       throw new StrataError(
         "InvalidSnapshot.InUse",

@@ -1,3 +1,4 @@
+import { StrataError } from "../../../errors.ts";
 import { KeyedLock } from "../../../util/keyed-lock.ts";
 import { BLOCK_SIZE, GIB } from "../../blocks.ts";
 import type {
@@ -85,6 +86,7 @@ export class SqliteMetadataStore implements MetadataStore {
       this.#db.q("DELETE FROM volume_blocks WHERE volume_id = ?").run(id);
       this.#db.q("DELETE FROM volume_dirty WHERE volume_id = ?").run(id);
       this.#db.q("DELETE FROM volumes WHERE id = ?").run(id);
+      this.#db.q("DELETE FROM tags WHERE resource_id = ?").run(id);
       return hashes as string[];
     });
   }
@@ -331,9 +333,21 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async deleteSnapshot(id: string): Promise<string[]> {
     return this.#db.tx(() => {
+      // Checked in the same transaction as the delete, so a RegisterImage cannot slip in between.
+      const image = this.#db.q("SELECT image_id FROM image_snapshots WHERE snapshot_id = ?").get(id) as
+        | Row
+        | undefined;
+      if (image) {
+        throw new StrataError(
+          "InvalidSnapshot.InUse",
+          `The snapshot ${id} is currently in use by ${String(image.image_id)}`,
+        );
+      }
       const hashes = this.#snapshotHashes(id);
       this.#db.q("DELETE FROM snapshot_blocks WHERE snapshot_id = ?").run(id);
       this.#db.q("DELETE FROM snapshots WHERE id = ?").run(id);
+      this.#db.q("DELETE FROM tags WHERE resource_id = ?").run(id);
+      this.#db.q("DELETE FROM permissions WHERE resource_id = ?").run(id);
       return hashes;
     });
   }

@@ -1,0 +1,93 @@
+// The EC2 resource catalogue beside the block maps: images, sharing permissions, tags and
+// ClientToken idempotency records, in the same per-region database as volumes and snapshots
+// (so "is this snapshot used by an image" and "delete it" can be one transaction).
+
+export type ImageState = "pending" | "available" | "failed";
+
+export interface BlockDeviceMappingRecord {
+  deviceName: string;
+  /** Instance-store mapping (ephemeral0...), no EBS. */
+  virtualName?: string;
+  noDevice?: boolean;
+  ebs?: {
+    snapshotId?: string;
+    volumeSize?: number;
+    volumeType?: string;
+    deleteOnTermination: boolean;
+    encrypted: boolean;
+    iops?: number;
+    throughput?: number;
+  };
+}
+
+export interface ImageRecord {
+  id: string;
+  ownerId: string;
+  name: string;
+  state: ImageState;
+  creationDate: string;
+  description: string;
+  architecture: string;
+  virtualizationType: string;
+  rootDeviceName: string;
+  rootDeviceType: "ebs";
+  bootMode: string | null;
+  imageType: "machine";
+  enaSupport: boolean;
+  sriovNetSupport: string | null;
+  imdsSupport: string | null;
+  tpmSupport: string | null;
+  platformDetails: string;
+  usageOperation: string;
+  blockDeviceMappings: BlockDeviceMappingRecord[];
+  deprecationTime: string | null;
+  deregistrationProtection: "disabled" | "enabled" | "enabled-with-cooldown";
+  sourceImageId: string | null;
+  sourceRegion: string | null;
+  stateReason: { code: string; message: string } | null;
+  lastLaunchedTime: string | null;
+}
+
+export interface Tag {
+  key: string;
+  value: string;
+}
+
+export interface CatalogStore {
+  /** Inserts the image; fails with InvalidAMIName.Duplicate if the owner already has the name. */
+  insertImage(image: ImageRecord): Promise<void>;
+  getImage(id: string): Promise<ImageRecord | undefined>;
+  listImages(): Promise<ImageRecord[]>;
+  updateImage(image: ImageRecord): Promise<void>;
+  /** Removes the image, its permissions and tags; returns the snapshots it used. */
+  deleteImage(id: string): Promise<string[]>;
+  /** Images whose block device mappings use the snapshot. */
+  imagesUsingSnapshot(snapshotId: string): Promise<string[]>;
+
+  /** Grantees (account ids or 'all') of a launch or create-volume permission. */
+  permissions(resourceId: string): Promise<string[]>;
+  /** Every resource id the grantee (or 'all') may use. */
+  resourcesSharedWith(grantees: string[]): Promise<Set<string>>;
+  changePermissions(resourceId: string, add: string[], remove: string[]): Promise<void>;
+  resetPermissions(resourceId: string): Promise<void>;
+
+  tags(resourceId: string): Promise<Tag[]>;
+  /** Tags of many resources at once (Describe* calls). */
+  tagsOf(resourceIds: string[]): Promise<Map<string, Tag[]>>;
+  setTags(resourceIds: string[], tags: Tag[]): Promise<void>;
+  /** Deletes tags: a tag with value undefined deletes the key whatever its value. */
+  deleteTags(resourceIds: string[], tags: { key: string; value?: string }[]): Promise<void>;
+  allTags(): Promise<{ resourceId: string; key: string; value: string }[]>;
+
+  clientToken(
+    ownerId: string,
+    token: string,
+  ): Promise<{ action: string; requestHash: string; resourceId: string } | undefined>;
+  saveClientToken(
+    ownerId: string,
+    token: string,
+    action: string,
+    requestHash: string,
+    resourceId: string,
+  ): Promise<void>;
+}

@@ -1,0 +1,194 @@
+import { StrataError } from "../../../errors.ts";
+import type { CatalogStore, ImageRecord, Tag } from "../catalog-store.ts";
+import type { Row, SqliteDatabase } from "./sqlite-database.ts";
+
+export class SqliteCatalogStore implements CatalogStore {
+  readonly #db: SqliteDatabase;
+
+  constructor(db: SqliteDatabase) {
+    this.#db = db;
+  }
+
+  async insertImage(image: ImageRecord): Promise<void> {
+    this.#db.tx(() => {
+      const taken = this.#db
+        .q("SELECT id FROM images WHERE owner_id = ? AND name = ?")
+        .get(image.ownerId, image.name) as Row | undefined;
+      if (taken) {
+        throw new StrataError(
+          "InvalidAMIName.Duplicate",
+          `AMI name ${image.name} is already in use by AMI ${String(taken.id)}`,
+        );
+      }
+      this.#db
+        .q(
+          "INSERT INTO images (id, owner_id, name, state, creation_date, attributes) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .run(image.id, image.ownerId, image.name, image.state, image.creationDate, attributes(image));
+      const link = this.#db.q("INSERT OR IGNORE INTO image_snapshots (image_id, snapshot_id) VALUES (?, ?)");
+      for (const m of image.blockDeviceMappings) if (m.ebs?.snapshotId) link.run(image.id, m.ebs.snapshotId);
+    });
+  }
+
+  async getImage(id: string): Promise<ImageRecord | undefined> {
+    const row = this.#db.q("SELECT * FROM images WHERE id = ?").get(id) as Row | undefined;
+    return row && toImage(row);
+  }
+
+  async listImages(): Promise<ImageRecord[]> {
+    return (this.#db.q("SELECT * FROM images ORDER BY id").all() as Row[]).map(toImage);
+  }
+
+  async updateImage(image: ImageRecord): Promise<void> {
+    this.#db
+      .q("UPDATE images SET state = ?, name = ?, attributes = ? WHERE id = ?")
+      .run(image.state, image.name, attributes(image), image.id);
+  }
+
+  async deleteImage(id: string): Promise<string[]> {
+    return this.#db.tx(() => {
+      const snapshots = this.#db.column(
+        "SELECT snapshot_id AS v FROM image_snapshots WHERE image_id = ?",
+        id,
+      );
+      for (const table of [
+        "image_snapshots WHERE image_id",
+        "permissions WHERE resource_id",
+        "tags WHERE resource_id",
+      ]) {
+        this.#db.q(`DELETE FROM ${table} = ?`).run(id);
+      }
+      this.#db.q("DELETE FROM images WHERE id = ?").run(id);
+      return snapshots as string[];
+    });
+  }
+
+  async imagesUsingSnapshot(snapshotId: string): Promise<string[]> {
+    return this.#db.column(
+      "SELECT image_id AS v FROM image_snapshots WHERE snapshot_id = ? ORDER BY image_id",
+      snapshotId,
+    ) as string[];
+  }
+
+  async permissions(resourceId: string): Promise<string[]> {
+    return this.#db.column(
+      "SELECT grantee AS v FROM permissions WHERE resource_id = ? ORDER BY grantee",
+      resourceId,
+    ) as string[];
+  }
+
+  async resourcesSharedWith(grantees: string[]): Promise<Set<string>> {
+    const q = this.#db.q("SELECT resource_id AS v FROM permissions WHERE grantee = ?");
+    const out = new Set<string>();
+    for (const g of grantees) for (const r of q.all(g) as Row[]) out.add(String(r.v));
+    return out;
+  }
+
+  async changePermissions(resourceId: string, add: string[], remove: string[]): Promise<void> {
+    const ins = this.#db.q("INSERT OR IGNORE INTO permissions (resource_id, grantee) VALUES (?, ?)");
+    const del = this.#db.q("DELETE FROM permissions WHERE resource_id = ? AND grantee = ?");
+    this.#db.tx(() => {
+      for (const g of add) ins.run(resourceId, g);
+      for (const g of remove) del.run(resourceId, g);
+    });
+  }
+
+  async resetPermissions(resourceId: string): Promise<void> {
+    this.#db.q("DELETE FROM permissions WHERE resource_id = ?").run(resourceId);
+  }
+
+  async tags(resourceId: string): Promise<Tag[]> {
+    return (
+      this.#db.q("SELECT key, value FROM tags WHERE resource_id = ? ORDER BY key").all(resourceId) as Row[]
+    ).map((r) => ({ key: String(r.key), value: String(r.value) }));
+  }
+
+  async tagsOf(resourceIds: string[]): Promise<Map<string, Tag[]>> {
+    const out = new Map<string, Tag[]>();
+    const q = this.#db.q("SELECT key, value FROM tags WHERE resource_id = ? ORDER BY key");
+    for (const id of resourceIds) {
+      const rows = q.all(id) as Row[];
+      if (rows.length)
+        out.set(
+          id,
+          rows.map((r) => ({ key: String(r.key), value: String(r.value) })),
+        );
+    }
+    return out;
+  }
+
+  async setTags(resourceIds: string[], tags: Tag[]): Promise<void> {
+    const up = this.#db.q(
+      "INSERT INTO tags (resource_id, key, value) VALUES (?, ?, ?) ON CONFLICT (resource_id, key) DO UPDATE SET value = excluded.value",
+    );
+    this.#db.tx(() => {
+      for (const id of resourceIds) for (const t of tags) up.run(id, t.key, t.value);
+    });
+  }
+
+  async deleteTags(resourceIds: string[], tags: { key: string; value?: string }[]): Promise<void> {
+    const any = this.#db.q("DELETE FROM tags WHERE resource_id = ? AND key = ?");
+    const exact = this.#db.q("DELETE FROM tags WHERE resource_id = ? AND key = ? AND value = ?");
+    const all = this.#db.q("DELETE FROM tags WHERE resource_id = ?");
+    this.#db.tx(() => {
+      for (const id of resourceIds) {
+        if (tags.length === 0) all.run(id);
+        for (const t of tags) t.value === undefined ? any.run(id, t.key) : exact.run(id, t.key, t.value);
+      }
+    });
+  }
+
+  async allTags(): Promise<{ resourceId: string; key: string; value: string }[]> {
+    return (
+      this.#db.q("SELECT resource_id, key, value FROM tags ORDER BY resource_id, key").all() as Row[]
+    ).map((r) => ({
+      resourceId: String(r.resource_id),
+      key: String(r.key),
+      value: String(r.value),
+    }));
+  }
+
+  async clientToken(ownerId: string, token: string) {
+    const r = this.#db
+      .q("SELECT * FROM client_tokens WHERE owner_id = ? AND token = ?")
+      .get(ownerId, token) as Row | undefined;
+    return (
+      r && {
+        action: String(r.action),
+        requestHash: String(r.request_hash),
+        resourceId: String(r.resource_id),
+      }
+    );
+  }
+
+  async saveClientToken(
+    ownerId: string,
+    token: string,
+    action: string,
+    requestHash: string,
+    resourceId: string,
+  ) {
+    this.#db
+      .q(
+        "INSERT INTO client_tokens (owner_id, token, action, request_hash, resource_id) VALUES (?, ?, ?, ?, ?)",
+      )
+      .run(ownerId, token, action, requestHash, resourceId);
+  }
+}
+
+// The columns SQL filters on are real columns; the rest of the description is one JSON document.
+function attributes(image: ImageRecord): string {
+  const { id: _id, ownerId: _o, name: _n, state: _s, creationDate: _c, ...rest } = image;
+  return JSON.stringify(rest);
+}
+
+function toImage(r: Row): ImageRecord {
+  return {
+    id: String(r.id),
+    ownerId: String(r.owner_id),
+    name: String(r.name),
+    state: r.state as ImageRecord["state"],
+    creationDate: String(r.creation_date),
+    ...JSON.parse(String(r.attributes)),
+  };
+}
