@@ -1,0 +1,131 @@
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import type { Engine } from "../src/services/engine.ts";
+import { BLOCK_SIZE, openEngine, seededBytes, sha256, tempDir } from "./helpers.ts";
+
+const ALICE = "111111111111";
+const BOB = "222222222222";
+const dataDir = tempDir();
+let engine: Engine;
+
+before(async () => {
+  engine = await openEngine(dataDir);
+});
+after(() => engine.close());
+
+async function snapshotWith(owner: string, seed: string) {
+  const r = engine.region("us-east-1");
+  const v = await r.volumes.create({ sizeGiB: 2, ownerId: owner });
+  const h = await r.volumes.handle(v.id);
+  await h.write(0, seededBytes(seed, 4 * BLOCK_SIZE));
+  return r.snapshots.wait((await r.snapshots.create(v.id)).id);
+}
+
+const mapping = (snapshotId: string, volumeSize?: number) => [
+  { deviceName: "/dev/xvda", ebs: { snapshotId, volumeSize, deleteOnTermination: true, encrypted: false } },
+];
+
+test("register, copy to another region, restore the copy's snapshot: same bytes", async () => {
+  const src = engine.region("us-east-1");
+  const snap = await snapshotWith(ALICE, "image-root");
+  const image = await src.images.register(ALICE, { name: "golden-1", blockDeviceMappings: mapping(snap.id) });
+  assert.equal(image.state, "available");
+  assert.equal(image.rootDeviceName, "/dev/xvda");
+  assert.equal(image.blockDeviceMappings[0].ebs?.volumeSize, 2);
+  await assert.rejects(
+    src.images.register(ALICE, { name: "golden-1", blockDeviceMappings: mapping(snap.id) }),
+    { code: "InvalidAMIName.Duplicate" },
+  );
+
+  const copy = await engine.copyImage("us-east-1", image.id, "eu-west-1", ALICE, {
+    name: "golden-1-eu",
+    clientToken: "t1",
+  });
+  assert.equal(copy.state, "pending");
+  assert.notEqual(copy.id, image.id);
+  const again = await engine.copyImage("us-east-1", image.id, "eu-west-1", ALICE, {
+    name: "golden-1-eu",
+    clientToken: "t1",
+  });
+  assert.equal(again.id, copy.id, "same ClientToken, same image");
+  await assert.rejects(
+    engine.copyImage("us-east-1", image.id, "eu-west-1", ALICE, { name: "other", clientToken: "t1" }),
+    { code: "IdempotentParameterMismatch" },
+  );
+  const eu = engine.region("eu-west-1");
+  const ready = await eu.images.wait(copy.id);
+  assert.equal(ready.state, "available");
+  assert.equal(ready.sourceImageId, image.id);
+  assert.equal(ready.sourceRegion, "us-east-1");
+  const copiedSnap = ready.blockDeviceMappings[0].ebs!.snapshotId!;
+  assert.notEqual(copiedSnap, snap.id);
+  const vol = await eu.volumes.handle(
+    (await eu.volumes.create({ snapshotId: copiedSnap, ownerId: ALICE })).id,
+  );
+  assert.equal(sha256(await vol.read(0, 4 * BLOCK_SIZE)), sha256(seededBytes("image-root", 4 * BLOCK_SIZE)));
+
+  // The snapshot is in use while the image exists; deregistering keeps it by default.
+  await assert.rejects(src.snapshots.delete(snap.id), { code: "InvalidSnapshot.InUse" });
+  assert.deepEqual(await src.images.deregister(image, false), []);
+  await assert.rejects(src.images.get(image.id), { code: "InvalidAMIID.NotFound" });
+  assert.equal((await src.snapshots.get(snap.id)).state, "completed");
+  // Re-register from the retained snapshot, then deregister deleting it.
+  const again2 = await src.images.register(ALICE, {
+    name: "golden-1",
+    blockDeviceMappings: mapping(snap.id),
+  });
+  assert.deepEqual(await src.images.deregister(again2, true), [
+    { snapshotId: snap.id, returnCode: "success" },
+  ]);
+  await assert.rejects(src.snapshots.get(snap.id), { code: "InvalidSnapshot.NotFound" });
+});
+
+test("private images and snapshots are invisible to other accounts until shared", async () => {
+  const r = engine.region("us-east-1");
+  const snap = await snapshotWith(ALICE, "private");
+  const image = await r.images.register(ALICE, { name: "private-1", blockDeviceMappings: mapping(snap.id) });
+  await assert.rejects(r.images.getVisible(image.id, BOB), { code: "InvalidAMIID.NotFound" });
+  await assert.rejects(r.images.register(BOB, { name: "stolen", blockDeviceMappings: mapping(snap.id) }), {
+    code: "InvalidSnapshot.NotFound",
+  });
+  await assert.rejects(engine.copyImage("us-east-1", image.id, "eu-west-1", BOB, { name: "x" }), {
+    code: "InvalidAMIID.NotFound",
+  });
+  await r.catalog.changePermissions(image.id, [BOB], []);
+  assert.equal((await r.images.getVisible(image.id, BOB)).id, image.id);
+  await assert.rejects(r.images.getOwned(image.id, BOB), { code: "AuthFailure" });
+  // Bob owns his copy (and its snapshots).
+  const bobs = await engine
+    .region("eu-west-1")
+    .images.wait((await engine.copyImage("us-east-1", image.id, "eu-west-1", BOB, { name: "bobs-copy" })).id);
+  assert.equal(bobs.ownerId, BOB);
+  const bobSnap = await engine
+    .region("eu-west-1")
+    .snapshots.get(bobs.blockDeviceMappings[0].ebs!.snapshotId!);
+  assert.equal(bobSnap.ownerId, BOB);
+});
+
+test("bad registrations change nothing", async () => {
+  const r = engine.region("us-east-1");
+  const snap = await snapshotWith(ALICE, "bad");
+  const before = (await r.images.list()).length;
+  const cases: [object, string][] = [
+    [{ name: "x", blockDeviceMappings: mapping(snap.id) }, "InvalidAMIName.Malformed"],
+    [{ name: "bad<name>", blockDeviceMappings: mapping(snap.id) }, "InvalidAMIName.Malformed"],
+    [
+      { name: "ok-name", architecture: "sparc", blockDeviceMappings: mapping(snap.id) },
+      "InvalidParameterValue",
+    ],
+    [{ name: "ok-name", blockDeviceMappings: [] }, "InvalidParameterValue"],
+    [{ name: "ok-name", blockDeviceMappings: mapping("snap-00000000000000000") }, "InvalidSnapshot.NotFound"],
+    [{ name: "ok-name", blockDeviceMappings: mapping(snap.id, 1) }, "InvalidBlockDeviceMapping"],
+    [
+      { name: "ok-name", rootDeviceName: "/dev/sda1", blockDeviceMappings: mapping(snap.id) },
+      "InvalidBlockDeviceMapping",
+    ],
+  ];
+  for (const [input, code] of cases) {
+    await assert.rejects(r.images.register(ALICE, input as never), { code }, JSON.stringify(input));
+  }
+  assert.equal((await r.images.list()).length, before);
+});
