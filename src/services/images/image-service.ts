@@ -190,7 +190,8 @@ export class ImageService {
     image: ImageRecord,
     deleteSnapshots: boolean,
   ): Promise<{ snapshotId: string; returnCode: string }[]> {
-    if (image.deregistrationProtection !== "disabled") {
+    const until = /^disabled-until (.+)$/.exec(image.deregistrationProtection)?.[1];
+    if (image.deregistrationProtection !== "disabled" && !(until && new Date(until) <= new Date())) {
       throw new StrataError(
         "InvalidParameterValue",
         `Image ${image.id} has deregistration protection enabled; disable it before deregistering`,

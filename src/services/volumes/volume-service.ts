@@ -134,12 +134,35 @@ export class VolumeService {
     return handle;
   }
 
-  async delete(id: string): Promise<void> {
-    await this.get(id);
+  /** ModifyVolume: grow and/or change the recorded type. Growing reopens the volume's files. */
+  async modify(id: string, change: { sizeGiB?: number; volumeType?: string }): Promise<VolumeRecord> {
+    const v = await this.get(id);
+    const sizeGiB = change.sizeGiB ?? v.sizeGiB;
+    if (!Number.isInteger(sizeGiB) || sizeGiB < v.sizeGiB || sizeGiB > MAX_VOLUME_GIB) {
+      throw new StrataError(
+        "InvalidParameterValue",
+        `Volume size ${sizeGiB} is invalid: it can only grow, up to ${MAX_VOLUME_GIB} GiB (now ${v.sizeGiB}).`,
+      );
+    }
+    if (sizeGiB !== v.sizeGiB) {
+      await this.#assertNoPendingSnapshot(id);
+      await this.#closeHandle(id);
+      await VolumeFile.grow(this.#volumeDir(id), sizeGiB);
+    }
+    await this.#meta.updateVolume(id, { sizeGiB, volumeType: change.volumeType ?? v.volumeType });
+    return this.get(id);
+  }
+
+  async #assertNoPendingSnapshot(id: string): Promise<void> {
     const pending = (await this.#meta.pendingSnapshots()).find((s) => s.volumeId === id);
     if (pending) {
       throw new StrataError("VolumeInUse", `Volume '${id}' has a pending snapshot (${pending.id}).`);
     }
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.get(id);
+    await this.#assertNoPendingSnapshot(id);
     await this.#closeHandle(id);
     const candidates = await this.#meta.deleteVolume(id);
     await VolumeFile.remove(this.#volumeDir(id));

@@ -41,7 +41,8 @@ export interface ImageRecord {
   usageOperation: string;
   blockDeviceMappings: BlockDeviceMappingRecord[];
   deprecationTime: string | null;
-  deregistrationProtection: "disabled" | "enabled" | "enabled-with-cooldown";
+  /** "disabled", "enabled", "enabled-with-cooldown" or "disabled-until <ISO time>" (after a cooldown). */
+  deregistrationProtection: string;
   sourceImageId: string | null;
   sourceRegion: string | null;
   stateReason: { code: string; message: string } | null;

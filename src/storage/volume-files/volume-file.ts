@@ -33,6 +33,19 @@ export class VolumeFile {
     return new VolumeFile(handles);
   }
 
+  /** Grows the volume's segments to sizeGiB (the handle must be closed). */
+  static async grow(dir: string, sizeGiB: number): Promise<void> {
+    for (let left = sizeGiB * GIB, seg = 0; left > 0; left -= SEGMENT_BYTES, seg++) {
+      const fh = await open(segmentPath(dir, seg), "a");
+      try {
+        const want = Math.min(left, SEGMENT_BYTES);
+        if ((await fh.stat()).size < want) await fh.truncate(want);
+      } finally {
+        await fh.close();
+      }
+    }
+  }
+
   static async remove(dir: string): Promise<void> {
     await rm(dir, { recursive: true, force: true });
   }

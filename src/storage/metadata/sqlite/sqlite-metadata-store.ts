@@ -77,6 +77,10 @@ export class SqliteMetadataStore implements MetadataStore {
     this.#db.q("UPDATE volumes SET state = ? WHERE id = ?").run(state, id);
   }
 
+  async updateVolume(id: string, change: { sizeGiB: number; volumeType: string }): Promise<void> {
+    this.#db.q("UPDATE volumes SET size_gib = ?, volume_type = ? WHERE id = ?").run(change.sizeGiB, change.volumeType, id);
+  }
+
   async deleteVolume(id: string): Promise<string[]> {
     return this.#db.tx(() => {
       const hashes = this.#db.column(

@@ -1,0 +1,215 @@
+import type * as EC2 from "@aws-sdk/client-ec2";
+import { StrataError } from "../../../errors.ts";
+import { isId } from "../../../ids.ts";
+import type { BlockDeviceMappingRecord, ImageRecord } from "../../../storage/metadata/catalog-store.ts";
+import {
+  aliasLookup,
+  dryRunCheck,
+  type Out,
+  type RequestContext,
+  required,
+  resolveOwners,
+} from "../context.ts";
+import { applyFilters, type FilterFields } from "../filters.ts";
+import { noMaxResultsWithIds, paginate } from "../pagination.ts";
+import { toImage } from "../shapes.ts";
+import { tagsFromSpecifications } from "../tagging.ts";
+
+export function checkImageId(id: string): string {
+  if (!isId("ami", id))
+    throw new StrataError("InvalidAMIID.Malformed", `Invalid id: "${id}" (expecting "ami-...")`);
+  return id;
+}
+
+function toMappings(mappings: EC2.BlockDeviceMapping[] | undefined): BlockDeviceMappingRecord[] {
+  return (mappings ?? []).map((m) => ({
+    deviceName: required(m.DeviceName, "BlockDeviceMapping.DeviceName"),
+    virtualName: m.VirtualName,
+    noDevice: m.NoDevice !== undefined ? true : undefined,
+    ebs: m.Ebs && {
+      snapshotId: m.Ebs.SnapshotId,
+      volumeSize: m.Ebs.VolumeSize,
+      volumeType: m.Ebs.VolumeType,
+      deleteOnTermination: m.Ebs.DeleteOnTermination ?? true,
+      encrypted: m.Ebs.Encrypted ?? false,
+      iops: m.Ebs.Iops,
+      throughput: m.Ebs.Throughput,
+    },
+  }));
+}
+
+export async function RegisterImage(
+  ctx: RequestContext,
+  input: EC2.RegisterImageCommandInput,
+): Promise<Out<EC2.RegisterImageCommandOutput>> {
+  const name = required(input.Name, "Name");
+  if (input.ImageLocation) {
+    throw new StrataError(
+      "InvalidParameterValue",
+      "Instance-store (S3 manifest) images are not supported: register EBS snapshots",
+    );
+  }
+  const tags = tagsFromSpecifications(input.TagSpecifications, "image");
+  if (input.DryRun) {
+    // Validate like a real registration would, without keeping it.
+    if (!input.BlockDeviceMappings?.length) required(undefined, "BlockDeviceMapping");
+    dryRunCheck(input);
+  }
+  const image = await ctx.region.images.register(ctx.accountId, {
+    name,
+    description: input.Description,
+    architecture: input.Architecture,
+    virtualizationType: input.VirtualizationType,
+    rootDeviceName: input.RootDeviceName,
+    bootMode: input.BootMode,
+    enaSupport: input.EnaSupport,
+    sriovNetSupport: input.SriovNetSupport,
+    imdsSupport: input.ImdsSupport,
+    tpmSupport: input.TpmSupport,
+    blockDeviceMappings: toMappings(input.BlockDeviceMappings),
+  });
+  if (tags.length) await ctx.region.catalog.setTags([image.id], tags);
+  return { ImageId: image.id };
+}
+
+const imageFilters: FilterFields<ImageRecord> = {
+  architecture: (i) => i.architecture,
+  "block-device-mapping.delete-on-termination": (i) =>
+    i.blockDeviceMappings.map((m) => m.ebs && String(m.ebs.deleteOnTermination)),
+  "block-device-mapping.device-name": (i) => i.blockDeviceMappings.map((m) => m.deviceName),
+  "block-device-mapping.snapshot-id": (i) => i.blockDeviceMappings.map((m) => m.ebs?.snapshotId),
+  "block-device-mapping.volume-size": (i) =>
+    i.blockDeviceMappings.map((m) => m.ebs && String(m.ebs.volumeSize)),
+  "block-device-mapping.volume-type": (i) => i.blockDeviceMappings.map((m) => m.ebs?.volumeType ?? "gp3"),
+  "block-device-mapping.encrypted": (i) => i.blockDeviceMappings.map((m) => m.ebs && String(m.ebs.encrypted)),
+  "creation-date": (i) => i.creationDate,
+  description: (i) => i.description,
+  "ena-support": (i) => i.enaSupport,
+  hypervisor: () => "xen",
+  "image-id": (i) => i.id,
+  "image-type": (i) => i.imageType,
+  name: (i) => i.name,
+  "owner-id": (i) => i.ownerId,
+  "platform-details": (i) => i.platformDetails,
+  "root-device-name": (i) => i.rootDeviceName,
+  "root-device-type": (i) => i.rootDeviceType,
+  "source-image-id": (i) => i.sourceImageId ?? undefined,
+  "source-image-region": (i) => i.sourceRegion ?? undefined,
+  state: (i) => i.state,
+  "state-reason-code": (i) => i.stateReason?.code,
+  "state-reason-message": (i) => i.stateReason?.message,
+  "sriov-net-support": (i) => i.sriovNetSupport ?? undefined,
+  "usage-operation": (i) => i.usageOperation,
+  "virtualization-type": (i) => i.virtualizationType,
+  "boot-mode": (i) => i.bootMode ?? undefined,
+  "deprecation-time": (i) => i.deprecationTime ?? undefined,
+  "imds-support": (i) => i.imdsSupport ?? undefined,
+};
+
+function isDeprecated(i: ImageRecord, now: Date): boolean {
+  return i.deprecationTime !== null && new Date(i.deprecationTime) <= now;
+}
+
+export async function DescribeImages(
+  ctx: RequestContext,
+  input: EC2.DescribeImagesCommandInput,
+): Promise<Out<EC2.DescribeImagesCommandOutput>> {
+  noMaxResultsWithIds(input.ImageIds, input.MaxResults, "imageIds");
+  for (const id of input.ImageIds ?? []) checkImageId(id);
+  const catalog = ctx.region.catalog;
+  const publicIds = await catalog.resourcesSharedWith(["all"]);
+  const sharedWithMe = await catalog.resourcesSharedWith([ctx.accountId]);
+  const launchable = (i: ImageRecord) =>
+    i.ownerId === ctx.accountId || publicIds.has(i.id) || sharedWithMe.has(i.id);
+  let images = (await ctx.region.images.list()).filter(launchable);
+  if (input.ImageIds?.length) {
+    const byId = new Map(images.map((i) => [i.id, i]));
+    images = input.ImageIds.map((id) => {
+      const found = byId.get(id);
+      if (!found) throw new StrataError("InvalidAMIID.NotFound", `The image id '[${id}]' does not exist`);
+      return found;
+    });
+  }
+  if (input.Owners?.length) {
+    const owners = await resolveOwners(ctx, input.Owners);
+    images = images.filter((i) => owners.has(i.ownerId));
+  }
+  if (input.ExecutableUsers?.length) {
+    const users = new Set(input.ExecutableUsers.map((u) => (u === "self" ? ctx.accountId : u)));
+    const grants = new Map<string, string[]>();
+    for (const i of images) grants.set(i.id, await catalog.permissions(i.id));
+    images = images.filter((i) =>
+      [...users].some((u) =>
+        u === "all" ? publicIds.has(i.id) : i.ownerId === u || grants.get(i.id)!.includes(u),
+      ),
+    );
+  }
+  // As on EC2: deprecated images are hidden unless asked for by id, owned by the caller, or
+  // IncludeDeprecated is set.
+  const now = new Date();
+  if (!input.IncludeDeprecated && !input.ImageIds?.length) {
+    images = images.filter((i) => i.ownerId === ctx.accountId || !isDeprecated(i, now));
+  }
+  const alias = aliasLookup(ctx);
+  const aliases = new Map(
+    await Promise.all(images.map(async (i) => [i.id, await alias(i.ownerId)] as const)),
+  );
+  const tags = await catalog.tagsOf(images.map((i) => i.id));
+  const fields: FilterFields<ImageRecord> = {
+    ...imageFilters,
+    "is-public": (i) => publicIds.has(i.id),
+    "owner-alias": (i) => aliases.get(i.id),
+  };
+  const matched = applyFilters(images, input.Filters, fields, (i) => tags.get(i.id) ?? []);
+  dryRunCheck(input);
+  const { page, nextToken } = paginate(matched, (i) => i.id, input);
+  return {
+    Images: page.map((i) =>
+      toImage(i, { tags: tags.get(i.id), ownerAlias: aliases.get(i.id), isPublic: publicIds.has(i.id) }),
+    ),
+    NextToken: nextToken,
+  };
+}
+
+export async function CopyImage(
+  ctx: RequestContext,
+  input: EC2.CopyImageCommandInput,
+): Promise<Out<EC2.CopyImageCommandOutput>> {
+  const name = required(input.Name, "Name");
+  const sourceRegion = required(input.SourceRegion, "SourceRegion");
+  const sourceImageId = checkImageId(required(input.SourceImageId, "SourceImageId"));
+  const tags = tagsFromSpecifications(input.TagSpecifications, "image");
+  if (input.DryRun) {
+    await ctx.engine.region(sourceRegion).images.getVisible(sourceImageId, ctx.accountId);
+    dryRunCheck(input);
+  }
+  const image = await ctx.engine.copyImage(sourceRegion, sourceImageId, ctx.regionName, ctx.accountId, {
+    name,
+    description: input.Description,
+    clientToken: input.ClientToken,
+    copyTags: input.CopyImageTags,
+  });
+  if (tags.length) await ctx.region.catalog.setTags([image.id], tags);
+  return { ImageId: image.id };
+}
+
+export async function DeregisterImage(
+  ctx: RequestContext,
+  input: EC2.DeregisterImageCommandInput,
+): Promise<Out<EC2.DeregisterImageCommandOutput>> {
+  const image = await ctx.region.images.getOwned(
+    checkImageId(required(input.ImageId, "ImageId")),
+    ctx.accountId,
+  );
+  dryRunCheck(input);
+  const results = await ctx.region.images.deregister(image, input.DeleteAssociatedSnapshots ?? false);
+  return {
+    Return: true,
+    DeleteSnapshotResults: input.DeleteAssociatedSnapshots
+      ? results.map((r) => ({
+          SnapshotId: r.snapshotId,
+          ReturnCode: r.returnCode as EC2.SnapshotReturnCodes,
+        }))
+      : undefined,
+  };
+}

@@ -1,0 +1,201 @@
+import type * as EC2 from "@aws-sdk/client-ec2";
+import { StrataError } from "../../../errors.ts";
+import { isId } from "../../../ids.ts";
+import type { SnapshotRecord } from "../../../storage/metadata/metadata-store.ts";
+import {
+  aliasLookup,
+  dryRunCheck,
+  type Out,
+  type RequestContext,
+  required,
+  resolveOwners,
+} from "../context.ts";
+import { applyFilters, type FilterFields } from "../filters.ts";
+import { noMaxResultsWithIds, paginate } from "../pagination.ts";
+import { permissionChanges, toPermissions } from "../permissions.ts";
+import { toSnapshot } from "../shapes.ts";
+import { tagsFromSpecifications } from "../tagging.ts";
+import { ownedVolume } from "./volumes.ts";
+
+function notFound(id: string): StrataError {
+  return new StrataError("InvalidSnapshot.NotFound", `The snapshot '${id}' does not exist.`);
+}
+
+function checkId(id: string): void {
+  if (!isId("snap", id))
+    throw new StrataError("InvalidSnapshotID.Malformed", `Invalid id: "${id}" (expecting "snap-...")`);
+}
+
+/** A snapshot the caller may read (owner, createVolumePermission, public); NotFound otherwise. */
+export async function visibleSnapshot(
+  ctx: RequestContext,
+  id: string,
+  region = ctx.region,
+): Promise<SnapshotRecord> {
+  checkId(id);
+  const s = await region.meta.getSnapshot(id);
+  if (!s || !(await region.images.snapshotVisibleTo(s, ctx.accountId))) throw notFound(id);
+  return s;
+}
+
+async function ownedSnapshot(ctx: RequestContext, id: string): Promise<SnapshotRecord> {
+  const s = await visibleSnapshot(ctx, id);
+  if (s.ownerId !== ctx.accountId)
+    throw new StrataError("UnauthorizedOperation", `You are not authorized to modify snapshot ${id}`);
+  return s;
+}
+
+export async function CreateSnapshot(
+  ctx: RequestContext,
+  input: EC2.CreateSnapshotCommandInput,
+): Promise<Out<EC2.CreateSnapshotCommandOutput>> {
+  const v = await ownedVolume(ctx, required(input.VolumeId, "VolumeId"));
+  const description = input.Description ?? "";
+  if (description.length > 255)
+    throw new StrataError("InvalidParameterValue", "Description exceeds 255 characters");
+  const tags = tagsFromSpecifications(input.TagSpecifications, "snapshot");
+  dryRunCheck(input);
+  const s = await ctx.region.snapshots.create(v.id, description);
+  if (tags.length) await ctx.region.catalog.setTags([s.id], tags);
+  return toSnapshot(s, tags);
+}
+
+const snapshotFilters: FilterFields<SnapshotRecord> = {
+  description: (s) => s.description,
+  encrypted: () => false,
+  "owner-id": (s) => s.ownerId,
+  progress: (s) => `${s.progress}%`,
+  "snapshot-id": (s) => s.id,
+  "start-time": (s) => s.startedAt,
+  status: (s) => s.state,
+  "storage-tier": () => "standard",
+  "volume-id": (s) => s.volumeId ?? "vol-ffffffff",
+  "volume-size": (s) => s.volumeSizeGiB,
+};
+
+export async function DescribeSnapshots(
+  ctx: RequestContext,
+  input: EC2.DescribeSnapshotsCommandInput,
+): Promise<Out<EC2.DescribeSnapshotsCommandOutput>> {
+  noMaxResultsWithIds(input.SnapshotIds, input.MaxResults, "snapshotIds");
+  for (const id of input.SnapshotIds ?? []) checkId(id);
+  const all = await ctx.region.snapshots.list();
+  const shared = await ctx.region.catalog.resourcesSharedWith([ctx.accountId, "all"]);
+  const restorable = (s: SnapshotRecord) => s.ownerId === ctx.accountId || shared.has(s.id);
+  let snaps = all.filter(restorable);
+  if (input.SnapshotIds?.length) {
+    const byId = new Map(snaps.map((s) => [s.id, s]));
+    snaps = input.SnapshotIds.map((id) => {
+      const found = byId.get(id);
+      if (!found) throw notFound(id);
+      return found;
+    });
+  }
+  if (input.OwnerIds?.length) {
+    const owners = await resolveOwners(ctx, input.OwnerIds);
+    snaps = snaps.filter((s) => owners.has(s.ownerId));
+  }
+  if (input.RestorableByUserIds?.length) {
+    const users = await resolveOwners(ctx, input.RestorableByUserIds);
+    const grants = new Map<string, string[]>();
+    for (const s of snaps) grants.set(s.id, await ctx.region.catalog.permissions(s.id));
+    snaps = snaps.filter((s) =>
+      [...users].some(
+        (u) => s.ownerId === u || grants.get(s.id)!.includes(u) || grants.get(s.id)!.includes("all"),
+      ),
+    );
+  }
+  const alias = aliasLookup(ctx);
+  const aliases = new Map(await Promise.all(snaps.map(async (s) => [s.id, await alias(s.ownerId)] as const)));
+  const tags = await ctx.region.catalog.tagsOf(snaps.map((s) => s.id));
+  const fields = { ...snapshotFilters, "owner-alias": (s: SnapshotRecord) => aliases.get(s.id) };
+  const matched = applyFilters(snaps, input.Filters, fields, (s) => tags.get(s.id) ?? []);
+  dryRunCheck(input);
+  const { page, nextToken } = paginate(matched, (s) => s.id, input);
+  return {
+    Snapshots: page.map((s) => toSnapshot(s, tags.get(s.id), aliases.get(s.id))),
+    NextToken: nextToken,
+  };
+}
+
+export async function DeleteSnapshot(
+  ctx: RequestContext,
+  input: EC2.DeleteSnapshotCommandInput,
+): Promise<Out<EC2.DeleteSnapshotCommandOutput>> {
+  const s = await ownedSnapshot(ctx, required(input.SnapshotId, "SnapshotId"));
+  dryRunCheck(input);
+  await ctx.region.snapshots.delete(s.id);
+  return {};
+}
+
+export async function CopySnapshot(
+  ctx: RequestContext,
+  input: EC2.CopySnapshotCommandInput,
+): Promise<Out<EC2.CopySnapshotCommandOutput>> {
+  const sourceRegion = ctx.engine.region(required(input.SourceRegion, "SourceRegion"));
+  const src = await visibleSnapshot(ctx, required(input.SourceSnapshotId, "SourceSnapshotId"), sourceRegion);
+  if (src.state !== "completed") {
+    throw new StrataError(
+      "IncorrectState",
+      `Snapshot '${src.id}' is ${src.state}; only completed snapshots can be copied.`,
+    );
+  }
+  const tags = tagsFromSpecifications(input.TagSpecifications, "snapshot");
+  dryRunCheck(input);
+  const copy = await ctx.region.snapshots.copyFrom(sourceRegion.snapshots, src.id, {
+    ownerId: ctx.accountId,
+    description:
+      input.Description ?? `[Copied ${src.id} from ${sourceRegion.name}] ${src.description}`.trim(),
+  });
+  if (tags.length) await ctx.region.catalog.setTags([copy.id], tags);
+  return {
+    SnapshotId: copy.id,
+    Tags: tags.length ? tags.map((t) => ({ Key: t.key, Value: t.value })) : undefined,
+  };
+}
+
+function checkAttribute(attribute: string | undefined): void {
+  if (required(attribute, "Attribute") !== "createVolumePermission") {
+    throw new StrataError(
+      "InvalidParameterValue",
+      `Attribute '${attribute}' is not supported: use createVolumePermission`,
+    );
+  }
+}
+
+export async function ModifySnapshotAttribute(
+  ctx: RequestContext,
+  input: EC2.ModifySnapshotAttributeCommandInput,
+): Promise<Out<EC2.ModifySnapshotAttributeCommandOutput>> {
+  const s = await ownedSnapshot(ctx, required(input.SnapshotId, "SnapshotId"));
+  checkAttribute(input.Attribute ?? "createVolumePermission");
+  const { add, remove } = permissionChanges(input.CreateVolumePermission, input, "InvalidParameterValue");
+  dryRunCheck(input);
+  await ctx.region.catalog.changePermissions(s.id, add, remove);
+  return {};
+}
+
+export async function DescribeSnapshotAttribute(
+  ctx: RequestContext,
+  input: EC2.DescribeSnapshotAttributeCommandInput,
+): Promise<Out<EC2.DescribeSnapshotAttributeCommandOutput>> {
+  const s = await ownedSnapshot(ctx, required(input.SnapshotId, "SnapshotId"));
+  dryRunCheck(input);
+  if (input.Attribute === "productCodes") return { SnapshotId: s.id, ProductCodes: [] };
+  checkAttribute(input.Attribute);
+  return {
+    SnapshotId: s.id,
+    CreateVolumePermissions: toPermissions(await ctx.region.catalog.permissions(s.id)),
+  };
+}
+
+export async function ResetSnapshotAttribute(
+  ctx: RequestContext,
+  input: EC2.ResetSnapshotAttributeCommandInput,
+): Promise<Out<EC2.ResetSnapshotAttributeCommandOutput>> {
+  const s = await ownedSnapshot(ctx, required(input.SnapshotId, "SnapshotId"));
+  checkAttribute(input.Attribute);
+  dryRunCheck(input);
+  await ctx.region.catalog.resetPermissions(s.id);
+  return {};
+}

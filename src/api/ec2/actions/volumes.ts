@@ -1,0 +1,139 @@
+import type * as EC2 from "@aws-sdk/client-ec2";
+import { StrataError } from "../../../errors.ts";
+import { isId } from "../../../ids.ts";
+import type { VolumeRecord } from "../../../storage/metadata/metadata-store.ts";
+import { dryRunCheck, type Out, type RequestContext, required } from "../context.ts";
+import { applyFilters, type FilterFields } from "../filters.ts";
+import { noMaxResultsWithIds, paginate } from "../pagination.ts";
+import { toVolume } from "../shapes.ts";
+import { tagsFromSpecifications } from "../tagging.ts";
+
+const VOLUME_TYPES = ["standard", "io1", "io2", "gp2", "gp3", "sc1", "st1"];
+
+/** The caller's volume, or InvalidVolume.NotFound (another account's volume does not exist for it). */
+export async function ownedVolume(ctx: RequestContext, id: string): Promise<VolumeRecord> {
+  if (!isId("vol", id))
+    throw new StrataError("InvalidVolumeID.Malformed", `Invalid id: "${id}" (expecting "vol-...")`);
+  const v = await ctx.region.meta.getVolume(id);
+  if (!v || v.ownerId !== ctx.accountId) {
+    throw new StrataError("InvalidVolume.NotFound", `The volume '${id}' does not exist.`);
+  }
+  return v;
+}
+
+function checkAvailabilityZone(ctx: RequestContext, az: string): void {
+  if (!/^[a-z]$/.test(az.slice(ctx.regionName.length)) || !az.startsWith(ctx.regionName)) {
+    throw new StrataError(
+      "InvalidParameterValue",
+      `Invalid availability zone: [${az}] (this region's zones are ${ctx.regionName}a-c)`,
+    );
+  }
+}
+
+export async function CreateVolume(
+  ctx: RequestContext,
+  input: EC2.CreateVolumeCommandInput,
+): Promise<Out<EC2.CreateVolumeCommandOutput>> {
+  const az = required(input.AvailabilityZone, "AvailabilityZone");
+  checkAvailabilityZone(ctx, az);
+  if (input.VolumeType && !VOLUME_TYPES.includes(input.VolumeType)) {
+    throw new StrataError("InvalidParameterValue", `Invalid value '${input.VolumeType}' for VolumeType`);
+  }
+  if (input.SnapshotId !== undefined) {
+    const snap = await ctx.region.meta.getSnapshot(input.SnapshotId);
+    if (!snap || !(await ctx.region.images.snapshotVisibleTo(snap, ctx.accountId))) {
+      throw new StrataError("InvalidSnapshot.NotFound", `The snapshot '${input.SnapshotId}' does not exist.`);
+    }
+  } else if (input.Size === undefined) {
+    throw new StrataError("MissingParameter", "The request must contain the parameter size or snapshotId");
+  }
+  const tags = tagsFromSpecifications(input.TagSpecifications, "volume");
+  dryRunCheck(input);
+  const v = await ctx.region.volumes.create({
+    ownerId: ctx.accountId,
+    sizeGiB: input.Size,
+    snapshotId: input.SnapshotId,
+    availabilityZone: az,
+    volumeType: input.VolumeType ?? "gp2",
+  });
+  if (tags.length) await ctx.region.catalog.setTags([v.id], tags);
+  return toVolume(v, tags);
+}
+
+const volumeFilters: FilterFields<VolumeRecord> = {
+  "volume-id": (v) => v.id,
+  "availability-zone": (v) => v.availabilityZone,
+  "create-time": (v) => v.createdAt,
+  size: (v) => v.sizeGiB,
+  "snapshot-id": (v) => v.sourceSnapshotId ?? undefined,
+  status: (v) => v.state,
+  "volume-type": (v) => v.volumeType,
+  encrypted: () => false,
+  "multi-attach-enabled": () => false,
+};
+
+export async function DescribeVolumes(
+  ctx: RequestContext,
+  input: EC2.DescribeVolumesCommandInput,
+): Promise<Out<EC2.DescribeVolumesCommandOutput>> {
+  noMaxResultsWithIds(input.VolumeIds, input.MaxResults, "volumeIds");
+  let volumes = (await ctx.region.volumes.list()).filter((v) => v.ownerId === ctx.accountId);
+  if (input.VolumeIds?.length) {
+    const byId = new Map(volumes.map((v) => [v.id, v]));
+    volumes = input.VolumeIds.map((id) => {
+      const v = byId.get(id);
+      if (!v) throw new StrataError("InvalidVolume.NotFound", `The volume '${id}' does not exist.`);
+      return v;
+    });
+  }
+  const tags = await ctx.region.catalog.tagsOf(volumes.map((v) => v.id));
+  const matched = applyFilters(volumes, input.Filters, volumeFilters, (v) => tags.get(v.id) ?? []);
+  dryRunCheck(input);
+  const { page, nextToken } = paginate(matched, (v) => v.id, input);
+  return { Volumes: page.map((v) => toVolume(v, tags.get(v.id))), NextToken: nextToken };
+}
+
+export async function DeleteVolume(
+  ctx: RequestContext,
+  input: EC2.DeleteVolumeCommandInput,
+): Promise<Out<EC2.DeleteVolumeCommandOutput>> {
+  const v = await ownedVolume(ctx, required(input.VolumeId, "VolumeId"));
+  dryRunCheck(input);
+  await ctx.region.volumes.delete(v.id);
+  return {};
+}
+
+export async function ModifyVolume(
+  ctx: RequestContext,
+  input: EC2.ModifyVolumeCommandInput,
+): Promise<Out<EC2.ModifyVolumeCommandOutput>> {
+  const v = await ownedVolume(ctx, required(input.VolumeId, "VolumeId"));
+  if (input.VolumeType && !VOLUME_TYPES.includes(input.VolumeType)) {
+    throw new StrataError("InvalidParameterValue", `Invalid value '${input.VolumeType}' for VolumeType`);
+  }
+  if (input.Size !== undefined && input.Size < v.sizeGiB) {
+    throw new StrataError(
+      "InvalidParameterValue",
+      `New size cannot be smaller than existing size (${input.Size} < ${v.sizeGiB})`,
+    );
+  }
+  dryRunCheck(input);
+  const start = new Date();
+  const updated = await ctx.region.volumes.modify(v.id, {
+    sizeGiB: input.Size,
+    volumeType: input.VolumeType,
+  });
+  return {
+    VolumeModification: {
+      VolumeId: v.id,
+      ModificationState: "completed",
+      TargetSize: updated.sizeGiB,
+      OriginalSize: v.sizeGiB,
+      TargetVolumeType: updated.volumeType as EC2.VolumeType,
+      OriginalVolumeType: v.volumeType as EC2.VolumeType,
+      Progress: 100,
+      StartTime: start,
+      EndTime: new Date(),
+    },
+  };
+}
