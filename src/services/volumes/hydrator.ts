@@ -1,8 +1,6 @@
-import { mapConcurrent } from "../../util/concurrency.ts";
 import type { VolumeHandle } from "./volume-handle.ts";
 
 const BATCH = 64;
-const CONCURRENCY = 4;
 
 /**
  * Copies a restored volume's remaining blocks from the block store to local disk in the
@@ -43,9 +41,7 @@ export class Hydrator {
         batch.push(b);
         if (batch.length === BATCH) break;
       }
-      await mapConcurrent(batch, CONCURRENCY, async (b) => {
-        if (!this.#stopped) await this.#volume.hydrateBlock(b);
-      });
+      await this.#volume.hydrate(batch);
     }
   }
 }

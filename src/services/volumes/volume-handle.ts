@@ -73,16 +73,56 @@ export class VolumeHandle {
   async read(offset: number, length: number): Promise<Buffer> {
     this.#checkRange(offset, length);
     const out = Buffer.allocUnsafe(length);
+    if (length === 0) return out;
     const first = Math.floor(offset / BLOCK_SIZE);
     const last = Math.floor((offset + length - 1) / BLOCK_SIZE);
-    await mapConcurrent(range(first, last), READ_PARALLELISM, async (b) => {
-      const data = await this.readBlock(b);
+    await this.#withBlocks(range(first, last), async (b, fetched) => {
       const blockStart = b * BLOCK_SIZE;
       const from = Math.max(offset, blockStart);
       const to = Math.min(offset + length, blockStart + BLOCK_SIZE);
-      data.copy(out, from - offset, from - blockStart, to - blockStart);
+      if (fetched) fetched.copy(out, from - offset, from - blockStart, to - blockStart);
+      else await this.#file.readInto(b, from - blockStart, out.subarray(from - offset, to - offset));
     });
-    return length === 0 ? Buffer.alloc(0) : out;
+    return out;
+  }
+
+  /**
+   * Runs fn for each block (ascending) under its lock, after fetching it from the block
+   * store if it is still remote (fn then gets the fetched bytes, already written locally).
+   * Metadata is read once for the range and the blocks made local are recorded in one
+   * transaction, before their remote bits clear (so a write can never land on a block that a
+   * restart would hydrate again).
+   */
+  async #withBlocks(
+    blocks: number[],
+    fn: (block: number, fetched: Buffer | null) => Promise<void>,
+  ): Promise<void> {
+    const hashes =
+      this.remote.count > 0
+        ? await this.#meta.remoteBlockHashes(this.id, blocks[0], blocks[blocks.length - 1])
+        : null;
+    const hydrated: number[] = [];
+    await mapConcurrent(blocks, READ_PARALLELISM, async (b) => {
+      const release = await this.locks.acquire(b);
+      try {
+        if (!this.remote.has(b) || this.#closed) return await fn(b, null);
+        const data = await this.#fetch(b, hashes?.get(b));
+        hydrated.push(b);
+        await fn(b, data);
+      } finally {
+        release();
+      }
+    });
+    if (hydrated.length) await this.#markLocal(hydrated);
+  }
+
+  /** Copies a remote block from the block store (verified) into the local file. */
+  async #fetch(block: number, hash?: string): Promise<Buffer> {
+    const h = hash ?? (await this.#meta.remoteBlockHashes(this.id, block, block)).get(block);
+    if (h) return this.#store.fetch(h, this.#file.target(block));
+    const zeros = Buffer.alloc(BLOCK_SIZE);
+    await this.#file.write(block, 0, zeros);
+    return zeros;
   }
 
   async write(offset: number, data: Uint8Array): Promise<void> {
@@ -115,20 +155,10 @@ export class VolumeHandle {
         // A partial write needs the rest of the block; a full one just stops it being remote.
         // Either way the block is local in metadata before new bytes land, so a restart never
         // "hydrates" over them.
-        if (data.byteLength < BLOCK_SIZE) await this.#hydrateLocked(block);
-        else await this.#markLocal([block]);
+        if (data.byteLength < BLOCK_SIZE) await this.#fetch(block);
+        await this.#markLocal([block]);
       }
       await this.#file.write(block, inBlock, data);
-    } finally {
-      release();
-    }
-  }
-
-  /** One whole block, fetching it from the block store if it is still remote. */
-  async readBlock(block: number): Promise<Buffer> {
-    const release = await this.locks.acquire(block);
-    try {
-      return this.remote.has(block) ? await this.#hydrateLocked(block) : await this.#file.readBlock(block);
     } finally {
       release();
     }
@@ -139,22 +169,9 @@ export class VolumeHandle {
     return this.#file.readBlock(block);
   }
 
-  /** Hydrates one block if still remote (the background hydrator's step). */
-  async hydrateBlock(block: number): Promise<void> {
-    const release = await this.locks.acquire(block);
-    try {
-      if (this.remote.has(block) && !this.#closed) await this.#hydrateLocked(block);
-    } finally {
-      release();
-    }
-  }
-
-  async #hydrateLocked(block: number): Promise<Buffer> {
-    const hash = await this.#meta.volumeBlockHash(this.id, block);
-    const data = hash ? await this.#store.read(hash) : Buffer.alloc(BLOCK_SIZE);
-    await this.#file.write(block, 0, data);
-    await this.#markLocal([block]);
-    return data;
+  /** Hydrates the still-remote blocks among `blocks` (ascending; the background hydrator's step). */
+  hydrate(blocks: number[]): Promise<void> {
+    return this.#withBlocks(blocks, async () => {});
   }
 
   async #markLocal(blocks: number[]): Promise<void> {

@@ -1,3 +1,4 @@
+import { write } from "node:fs";
 import { StrataError } from "../../errors.ts";
 import type { ChunkStore } from "./chunk-store.ts";
 import type { CodecPool } from "./codec-pool.ts";
@@ -36,11 +37,45 @@ export class BlockStore {
     return raw;
   }
 
+  /**
+   * The raw block, verified, and also written at `writeTo` (a file descriptor and position) when
+   * given. A local store's chunk never passes through the event loop: a worker reads, checks and
+   * writes it.
+   */
+  async fetch(key: string, writeTo?: { fd: number; position: number }): Promise<Buffer> {
+    const path = this.chunks.localPath?.(key);
+    if (!path) {
+      const raw = await this.read(key);
+      if (writeTo) await writeAll(writeTo.fd, raw, writeTo.position);
+      return raw;
+    }
+    const { raw, missing } = await this.codec.fetch({
+      key,
+      path,
+      writeFd: writeTo?.fd,
+      writePosition: writeTo?.position,
+    });
+    if (missing)
+      throw new StrataError("ChunkMissing", `Chunk ${key} is missing from ${this.chunks.description}`);
+    if (!raw) throw corrupt(key, this.chunks.description);
+    return raw;
+  }
+
   /** Encoded bytes that have been verified to decode to content with this key. */
   async readVerifiedEncoded(key: string): Promise<Buffer> {
     const encoded = await this.chunks.get(key);
     if (!(await this.codec.verify(key, encoded))) throw corrupt(key, this.chunks.description);
     return encoded;
+  }
+}
+
+async function writeAll(fd: number, data: Uint8Array, position: number): Promise<void> {
+  for (let done = 0; done < data.byteLength; ) {
+    done += await new Promise<number>((resolve, reject) =>
+      write(fd, data, done, data.byteLength - done, position + done, (err, n) =>
+        err ? reject(err) : resolve(n),
+      ),
+    );
   }
 }
 

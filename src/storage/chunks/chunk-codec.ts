@@ -10,7 +10,9 @@ export function sha256Hex(data: Uint8Array): string {
   return createHash("sha256").update(data).digest("hex");
 }
 
-const ZSTD_1 = { params: { [constants.ZSTD_c_compressionLevel]: 1 } };
+// One output chunk of a whole block: zlib's default 16 KiB chunks cost 32 allocations and a concat.
+const ZSTD_1 = { params: { [constants.ZSTD_c_compressionLevel]: 1 }, chunkSize: 512 * 1024 };
+const ZSTD_D = { chunkSize: 512 * 1024 };
 const PROBE = 64 * 1024;
 
 /** zstd level 1 (fast, like `zstd -1`); kept raw when compression does not shrink the block. */
@@ -38,7 +40,7 @@ export function decodeChunk(key: string, encoded: Uint8Array): Buffer | null {
   let raw: Buffer;
   if (encoded[0] === FORMAT_ZSTD) {
     try {
-      raw = zstdDecompressSync(payload);
+      raw = zstdDecompressSync(payload, ZSTD_D);
     } catch {
       return null;
     }

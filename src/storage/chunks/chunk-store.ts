@@ -11,6 +11,11 @@ export interface ChunkStore {
   delete(key: string): Promise<void>;
   /** Every stored key, for mark-and-sweep of orphans. */
   keys(): AsyncIterable<string>;
+  /**
+   * Where a chunk's bytes sit on local disk, when they do: lets the codec workers read them
+   * directly instead of passing through the event loop (a remote store has no such path).
+   */
+  localPath?(key: string): string;
   /** Removes leftovers of interrupted puts (temp files, unfinished multipart uploads). */
   removeIncompletePuts(): Promise<number>;
 }

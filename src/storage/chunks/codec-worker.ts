@@ -1,6 +1,7 @@
 // Runs in worker threads (piscina): hashing and zstd must not block the event loop and should
 // use every core.
 import { Buffer } from "node:buffer";
+import { readFileSync, writeSync } from "node:fs";
 import { move, transferableSymbol, valueSymbol } from "piscina";
 import { isZeroBlock } from "../blocks.ts";
 import { decodeChunk, encodeChunk, sha256Hex } from "./chunk-codec.ts";
@@ -37,6 +38,34 @@ export function decode(task: { key: string; encoded: Uint8Array }): { raw: Uint8
   // buffer keeps the view's offset, so no copy. Small buffers may sit in Node's shared pool.
   const own = raw.byteLength >= 65536 ? raw : Buffer.from(raw);
   return moving({ raw: own }, [own.buffer]);
+}
+
+export interface FetchTask {
+  key: string;
+  path: string;
+  /** Also write the block here (hydrating a volume), from this thread. */
+  writeFd?: number;
+  writePosition?: number;
+}
+
+/** Reads a chunk file, decodes and verifies it, optionally writes it out: all off the event loop. */
+export function fetch(task: FetchTask): { raw: Uint8Array | null; missing: boolean } {
+  let encoded: Buffer;
+  try {
+    encoded = readFileSync(task.path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return { raw: null, missing: true };
+    throw e;
+  }
+  const raw = decodeChunk(task.key, encoded);
+  if (!raw) return { raw: null, missing: false };
+  if (task.writeFd !== undefined) {
+    for (let done = 0; done < raw.byteLength; ) {
+      done += writeSync(task.writeFd, raw, done, raw.byteLength - done, (task.writePosition ?? 0) + done);
+    }
+  }
+  const own = raw.byteLength >= 65536 ? raw : Buffer.from(raw);
+  return moving({ raw: own, missing: false }, [own.buffer]);
 }
 
 /** Verify only (cross-region copy keeps the encoded bytes as they are). */

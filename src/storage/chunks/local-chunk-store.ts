@@ -20,6 +20,10 @@ export class LocalChunkStore implements ChunkStore {
     mkdirSync(this.#tmp, { recursive: true });
   }
 
+  localPath(key: string): string {
+    return this.#path(key);
+  }
+
   #path(key: string): string {
     if (!KEY.test(key)) throw new StrataError("InvalidParameterValue", `Invalid chunk key '${key}'`);
     return join(this.#root, key.slice(0, 2), key.slice(2, 4), key);

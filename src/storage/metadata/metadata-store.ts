@@ -90,8 +90,8 @@ export interface MetadataStore {
   /** Removes the volume and everything it tracked; returns chunks it referenced (GC candidates). */
   deleteVolume(id: string): Promise<string[]>;
   volumeTracking(id: string): Promise<VolumeTracking>;
-  volumeBlockHash(id: string, block: number): Promise<string | null>;
-  remoteBlocks(id: string, afterBlock: number, limit: number): Promise<BlockRef[]>;
+  /** Chunk hashes of the not-yet-hydrated blocks in [fromBlock, toBlock]. */
+  remoteBlockHashes(id: string, fromBlock: number, toBlock: number): Promise<Map<number, string>>;
   markDirty(id: string, blocks: number[]): Promise<void>;
   markLocal(id: string, blocks: number[]): Promise<void>;
 

@@ -59,6 +59,26 @@ export class VolumeFile {
     return buf;
   }
 
+  /** The descriptor and position of a block, for writers on other threads. */
+  target(block: number): { fd: number; position: number } {
+    const { fh, pos } = this.#locate(block);
+    return { fd: fh.fd, position: pos };
+  }
+
+  /** Reads part of a block straight into target (no intermediate buffer). */
+  async readInto(block: number, offsetInBlock: number, target: Uint8Array): Promise<void> {
+    const { fh, pos } = this.#locate(block);
+    let done = 0;
+    while (done < target.byteLength) {
+      const { bytesRead } = await fh.read(target, done, target.byteLength - done, pos + offsetInBlock + done);
+      if (bytesRead === 0) {
+        target.fill(0, done);
+        return;
+      }
+      done += bytesRead;
+    }
+  }
+
   async write(block: number, offsetInBlock: number, data: Uint8Array): Promise<void> {
     const { fh, pos } = this.#locate(block);
     let done = 0;

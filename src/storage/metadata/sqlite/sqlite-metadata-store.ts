@@ -78,7 +78,9 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async updateVolume(id: string, change: { sizeGiB: number; volumeType: string }): Promise<void> {
-    this.#db.q("UPDATE volumes SET size_gib = ?, volume_type = ? WHERE id = ?").run(change.sizeGiB, change.volumeType, id);
+    this.#db
+      .q("UPDATE volumes SET size_gib = ?, volume_type = ? WHERE id = ?")
+      .run(change.sizeGiB, change.volumeType, id);
   }
 
   async deleteVolume(id: string): Promise<string[]> {
@@ -113,21 +115,13 @@ export class SqliteMetadataStore implements MetadataStore {
     return { dirty: dirty as number[], frozen, remote: remote as number[], mapped };
   }
 
-  async volumeBlockHash(id: string, block: number): Promise<string | null> {
-    const row = this.#db
-      .q("SELECT chunk_hash FROM volume_blocks WHERE volume_id = ? AND block = ?")
-      .get(id, block) as Row | undefined;
-    return row ? String(row.chunk_hash) : null;
-  }
-
-  async remoteBlocks(id: string, afterBlock: number, limit: number): Promise<BlockRef[]> {
+  async remoteBlockHashes(id: string, fromBlock: number, toBlock: number): Promise<Map<number, string>> {
     const rows = this.#db
       .q(
-        `SELECT block, chunk_hash FROM volume_blocks WHERE volume_id = ? AND local = 0 AND block > ?
-       ORDER BY block LIMIT ?`,
+        "SELECT block, chunk_hash FROM volume_blocks WHERE volume_id = ? AND local = 0 AND block BETWEEN ? AND ?",
       )
-      .all(id, afterBlock, limit) as Row[];
-    return rows.map(toBlockRef);
+      .all(id, fromBlock, toBlock) as Row[];
+    return new Map(rows.map((r) => [Number(r.block), String(r.chunk_hash)]));
   }
 
   async markDirty(id: string, blocks: number[]): Promise<void> {
