@@ -3,6 +3,7 @@ import { writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { openAccountStore } from "../accounts/sqlite-account-store.ts";
 import { startServer } from "../server/server.ts";
 import { AdminClient } from "./admin-client.ts";
 
@@ -10,6 +11,9 @@ const USAGE = `strata: a self-hosted, EC2-compatible service for machine images 
 
 Usage:
   strata server [--data-dir DIR] [--host 127.0.0.1] [--port 4566] [--regions us-east-1,us-west-2,eu-west-1]
+
+  strata accounts create NAME [--alias ALIAS] [--json] [--data-dir DIR]
+  strata accounts list [--data-dir DIR]
 
   strata volume create (--size GIB | --snapshot SNAP-ID)
   strata volume write VOL-ID FILE [--offset BYTES]
@@ -40,6 +44,8 @@ const options = {
   to: { type: "string" },
   description: { type: "string" },
   wait: { type: "boolean", default: false },
+  alias: { type: "string" },
+  json: { type: "boolean", default: false },
   help: { type: "boolean", short: "h", default: false },
 } as const;
 
@@ -67,6 +73,8 @@ async function main(argv: string[]): Promise<number> {
     process.once("SIGTERM", stop);
     return new Promise(() => {});
   }
+  if (group === "accounts")
+    return accountsCommand(verb, rest, o["data-dir"] ?? join(homedir(), ".strata"), o);
   const api = new AdminClient(o.endpoint, o.region);
   const id = verb === "list" || verb === "create" ? undefined : rest[0];
   const print = (v: unknown) => console.log(JSON.stringify(v, null, 2));
@@ -126,6 +134,45 @@ async function main(argv: string[]): Promise<number> {
     default:
       console.error(USAGE);
       return 1;
+  }
+}
+
+/** Works beside a running server: the accounts database is shared (SQLite WAL). */
+async function accountsCommand(
+  verb: string | undefined,
+  rest: string[],
+  dataDir: string,
+  o: { alias?: string; json: boolean },
+): Promise<number> {
+  const store = openAccountStore(dataDir);
+  try {
+    if (verb === "create") {
+      const c = await store.createAccount(need(rest[0]), { alias: o.alias });
+      if (o.json) {
+        console.log(
+          JSON.stringify({
+            accountId: c.account.id,
+            name: c.account.name,
+            accessKeyId: c.accessKeyId,
+            secretAccessKey: c.secretAccessKey,
+          }),
+        );
+      } else {
+        console.log(`account ${c.account.name}: ${c.account.id}`);
+        console.log(`aws_access_key_id = ${c.accessKeyId}`);
+        console.log(`aws_secret_access_key = ${c.secretAccessKey}`);
+      }
+      return 0;
+    }
+    if (verb === "list") {
+      for (const a of await store.listAccounts())
+        console.log(`${a.id}  ${a.name}${a.alias ? `  (alias ${a.alias})` : ""}`);
+      return 0;
+    }
+    console.error(USAGE);
+    return 1;
+  } finally {
+    store.close();
   }
 }
 

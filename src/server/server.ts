@@ -1,7 +1,11 @@
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { AccountStore } from "../accounts/account-store.ts";
+import { bootstrapAccounts } from "../accounts/bootstrap.ts";
+import { openAccountStore } from "../accounts/sqlite-account-store.ts";
 import { StrataError } from "../errors.ts";
 import { Engine } from "../services/engine.ts";
+import { handleEc2 } from "./ec2-endpoint.ts";
 import { handleJsonApi } from "./json-api.ts";
 
 export interface ServerOptions {
@@ -13,6 +17,7 @@ export interface ServerOptions {
 
 export interface RunningServer {
   engine: Engine;
+  accounts: AccountStore;
   http: Server;
   url: string;
   close(): Promise<void>;
@@ -20,28 +25,50 @@ export interface RunningServer {
 
 export const VERSION = "0.1.0";
 
-/** The Strata daemon: the engine (with crash recovery done before listening) behind HTTP. */
+const logRequests = process.env.STRATA_LOG_REQUESTS !== "0";
+
+/**
+ * The Strata daemon: the engine (crash recovery done before listening) behind one HTTP port:
+ * the EC2 Query API at `/`, a health check at `/health`, the JSON admin API at `/strata/v1/`.
+ */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const engine = await Engine.open({ dataDir: options.dataDir, regions: options.regions });
+  const accounts = openAccountStore(options.dataDir);
+  // Accounts exist before the port opens, so no request can beat the admin account into being.
+  const boot = await bootstrapAccounts(options.dataDir, {
+    store: accounts,
+    endpointUrl: `http://${options.host}:${options.port}`,
+  });
   const http = createServer((req, res) => {
     const started = performance.now();
-    res.on("finish", () => {
-      const ms = (performance.now() - started).toFixed(1);
-      if (process.env.STRATA_LOG_REQUESTS !== "0")
-        console.log(`${req.method} ${req.url} ${res.statusCode} ${ms}ms`);
-    });
-    if (req.url === "/health" || req.url === "/_strata/health") {
+    const ms = () => (performance.now() - started).toFixed(1);
+    const path = (req.url ?? "/").split("?")[0];
+    if (path === "/health") {
       const body = JSON.stringify({ status: "ok", version: VERSION, regions: [...engine.regions.keys()] });
       res.writeHead(200, { "content-type": "application/json" });
       res.end(body);
       return;
     }
+    if (path === "/") {
+      readBody(req)
+        .then((body) => handleEc2({ engine, accounts }, req, res, body))
+        .then((o) => {
+          if (logRequests)
+            console.log(`ec2 ${o.action} account=${o.accountId} region=${o.region} ${o.status} ${ms()}ms`);
+        })
+        .catch((e) => {
+          console.error(e);
+          res.destroy();
+        });
+      return;
+    }
     handleJsonApi(engine, req, res).then((handled) => {
       if (!handled) {
-        res.writeHead(404, { "content-type": "application/json" });
         const err = new StrataError("InvalidAction", `No route for ${req.method} ${req.url}`);
+        res.writeHead(404, { "content-type": "application/json" });
         res.end(JSON.stringify({ error: { code: err.code, message: err.message } }));
       }
+      if (logRequests) console.log(`admin ${req.method} ${path} ${res.statusCode} ${ms()}ms`);
     });
   });
   await new Promise<void>((resolve, reject) => {
@@ -49,14 +76,29 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     http.listen(options.port, options.host, resolve);
   });
   const { port } = http.address() as AddressInfo;
+  const url = `http://${options.host}:${port}`;
+  console.log(boot.message);
   return {
     engine,
+    accounts,
     http,
-    url: `http://${options.host}:${port}`,
+    url,
     async close() {
       await new Promise<void>((r) => http.close(() => r()));
       http.closeAllConnections();
       await engine.close();
+      accounts.close();
     },
   };
+}
+
+// Reads at most 1 byte past the EC2 limit, so oversized bodies are refused without buffering them.
+async function readBody(req: IncomingMessage, limit = 1024 * 1024 + 1): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    if (size < limit) parts.push(chunk as Buffer);
+    size += (chunk as Buffer).byteLength;
+  }
+  return Buffer.concat(parts).subarray(0, limit);
 }

@@ -20,7 +20,10 @@ export function permissionChanges(
     }
     const user = p.UserId ?? "";
     if (!/^\d{12}$/.test(user)) {
-      throw new StrataError(attributeValueError, `Invalid user id '${user}': an account id is 12 digits`);
+      const message = `Invalid user id '${user}': an account id is 12 digits`;
+      throw attributeValueError === "InvalidAMIAttributeItemValue"
+        ? new StrataError("InvalidAMIAttributeItemValue", message)
+        : new StrataError("InvalidParameterValue", message);
     }
     return user;
   };

@@ -1,0 +1,36 @@
+// Real AWS clients against a real Strata daemon: credentials from the files Strata writes.
+import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { EC2Client } from "@aws-sdk/client-ec2";
+import type { Daemon } from "./daemon.ts";
+
+const run = promisify(execFile);
+const STRATA = join(import.meta.dirname, "..", "bin", "strata");
+
+export interface Credentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+export interface Account extends Credentials {
+  accountId: string;
+}
+
+/** The admin credentials Strata wrote at first start (`<data-dir>/credentials`, profile default). */
+export function adminCredentials(dataDir: string): Credentials {
+  const text = readFileSync(join(dataDir, "credentials"), "utf8");
+  const get = (k: string) => new RegExp(`^${k}\\s*=\\s*(\\S+)`, "m").exec(text)![1];
+  return { accessKeyId: get("aws_access_key_id"), secretAccessKey: get("aws_secret_access_key") };
+}
+
+/** `strata accounts create NAME`, run beside the live server as a user would. */
+export async function createAccount(dataDir: string, name: string): Promise<Account> {
+  const { stdout } = await run(STRATA, ["accounts", "create", name, "--data-dir", dataDir, "--json"]);
+  return JSON.parse(stdout);
+}
+
+export function ec2(daemon: Daemon, credentials: Credentials, region = "us-east-1"): EC2Client {
+  return new EC2Client({ endpoint: daemon.url, region, credentials, maxAttempts: 1 });
+}
