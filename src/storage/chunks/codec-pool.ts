@@ -23,6 +23,7 @@ export class CodecPool {
       minThreads: threads,
       maxThreads: threads,
       idleTimeout: Number.POSITIVE_INFINITY,
+      concurrentTasksPerWorker: 4,
     });
   }
 
