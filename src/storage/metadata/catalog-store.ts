@@ -2,6 +2,8 @@
 // ClientToken idempotency records, in the same per-region database as volumes and snapshots
 // (so "is this snapshot used by an image" and "delete it" can be one transaction).
 
+import type { ListScope } from "./metadata-store.ts";
+
 export type ImageState = "pending" | "available" | "failed";
 
 export interface BlockDeviceMappingRecord {
@@ -59,6 +61,8 @@ export interface CatalogStore {
   insertImage(image: ImageRecord): Promise<void>;
   getImage(id: string): Promise<ImageRecord | undefined>;
   listImages(): Promise<ImageRecord[]>;
+  /** Images the account owns or may launch (launch permission to it or to 'all'), by id. */
+  imagesVisibleTo(accountId: string, scope?: ListScope): Promise<ImageRecord[]>;
   updateImage(image: ImageRecord): Promise<void>;
   /** Removes the image, its permissions and tags; returns the snapshots it used. */
   deleteImage(id: string): Promise<string[]>;

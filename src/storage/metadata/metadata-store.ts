@@ -101,6 +101,11 @@ export interface MetadataStore {
   insertSnapshot(snapshot: SnapshotRecord): Promise<void>;
   getSnapshot(id: string): Promise<SnapshotRecord | undefined>;
   listSnapshots(): Promise<SnapshotRecord[]>;
+  /**
+   * Snapshots the account owns or may restore (createVolumePermission to it or to 'all'), by id;
+   * optionally only those of some owners, after an id, at most `limit` of them.
+   */
+  snapshotsVisibleTo(accountId: string, scope?: ListScope): Promise<SnapshotRecord[]>;
   pendingSnapshots(): Promise<SnapshotRecord[]>;
   /** Blocks already recorded for a (pending) snapshot: what a resumed job skips. */
   recordedBlocks(id: string): Promise<number[]>;
@@ -135,6 +140,12 @@ export interface MetadataStore {
    * and around "dropUnreferencedChunks + delete from store".
    */
   lockChunks(hashes: Iterable<string>): Promise<() => void>;
+}
+
+export interface ListScope {
+  ownerIds?: string[];
+  after?: string;
+  limit?: number;
 }
 
 export interface Counters {

@@ -10,6 +10,7 @@ import {
   required,
   resolveOwners,
 } from "../context.ts";
+import { needsTags, ownerAliases } from "../describe.ts";
 import { applyFilters, type FilterFields } from "../filters.ts";
 import { noMaxResultsWithIds, paginate } from "../pagination.ts";
 import { toImage } from "../shapes.ts";
@@ -115,34 +116,30 @@ export async function DescribeImages(
   input: EC2.DescribeImagesCommandInput,
 ): Promise<Out<EC2.DescribeImagesCommandOutput>> {
   noMaxResultsWithIds(input.ImageIds, input.MaxResults, "imageIds");
-  for (const id of input.ImageIds ?? []) checkImageId(id);
   const catalog = ctx.region.catalog;
-  const publicIds = await catalog.resourcesSharedWith(["all"]);
-  const sharedWithMe = await catalog.resourcesSharedWith([ctx.accountId]);
-  const launchable = (i: ImageRecord) =>
-    i.ownerId === ctx.accountId || publicIds.has(i.id) || sharedWithMe.has(i.id);
-  let images = (await ctx.region.images.list()).filter(launchable);
+  let images: ImageRecord[] = [];
   if (input.ImageIds?.length) {
-    const byId = new Map(images.map((i) => [i.id, i]));
-    images = input.ImageIds.map((id) => {
-      const found = byId.get(id);
-      if (!found) throw new StrataError("InvalidAMIID.NotFound", `The image id '[${id}]' does not exist`);
-      return found;
-    });
+    for (const id of input.ImageIds)
+      images.push(await ctx.region.images.getVisible(checkImageId(id), ctx.accountId));
+  } else {
+    // Without ids EC2 lists every image the caller may launch: its own, shared, public.
+    const ownerIds = input.Owners?.length ? [...(await resolveOwners(ctx, input.Owners))] : undefined;
+    images = await catalog.imagesVisibleTo(ctx.accountId, { ownerIds });
   }
-  if (input.Owners?.length) {
+  if (input.Owners?.length && input.ImageIds?.length) {
     const owners = await resolveOwners(ctx, input.Owners);
     images = images.filter((i) => owners.has(i.ownerId));
   }
+  const publicIds = await catalog.resourcesSharedWith(["all"]);
   if (input.ExecutableUsers?.length) {
     const users = new Set(input.ExecutableUsers.map((u) => (u === "self" ? ctx.accountId : u)));
-    const grants = new Map<string, string[]>();
-    for (const i of images) grants.set(i.id, await catalog.permissions(i.id));
-    images = images.filter((i) =>
-      [...users].some((u) =>
-        u === "all" ? publicIds.has(i.id) : i.ownerId === u || grants.get(i.id)!.includes(u),
-      ),
-    );
+    const keep: ImageRecord[] = [];
+    for (const i of images) {
+      const grants = await catalog.permissions(i.id);
+      if ([...users].some((u) => (u === "all" ? publicIds.has(i.id) : i.ownerId === u || grants.includes(u))))
+        keep.push(i);
+    }
+    images = keep;
   }
   // As on EC2: deprecated images are hidden unless asked for by id, owned by the caller, or
   // IncludeDeprecated is set.
@@ -150,22 +147,23 @@ export async function DescribeImages(
   if (!input.IncludeDeprecated && !input.ImageIds?.length) {
     images = images.filter((i) => i.ownerId === ctx.accountId || !isDeprecated(i, now));
   }
-  const alias = aliasLookup(ctx);
-  const aliases = new Map(
-    await Promise.all(images.map(async (i) => [i.id, await alias(i.ownerId)] as const)),
+  const aliases = await ownerAliases(
+    ctx,
+    images.map((i) => i.ownerId),
   );
-  const tags = await catalog.tagsOf(images.map((i) => i.id));
+  const allTags = needsTags(input.Filters) ? await catalog.tagsOf(images.map((i) => i.id)) : null;
   const fields: FilterFields<ImageRecord> = {
     ...imageFilters,
     "is-public": (i) => publicIds.has(i.id),
-    "owner-alias": (i) => aliases.get(i.id),
+    "owner-alias": (i) => aliases.get(i.ownerId),
   };
-  const matched = applyFilters(images, input.Filters, fields, (i) => tags.get(i.id) ?? []);
+  const matched = applyFilters(images, input.Filters, fields, (i) => allTags?.get(i.id) ?? []);
   dryRunCheck(input);
   const { page, nextToken } = paginate(matched, (i) => i.id, input);
+  const tags = allTags ?? (await catalog.tagsOf(page.map((i) => i.id)));
   return {
     Images: page.map((i) =>
-      toImage(i, { tags: tags.get(i.id), ownerAlias: aliases.get(i.id), isPublic: publicIds.has(i.id) }),
+      toImage(i, { tags: tags.get(i.id), ownerAlias: aliases.get(i.ownerId), isPublic: publicIds.has(i.id) }),
     ),
     NextToken: nextToken,
   };

@@ -10,8 +10,9 @@ import {
   required,
   resolveOwners,
 } from "../context.ts";
+import { needsTags, ownerAliases } from "../describe.ts";
 import { applyFilters, type FilterFields } from "../filters.ts";
-import { noMaxResultsWithIds, paginate } from "../pagination.ts";
+import { noMaxResultsWithIds, pageOf, pageWindow } from "../pagination.ts";
 import { permissionChanges, toPermissions } from "../permissions.ts";
 import { toSnapshot } from "../shapes.ts";
 import { tagsFromSpecifications } from "../tagging.ts";
@@ -78,42 +79,49 @@ export async function DescribeSnapshots(
   input: EC2.DescribeSnapshotsCommandInput,
 ): Promise<Out<EC2.DescribeSnapshotsCommandOutput>> {
   noMaxResultsWithIds(input.SnapshotIds, input.MaxResults, "snapshotIds");
-  for (const id of input.SnapshotIds ?? []) checkId(id);
-  const all = await ctx.region.snapshots.list();
-  const shared = await ctx.region.catalog.resourcesSharedWith([ctx.accountId, "all"]);
-  const restorable = (s: SnapshotRecord) => s.ownerId === ctx.accountId || shared.has(s.id);
-  let snaps = all.filter(restorable);
+  const catalog = ctx.region.catalog;
+  const window = pageWindow(input);
+  const ownerIds = input.OwnerIds?.length ? [...(await resolveOwners(ctx, input.OwnerIds))] : undefined;
+  // With nothing to filter in memory, the database seeks to the page: 101 rows, not 10,000.
+  const seek = !input.SnapshotIds?.length && !input.Filters?.length && !input.RestorableByUserIds?.length;
+  let snaps: SnapshotRecord[] = [];
   if (input.SnapshotIds?.length) {
-    const byId = new Map(snaps.map((s) => [s.id, s]));
-    snaps = input.SnapshotIds.map((id) => {
-      const found = byId.get(id);
-      if (!found) throw notFound(id);
-      return found;
+    for (const id of input.SnapshotIds) snaps.push(await visibleSnapshot(ctx, id));
+    if (ownerIds) snaps = snaps.filter((s) => ownerIds.includes(s.ownerId));
+  } else {
+    // Without ids EC2 lists every snapshot the caller may restore: its own, shared, public.
+    snaps = await ctx.region.meta.snapshotsVisibleTo(ctx.accountId, {
+      ownerIds,
+      ...(seek
+        ? { after: window.after, limit: window.limit === undefined ? undefined : window.limit + 1 }
+        : {}),
     });
-  }
-  if (input.OwnerIds?.length) {
-    const owners = await resolveOwners(ctx, input.OwnerIds);
-    snaps = snaps.filter((s) => owners.has(s.ownerId));
   }
   if (input.RestorableByUserIds?.length) {
     const users = await resolveOwners(ctx, input.RestorableByUserIds);
-    const grants = new Map<string, string[]>();
-    for (const s of snaps) grants.set(s.id, await ctx.region.catalog.permissions(s.id));
-    snaps = snaps.filter((s) =>
-      [...users].some(
-        (u) => s.ownerId === u || grants.get(s.id)!.includes(u) || grants.get(s.id)!.includes("all"),
-      ),
-    );
+    const keep: SnapshotRecord[] = [];
+    for (const s of snaps) {
+      const grants =
+        s.ownerId === ctx.accountId || users.has(s.ownerId) ? [] : await catalog.permissions(s.id);
+      if ([...users].some((u) => s.ownerId === u || grants.includes(u) || grants.includes("all")))
+        keep.push(s);
+    }
+    snaps = keep;
   }
-  const alias = aliasLookup(ctx);
-  const aliases = new Map(await Promise.all(snaps.map(async (s) => [s.id, await alias(s.ownerId)] as const)));
-  const tags = await ctx.region.catalog.tagsOf(snaps.map((s) => s.id));
-  const fields = { ...snapshotFilters, "owner-alias": (s: SnapshotRecord) => aliases.get(s.id) };
-  const matched = applyFilters(snaps, input.Filters, fields, (s) => tags.get(s.id) ?? []);
+  const aliases = await ownerAliases(
+    ctx,
+    snaps.map((s) => s.ownerId),
+  );
+  const allTags = needsTags(input.Filters) ? await catalog.tagsOf(snaps.map((s) => s.id)) : null;
+  const fields = { ...snapshotFilters, "owner-alias": (s: SnapshotRecord) => aliases.get(s.ownerId) };
+  const matched = applyFilters(snaps, input.Filters, fields, (s) => allTags?.get(s.id) ?? []);
   dryRunCheck(input);
-  const { page, nextToken } = paginate(matched, (s) => s.id, input);
+  const after = window.after;
+  const rest = seek || after === undefined ? matched : matched.filter((s) => s.id > after);
+  const { page, nextToken } = pageOf(rest, (s) => s.id, window);
+  const tags = allTags ?? (await catalog.tagsOf(page.map((s) => s.id)));
   return {
-    Snapshots: page.map((s) => toSnapshot(s, tags.get(s.id), aliases.get(s.id))),
+    Snapshots: page.map((s) => toSnapshot(s, tags.get(s.id), aliases.get(s.ownerId))),
     NextToken: nextToken,
   };
 }

@@ -5,6 +5,7 @@ import type {
   BlockRef,
   ChunkRecord,
   Counters,
+  ListScope,
   MetadataStore,
   SnapshotRecord,
   SnapshotStats,
@@ -190,6 +191,10 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async listSnapshots(): Promise<SnapshotRecord[]> {
     return (this.#db.q("SELECT * FROM snapshots ORDER BY started_at, id").all() as Row[]).map(toSnapshot);
+  }
+
+  async snapshotsVisibleTo(accountId: string, scope: ListScope = {}): Promise<SnapshotRecord[]> {
+    return (this.#db.visibleTo("snapshots", accountId, scope) as Row[]).map(toSnapshot);
   }
 
   async pendingSnapshots(): Promise<SnapshotRecord[]> {

@@ -1,0 +1,19 @@
+import type { Filter } from "@aws-sdk/client-ec2";
+import { aliasLookup, type RequestContext } from "./context.ts";
+
+/** Tags are loaded for every candidate only when a filter needs them; otherwise just for the page. */
+export function needsTags(filters: Filter[] | undefined): boolean {
+  return (filters ?? []).some(
+    (f) => f.Name?.startsWith("tag:") || f.Name === "tag-key" || f.Name === "tag-value",
+  );
+}
+
+/** Owner aliases by owner id, one lookup per distinct owner. */
+export async function ownerAliases(
+  ctx: RequestContext,
+  ownerIds: Iterable<string>,
+): Promise<Map<string, string | undefined>> {
+  const alias = aliasLookup(ctx);
+  const owners = [...new Set(ownerIds)];
+  return new Map(await Promise.all(owners.map(async (o) => [o, await alias(o)] as const)));
+}
