@@ -209,8 +209,10 @@ async function main(): Promise<void> {
       };
       row("GET /health (reference)", health.perName.get("GET /health")!, false);
       for (const [name, v] of mixed.perName) row(name, v, true);
+      for (const [name, v] of heavy.perName) row(name, v, false);
+      const rps = (x: { total: number; seconds: number }) => (x.total / x.seconds).toFixed(0);
       console.log(
-        `\nThroughput: health ${(health.total / health.seconds).toFixed(0)} req/s; mixed EC2 describe load ${(mixed.total / mixed.seconds).toFixed(0)} req/s (signed with SigV4 by the clients, verified by the server).`,
+        `\nThroughput: health ${rps(health)} req/s; describe mix ${rps(mixed)} req/s; heavy listings ${rps(heavy)} req/s (SigV4-signed by the clients, verified by the server).`,
       );
     } finally {
       server.stop();

@@ -1,5 +1,6 @@
 import { StrataError } from "../../../errors.ts";
 import type { CatalogStore, ImageRecord, Tag } from "../catalog-store.ts";
+import type { ListScope } from "../metadata-store.ts";
 import type { Row, SqliteDatabase } from "./sqlite-database.ts";
 
 export class SqliteCatalogStore implements CatalogStore {
@@ -37,6 +38,10 @@ export class SqliteCatalogStore implements CatalogStore {
 
   async listImages(): Promise<ImageRecord[]> {
     return (this.#db.q("SELECT * FROM images ORDER BY id").all() as Row[]).map(toImage);
+  }
+
+  async imagesVisibleTo(accountId: string, scope: ListScope = {}): Promise<ImageRecord[]> {
+    return (this.#db.visibleTo("images", accountId, scope) as Row[]).map(toImage);
   }
 
   async updateImage(image: ImageRecord): Promise<void> {
