@@ -6,4 +6,5 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 echo "== lint"; node_modules/.bin/biome check .
 echo "== typecheck"; node_modules/.bin/tsc --noEmit -p .
+echo "== EC2 model is what the generator makes"; bin/node scripts/generate-ec2-model.ts --check
 echo "== tests"; npm test --silent
