@@ -84,16 +84,9 @@ test("create-snapshot, register-image, copy-image, describe, deregister with the
 
   // Step 2: register-image, with the seed's JSON block device mappings.
   const mappings = JSON.stringify([{ DeviceName: "/dev/xvda", Ebs: { SnapshotId: snap.SnapshotId } }]);
-  const image = (await aws([
-    "ec2",
-    "register-image",
-    "--name",
-    "WebServer-AMI",
-    "--root-device-name",
-    "/dev/xvda",
-    "--block-device-mappings",
-    mappings,
-  ])) as { ImageId: string };
+  const register = ["ec2", "register-image", "--name", "WebServer-AMI", "--root-device-name", "/dev/xvda"];
+  register.push("--block-device-mappings", mappings);
+  const image = (await aws(register)) as { ImageId: string };
   assert.match(image.ImageId, /^ami-[0-9a-f]{17}$/);
   const described = (await aws(["ec2", "describe-images", "--owners", "self"])) as {
     Images: { ImageId: string; Name: string }[];
@@ -102,19 +95,7 @@ test("create-snapshot, register-image, copy-image, describe, deregister with the
     described.Images.map((i) => [i.ImageId, i.Name]),
     [[image.ImageId, "WebServer-AMI"]],
   );
-  assert.match(
-    await awsError([
-      "ec2",
-      "register-image",
-      "--name",
-      "WebServer-AMI",
-      "--root-device-name",
-      "/dev/xvda",
-      "--block-device-mappings",
-      mappings,
-    ]),
-    /InvalidAMIName\.Duplicate/,
-  );
+  assert.match(await awsError(register), /InvalidAMIName\.Duplicate/);
 
   // Copy AMI to another region and wait there.
   const copy = (await aws([
@@ -172,16 +153,7 @@ test("create-snapshot, register-image, copy-image, describe, deregister with the
     snaps.Snapshots.map((s) => [s.SnapshotId, s.State]),
     [[snap.SnapshotId, "completed"]],
   );
-  const v2 = (await aws([
-    "ec2",
-    "register-image",
-    "--name",
-    "WebServer-AMI",
-    "--root-device-name",
-    "/dev/xvda",
-    "--block-device-mappings",
-    mappings,
-  ])) as { ImageId: string };
+  const v2 = (await aws(register)) as { ImageId: string };
   const dave = await createAccount(dataDir, "dave");
   const asDave = {
     AWS_ACCESS_KEY_ID: dave.accessKeyId,

@@ -32,6 +32,8 @@ export async function startDaemon(dataDir: string, regions = "us-east-1,eu-west-
     proc.stdout!.on("data", onData);
     proc.stderr!.on("data", (d: Buffer) => {
       output += d.toString();
+      // The daemon's errors belong in the test output (an InternalError's stack is only there).
+      process.stderr.write(d);
     });
     proc.once("exit", (code) => reject(new Error(`strata server exited (${code}): ${output}`)));
   });

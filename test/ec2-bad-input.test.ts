@@ -445,7 +445,7 @@ test("a presigned GET works, and an expired one is refused", async () => {
       }),
       { signingDate, expiresIn },
     );
-  const toUrl = (r: HttpRequest) =>
+  const toUrl = (r: { query?: unknown }) =>
     `${daemon.url}/?${new URLSearchParams(r.query as Record<string, string>)}`;
   const ok = await fetch(toUrl(await presign(new Date(), 300)));
   assert.equal(ok.status, 200);

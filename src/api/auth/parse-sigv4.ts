@@ -78,22 +78,24 @@ function fromHeader(authorization: string, headers: Map<string, string>): SigV4P
   );
 }
 
+/** The query parameters of a presigned (query-string authenticated) request. */
+export const PRESIGN_QUERY_PARAMS = [
+  "X-Amz-Algorithm",
+  "X-Amz-Credential",
+  "X-Amz-Date",
+  "X-Amz-Expires",
+  "X-Amz-SignedHeaders",
+  "X-Amz-Signature",
+];
+
 function fromQuery(query: Record<string, string | string[]>): SigV4Params {
-  const names = [
-    "X-Amz-Algorithm",
-    "X-Amz-Credential",
-    "X-Amz-Date",
-    "X-Amz-Expires",
-    "X-Amz-SignedHeaders",
-    "X-Amz-Signature",
-  ];
-  const missing = names.filter((n) => typeof query[n] !== "string" || query[n] === "");
+  const missing = PRESIGN_QUERY_PARAMS.filter((n) => typeof query[n] !== "string" || query[n] === "");
   if (missing.length) {
     throw incomplete(
       `Query-string authentication requires (once each) the parameters ${missing.join(", ")}.`,
     );
   }
-  const [algorithm, credential, amzDate, expires, signedHeaders, signature] = names.map((n) =>
+  const [algorithm, credential, amzDate, expires, signedHeaders, signature] = PRESIGN_QUERY_PARAMS.map((n) =>
     String(query[n]),
   );
   checkAlgorithm(algorithm);

@@ -1,6 +1,7 @@
 // Parses EC2 Query requests (`Action=CreateVolume&Size=8&TagSpecification.1.Tag.1.Key=Name`) into
 // plain objects keyed by the model's member names, the shape of the SDK v3 `...CommandInput` types.
 import { StrataError } from "../../errors.ts";
+import { PRESIGN_QUERY_PARAMS } from "../auth/parse-sigv4.ts";
 import {
   getOperation,
   getShape,
@@ -18,17 +19,7 @@ export type Ec2Request = { action: string; version: string; input: Record<string
 type Param = { name: string; path: string[]; value: string };
 
 // Carried by every request besides the action's own members (SigV4 ones when presigned).
-const commonParams = new Set([
-  "Action",
-  "Version",
-  "X-Amz-Algorithm",
-  "X-Amz-Credential",
-  "X-Amz-Date",
-  "X-Amz-Expires",
-  "X-Amz-SignedHeaders",
-  "X-Amz-Signature",
-  "X-Amz-Security-Token",
-]);
+const commonParams = new Set(["Action", "Version", ...PRESIGN_QUERY_PARAMS, "X-Amz-Security-Token"]);
 
 export function parseEc2Request(params: URLSearchParams): Ec2Request {
   const action = params.get("Action");

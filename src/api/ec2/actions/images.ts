@@ -2,14 +2,7 @@ import type * as EC2 from "@aws-sdk/client-ec2";
 import { StrataError } from "../../../errors.ts";
 import { isId } from "../../../ids.ts";
 import type { BlockDeviceMappingRecord, ImageRecord } from "../../../storage/metadata/catalog-store.ts";
-import {
-  aliasLookup,
-  dryRunCheck,
-  type Out,
-  type RequestContext,
-  required,
-  resolveOwners,
-} from "../context.ts";
+import { dryRunCheck, type Out, type RequestContext, required, resolveOwners } from "../context.ts";
 import { needsTags, ownerAliases } from "../describe.ts";
 import { applyFilters, type FilterFields } from "../filters.ts";
 import { noMaxResultsWithIds, paginate } from "../pagination.ts";
