@@ -448,8 +448,9 @@ test("a presigned GET works, and an expired one is refused", async () => {
   const toUrl = (r: { query?: unknown }) =>
     `${daemon.url}/?${new URLSearchParams(r.query as Record<string, string>)}`;
   const ok = await fetch(toUrl(await presign(new Date(), 300)));
-  assert.equal(ok.status, 200);
-  assert.match(await ok.text(), /<regionName>us-east-1<\/regionName>/);
+  const okBody = await ok.text();
+  assert.equal(ok.status, 200, okBody);
+  assert.match(okBody, /<regionName>us-east-1<\/regionName>/);
   const expired = await fetch(toUrl(await presign(new Date(Date.now() - 3_600_000), 60)));
   assert.equal(expired.status, 400);
   assert.match(await expired.text(), /<Code>RequestExpired<\/Code>/);

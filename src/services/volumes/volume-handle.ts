@@ -1,7 +1,7 @@
 import { StrataError } from "../../errors.ts";
 import { BLOCK_SIZE, blockCount, GIB } from "../../storage/blocks.ts";
 import type { BlockStore } from "../../storage/chunks/block-store.ts";
-import type { MetadataStore, VolumeRecord } from "../../storage/metadata/metadata-store.ts";
+import type { MetadataStore, VolumeRecord, VolumeTracking } from "../../storage/metadata/metadata-store.ts";
 import type { VolumeFile } from "../../storage/volume-files/volume-file.ts";
 import { Bitset } from "../../util/bitset.ts";
 import { mapConcurrent } from "../../util/concurrency.ts";
@@ -32,6 +32,9 @@ export class VolumeHandle {
   readonly #meta: MetadataStore;
   readonly #store: BlockStore;
   readonly #mapped: number;
+  // Blocks that may hold data: the base map, and anything written since. The others are holes,
+  // which reads answer with zeros without touching the disk.
+  readonly #maybeData: Bitset;
   #writesInFlight = 0;
   #gate: Promise<void> | null = null;
   #drained: (() => void) | null = null;
@@ -42,11 +45,7 @@ export class VolumeHandle {
     file: VolumeFile,
     meta: MetadataStore,
     store: BlockStore,
-    tracking: {
-      dirty: number[];
-      remote: number[];
-      mapped: number;
-    },
+    tracking: VolumeTracking,
   ) {
     this.id = record.id;
     this.sizeGiB = record.sizeGiB;
@@ -54,11 +53,14 @@ export class VolumeHandle {
     this.#file = file;
     this.#meta = meta;
     this.#store = store;
-    this.#mapped = tracking.mapped;
+    this.#mapped = tracking.mapped.length;
     this.dirty = new Bitset(this.blocks);
     this.remote = new Bitset(this.blocks);
     for (const b of tracking.dirty) this.dirty.add(b);
     for (const b of tracking.remote) this.remote.add(b);
+    this.#maybeData = new Bitset(this.blocks);
+    for (const b of [...tracking.mapped, ...tracking.dirty, ...(tracking.frozen?.blocks ?? [])])
+      this.#maybeData.add(b);
   }
 
   get sizeBytes(): number {
@@ -72,17 +74,25 @@ export class VolumeHandle {
 
   async read(offset: number, length: number): Promise<Buffer> {
     this.#checkRange(offset, length);
-    const out = Buffer.allocUnsafe(length);
+    // Shared memory, so the codec workers deliver restored blocks straight into the result.
+    const shared = new SharedArrayBuffer(length);
+    const out = Buffer.from(shared);
     if (length === 0) return out;
     const first = Math.floor(offset / BLOCK_SIZE);
     const last = Math.floor((offset + length - 1) / BLOCK_SIZE);
-    await this.#withBlocks(range(first, last), async (b, fetched) => {
-      const blockStart = b * BLOCK_SIZE;
-      const from = Math.max(offset, blockStart);
-      const to = Math.min(offset + length, blockStart + BLOCK_SIZE);
-      if (fetched) fetched.copy(out, from - offset, from - blockStart, to - blockStart);
-      else await this.#file.readInto(b, from - blockStart, out.subarray(from - offset, to - offset));
-    });
+    const whole = (b: number) => b * BLOCK_SIZE >= offset && (b + 1) * BLOCK_SIZE <= offset + length;
+    await this.#withBlocks(
+      range(first, last).filter((b) => this.#maybeData.has(b)),
+      async (b, fetched) => {
+        const blockStart = b * BLOCK_SIZE;
+        const from = Math.max(offset, blockStart);
+        const to = Math.min(offset + length, blockStart + BLOCK_SIZE);
+        if (fetched === "delivered") return;
+        if (fetched) fetched.copy(out, from - offset, from - blockStart, to - blockStart);
+        else await this.#file.readInto(b, from - blockStart, out.subarray(from - offset, to - offset));
+      },
+      (b) => (whole(b) ? { buffer: shared, offset: b * BLOCK_SIZE - offset } : undefined),
+    );
     return out;
   }
 
@@ -95,8 +105,10 @@ export class VolumeHandle {
    */
   async #withBlocks(
     blocks: number[],
-    fn: (block: number, fetched: Buffer | null) => Promise<void>,
+    fn: (block: number, fetched: Buffer | null | "delivered") => Promise<void>,
+    into?: (block: number) => { buffer: SharedArrayBuffer; offset: number } | undefined,
   ): Promise<void> {
+    if (blocks.length === 0) return;
     const hashes =
       this.remote.count > 0
         ? await this.#meta.remoteBlockHashes(this.id, blocks[0], blocks[blocks.length - 1])
@@ -106,9 +118,9 @@ export class VolumeHandle {
       const release = await this.locks.acquire(b);
       try {
         if (!this.remote.has(b) || this.#closed) return await fn(b, null);
-        const data = await this.#fetch(b, hashes?.get(b));
+        const data = await this.#fetch(b, hashes?.get(b), into?.(b));
         hydrated.push(b);
-        await fn(b, data);
+        await fn(b, data ?? "delivered");
       } finally {
         release();
       }
@@ -116,10 +128,14 @@ export class VolumeHandle {
     if (hydrated.length) await this.#markLocal(hydrated);
   }
 
-  /** Copies a remote block from the block store (verified) into the local file. */
-  async #fetch(block: number, hash?: string): Promise<Buffer> {
+  /** Copies a remote block from the block store (verified) into the local file (and `into`). */
+  async #fetch(
+    block: number,
+    hash?: string,
+    into?: { buffer: SharedArrayBuffer; offset: number },
+  ): Promise<Buffer | null> {
     const h = hash ?? (await this.#meta.remoteBlockHashes(this.id, block, block)).get(block);
-    if (h) return this.#store.fetch(h, this.#file.target(block));
+    if (h) return this.#store.fetch(h, { writeTo: this.#file.target(block), into });
     const zeros = Buffer.alloc(BLOCK_SIZE);
     await this.#file.write(block, 0, zeros);
     return zeros;
@@ -147,6 +163,7 @@ export class VolumeHandle {
     const release = await this.locks.acquire(block);
     try {
       if (this.hook) await this.hook.beforeWrite(block);
+      this.#maybeData.add(block);
       if (!this.dirty.has(block)) {
         await this.#meta.markDirty(this.id, [block]);
         this.dirty.add(block);

@@ -38,27 +38,38 @@ export class BlockStore {
   }
 
   /**
-   * The raw block, verified, and also written at `writeTo` (a file descriptor and position) when
-   * given. A local store's chunk never passes through the event loop: a worker reads, checks and
-   * writes it.
+   * The raw block, verified; also written at `writeTo` (a file descriptor and position), and
+   * delivered `into` shared memory instead of returned (null then) when asked. A local store's
+   * chunk never passes through the event loop: a worker reads, checks, writes and delivers it.
    */
-  async fetch(key: string, writeTo?: { fd: number; position: number }): Promise<Buffer> {
+  async fetch(
+    key: string,
+    options: {
+      writeTo?: { fd: number; position: number };
+      into?: { buffer: SharedArrayBuffer; offset: number };
+    } = {},
+  ): Promise<Buffer | null> {
+    const { writeTo, into } = options;
     const path = this.chunks.localPath?.(key);
     if (!path) {
       const raw = await this.read(key);
       if (writeTo) await writeAll(writeTo.fd, raw, writeTo.position);
-      return raw;
+      if (!into) return raw;
+      new Uint8Array(into.buffer, into.offset, raw.byteLength).set(raw);
+      return null;
     }
-    const { raw, missing } = await this.codec.fetch({
+    const result = await this.codec.fetch({
       key,
       path,
       writeFd: writeTo?.fd,
       writePosition: writeTo?.position,
+      into,
     });
-    if (missing)
+    if (result.status === "missing") {
       throw new StrataError("ChunkMissing", `Chunk ${key} is missing from ${this.chunks.description}`);
-    if (!raw) throw corrupt(key, this.chunks.description);
-    return raw;
+    }
+    if (result.status === "corrupt") throw corrupt(key, this.chunks.description);
+    return (result.raw as Buffer | undefined) ?? null;
   }
 
   /** Encoded bytes that have been verified to decode to content with this key. */

@@ -3,7 +3,7 @@ import { Piscina } from "piscina";
 
 type TransferList = NonNullable<Parameters<Piscina["run"]>[1]>["transferList"];
 
-import type { EncodeResult, FetchTask } from "./codec-worker.ts";
+import type { EncodeResult, FetchResult, FetchTask } from "./codec-worker.ts";
 
 function ownBuffer(u: Uint8Array): Uint8Array {
   // Only a buffer that owns its whole ArrayBuffer can be transferred; pooled slices are copied.
@@ -43,9 +43,10 @@ export class CodecPool {
   }
 
   /** Reads, decodes and verifies a local chunk file on a worker (see codec-worker fetch). */
-  async fetch(task: FetchTask): Promise<{ raw: Buffer | null; missing: boolean }> {
-    const { raw, missing } = await this.#pool.run(task, { name: "fetch" });
-    return { raw: raw ? Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength) : null, missing };
+  async fetch(task: FetchTask): Promise<FetchResult> {
+    const result: FetchResult = await this.#pool.run(task, { name: "fetch" });
+    const raw = result.raw;
+    return raw ? { ...result, raw: Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength) } : result;
   }
 
   /** Checks encoded bytes against key without moving them (the caller still needs them). */

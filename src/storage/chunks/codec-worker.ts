@@ -46,26 +46,38 @@ export interface FetchTask {
   /** Also write the block here (hydrating a volume), from this thread. */
   writeFd?: number;
   writePosition?: number;
+  /** Deliver the bytes into this shared memory instead of returning them. */
+  into?: { buffer: SharedArrayBuffer; offset: number };
+}
+
+export interface FetchResult {
+  status: "ok" | "missing" | "corrupt";
+  /** The bytes, unless they were delivered `into` shared memory. */
+  raw?: Uint8Array;
 }
 
 /** Reads a chunk file, decodes and verifies it, optionally writes it out: all off the event loop. */
-export function fetch(task: FetchTask): { raw: Uint8Array | null; missing: boolean } {
+export function fetch(task: FetchTask): FetchResult {
   let encoded: Buffer;
   try {
     encoded = readFileSync(task.path);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return { raw: null, missing: true };
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return { status: "missing" };
     throw e;
   }
   const raw = decodeChunk(task.key, encoded);
-  if (!raw) return { raw: null, missing: false };
+  if (!raw) return { status: "corrupt" };
   if (task.writeFd !== undefined) {
     for (let done = 0; done < raw.byteLength; ) {
       done += writeSync(task.writeFd, raw, done, raw.byteLength - done, (task.writePosition ?? 0) + done);
     }
   }
+  if (task.into) {
+    new Uint8Array(task.into.buffer, task.into.offset, raw.byteLength).set(raw);
+    return { status: "ok" };
+  }
   const own = raw.byteLength >= 65536 ? raw : Buffer.from(raw);
-  return moving({ raw: own, missing: false }, [own.buffer]);
+  return moving({ status: "ok", raw: own }, [own.buffer]);
 }
 
 /** Verify only (cross-region copy keeps the encoded bytes as they are). */

@@ -75,7 +75,7 @@ export interface VolumeTracking {
   /** Mapped blocks whose content is still only in the block store (not yet hydrated). */
   remote: number[];
   /** Mapped (non-zero) blocks in the volume's base map. */
-  mapped: number;
+  mapped: number[];
 }
 
 export interface MetadataStore {

@@ -107,9 +107,10 @@ export class SqliteMetadataStore implements MetadataStore {
       "SELECT block AS v FROM volume_blocks WHERE volume_id = ? AND local = 0",
       id,
     );
-    const mapped = Number(
-      (this.#db.q("SELECT count(*) AS n FROM volume_blocks WHERE volume_id = ?").get(id) as Row).n,
-    );
+    const mapped = this.#db.column(
+      "SELECT block AS v FROM volume_blocks WHERE volume_id = ?",
+      id,
+    ) as number[];
     const frozen = frozenRows.length
       ? { snapshotId: String(frozenRows[0].gen), blocks: frozenRows.map((r) => Number(r.block)) }
       : null;
