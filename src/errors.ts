@@ -48,6 +48,7 @@ export const errorCatalogue = {
     status: 400,
     summary: "An image attribute value (such as a user id) is invalid.",
   },
+  "InvalidInstanceID.NotFound": { status: 400, summary: "The instance does not exist." },
   ChunkCorrupt: { status: 500, summary: "A stored chunk failed its SHA-256 check." },
   ChunkMissing: { status: 500, summary: "A chunk referenced by metadata is absent from the block store." },
   InternalError: { status: 500, summary: "An internal error occurred." },

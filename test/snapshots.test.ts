@@ -263,3 +263,36 @@ describe("bad input changes nothing", () => {
     await r.snapshots.wait(s.id);
   });
 });
+
+describe("multi-volume snapshots", () => {
+  test("snapshots of several volumes share one point in time while all are being written", async () => {
+    const vols = [];
+    for (let v = 0; v < 3; v++) {
+      const blocks = new Map<number, Buffer>();
+      for (let i = 0; i < 40; i++) blocks.set(i, seededBytes(`multi${v}-${i}`, BLOCK_SIZE));
+      vols.push(await volumeWith(1, blocks));
+    }
+    const expected = await Promise.all(vols.map(async ({ h }) => sha256(await h.read(0, 40 * BLOCK_SIZE))));
+    const snaps = await r.snapshots.createMany(
+      vols.map(({ v }) => v.id),
+      "consistent set",
+    );
+    // Overwrite every volume right away; none of it may reach the set.
+    await Promise.all(
+      vols.flatMap(({ h }, v) =>
+        Array.from({ length: 40 }, (_, i) =>
+          h.write(i * BLOCK_SIZE, seededBytes(`later${v}-${i}`, BLOCK_SIZE)),
+        ),
+      ),
+    );
+    assert.deepEqual(
+      snaps.map((s) => s.volumeId),
+      vols.map(({ v }) => v.id),
+    );
+    for (const [k, s] of snaps.entries()) {
+      assert.equal((await r.snapshots.wait(s.id)).state, "completed");
+      const restored = await r.volumes.handle((await r.volumes.create({ snapshotId: s.id })).id);
+      assert.equal(sha256(await restored.read(0, 40 * BLOCK_SIZE)), expected[k]);
+    }
+  });
+});

@@ -4,6 +4,7 @@ import type { BlockStore } from "../../storage/chunks/block-store.ts";
 import type { CatalogStore } from "../../storage/metadata/catalog-store.ts";
 import type { MetadataStore, SnapshotRecord, SnapshotStats } from "../../storage/metadata/metadata-store.ts";
 import { releaseChunks } from "../chunks/chunk-references.ts";
+import type { VolumeHandle } from "../volumes/volume-handle.ts";
 import type { VolumeService } from "../volumes/volume-service.ts";
 import { CopySnapshotJob } from "./copy-snapshot-job.ts";
 import { SnapshotCancelled, type SnapshotJob } from "./snapshot-job.ts";
@@ -38,32 +39,52 @@ export class SnapshotService {
   }
 
   async create(volumeId: string, description = ""): Promise<SnapshotRecord> {
-    const volume = await this.#volumes.get(volumeId);
-    const handle = await this.#volumes.handle(volumeId);
-    const record: SnapshotRecord = {
+    return (await this.createMany([volumeId], description))[0];
+  }
+
+  /**
+   * Snapshots of several volumes at one point in time (CreateSnapshots, CreateImage): writes to
+   * all of them are held while every dirty set is frozen and every copy-on-write hook installed.
+   */
+  async createMany(volumeIds: string[], description = ""): Promise<SnapshotRecord[]> {
+    const ids = [...new Set(volumeIds)].sort();
+    const volumes = await Promise.all(ids.map((id) => this.#volumes.get(id)));
+    const handles = await Promise.all(ids.map((id) => this.#volumes.handle(id)));
+    const records: SnapshotRecord[] = volumes.map((volume) => ({
       ...blankSnapshot(newId("snap"), volume.ownerId, volume.sizeGiB, description),
-      volumeId,
+      volumeId: volume.id,
       parentSnapshotId: volume.lastSnapshotId,
-    };
-    await handle.withWritesPaused(async () => {
-      // EC2 allows one pending snapshot per volume at a time in this engine; checked inside the
-      // pause so two concurrent calls cannot both pass.
-      if ((await this.meta.pendingSnapshots()).some((s) => s.volumeId === volumeId)) {
-        throw new StrataError(
-          "SnapshotCreationPerVolumeRateExceeded",
-          `Volume '${volumeId}' already has a snapshot in progress.`,
-        );
-      }
-      const frozen = await this.meta.beginVolumeSnapshot(record);
-      for (const b of frozen) handle.dirty.delete(b);
-      const job = new VolumeSnapshotJob(record.id, handle, this.meta, this.blocks, frozen);
-      handle.hook = job;
-      this.#launch(job, async () => {
-        handle.hook = null;
-        for (const b of frozen) handle.dirty.add(b);
-      });
+    }));
+    const pauseAll = handles.reduceRight<() => Promise<void>>(
+      (inner, handle) => () => handle.withWritesPaused(inner),
+      async () => {
+        // One pending snapshot per volume; checked inside the pause so concurrent calls cannot
+        // both pass.
+        const pending = new Set((await this.meta.pendingSnapshots()).map((s) => s.volumeId));
+        const busy = ids.find((id) => pending.has(id));
+        if (busy) {
+          throw new StrataError(
+            "SnapshotCreationPerVolumeRateExceeded",
+            `Volume '${busy}' already has a snapshot in progress.`,
+          );
+        }
+        for (const [k, record] of records.entries()) await this.#begin(record, handles[k]);
+      },
+    );
+    await pauseAll();
+    const byVolume = new Map(records.map((r) => [r.volumeId, r.id]));
+    return Promise.all(volumeIds.map((v) => this.get(byVolume.get(v)!)));
+  }
+
+  async #begin(record: SnapshotRecord, handle: VolumeHandle): Promise<void> {
+    const frozen = await this.meta.beginVolumeSnapshot(record);
+    for (const b of frozen) handle.dirty.delete(b);
+    const job = new VolumeSnapshotJob(record.id, handle, this.meta, this.blocks, frozen);
+    handle.hook = job;
+    this.#launch(job, async () => {
+      handle.hook = null;
+      for (const b of frozen) handle.dirty.add(b);
     });
-    return this.get(record.id);
   }
 
   /** Starts a copy of a completed snapshot of `source` (possibly another region) into this region. */

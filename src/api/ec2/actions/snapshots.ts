@@ -200,3 +200,17 @@ export async function ResetSnapshotAttribute(
   await ctx.region.catalog.resetPermissions(s.id);
   return {};
 }
+
+/**
+ * CreateSnapshots names its volumes through an instance. Strata's instances arrive with the
+ * compute layer; until then there is no instance to name, and EC2's answer is that it does not
+ * exist. The engine side (one point in time for several volumes) is SnapshotService.createMany.
+ */
+export async function CreateSnapshots(
+  _ctx: RequestContext,
+  input: EC2.CreateSnapshotsCommandInput,
+): Promise<Out<EC2.CreateSnapshotsCommandOutput>> {
+  const instanceId = required(input.InstanceSpecification?.InstanceId, "InstanceSpecification.InstanceId");
+  tagsFromSpecifications(input.TagSpecifications, "snapshot");
+  throw new StrataError("InvalidInstanceID.NotFound", `The instance ID '${instanceId}' does not exist`);
+}
