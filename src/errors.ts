@@ -49,6 +49,12 @@ export const errorCatalogue = {
     summary: "An image attribute value (such as a user id) is invalid.",
   },
   "InvalidInstanceID.NotFound": { status: 400, summary: "The instance does not exist." },
+  // The EBS direct APIs' errors (rest-json; each carries a Reason).
+  ValidationException: { status: 400, summary: "EBS: the input fails to satisfy the API's constraints." },
+  ResourceNotFoundException: { status: 404, summary: "EBS: the snapshot does not exist." },
+  AccessDeniedException: { status: 403, summary: "EBS: the account may not use the snapshot." },
+  ConflictException: { status: 409, summary: "EBS: a ClientToken was reused with different parameters." },
+  RequestThrottledException: { status: 400, summary: "EBS: too many requests for the snapshot or account." },
   ChunkCorrupt: { status: 500, summary: "A stored chunk failed its SHA-256 check." },
   ChunkMissing: { status: 500, summary: "A chunk referenced by metadata is absent from the block store." },
   InternalError: { status: 500, summary: "An internal error occurred." },
@@ -68,10 +74,13 @@ export type ErrorCode = keyof typeof errorCatalogue;
 
 export class StrataError extends Error {
   readonly code: ErrorCode;
-  constructor(code: ErrorCode, message: string) {
+  /** The EBS APIs' machine-readable Reason (e.g. INVALID_BLOCK), where the API has one. */
+  readonly reason?: string;
+  constructor(code: ErrorCode, message: string, reason?: string) {
     super(message);
     this.name = "StrataError";
     this.code = code;
+    this.reason = reason;
   }
   get status(): number {
     return errorCatalogue[this.code].status;

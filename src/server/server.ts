@@ -5,6 +5,8 @@ import { bootstrapAccounts } from "../accounts/bootstrap.ts";
 import { openAccountStore } from "../accounts/sqlite-account-store.ts";
 import { StrataError } from "../errors.ts";
 import { Engine } from "../services/engine.ts";
+import { BLOCK_SIZE } from "../storage/blocks.ts";
+import { handleEbs, isEbsPath } from "./ebs-endpoint.ts";
 import { handleEc2 } from "./ec2-endpoint.ts";
 import { handleJsonApi } from "./json-api.ts";
 
@@ -47,6 +49,19 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       const body = JSON.stringify({ status: "ok", version: VERSION, regions: [...engine.regions.keys()] });
       res.writeHead(200, { "content-type": "application/json" });
       res.end(body);
+      return;
+    }
+    if (isEbsPath(path)) {
+      readBody(req, BLOCK_SIZE + 1024)
+        .then((body) => handleEbs({ engine, accounts }, req, res, body))
+        .then((o) => {
+          if (logRequests)
+            console.log(`ebs ${o.action} account=${o.accountId} region=${o.region} ${o.status} ${ms()}ms`);
+        })
+        .catch((e) => {
+          console.error(e);
+          res.destroy();
+        });
       return;
     }
     if (path === "/") {

@@ -1,6 +1,8 @@
+import { join } from "node:path";
 import { StrataError } from "../errors.ts";
 import { CodecPool } from "../storage/chunks/codec-pool.ts";
 import { Region } from "./regions/region.ts";
+import { BlockTokens } from "./snapshots/block-tokens.ts";
 
 export const DEFAULT_REGIONS = ["us-east-1", "us-west-2", "eu-west-1"];
 
@@ -11,12 +13,17 @@ export interface EngineOptions {
   threads?: number;
   /** Copy restored volumes' blocks to local disk in the background (default true). */
   backgroundHydration?: boolean;
+  /** How long EBS block tokens stay valid (default 7 days). */
+  blockTokenTtlMs?: number;
 }
+
+const EXPIRY_SWEEP_MS = 30_000;
 
 /** The storage engine: every configured region, sharing one pool of codec workers. */
 export class Engine {
   readonly regions = new Map<string, Region>();
   readonly codec: CodecPool;
+  #sweeper: NodeJS.Timeout | undefined;
 
   private constructor(codec: CodecPool) {
     this.codec = codec;
@@ -24,11 +31,15 @@ export class Engine {
 
   static async open(options: EngineOptions): Promise<Engine> {
     const engine = new Engine(new CodecPool(options.threads));
+    const tokens = BlockTokens.fromFile(
+      join(options.dataDir, "block-token.key"),
+      options.blockTokenTtlMs ?? 7 * 86_400_000,
+    );
     for (const name of options.regions ?? DEFAULT_REGIONS) {
       if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(name)) throw new Error(`Invalid region name '${name}'`);
       engine.regions.set(
         name,
-        new Region(name, options.dataDir, engine.codec, options.backgroundHydration ?? true),
+        new Region(name, options.dataDir, engine.codec, tokens, options.backgroundHydration ?? true),
       );
     }
     // GC and volume recovery in every region before any pending job resumes (a copy reads
@@ -37,6 +48,9 @@ export class Engine {
     const services = new Map([...engine.regions].map(([n, r]) => [n, r.snapshots]));
     for (const r of engine.regions.values()) await r.snapshots.resume(services);
     for (const r of engine.regions.values()) await r.images.resume();
+    await engine.#expireDirectSnapshots();
+    engine.#sweeper = setInterval(() => void engine.#expireDirectSnapshots(), EXPIRY_SWEEP_MS);
+    engine.#sweeper.unref();
     return engine;
   }
 
@@ -72,7 +86,17 @@ export class Engine {
     return this.region(toRegion).images.copyFrom(this.region(fromRegion).images, imageId, ownerId, options);
   }
 
+  /** EBS direct API snapshots left pending past their Timeout turn to error. */
+  async #expireDirectSnapshots(): Promise<void> {
+    for (const r of this.regions.values()) {
+      await r.direct
+        .expire()
+        .catch((e: Error) => console.error(`expiring snapshots in ${r.name}: ${e.message}`));
+    }
+  }
+
   async close(): Promise<void> {
+    clearInterval(this.#sweeper);
     for (const r of this.regions.values()) await r.close();
     await this.codec.close();
   }

@@ -10,6 +10,8 @@ import { SqliteDatabase } from "../../storage/metadata/sqlite/sqlite-database.ts
 import { SqliteMetadataStore } from "../../storage/metadata/sqlite/sqlite-metadata-store.ts";
 import { collectGarbage } from "../chunks/chunk-references.ts";
 import { ImageService } from "../images/image-service.ts";
+import type { BlockTokens } from "../snapshots/block-tokens.ts";
+import { DirectSnapshots } from "../snapshots/direct-snapshots.ts";
 import { SnapshotService } from "../snapshots/snapshot-service.ts";
 import { VolumeService } from "../volumes/volume-service.ts";
 
@@ -25,8 +27,15 @@ export class Region {
   readonly snapshots: SnapshotService;
   readonly catalog: CatalogStore;
   readonly images: ImageService;
+  readonly direct: DirectSnapshots;
 
-  constructor(name: string, dataDir: string, codec: CodecPool, backgroundHydration = true) {
+  constructor(
+    name: string,
+    dataDir: string,
+    codec: CodecPool,
+    tokens: BlockTokens,
+    backgroundHydration = true,
+  ) {
     const dir = join(dataDir, "regions", name);
     this.name = name;
     const db = new SqliteDatabase(join(dir, "metadata.db"), migrations);
@@ -36,6 +45,7 @@ export class Region {
     this.volumes = new VolumeService(name, this.meta, this.blocks, join(dir, "volumes"), backgroundHydration);
     this.snapshots = new SnapshotService(name, this.meta, this.catalog, this.blocks, this.volumes);
     this.images = new ImageService(name, this.catalog, this.snapshots);
+    this.direct = new DirectSnapshots(this.meta, this.catalog, this.blocks, tokens);
   }
 
   /** Start-up: sweep garbage a crash left, reopen volumes (hydrators resume). */

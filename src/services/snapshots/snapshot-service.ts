@@ -206,6 +206,8 @@ export class SnapshotService {
   async resume(regions: Map<string, SnapshotService>): Promise<void> {
     for (const s of await this.meta.pendingSnapshots()) {
       await this.meta.forgetUnstoredBlocks(s.id);
+      // Written block by block by an EBS client: it stays pending until completed or timed out.
+      if (s.expiresAt !== null) continue;
       if (s.volumeId) {
         const handle = await this.#volumes.handle(s.volumeId);
         const tracking = await this.meta.volumeTracking(s.volumeId);
@@ -266,5 +268,6 @@ function blankSnapshot(
     blocksRead: 0,
     bytesStored: 0,
     bytesTransferred: 0,
+    expiresAt: null,
   };
 }

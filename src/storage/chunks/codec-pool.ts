@@ -32,6 +32,12 @@ export class CodecPool {
     return this.#pool.run(own, { name: "encode", transferList: [own.buffer] as unknown as TransferList });
   }
 
+  /** Checks a block against a client's checksum and compresses it (see codec-worker encodeChecked). */
+  encodeChecked(raw: Uint8Array, key: string): Promise<{ match: boolean; encoded: Uint8Array | null }> {
+    const own = ownBuffer(raw);
+    return this.#pool.run({ raw: own, key }, { name: "encodeChecked", transferList: [own.buffer] as unknown as TransferList });
+  }
+
   /** Decoded raw bytes, or null if the chunk does not hash to key. */
   async decode(key: string, encoded: Uint8Array): Promise<Buffer | null> {
     const own = ownBuffer(encoded);

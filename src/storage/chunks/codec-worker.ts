@@ -30,6 +30,18 @@ export function encode(raw: Uint8Array): EncodeResult {
   return moving({ zero: false, hash, encoded }, [encoded.buffer]);
 }
 
+/**
+ * A block whose SHA-256 a client already sent (EBS PutSnapshotBlock): one hash pass checks it,
+ * and the verified checksum is the key. `encoded` is null for a zero block, which is not stored.
+ */
+export function encodeChecked(task: { raw: Uint8Array; key: string }): { match: boolean; encoded: Uint8Array | null } {
+  const buf = asBuffer(task.raw);
+  if (sha256Hex(buf) !== task.key) return { match: false, encoded: null };
+  if (isZeroBlock(buf)) return { match: true, encoded: null };
+  const encoded = encodeChunk(buf);
+  return moving({ match: true, encoded }, [encoded.buffer]);
+}
+
 /** Decode and verify; `raw` is null when the chunk is corrupt. */
 export function decode(task: { key: string; encoded: Uint8Array }): { raw: Uint8Array | null } {
   const raw = decodeChunk(task.key, task.encoded);

@@ -41,6 +41,8 @@ export interface SnapshotRecord {
   bytesStored: number;
   /** Encoded bytes a copy moved from the source region (only chunks the destination lacked). */
   bytesTransferred: number;
+  /** EBS direct API snapshots: when a pending one times out (null otherwise). */
+  expiresAt: string | null;
 }
 
 export interface SnapshotStats {
@@ -121,6 +123,12 @@ export interface MetadataStore {
   /** Completes a volume snapshot (full map, volume base map, dirty set) in one go; returns GC candidates. */
   completeVolumeSnapshot(id: string): Promise<string[]>;
   completeCopiedSnapshot(id: string): Promise<void>;
+  /** Completes a snapshot written block by block: blocks not written come from the parent's map. */
+  completeDirectSnapshot(id: string): Promise<void>;
+  /** Pending direct snapshots whose deadline has passed. */
+  expiredSnapshots(now: string): Promise<string[]>;
+  /** block -> chunk hash (null for a written zero block) of the blocks recorded so far. */
+  recordedRefs(id: string): Promise<BlockRef[]>;
   /** Marks error, gives frozen dirty blocks back to the volume, drops refs; returns GC candidates. */
   failSnapshot(id: string, message: string): Promise<string[]>;
   /** Deletes the snapshot and its block map; returns GC candidates. */

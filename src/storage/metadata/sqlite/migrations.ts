@@ -121,4 +121,12 @@ export const migrations: Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 3,
+    name: "snapshots written block by block through the EBS direct APIs",
+    sql: `
+      -- Set while such a snapshot is pending: past it, the snapshot times out to error.
+      ALTER TABLE snapshots ADD COLUMN expires_at TEXT;
+    `,
+  },
 ];

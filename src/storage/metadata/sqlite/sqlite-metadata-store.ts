@@ -147,7 +147,7 @@ export class SqliteMetadataStore implements MetadataStore {
       .q(
         `INSERT INTO snapshots (id, volume_id, volume_size_gib, state, progress, parent_snapshot_id, source_region,
          source_snapshot_id, description, started_at, completed_at, state_message, blocks_read, bytes_stored,
-         bytes_transferred, owner_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         bytes_transferred, owner_id, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         s.id,
@@ -166,6 +166,7 @@ export class SqliteMetadataStore implements MetadataStore {
         s.bytesStored,
         s.bytesTransferred,
         s.ownerId,
+        s.expiresAt,
       );
   }
 
@@ -314,6 +315,39 @@ export class SqliteMetadataStore implements MetadataStore {
     });
   }
 
+  async completeDirectSnapshot(id: string): Promise<void> {
+    this.#db.tx(() => {
+      this.#assertAllStored(id);
+      const s = this.#db.q("SELECT parent_snapshot_id FROM snapshots WHERE id = ?").get(id) as Row;
+      if (s.parent_snapshot_id) {
+        this.#db
+          .q(
+            `INSERT OR IGNORE INTO snapshot_blocks (snapshot_id, block, chunk_hash)
+             SELECT ?, block, chunk_hash FROM snapshot_blocks WHERE snapshot_id = ?`,
+          )
+          .run(id, s.parent_snapshot_id as string);
+      }
+      this.#db.q("DELETE FROM snapshot_blocks WHERE snapshot_id = ? AND chunk_hash IS NULL").run(id);
+      this.#db
+        .q("UPDATE snapshots SET state = 'completed', progress = 100, completed_at = ?, expires_at = NULL WHERE id = ?")
+        .run(new Date().toISOString(), id);
+    });
+  }
+
+  async expiredSnapshots(now: string): Promise<string[]> {
+    return this.#db.column(
+      "SELECT id AS v FROM snapshots WHERE state = 'pending' AND expires_at IS NOT NULL AND expires_at < ?",
+      now,
+    ) as string[];
+  }
+
+  async recordedRefs(id: string): Promise<BlockRef[]> {
+    const rows = this.#db
+      .q("SELECT block, chunk_hash FROM snapshot_blocks WHERE snapshot_id = ? ORDER BY block")
+      .all(id) as Row[];
+    return rows.map(toBlockRef);
+  }
+
   async failSnapshot(id: string, message: string): Promise<string[]> {
     return this.#db.tx(() => {
       const s = this.#db.q("SELECT volume_id FROM snapshots WHERE id = ?").get(id) as Row | undefined;
@@ -458,6 +492,7 @@ function toSnapshot(r: Row): SnapshotRecord {
     blocksRead: Number(r.blocks_read),
     bytesStored: Number(r.bytes_stored),
     bytesTransferred: Number(r.bytes_transferred),
+    expiresAt: (r.expires_at as string | null) ?? null,
   };
 }
 

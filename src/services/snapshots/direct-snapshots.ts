@@ -1,0 +1,322 @@
+import { createHash } from "node:crypto";
+import { StrataError } from "../../errors.ts";
+import { newId } from "../../ids.ts";
+import { BLOCK_SIZE, blockCount, MAX_VOLUME_GIB, zeroBlock } from "../../storage/blocks.ts";
+import type { BlockStore } from "../../storage/chunks/block-store.ts";
+import type { CatalogStore, Tag } from "../../storage/metadata/catalog-store.ts";
+import type { BlockRef, MetadataStore, SnapshotRecord } from "../../storage/metadata/metadata-store.ts";
+import { recordBlocks, releaseChunks } from "../chunks/chunk-references.ts";
+import type { BlockTokens } from "./block-tokens.ts";
+
+const ZERO_HASH = createHash("sha256").update(zeroBlock()).digest("hex");
+
+export interface StartInput {
+  volumeSizeGiB: number;
+  parentSnapshotId?: string;
+  description?: string;
+  tags?: Tag[];
+  /** Minutes a pending snapshot may wait for its completion (EBS: 10-4320, default 60). */
+  timeoutMinutes?: number;
+  clientToken?: string;
+}
+
+function invalid(message: string, reason = "INVALID_PARAMETER_VALUE"): StrataError {
+  return new StrataError("ValidationException", message, reason);
+}
+
+/**
+ * Snapshots written block by block (the EBS direct APIs): a client starts one (optionally on a
+ * parent, whose blocks it inherits), puts 512 KiB blocks with their SHA-256, and completes it.
+ * Blocks go through the same reference protocol as every other snapshot, so they deduplicate and
+ * are safe against concurrent deletes; the verified client checksum is the chunk key.
+ */
+export class DirectSnapshots {
+  readonly #meta: MetadataStore;
+  readonly #catalog: CatalogStore;
+  readonly #blocks: BlockStore;
+  readonly tokens: BlockTokens;
+
+  constructor(meta: MetadataStore, catalog: CatalogStore, blocks: BlockStore, tokens: BlockTokens) {
+    this.#meta = meta;
+    this.#catalog = catalog;
+    this.#blocks = blocks;
+    this.tokens = tokens;
+  }
+
+  async start(ownerId: string, input: StartInput): Promise<SnapshotRecord> {
+    const requestHash = createHash("sha256").update(JSON.stringify(input)).digest("hex");
+    if (input.clientToken) {
+      const seen = await this.#catalog.clientToken(ownerId, input.clientToken);
+      if (seen) {
+        if (seen.requestHash !== requestHash || seen.action !== "StartSnapshot") {
+          throw new StrataError(
+            "ConflictException",
+            "The ClientToken was already used with other parameters",
+            "",
+          );
+        }
+        return this.#owned(ownerId, seen.resourceId);
+      }
+    }
+    const size = input.volumeSizeGiB;
+    if (!Number.isInteger(size) || size < 1 || size > MAX_VOLUME_GIB) {
+      throw invalid(`VolumeSize must be 1 to ${MAX_VOLUME_GIB} GiB`, "INVALID_VOLUME_SIZE");
+    }
+    const timeout = input.timeoutMinutes ?? 60;
+    if (!Number.isInteger(timeout) || timeout < 10 || timeout > 4320)
+      throw invalid("Timeout must be 10 to 4320 minutes");
+    if (input.parentSnapshotId !== undefined) {
+      const parent = await this.#owned(ownerId, input.parentSnapshotId);
+      if (parent.state !== "completed")
+        throw invalid(`Parent snapshot ${parent.id} is not completed`, "INVALID_SNAPSHOT_ID");
+      if (parent.volumeSizeGiB > size)
+        throw invalid("VolumeSize is smaller than the parent snapshot's", "INVALID_VOLUME_SIZE");
+    }
+    const now = new Date();
+    const record: SnapshotRecord = {
+      id: newId("snap"),
+      ownerId,
+      volumeId: null,
+      volumeSizeGiB: size,
+      state: "pending",
+      progress: 0,
+      parentSnapshotId: input.parentSnapshotId ?? null,
+      sourceRegion: null,
+      sourceSnapshotId: null,
+      description: input.description ?? "",
+      startedAt: now.toISOString(),
+      completedAt: null,
+      stateMessage: null,
+      blocksRead: 0,
+      bytesStored: 0,
+      bytesTransferred: 0,
+      expiresAt: new Date(now.getTime() + timeout * 60_000).toISOString(),
+    };
+    await this.#meta.insertSnapshot(record);
+    if (input.tags?.length) await this.#catalog.setTags([record.id], input.tags);
+    if (input.clientToken) {
+      await this.#catalog.saveClientToken(
+        ownerId,
+        input.clientToken,
+        "StartSnapshot",
+        requestHash,
+        record.id,
+      );
+    }
+    return record;
+  }
+
+  /** PutSnapshotBlock: the block must hash to the client's checksum; nothing is stored otherwise. */
+  async putBlock(
+    ownerId: string,
+    snapshotId: string,
+    block: number,
+    data: Buffer,
+    checksumB64: string,
+    progress?: number,
+  ) {
+    const snap = await this.#pending(ownerId, snapshotId);
+    if (!Number.isInteger(block) || block < 0 || block >= blockCount(snap.volumeSizeGiB)) {
+      throw invalid(
+        `Block index ${block} is beyond the snapshot's ${snap.volumeSizeGiB} GiB`,
+        "INVALID_BLOCK",
+      );
+    }
+    if (data.byteLength !== BLOCK_SIZE)
+      throw invalid(`A block is ${BLOCK_SIZE} bytes, not ${data.byteLength}`, "INVALID_BLOCK");
+    const key = Buffer.from(checksumB64, "base64").toString("hex");
+    if (key.length !== 64) throw invalid("x-amz-Checksum must be a base64 SHA-256", "INVALID_BLOCK");
+    const { match, encoded } = await this.#blocks.codec.encodeChecked(data, key);
+    if (!match) throw invalid(`The checksum does not match block ${block}'s data`, "INVALID_BLOCK");
+    const ref: BlockRef = { block, hash: encoded ? key : null };
+    const before = (await this.#meta.snapshotBlocks(snapshotId, block - 1, 1)).find(
+      (r) => r.block === block,
+    )?.hash;
+    const stored = await recordBlocks(this.#meta, this.#blocks, snapshotId, [ref], async () => encoded!);
+    // A block written again replaces its reference; the old chunk may now be garbage.
+    if (before && before !== ref.hash) await releaseChunks(this.#meta, this.#blocks, [before]);
+    const pct =
+      progress !== undefined && Number.isFinite(progress)
+        ? Math.max(0, Math.min(99, Math.floor(progress)))
+        : snap.progress;
+    await this.#meta.setSnapshotProgress(snapshotId, pct, { blocksRead: 1, bytesStored: stored });
+  }
+
+  /**
+   * CompleteSnapshot: the number of blocks written must match, and so must the LINEAR aggregate
+   * checksum when given (SHA-256 over the blocks' raw SHA-256 digests in block order).
+   */
+  async complete(
+    ownerId: string,
+    snapshotId: string,
+    changedBlocksCount: number,
+    checksum?: { value: string; algorithm?: string; aggregation?: string },
+  ): Promise<void> {
+    const snap = await this.#pending(ownerId, snapshotId);
+    const refs = await this.#meta.recordedRefs(snapshotId);
+    if (changedBlocksCount !== refs.length) {
+      throw invalid(`ChangedBlocksCount is ${changedBlocksCount} but ${refs.length} blocks were written`);
+    }
+    if (checksum) {
+      if ((checksum.algorithm ?? "SHA256") !== "SHA256" || (checksum.aggregation ?? "LINEAR") !== "LINEAR") {
+        throw invalid("Only SHA256 checksums aggregated LINEAR are supported");
+      }
+      const linear = createHash("sha256");
+      for (const r of refs) linear.update(Buffer.from(r.hash ?? ZERO_HASH, "hex"));
+      if (linear.digest("base64") !== checksum.value)
+        throw invalid("The aggregated checksum does not match the blocks");
+    }
+    await this.#meta.completeDirectSnapshot(snap.id);
+  }
+
+  /** The completed snapshot's non-zero blocks from `start`, with tokens for GetSnapshotBlock. */
+  async listBlocks(ownerId: string, snapshotId: string, start: number, limit: number) {
+    const snap = await this.#completed(ownerId, snapshotId);
+    const refs = await this.#meta.snapshotBlocks(snap.id, start - 1, limit + 1);
+    const expiry = this.tokens.expiry();
+    const page = refs.slice(0, limit);
+    return {
+      snapshot: snap,
+      expiry,
+      blocks: page.map((r) => ({
+        block: r.block,
+        token: this.tokens.issue(snap.id, r.block, r.hash!, expiry),
+      })),
+      next: refs.length > limit ? refs[limit].block : undefined,
+    };
+  }
+
+  /**
+   * Blocks that differ between two snapshots of one lineage (first an ancestor of second, or the
+   * other way round), or all of second's blocks without a first.
+   */
+  async changedBlocks(
+    ownerId: string,
+    firstId: string | undefined,
+    secondId: string,
+    start: number,
+    limit: number,
+  ) {
+    const second = await this.#completed(ownerId, secondId);
+    const first = firstId === undefined ? undefined : await this.#completed(ownerId, firstId);
+    if (first && !(await this.#related(first, second))) {
+      throw invalid(`${first.id} and ${second.id} are not of the same lineage`, "UNRELATED_SNAPSHOTS");
+    }
+    const a = new Map((first ? await this.#allBlocks(first.id) : []).map((r) => [r.block, r.hash!]));
+    const b = new Map((await this.#allBlocks(second.id)).map((r) => [r.block, r.hash!]));
+    const changed = [...new Set([...a.keys(), ...b.keys()])]
+      .filter((i) => i >= start && a.get(i) !== b.get(i))
+      .sort((x, y) => x - y);
+    const expiry = this.tokens.expiry();
+    const page = changed.slice(0, limit);
+    return {
+      snapshot: second,
+      expiry,
+      blocks: page.map((i) => ({
+        block: i,
+        firstToken: first && a.has(i) ? this.tokens.issue(first.id, i, a.get(i)!, expiry) : undefined,
+        secondToken: b.has(i) ? this.tokens.issue(second.id, i, b.get(i)!, expiry) : undefined,
+      })),
+      next: changed.length > limit ? changed[limit] : undefined,
+    };
+  }
+
+  /** GetSnapshotBlock: the block's bytes (verified) and its checksum, if the token opens it. */
+  async getBlock(
+    ownerId: string,
+    snapshotId: string,
+    block: number,
+    token: string,
+  ): Promise<{ data: Buffer; checksum: string }> {
+    const snap = await this.#completed(ownerId, snapshotId);
+    const hash = (await this.#meta.snapshotBlocks(snap.id, block - 1, 1)).find(
+      (r) => r.block === block,
+    )?.hash;
+    const verdict = hash ? this.tokens.check(token, snap.id, block, hash) : "invalid";
+    if (verdict !== "ok")
+      throw invalid(`The block token is ${verdict} for block ${block} of ${snap.id}`, "INVALID_BLOCK_TOKEN");
+    const data = await this.#blocks.read(hash!);
+    return { data, checksum: Buffer.from(hash!, "hex").toString("base64") };
+  }
+
+  /** Pending snapshots past their Timeout turn to error and release their blocks. */
+  async expire(now = new Date()): Promise<string[]> {
+    const expired = await this.#meta.expiredSnapshots(now.toISOString());
+    for (const id of expired) {
+      await releaseChunks(
+        this.#meta,
+        this.#blocks,
+        await this.#meta.failSnapshot(id, "timed out before CompleteSnapshot"),
+      );
+    }
+    return expired;
+  }
+
+  async #related(first: SnapshotRecord, second: SnapshotRecord): Promise<boolean> {
+    const ancestors = async (s: SnapshotRecord) => {
+      const out = new Set<string>([s.id]);
+      for (let p = s.parentSnapshotId; p && !out.has(p); ) {
+        out.add(p);
+        p = (await this.#meta.getSnapshot(p))?.parentSnapshotId ?? null;
+      }
+      return out;
+    };
+    return (await ancestors(second)).has(first.id) || (await ancestors(first)).has(second.id);
+  }
+
+  async #allBlocks(id: string): Promise<BlockRef[]> {
+    const out: BlockRef[] = [];
+    for (let after = -1; ; ) {
+      const page = await this.#meta.snapshotBlocks(id, after, 10_000);
+      out.push(...page);
+      if (page.length < 10_000) return out;
+      after = page[page.length - 1].block;
+    }
+  }
+
+  async #owned(ownerId: string, id: string): Promise<SnapshotRecord> {
+    const snap = /^snap-[0-9a-f]{8,17}$/.test(id) ? await this.#meta.getSnapshot(id) : undefined;
+    if (!snap)
+      throw new StrataError(
+        "ResourceNotFoundException",
+        `The snapshot ${id} does not exist`,
+        "SNAPSHOT_NOT_FOUND",
+      );
+    if (snap.ownerId !== ownerId) {
+      const grantees = await this.#catalog.permissions(snap.id);
+      if (!grantees.includes(ownerId) && !grantees.includes("all")) {
+        throw new StrataError(
+          "ResourceNotFoundException",
+          `The snapshot ${id} does not exist`,
+          "SNAPSHOT_NOT_FOUND",
+        );
+      }
+    }
+    return snap;
+  }
+
+  async #pending(ownerId: string, id: string): Promise<SnapshotRecord> {
+    const snap = await this.#owned(ownerId, id);
+    if (snap.ownerId !== ownerId) {
+      throw new StrataError(
+        "AccessDeniedException",
+        `Only the owner can write to ${id}`,
+        "UNAUTHORIZED_ACCOUNT",
+      );
+    }
+    if (snap.state !== "pending" || snap.expiresAt === null) {
+      throw invalid(
+        `Snapshot ${id} is ${snap.state}: blocks can only be written while it is pending`,
+        "INVALID_SNAPSHOT_ID",
+      );
+    }
+    return snap;
+  }
+
+  async #completed(ownerId: string, id: string): Promise<SnapshotRecord> {
+    const snap = await this.#owned(ownerId, id);
+    if (snap.state !== "completed")
+      throw invalid(`Snapshot ${id} is ${snap.state}, not completed`, "INVALID_SNAPSHOT_ID");
+    return snap;
+  }
+}

@@ -1,0 +1,44 @@
+// Engine-level behaviour of EBS direct API snapshots that needs a clock: token expiry, timeouts.
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { test } from "node:test";
+import { Engine } from "../src/services/engine.ts";
+import { BLOCK_SIZE, seededBytes, tempDir } from "./helpers.ts";
+
+const OWNER = "111111111111";
+const b64 = (data: Buffer) => createHash("sha256").update(data).digest("base64");
+
+test("block tokens expire; an unfinished snapshot times out to error and releases its blocks", async () => {
+  const engine = await Engine.open({ dataDir: tempDir(), regions: ["us-east-1"], blockTokenTtlMs: 1 });
+  try {
+    const r = engine.region("us-east-1");
+    const block = seededBytes("expiry", BLOCK_SIZE);
+    const done = await r.direct.start(OWNER, { volumeSizeGiB: 1 });
+    await r.direct.putBlock(OWNER, done.id, 3, block, b64(block));
+    await r.direct.complete(OWNER, done.id, 1);
+    const { blocks } = await r.direct.listBlocks(OWNER, done.id, 0, 100);
+    await new Promise((res) => setTimeout(res, 1100));
+    await assert.rejects(r.direct.getBlock(OWNER, done.id, 3, blocks[0].token), {
+      code: "ValidationException",
+      reason: "INVALID_BLOCK_TOKEN",
+      message: /expired/,
+    });
+
+    const before = await r.meta.chunkTotals();
+    const pending = await r.direct.start(OWNER, { volumeSizeGiB: 1, timeoutMinutes: 10 });
+    const other = seededBytes("timeout", BLOCK_SIZE);
+    await r.direct.putBlock(OWNER, pending.id, 0, other, b64(other));
+    assert.equal((await r.meta.chunkTotals()).chunks, before.chunks + 1);
+    assert.deepEqual(await r.direct.expire(new Date(Date.now() + 5 * 60_000)), [], "not yet");
+    assert.deepEqual(await r.direct.expire(new Date(Date.now() + 11 * 60_000)), [pending.id]);
+    const failed = await r.snapshots.get(pending.id);
+    assert.equal(failed.state, "error");
+    assert.match(failed.stateMessage ?? "", /timed out/);
+    assert.deepEqual(await r.meta.chunkTotals(), before, "its block was released");
+    await assert.rejects(r.direct.putBlock(OWNER, pending.id, 1, other, b64(other)), {
+      code: "ValidationException",
+    });
+  } finally {
+    await engine.close();
+  }
+});
