@@ -146,7 +146,31 @@ async function startSnapshot(c: Call): Promise<void> {
   });
 }
 
+// Blocks being written per account: past this, RequestThrottledException (the SDK backs off and
+// retries), so one client cannot queue unbounded 512 KiB bodies in memory.
+const MAX_PUTS_IN_FLIGHT = 128;
+const putsInFlight = new Map<string, number>();
+
 async function putBlock(c: Call): Promise<void> {
+  const inFlight = putsInFlight.get(c.accountId) ?? 0;
+  if (inFlight >= MAX_PUTS_IN_FLIGHT) {
+    throw new StrataError(
+      "RequestThrottledException",
+      "Too many PutSnapshotBlock requests in flight",
+      "ACCOUNT_THROTTLED",
+    );
+  }
+  putsInFlight.set(c.accountId, inFlight + 1);
+  try {
+    await writeBlock(c);
+  } finally {
+    const n = (putsInFlight.get(c.accountId) ?? 1) - 1;
+    if (n === 0) putsInFlight.delete(c.accountId);
+    else putsInFlight.set(c.accountId, n);
+  }
+}
+
+async function writeBlock(c: Call): Promise<void> {
   const length = int(c.headers["x-amz-data-length"] as string, "x-amz-Data-Length");
   if (length !== c.body.byteLength) {
     throw invalid(
