@@ -26,10 +26,6 @@ export class BlockStore {
     return this.chunks.put(key, encoded);
   }
 
-  getEncoded(key: string): Promise<Buffer> {
-    return this.chunks.get(key);
-  }
-
   /** The raw block, verified against its key: never silently wrong data. */
   async read(key: string): Promise<Buffer> {
     const raw = await this.codec.decode(key, await this.chunks.get(key));

@@ -35,7 +35,10 @@ export class CodecPool {
   /** Checks a block against a client's checksum and compresses it (see codec-worker encodeChecked). */
   encodeChecked(raw: Uint8Array, key: string): Promise<{ match: boolean; encoded: Uint8Array | null }> {
     const own = ownBuffer(raw);
-    return this.#pool.run({ raw: own, key }, { name: "encodeChecked", transferList: [own.buffer] as unknown as TransferList });
+    return this.#pool.run(
+      { raw: own, key },
+      { name: "encodeChecked", transferList: [own.buffer] as unknown as TransferList },
+    );
   }
 
   /** Decoded raw bytes, or null if the chunk does not hash to key. */

@@ -34,7 +34,10 @@ export function encode(raw: Uint8Array): EncodeResult {
  * A block whose SHA-256 a client already sent (EBS PutSnapshotBlock): one hash pass checks it,
  * and the verified checksum is the key. `encoded` is null for a zero block, which is not stored.
  */
-export function encodeChecked(task: { raw: Uint8Array; key: string }): { match: boolean; encoded: Uint8Array | null } {
+export function encodeChecked(task: { raw: Uint8Array; key: string }): {
+  match: boolean;
+  encoded: Uint8Array | null;
+} {
   const buf = asBuffer(task.raw);
   if (sha256Hex(buf) !== task.key) return { match: false, encoded: null };
   if (isZeroBlock(buf)) return { match: true, encoded: null };

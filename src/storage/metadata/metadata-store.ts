@@ -87,7 +87,6 @@ export interface MetadataStore {
   insertVolume(volume: VolumeRecord): Promise<void>;
   getVolume(id: string): Promise<VolumeRecord | undefined>;
   listVolumes(): Promise<VolumeRecord[]>;
-  setVolumeState(id: string, state: VolumeState): Promise<void>;
   updateVolume(id: string, change: { sizeGiB: number; volumeType: string }): Promise<void>;
   /** Removes the volume and everything it tracked; returns chunks it referenced (GC candidates). */
   deleteVolume(id: string): Promise<string[]>;

@@ -74,10 +74,6 @@ export class SqliteMetadataStore implements MetadataStore {
     return (this.#db.q("SELECT * FROM volumes ORDER BY created_at, id").all() as Row[]).map(toVolume);
   }
 
-  async setVolumeState(id: string, state: VolumeState): Promise<void> {
-    this.#db.q("UPDATE volumes SET state = ? WHERE id = ?").run(state, id);
-  }
-
   async updateVolume(id: string, change: { sizeGiB: number; volumeType: string }): Promise<void> {
     this.#db
       .q("UPDATE volumes SET size_gib = ?, volume_type = ? WHERE id = ?")
@@ -329,7 +325,9 @@ export class SqliteMetadataStore implements MetadataStore {
       }
       this.#db.q("DELETE FROM snapshot_blocks WHERE snapshot_id = ? AND chunk_hash IS NULL").run(id);
       this.#db
-        .q("UPDATE snapshots SET state = 'completed', progress = 100, completed_at = ?, expires_at = NULL WHERE id = ?")
+        .q(
+          "UPDATE snapshots SET state = 'completed', progress = 100, completed_at = ?, expires_at = NULL WHERE id = ?",
+        )
         .run(new Date().toISOString(), id);
     });
   }
