@@ -31,6 +31,27 @@ test("X-Amz-Date round-trips and impossible dates are rejected", () => {
   }
 });
 
+test("X-Amz-Date is accepted exactly when it formats back to itself", () => {
+  const edges = ["0000", "0099", "0100", "1970", "2024", "2025", "2100", "9999"].flatMap((y) =>
+    ["0101", "0229", "0230", "0431", "1231", "1301", "0001", "0100"].flatMap((md) =>
+      ["000000", "235959", "240000", "236000", "235960"].map((t) => `${y}${md}T${t}Z`),
+    ),
+  );
+  for (const value of edges) {
+    const date = parseAmzDate(value);
+    // The definition it replaced: parse, then format back and compare.
+    const expected = (() => {
+      const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value)!;
+      const d = new Date(Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]));
+      return toAmzDate(d) === value ? d : undefined;
+    })();
+    assert.deepEqual(date, expected, value);
+  }
+  assert.ok(parseAmzDate("20240229T235959Z"));
+  assert.equal(parseAmzDate("20250229T000000Z"), undefined);
+  assert.equal(parseAmzDate("00990101T000000Z"), undefined, "Date.UTC reads year 99 as 1999");
+});
+
 test("an Authorization header parses into key, scope, signed headers and signature", () => {
   const auth = parseSigV4(
     headers(`AWS4-HMAC-SHA256 Credential=${CREDENTIAL}, SignedHeaders=host;x-amz-date, Signature=${SIG}`),

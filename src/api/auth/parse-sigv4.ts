@@ -156,8 +156,18 @@ function checkAlgorithm(algorithm: string): void {
 export function parseAmzDate(value: string): Date | undefined {
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value);
   if (!m) return undefined;
-  const date = new Date(Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]));
-  return toAmzDate(date) === value ? date : undefined;
+  const [y, mo, d, h, mi, s] = [+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]];
+  const date = new Date(Date.UTC(y, mo, d, h, mi, s));
+  // Date.UTC rolls overflow over (month 13, 24:00) and maps years 0-99 to 1900-1999: a real time
+  // reads back unchanged (what toAmzDate(date) === value checked, without formatting a string).
+  const same =
+    date.getUTCFullYear() === y &&
+    date.getUTCMonth() === mo &&
+    date.getUTCDate() === d &&
+    date.getUTCHours() === h &&
+    date.getUTCMinutes() === mi &&
+    date.getUTCSeconds() === s;
+  return same ? date : undefined;
 }
 
 export function toAmzDate(date: Date): string {
