@@ -5,6 +5,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
+import { after } from "node:test";
 import { AdminClient } from "../src/cli/admin-client.ts";
 
 const ROOT = join(import.meta.dirname, "..");
@@ -15,6 +16,13 @@ export interface Daemon {
   client(region?: string): AdminClient;
   kill(signal: NodeJS.Signals): Promise<void>;
 }
+
+// Daemons still running when a test file ends (a failed test never reached its kill) are killed,
+// so no server outlives its test file or keeps it from exiting.
+const live = new Set<ChildProcess>();
+after(() => {
+  for (const p of live) p.kill("SIGKILL");
+});
 
 export async function startDaemon(dataDir: string, regions = "us-east-1,eu-west-1"): Promise<Daemon> {
   const proc = spawn(
@@ -37,7 +45,13 @@ export async function startDaemon(dataDir: string, regions = "us-east-1,eu-west-
     });
     proc.once("exit", (code) => reject(new Error(`strata server exited (${code}): ${output}`)));
   });
-  const exited = new Promise<void>((r) => proc.once("exit", () => r()));
+  live.add(proc);
+  const exited = new Promise<void>((r) =>
+    proc.once("exit", () => {
+      live.delete(proc);
+      r();
+    }),
+  );
   return {
     url,
     proc,

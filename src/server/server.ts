@@ -86,6 +86,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       if (logRequests) console.log(`admin ${req.method} ${path} ${res.statusCode} ${ms()}ms`);
     });
   });
+  // Longer than clients keep idle connections, so a client never reuses a socket the server is
+  // closing at that moment ("other side closed" under load).
+  http.keepAliveTimeout = 75_000;
   await new Promise<void>((resolve, reject) => {
     http.once("error", reject);
     http.listen(options.port, options.host, resolve);

@@ -1,0 +1,225 @@
+// `strata snapshot import|export` and `strata image import` run as a user runs them (bin/strata)
+// against the live daemon's EBS direct APIs and EC2: raw, qcow2 and vmdk in, raw and qcow2 out,
+// content compared by hash.
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { createReadStream, readdirSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import { after, before, test } from "node:test";
+import { promisify } from "node:util";
+import { DescribeImagesCommand, DescribeSnapshotsCommand, type EC2Client } from "@aws-sdk/client-ec2";
+import { readBlocks } from "../src/cli/block-reader.ts";
+import { assertStoreConsistent, type Daemon, startDaemon } from "./daemon.ts";
+import { adminCredentials, createAccount, ec2 } from "./ec2-helpers.ts";
+import { MiB, seededBytes, tempDir } from "./helpers.ts";
+
+const run = promisify(execFile);
+const STRATA = join(import.meta.dirname, "..", "bin", "strata");
+const GiB = 1024 ** 3;
+const BLOCK = 512 * 1024;
+const dataDir = tempDir();
+const work = tempDir("strata-import-");
+let daemon: Daemon;
+let admin: EC2Client;
+
+/** ~24 MiB: random runs, zero runs, a lone non-zero byte, text, a partial last block. */
+function diskContent(): Buffer {
+  const size = 24 * MiB + 100_000;
+  const disk = Buffer.alloc(size);
+  seededBytes("run-1", 3 * MiB).copy(disk, 0);
+  seededBytes("run-2", 300 * 1024).copy(disk, 5 * MiB); // a block only partly written
+  disk[8 * MiB + 12345] = 0xff; // a block that is all zeros but one byte
+  seededBytes("run-3", 6 * MiB).copy(disk, 10 * MiB);
+  disk.fill("strata import test line\n", 16 * MiB, 20 * MiB);
+  seededBytes("run-4", size - 23 * MiB).copy(disk, 23 * MiB);
+  return disk;
+}
+
+const disk = diskContent();
+const rawPath = join(work, "disk.raw");
+const nonZeroBlocks = Array.from({ length: Math.ceil(disk.length / BLOCK) }, (_, i) =>
+  disk.subarray(i * BLOCK, (i + 1) * BLOCK),
+).filter((b) => b.some((x) => x !== 0)).length;
+
+const ZEROS = Buffer.alloc(8 * MiB);
+
+/** The export holds the disk's bytes, then zeros up to the volume size. */
+async function assertExportMatches(path: string, size: number): Promise<void> {
+  assert.equal(statSync(path).size, size);
+  let pos = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: 8 * MiB }) as AsyncIterable<Buffer>) {
+    const own = chunk.subarray(0, Math.max(0, disk.length - pos));
+    if (!own.equals(disk.subarray(pos, pos + own.length))) assert.fail(`${path}: differs near byte ${pos}`);
+    const rest = chunk.subarray(own.length);
+    if (!rest.equals(ZEROS.subarray(0, rest.length)))
+      assert.fail(`${path}: not zero past the disk at ${pos}`);
+    pos += chunk.length;
+  }
+  assert.equal(pos, size);
+}
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** bin/strata with a clean environment: no AWS variables, HOME without ~/.strata. */
+async function strata(args: string[], env: Record<string, string> = {}): Promise<Result> {
+  try {
+    const { stdout, stderr } = await run(STRATA, [...args, "--endpoint", daemon.url], {
+      env: { PATH: process.env.PATH, HOME: work, ...env },
+      maxBuffer: 16 * MiB,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+async function ok(args: string[], env?: Record<string, string>): Promise<Record<string, unknown>> {
+  const r = await strata([...args, "--json"], env);
+  assert.equal(r.code, 0, `strata ${args.join(" ")} failed: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+before(async () => {
+  daemon = await startDaemon(dataDir);
+  admin = ec2(daemon, adminCredentials(dataDir));
+  writeFileSync(rawPath, disk);
+  for (const format of ["qcow2", "vmdk"])
+    await run("qemu-img", ["convert", "-f", "raw", "-O", format, rawPath, join(work, `disk.${format}`)]);
+});
+after(async () => {
+  await daemon.kill("SIGTERM");
+  assertStoreConsistent(dataDir);
+});
+
+test("readBlocks cuts any chunking into 512 KiB blocks and pads the last one", async () => {
+  const data = seededBytes("blocks", 3 * BLOCK + 777);
+  const sizes = [1, BLOCK - 1, BLOCK, 3, 2 * BLOCK, 100_000];
+  const chunks: Buffer[] = [];
+  for (let pos = 0, i = 0; pos < data.length; i++) {
+    const n = sizes[i % sizes.length];
+    chunks.push(data.subarray(pos, pos + n));
+    pos += n;
+  }
+  const blocks = [];
+  for await (const b of readBlocks(Readable.from(chunks))) blocks.push(b);
+  assert.deepEqual(
+    blocks.map((b) => [b.index, b.data.length]),
+    [0, 1, 2, 3].map((i) => [i, BLOCK]),
+  );
+  const padded = Buffer.concat([data, Buffer.alloc(4 * BLOCK - data.length)]);
+  assert.ok(Buffer.concat(blocks.map((b) => b.data)).equals(padded));
+});
+
+for (const format of ["raw", "qcow2", "vmdk"]) {
+  test(`snapshot import of a ${format} image, export raw: same bytes, sparse`, async () => {
+    const file = join(work, `disk.${format}`);
+    const imported = await ok(["snapshot", "import", file, "--data-dir", dataDir]);
+    assert.match(String(imported.SnapshotId), /^snap-[0-9a-f]{17}$/);
+    assert.equal(imported.Format, format);
+    assert.equal(imported.VolumeSize, 1);
+    assert.equal(imported.ChangedBlocks, nonZeroBlocks, "zero blocks are skipped, others all written");
+
+    const described = await admin.send(
+      new DescribeSnapshotsCommand({ SnapshotIds: [String(imported.SnapshotId)] }),
+    );
+    assert.equal(described.Snapshots![0].State, "completed");
+    assert.equal(described.Snapshots![0].VolumeSize, 1);
+    assert.equal(described.Snapshots![0].Description, `Imported from disk.${format} (${format})`);
+
+    const out = join(work, `export-${format}.raw`);
+    const exported = await ok([
+      "snapshot",
+      "export",
+      String(imported.SnapshotId),
+      out,
+      "--data-dir",
+      dataDir,
+    ]);
+    assert.equal(exported.Blocks, nonZeroBlocks);
+    assert.ok(statSync(out).blocks * 512 < 64 * MiB, "written sparse: only the listed blocks");
+    await assertExportMatches(out, GiB);
+  });
+}
+
+test("snapshot export --format qcow2 converts the snapshot and leaves no temporary file", async () => {
+  const imported = await ok(["snapshot", "import", join(work, "disk.qcow2"), "--data-dir", dataDir]);
+  const out = join(work, "export.qcow2");
+  const before = readdirSync(work);
+  await ok([
+    "snapshot",
+    "export",
+    String(imported.SnapshotId),
+    out,
+    "--format",
+    "qcow2",
+    "--data-dir",
+    dataDir,
+  ]);
+  assert.deepEqual(readdirSync(work).sort(), [...before, "export.qcow2"].sort());
+  const { stdout } = await run("qemu-img", ["info", "--output=json", out]);
+  const info = JSON.parse(stdout) as { format: string; "virtual-size": number };
+  assert.equal(info.format, "qcow2");
+  assert.equal(info["virtual-size"], GiB);
+  // Exit status 0 means identical; the bigger image's extra area must read as zeros.
+  await run("qemu-img", ["compare", "-f", "raw", "-F", "qcow2", rawPath, out]);
+});
+
+test("image import registers an AMI on the imported snapshot (credentials from the environment)", async () => {
+  const env = { AWS_SHARED_CREDENTIALS_FILE: join(dataDir, "credentials") };
+  for (const bootMode of ["legacy-bios", "uefi"]) {
+    const args = ["image", "import", join(work, "disk.vmdk"), "--name", `imported-${bootMode}`];
+    const r = await ok(bootMode === "uefi" ? [...args, "--boot-mode", "uefi"] : args, env);
+    assert.match(String(r.ImageId), /^ami-[0-9a-f]{17}$/);
+    const { Images } = await admin.send(new DescribeImagesCommand({ ImageIds: [String(r.ImageId)] }));
+    const image = Images![0];
+    assert.equal(image.Name, `imported-${bootMode}`);
+    assert.equal(image.RootDeviceName, "/dev/xvda");
+    assert.equal(image.RootDeviceType, "ebs");
+    assert.equal(image.Architecture, "x86_64");
+    assert.equal(image.VirtualizationType, "hvm");
+    assert.equal(image.BootMode, bootMode);
+    assert.deepEqual(
+      image.BlockDeviceMappings!.map((m) => [m.DeviceName, m.Ebs?.SnapshotId, m.Ebs?.VolumeSize]),
+      [["/dev/xvda", r.SnapshotId, 1]],
+    );
+    const snaps = await admin.send(new DescribeSnapshotsCommand({ SnapshotIds: [String(r.SnapshotId)] }));
+    assert.equal(snaps.Snapshots![0].VolumeSize, 1);
+    assert.equal(snaps.Snapshots![0].State, "completed");
+  }
+});
+
+test("errors print the service's code and exit 1", async () => {
+  const missing = await strata(["snapshot", "export", "snap-0123456789abcdef0", join(work, "x.raw")], {
+    AWS_SHARED_CREDENTIALS_FILE: join(dataDir, "credentials"),
+  });
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /^strata: ResourceNotFoundException: /m);
+  assert.ok(!readdirSync(work).includes("x.raw"), "no partial output");
+
+  // Another account cannot read the admin's snapshot.
+  const imported = await ok(["snapshot", "import", rawPath, "--data-dir", dataDir]);
+  const other = await createAccount(dataDir, "import-other");
+  const denied = await strata(["snapshot", "export", String(imported.SnapshotId), join(work, "y.raw")], {
+    AWS_ACCESS_KEY_ID: other.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: other.secretAccessKey,
+  });
+  assert.equal(denied.code, 1);
+  assert.match(denied.stderr, /^strata: (ResourceNotFoundException|AccessDeniedException): /m);
+
+  const badKey = await strata(["snapshot", "import", rawPath], {
+    AWS_ACCESS_KEY_ID: "AKIAIOSFODNN7EXAMPLE",
+    AWS_SECRET_ACCESS_KEY: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+  });
+  assert.equal(badKey.code, 1);
+  assert.match(badKey.stderr, /^strata: \w+: /m);
+
+  const notAnImage = await strata(["snapshot", "import", join(work, "nope.qcow2"), "--data-dir", dataDir]);
+  assert.equal(notAnImage.code, 1);
+  assert.match(notAnImage.stderr, /qemu-img info/);
+});
