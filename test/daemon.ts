@@ -20,8 +20,14 @@ export interface Daemon {
 // Daemons still running when a test file ends (a failed test never reached its kill) are killed,
 // so no server outlives its test file or keeps it from exiting.
 const live = new Set<ChildProcess>();
-after(() => {
-  for (const p of live) p.kill("SIGKILL");
+after(async () => {
+  await Promise.all(
+    [...live].map((p) => {
+      const gone = new Promise((r) => p.once("exit", r));
+      p.kill("SIGTERM");
+      return gone;
+    }),
+  );
 });
 
 export async function startDaemon(dataDir: string, regions = "us-east-1,eu-west-1"): Promise<Daemon> {
