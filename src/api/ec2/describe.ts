@@ -17,3 +17,21 @@ export async function ownerAliases(
   const owners = [...new Set(ownerIds)];
   return new Map(await Promise.all(owners.map(async (o) => [o, await alias(o)] as const)));
 }
+
+/**
+ * Splits EC2 filters into those the database can answer (a filter on a column it indexes or
+ * stores, wildcards and all) and those applied in memory.
+ */
+export function splitFilters(
+  filters: Filter[] | undefined,
+  columns: Record<string, string>,
+): { pushed: { column: string; patterns: string[] }[]; rest: Filter[] } {
+  const pushed: { column: string; patterns: string[] }[] = [];
+  const rest: Filter[] = [];
+  for (const f of filters ?? []) {
+    const column = f.Name ? columns[f.Name] : undefined;
+    if (column) pushed.push({ column, patterns: f.Values ?? [] });
+    else rest.push(f);
+  }
+  return { pushed, rest };
+}

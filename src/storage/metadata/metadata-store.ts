@@ -151,6 +151,10 @@ export interface MetadataStore {
 
 export interface ListScope {
   ownerIds?: string[];
+  /** Column matches (EC2 filter values, with their * and ? wildcards): AND across, OR within. */
+  where?: { column: string; patterns: string[] }[];
+  /** Images only: leave out other owners' images deprecated at or before this time. */
+  hideDeprecatedAt?: string;
   after?: string;
   limit?: number;
 }

@@ -3,9 +3,9 @@ import { StrataError } from "../../../errors.ts";
 import { isId } from "../../../ids.ts";
 import type { BlockDeviceMappingRecord, ImageRecord } from "../../../storage/metadata/catalog-store.ts";
 import { dryRunCheck, type Out, type RequestContext, required, resolveOwners } from "../context.ts";
-import { needsTags, ownerAliases } from "../describe.ts";
+import { needsTags, ownerAliases, splitFilters } from "../describe.ts";
 import { applyFilters, type FilterFields } from "../filters.ts";
-import { noMaxResultsWithIds, paginate } from "../pagination.ts";
+import { noMaxResultsWithIds, pageOf, pageWindow } from "../pagination.ts";
 import { toImage } from "../shapes.ts";
 import { tagsFromSpecifications } from "../tagging.ts";
 
@@ -66,6 +66,9 @@ export async function RegisterImage(
   return { ImageId: image.id };
 }
 
+// Filters the database answers directly (see splitFilters).
+const IMAGE_COLUMNS = { "image-id": "id", "owner-id": "owner_id", name: "name", state: "state" };
+
 const imageFilters: FilterFields<ImageRecord> = {
   architecture: (i) => i.architecture,
   "block-device-mapping.delete-on-termination": (i) =>
@@ -100,28 +103,35 @@ const imageFilters: FilterFields<ImageRecord> = {
   "imds-support": (i) => i.imdsSupport ?? undefined,
 };
 
-function isDeprecated(i: ImageRecord, now: Date): boolean {
-  return i.deprecationTime !== null && new Date(i.deprecationTime) <= now;
-}
-
 export async function DescribeImages(
   ctx: RequestContext,
   input: EC2.DescribeImagesCommandInput,
 ): Promise<Out<EC2.DescribeImagesCommandOutput>> {
   noMaxResultsWithIds(input.ImageIds, input.MaxResults, "imageIds");
   const catalog = ctx.region.catalog;
+  const window = pageWindow(input);
+  const owners = input.Owners?.length ? await resolveOwners(ctx, input.Owners) : undefined;
+  const split = splitFilters(input.Filters, IMAGE_COLUMNS);
+  // Explicit ids are looked up one by one, so their filters all apply in memory.
+  const filters = input.ImageIds?.length ? (input.Filters ?? []) : split.rest;
+  // With nothing left to filter in memory, the database seeks straight to the page.
+  const seek = !input.ImageIds?.length && !filters.length && !input.ExecutableUsers?.length;
   let images: ImageRecord[] = [];
   if (input.ImageIds?.length) {
     for (const id of input.ImageIds)
       images.push(await ctx.region.images.getVisible(checkImageId(id), ctx.accountId));
+    if (owners) images = images.filter((i) => owners.has(i.ownerId));
   } else {
-    // Without ids EC2 lists every image the caller may launch: its own, shared, public.
-    const ownerIds = input.Owners?.length ? [...(await resolveOwners(ctx, input.Owners))] : undefined;
-    images = await catalog.imagesVisibleTo(ctx.accountId, { ownerIds });
-  }
-  if (input.Owners?.length && input.ImageIds?.length) {
-    const owners = await resolveOwners(ctx, input.Owners);
-    images = images.filter((i) => owners.has(i.ownerId));
+    // Without ids EC2 lists every image the caller may launch: its own, shared, public. As on
+    // EC2, other owners' deprecated images are left out unless IncludeDeprecated is set.
+    images = await catalog.imagesVisibleTo(ctx.accountId, {
+      ownerIds: owners && [...owners],
+      where: split.pushed,
+      hideDeprecatedAt: input.IncludeDeprecated ? undefined : new Date().toISOString(),
+      ...(seek
+        ? { after: window.after, limit: window.limit === undefined ? undefined : window.limit + 1 }
+        : {}),
+    });
   }
   const publicIds = await catalog.resourcesSharedWith(["all"]);
   if (input.ExecutableUsers?.length) {
@@ -134,25 +144,21 @@ export async function DescribeImages(
     }
     images = keep;
   }
-  // As on EC2: deprecated images are hidden unless asked for by id, owned by the caller, or
-  // IncludeDeprecated is set.
-  const now = new Date();
-  if (!input.IncludeDeprecated && !input.ImageIds?.length) {
-    images = images.filter((i) => i.ownerId === ctx.accountId || !isDeprecated(i, now));
-  }
   const aliases = await ownerAliases(
     ctx,
     images.map((i) => i.ownerId),
   );
-  const allTags = needsTags(input.Filters) ? await catalog.tagsOf(images.map((i) => i.id)) : null;
+  const allTags = needsTags(filters) ? await catalog.tagsOf(images.map((i) => i.id)) : null;
   const fields: FilterFields<ImageRecord> = {
     ...imageFilters,
     "is-public": (i) => publicIds.has(i.id),
     "owner-alias": (i) => aliases.get(i.ownerId),
   };
-  const matched = applyFilters(images, input.Filters, fields, (i) => allTags?.get(i.id) ?? []);
+  const matched = applyFilters(images, filters, fields, (i) => allTags?.get(i.id) ?? []);
   dryRunCheck(input);
-  const { page, nextToken } = paginate(matched, (i) => i.id, input);
+  const after = window.after;
+  const rest = seek || after === undefined ? matched : matched.filter((i) => i.id > after);
+  const { page, nextToken } = pageOf(rest, (i) => i.id, window);
   const tags = allTags ?? (await catalog.tagsOf(page.map((i) => i.id)));
   return {
     Images: page.map((i) =>

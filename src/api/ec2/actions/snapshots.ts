@@ -3,7 +3,7 @@ import { StrataError } from "../../../errors.ts";
 import { isId } from "../../../ids.ts";
 import type { SnapshotRecord } from "../../../storage/metadata/metadata-store.ts";
 import { dryRunCheck, type Out, type RequestContext, required, resolveOwners } from "../context.ts";
-import { needsTags, ownerAliases } from "../describe.ts";
+import { needsTags, ownerAliases, splitFilters } from "../describe.ts";
 import { applyFilters, type FilterFields } from "../filters.ts";
 import { noMaxResultsWithIds, pageOf, pageWindow } from "../pagination.ts";
 import { permissionChanges, toPermissions } from "../permissions.ts";
@@ -54,6 +54,14 @@ export async function CreateSnapshot(
   return toSnapshot(s, tags);
 }
 
+// Filters the database answers directly (see splitFilters).
+const SNAPSHOT_COLUMNS = {
+  "snapshot-id": "id",
+  "owner-id": "owner_id",
+  status: "state",
+  description: "description",
+};
+
 const snapshotFilters: FilterFields<SnapshotRecord> = {
   description: (s) => s.description,
   encrypted: () => false,
@@ -75,8 +83,11 @@ export async function DescribeSnapshots(
   const catalog = ctx.region.catalog;
   const window = pageWindow(input);
   const ownerIds = input.OwnerIds?.length ? [...(await resolveOwners(ctx, input.OwnerIds))] : undefined;
+  const split = splitFilters(input.Filters, SNAPSHOT_COLUMNS);
+  // Explicit ids are looked up one by one, so their filters all apply in memory.
+  const filters = input.SnapshotIds?.length ? (input.Filters ?? []) : split.rest;
   // With nothing to filter in memory, the database seeks to the page: 101 rows, not 10,000.
-  const seek = !input.SnapshotIds?.length && !input.Filters?.length && !input.RestorableByUserIds?.length;
+  const seek = !input.SnapshotIds?.length && !filters.length && !input.RestorableByUserIds?.length;
   let snaps: SnapshotRecord[] = [];
   if (input.SnapshotIds?.length) {
     for (const id of input.SnapshotIds) snaps.push(await visibleSnapshot(ctx, id));
@@ -85,6 +96,7 @@ export async function DescribeSnapshots(
     // Without ids EC2 lists every snapshot the caller may restore: its own, shared, public.
     snaps = await ctx.region.meta.snapshotsVisibleTo(ctx.accountId, {
       ownerIds,
+      where: split.pushed,
       ...(seek
         ? { after: window.after, limit: window.limit === undefined ? undefined : window.limit + 1 }
         : {}),
@@ -105,9 +117,9 @@ export async function DescribeSnapshots(
     ctx,
     snaps.map((s) => s.ownerId),
   );
-  const allTags = needsTags(input.Filters) ? await catalog.tagsOf(snaps.map((s) => s.id)) : null;
+  const allTags = needsTags(filters) ? await catalog.tagsOf(snaps.map((s) => s.id)) : null;
   const fields = { ...snapshotFilters, "owner-alias": (s: SnapshotRecord) => aliases.get(s.ownerId) };
-  const matched = applyFilters(snaps, input.Filters, fields, (s) => allTags?.get(s.id) ?? []);
+  const matched = applyFilters(snaps, filters, fields, (s) => allTags?.get(s.id) ?? []);
   dryRunCheck(input);
   const after = window.after;
   const rest = seek || after === undefined ? matched : matched.filter((s) => s.id > after);

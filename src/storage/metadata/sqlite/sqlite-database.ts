@@ -1,9 +1,28 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
+import type { ListScope } from "../metadata-store.ts";
 import type { Migration } from "./migrations.ts";
 
 export type Row = Record<string, SQLInputValue>;
+
+const FILTER_COLUMNS = new Set(["id", "owner_id", "state", "name", "volume_id", "description"]);
+
+/** An EC2 filter value (* and ? wildcards, \ escapes) as a SQLite GLOB pattern (same semantics). */
+export function toGlob(pattern: string): string {
+  let out = "";
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === "\\" && i + 1 < pattern.length) out += literal(pattern[++i]);
+    else if (c === "*" || c === "?") out += c;
+    else out += literal(c);
+  }
+  return out;
+}
+
+function literal(c: string): string {
+  return c === "*" || c === "?" || c === "[" ? `[${c}]` : c;
+}
 
 /**
  * One SQLite file (WAL) with cached statements and versioned migrations. Calls are synchronous,
@@ -58,11 +77,7 @@ export class SqliteDatabase {
    * 'all'), ordered by id, narrowed by owner and by a page window: one indexed query, so a page
    * of 100 out of 10,000 reads 101 rows.
    */
-  visibleTo(
-    table: "snapshots" | "images",
-    accountId: string,
-    scope: { ownerIds?: string[]; after?: string; limit?: number },
-  ): Row[] {
+  visibleTo(table: "snapshots" | "images", accountId: string, scope: ListScope): Row[] {
     const where = [
       "(owner_id = ? OR id IN (SELECT resource_id FROM permissions WHERE grantee IN (?, 'all')))",
     ];
@@ -70,6 +85,15 @@ export class SqliteDatabase {
     if (scope.ownerIds) {
       where.push(`owner_id IN (${scope.ownerIds.map(() => "?").join(", ") || "NULL"})`);
       params.push(...scope.ownerIds);
+    }
+    for (const { column, patterns } of scope.where ?? []) {
+      if (!FILTER_COLUMNS.has(column)) throw new Error(`not a filterable column: ${column}`);
+      where.push(`(${patterns.map(() => `${column} GLOB ?`).join(" OR ") || "0"})`);
+      params.push(...patterns.map(toGlob));
+    }
+    if (scope.hideDeprecatedAt !== undefined) {
+      where.push("(owner_id = ? OR coalesce(json_extract(attributes, '$.deprecationTime') > ?, 1))");
+      params.push(accountId, scope.hideDeprecatedAt);
     }
     if (scope.after !== undefined) {
       where.push("id > ?");
