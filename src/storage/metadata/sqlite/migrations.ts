@@ -129,4 +129,13 @@ export const migrations: Migration[] = [
       ALTER TABLE snapshots ADD COLUMN expires_at TEXT;
     `,
   },
+  {
+    version: 4,
+    name: "owner + id indexes, so an owner's page is read in id order without sorting",
+    sql: `
+      CREATE INDEX snapshots_owner_id ON snapshots (owner_id, id);
+      CREATE INDEX images_owner_id ON images (owner_id, id);
+      DROP INDEX snapshots_owner;
+    `,
+  },
 ];
