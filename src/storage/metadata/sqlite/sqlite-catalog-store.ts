@@ -110,14 +110,20 @@ export class SqliteCatalogStore implements CatalogStore {
 
   async tagsOf(resourceIds: string[]): Promise<Map<string, Tag[]>> {
     const out = new Map<string, Tag[]>();
-    const q = this.#db.q("SELECT key, value FROM tags WHERE resource_id = ? ORDER BY key");
-    for (const id of resourceIds) {
-      const rows = q.all(id) as Row[];
-      if (rows.length)
-        out.set(
-          id,
-          rows.map((r) => ({ key: String(r.key), value: String(r.value) })),
-        );
+    // One query per 500 ids (SQLite's parameter limit is far above; statements stay cached).
+    for (let k = 0; k < resourceIds.length; k += 500) {
+      const ids = resourceIds.slice(k, k + 500);
+      const rows = this.#db
+        .q(
+          `SELECT resource_id, key, value FROM tags WHERE resource_id IN (${ids.map(() => "?").join(",")}) ORDER BY key`,
+        )
+        .all(...ids) as Row[];
+      for (const r of rows) {
+        const id = String(r.resource_id);
+        let list = out.get(id);
+        if (!list) out.set(id, (list = []));
+        list.push({ key: String(r.key), value: String(r.value) });
+      }
     }
     return out;
   }
