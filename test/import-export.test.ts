@@ -2,14 +2,25 @@
 // against the live daemon's EBS direct APIs and EC2: raw, qcow2 and vmdk in, raw and qcow2 out,
 // content compared by hash.
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import { createReadStream, readdirSync, statSync, writeFileSync } from "node:fs";
+import { execFile, spawn } from "node:child_process";
+import {
+  copyFileSync,
+  createReadStream,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { open, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { Readable } from "node:stream";
 import { after, before, test } from "node:test";
 import { promisify } from "node:util";
 import { DescribeImagesCommand, DescribeSnapshotsCommand, type EC2Client } from "@aws-sdk/client-ec2";
-import { readBlocks } from "../src/cli/block-reader.ts";
+import { createClients } from "../src/cli/aws-clients.ts";
+import { blocksInRanges, readImageBlocks } from "../src/cli/block-reader.ts";
+import { downloadSnapshot } from "../src/cli/snapshot-download.ts";
 import { assertStoreConsistent, type Daemon, startDaemon } from "./daemon.ts";
 import { adminCredentials, createAccount, ec2 } from "./ec2-helpers.ts";
 import { MiB, seededBytes, tempDir } from "./helpers.ts";
@@ -89,7 +100,7 @@ before(async () => {
   daemon = await startDaemon(dataDir);
   admin = ec2(daemon, adminCredentials(dataDir));
   writeFileSync(rawPath, disk);
-  for (const format of ["qcow2", "vmdk"])
+  for (const format of ["qcow2", "vmdk", "vpc", "vhdx"])
     await run("qemu-img", ["convert", "-f", "raw", "-O", format, rawPath, join(work, `disk.${format}`)]);
 });
 after(async () => {
@@ -97,29 +108,56 @@ after(async () => {
   assertStoreConsistent(dataDir);
 });
 
-test("readBlocks cuts any chunking into 512 KiB blocks and pads the last one", async () => {
-  const data = seededBytes("blocks", 3 * BLOCK + 777);
-  const sizes = [1, BLOCK - 1, BLOCK, 3, 2 * BLOCK, 100_000];
-  const chunks: Buffer[] = [];
-  for (let pos = 0, i = 0; pos < data.length; i++) {
-    const n = sizes[i % sizes.length];
-    chunks.push(data.subarray(pos, pos + n));
-    pos += n;
-  }
-  const blocks = [];
-  for await (const b of readBlocks(Readable.from(chunks))) blocks.push(b);
+test("the blocks read are those overlapping the data ranges, in order, the last one padded", async () => {
   assert.deepEqual(
-    blocks.map((b) => [b.index, b.data.length]),
-    [0, 1, 2, 3].map((i) => [i, BLOCK]),
+    [
+      ...blocksInRanges([
+        [0, 1],
+        [BLOCK - 1, BLOCK + 1],
+        [3 * BLOCK, 5 * BLOCK],
+        [5 * BLOCK - 1, 5 * BLOCK],
+      ]),
+    ],
+    [0, 1, 3, 4],
   );
-  const padded = Buffer.concat([data, Buffer.alloc(4 * BLOCK - data.length)]);
-  assert.ok(Buffer.concat(blocks.map((b) => b.data)).equals(padded));
+  const data = seededBytes("blocks", 6 * BLOCK + 777);
+  const reads: [number, number][] = [];
+  const reader = {
+    read: async (offset: number, length: number) => {
+      reads.push([offset, length]);
+      return data.subarray(offset, offset + length);
+    },
+  };
+  const positions: number[] = [];
+  const blocks = [];
+  const ranges: [number, number][] = [
+    [BLOCK, 2 * BLOCK],
+    [4 * BLOCK + 5, data.length],
+  ];
+  for await (const b of readImageBlocks(reader, ranges, {
+    size: data.length,
+    readAhead: 2,
+    onPosition: (p) => positions.push(p),
+  }))
+    blocks.push(b);
+  assert.deepEqual(
+    blocks.map((b) => b.index),
+    [1, 4, 5, 6],
+  );
+  assert.deepEqual(reads.at(-1), [6 * BLOCK, 777]);
+  assert.ok(blocks[3].data.equals(Buffer.concat([data.subarray(6 * BLOCK), Buffer.alloc(BLOCK - 777)])));
+  assert.ok(blocks[1].data.equals(data.subarray(4 * BLOCK, 5 * BLOCK)));
+  assert.deepEqual(positions, [2 * BLOCK, 5 * BLOCK, 6 * BLOCK, data.length, data.length]);
 });
 
-for (const format of ["raw", "qcow2", "vmdk"]) {
+for (const format of ["raw", "qcow2", "vmdk", "vpc", "vhdx"]) {
   test(`snapshot import of a ${format} image, export raw: same bytes, sparse`, async () => {
     const file = join(work, `disk.${format}`);
-    const imported = await ok(["snapshot", "import", file, "--data-dir", dataDir]);
+    const run = await strata(["snapshot", "import", file, "--data-dir", dataDir, "--json"]);
+    assert.equal(run.code, 0, run.stderr);
+    // Not a terminal: plain progress lines, the last one at 100 %.
+    assert.match(run.stderr, new RegExp(`^import disk\\.${format} \\(${format}\\): 100% .* MB/s in `, "m"));
+    const imported = JSON.parse(run.stdout);
     assert.match(String(imported.SnapshotId), /^snap-[0-9a-f]{17}$/);
     assert.equal(imported.Format, format);
     assert.equal(imported.VolumeSize, 1);
@@ -147,10 +185,67 @@ for (const format of ["raw", "qcow2", "vmdk"]) {
   });
 }
 
+test("a sparse image: holes are not read, the odd-sized tail is padded, VolumeSize rounds up", async () => {
+  const file = join(work, "sparse.raw");
+  const size = 2 * GiB + 4097;
+  const fh = await open(file, "w");
+  await fh.truncate(size);
+  await fh.write(seededBytes("head", 1000), 0, 1000, 3 * MiB);
+  await fh.write(seededBytes("tail", 4097), 0, 4097, 2 * GiB);
+  await fh.close();
+  const qcow2 = join(work, "sparse.qcow2");
+  await run("qemu-img", ["convert", "-f", "raw", "-O", "qcow2", file, qcow2]);
+  for (const f of [file, qcow2]) {
+    const imported = await ok(["snapshot", "import", f, "--data-dir", dataDir]);
+    assert.equal(imported.VolumeSize, 3);
+    assert.equal(imported.ChangedBlocks, 2);
+    const out = join(work, "sparse-export.qcow2");
+    await ok([
+      "snapshot",
+      "export",
+      String(imported.SnapshotId),
+      out,
+      "--format",
+      "qcow2",
+      "--data-dir",
+      dataDir,
+    ]);
+    await run("qemu-img", ["compare", "-f", "raw", "-F", "qcow2", file, out]);
+    await rm(out);
+  }
+});
+
+test("export pages through ListSnapshotBlocks", async () => {
+  const content = seededBytes("pages", 230 * BLOCK);
+  const file = join(work, "pages.raw");
+  writeFileSync(file, content);
+  const imported = await ok(["snapshot", "import", file, "--data-dir", dataDir]);
+  assert.equal(imported.ChangedBlocks, 230);
+  const clients = createClients({ endpoint: daemon.url, region: "us-east-1", dataDir });
+  const out = join(work, "pages-export.raw");
+  const fh = await open(out, "w");
+  let listed = 0;
+  const result = await downloadSnapshot(clients, String(imported.SnapshotId), fh, {
+    maxResults: 100,
+    onListed: (bytes) => {
+      listed = bytes;
+    },
+  });
+  await fh.close();
+  assert.deepEqual(result, { volumeSizeGiB: 1, blocks: 230 });
+  assert.equal(listed, 230 * BLOCK);
+  const exported = Buffer.alloc(content.length);
+  const rh = await open(out, "r");
+  await rh.read(exported, 0, content.length, 0);
+  await rh.close();
+  assert.ok(exported.equals(content));
+  await rm(out);
+});
+
 test("snapshot export --format qcow2 converts the snapshot and leaves no temporary file", async () => {
   const imported = await ok(["snapshot", "import", join(work, "disk.qcow2"), "--data-dir", dataDir]);
   const out = join(work, "export.qcow2");
-  const before = readdirSync(work);
+  const listing = readdirSync(work);
   await ok([
     "snapshot",
     "export",
@@ -161,7 +256,7 @@ test("snapshot export --format qcow2 converts the snapshot and leaves no tempora
     "--data-dir",
     dataDir,
   ]);
-  assert.deepEqual(readdirSync(work).sort(), [...before, "export.qcow2"].sort());
+  assert.deepEqual(readdirSync(work).sort(), [...listing, "export.qcow2"].sort());
   const { stdout } = await run("qemu-img", ["info", "--output=json", out]);
   const info = JSON.parse(stdout) as { format: string; "virtual-size": number };
   assert.equal(info.format, "qcow2");
@@ -194,6 +289,56 @@ test("image import registers an AMI on the imported snapshot (credentials from t
   }
 });
 
+test("without --data-dir or AWS variables, the credentials come from ~/.strata/credentials", async () => {
+  const home = join(work, "home");
+  mkdirSync(join(home, ".strata"), { recursive: true });
+  copyFileSync(join(dataDir, "credentials"), join(home, ".strata", "credentials"));
+  const file = join(home, "one-block.raw");
+  writeFileSync(file, seededBytes("one", BLOCK));
+  const r = await ok(["snapshot", "import", file], { HOME: home });
+  assert.equal(r.ChangedBlocks, 1);
+  const none = await strata(["snapshot", "import", file], { HOME: join(work, "nowhere") });
+  assert.equal(none.code, 1);
+  assert.match(none.stderr, /credentials/i);
+  rmSync(home, { recursive: true });
+});
+
+test("Ctrl-C during an import deletes the pending snapshot", async () => {
+  const file = join(work, "interrupted.raw");
+  writeFileSync(file, seededBytes("interrupted", 384 * MiB));
+  const description = `interrupted-${process.pid}`;
+  const args = ["snapshot", "import", file, "--description", description, "--data-dir", dataDir];
+  const child = spawn(STRATA, [...args, "--endpoint", daemon.url], {
+    env: { PATH: process.env.PATH, HOME: work },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let stderr = "";
+  child.stderr.on("data", (d: Buffer) => {
+    stderr += d;
+  });
+  let running = true;
+  const exited = new Promise<number | null>((r) =>
+    child.once("exit", (code) => {
+      running = false;
+      r(code);
+    }),
+  );
+  const filter = { Filters: [{ Name: "description", Values: [description] }], OwnerIds: ["self"] };
+  let seen: string | undefined;
+  while (!seen) {
+    if (!running) assert.fail(`the import ended before it could be interrupted: ${stderr}`);
+    const { Snapshots } = await admin.send(new DescribeSnapshotsCommand(filter));
+    seen = Snapshots?.find((x) => x.State === "pending")?.SnapshotId;
+    if (!seen) await new Promise((r) => setTimeout(r, 20));
+  }
+  child.kill("SIGINT");
+  assert.equal(await exited, 1, stderr);
+  assert.match(stderr, /^strata: interrupted$/m);
+  const { Snapshots } = await admin.send(new DescribeSnapshotsCommand(filter));
+  assert.deepEqual(Snapshots, []);
+  await rm(file);
+});
+
 test("errors print the service's code and exit 1", async () => {
   const missing = await strata(["snapshot", "export", "snap-0123456789abcdef0", join(work, "x.raw")], {
     AWS_SHARED_CREDENTIALS_FILE: join(dataDir, "credentials"),
@@ -201,6 +346,17 @@ test("errors print the service's code and exit 1", async () => {
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /^strata: ResourceNotFoundException: /m);
   assert.ok(!readdirSync(work).includes("x.raw"), "no partial output");
+  writeFileSync(join(work, "keep.raw"), "precious");
+  const kept = await strata(["snapshot", "export", "snap-0123456789abcdef0", join(work, "keep.raw")], {
+    AWS_SHARED_CREDENTIALS_FILE: join(dataDir, "credentials"),
+  });
+  assert.equal(kept.code, 1);
+  assert.equal(readFileSync(join(work, "keep.raw"), "utf8"), "precious", "a failed export clobbers nothing");
+  assert.deepEqual(
+    readdirSync(work).filter((f) => f.startsWith(".")),
+    [],
+    "no temporary files left",
+  );
 
   // Another account cannot read the admin's snapshot.
   const imported = await ok(["snapshot", "import", rawPath, "--data-dir", dataDir]);

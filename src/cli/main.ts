@@ -4,8 +4,8 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { openAccountStore } from "../accounts/sqlite-account-store.ts";
-import { startServer } from "../server/server.ts";
 import { AdminClient } from "./admin-client.ts";
+import { IMPORT_EXPORT_USAGE, importExportCommand, importExportOptions } from "./import-export.ts";
 
 const USAGE = `strata: a self-hosted, EC2-compatible service for machine images and block snapshots
 
@@ -25,6 +25,8 @@ Usage:
   strata snapshot show SNAP-ID [--wait]
   strata snapshot delete SNAP-ID
   strata snapshot list
+
+${IMPORT_EXPORT_USAGE}
 
 Client commands talk to a running server: --endpoint URL (default $STRATA_ENDPOINT or
 http://127.0.0.1:4566) and --region NAME (default $AWS_REGION or us-east-1).`;
@@ -47,6 +49,7 @@ const options = {
   alias: { type: "string" },
   json: { type: "boolean", default: false },
   help: { type: "boolean", short: "h", default: false },
+  ...importExportOptions,
 } as const;
 
 async function main(argv: string[]): Promise<number> {
@@ -58,6 +61,8 @@ async function main(argv: string[]): Promise<number> {
   }
   if (group === "server") {
     const dataDir = o["data-dir"] ?? join(homedir(), ".strata");
+    // Loaded only here: the client commands should not pay for the whole server at start.
+    const { startServer } = await import("../server/server.ts");
     const server = await startServer({
       dataDir,
       host: o.host,
@@ -75,6 +80,8 @@ async function main(argv: string[]): Promise<number> {
   }
   if (group === "accounts")
     return accountsCommand(verb, rest, o["data-dir"] ?? join(homedir(), ".strata"), o);
+  if (["snapshot import", "snapshot export", "image import"].includes(`${group} ${verb}`))
+    return importExportCommand(`${group} ${verb}`, rest, o);
   const api = new AdminClient(o.endpoint, o.region);
   const id = verb === "list" || verb === "create" ? undefined : rest[0];
   const print = (v: unknown) => console.log(JSON.stringify(v, null, 2));

@@ -120,8 +120,8 @@ export class SqliteCatalogStore implements CatalogStore {
         .all(...ids) as Row[];
       for (const r of rows) {
         const id = String(r.resource_id);
-        let list = out.get(id);
-        if (!list) out.set(id, (list = []));
+        const list = out.get(id) ?? [];
+        if (list.length === 0) out.set(id, list);
         list.push({ key: String(r.key), value: String(r.value) });
       }
     }

@@ -17,7 +17,7 @@ test("filters answered by the database match the in-memory filters exactly", () 
   const insert = db.q(
     "INSERT INTO images (id, owner_id, name, state, creation_date, attributes) VALUES (?, '111111111111', ?, 'available', '', '{}')",
   );
-  names.forEach((n, i) => insert.run(`ami-${String(i).padStart(17, "0")}`, n));
+  for (const [i, n] of names.entries()) insert.run(`ami-${String(i).padStart(17, "0")}`, n);
   for (const pattern of [
     "app-01*",
     "app-?",
