@@ -27,9 +27,15 @@ test("block tokens expire; an unfinished snapshot times out to error and release
     const before = await r.meta.chunkTotals();
     const pending = await r.direct.start(OWNER, { volumeSizeGiB: 1, timeoutMinutes: 10 });
     const other = seededBytes("timeout", BLOCK_SIZE);
-    await r.direct.putBlock(OWNER, pending.id, 0, other, b64(other));
+    // putBlock moves the buffer to a worker thread: hand it copies.
+    await r.direct.putBlock(OWNER, pending.id, 0, Buffer.from(other), b64(other));
     assert.equal((await r.meta.chunkTotals()).chunks, before.chunks + 1);
     assert.deepEqual(await r.direct.expire(new Date(Date.now() + 5 * 60_000)), [], "not yet");
+    // Each block written restarts the Timeout.
+    const late = Date.now() + 9 * 60_000;
+    await new Promise((res) => setTimeout(res, 20));
+    await r.direct.putBlock(OWNER, pending.id, 1, Buffer.from(other), b64(other));
+    assert.ok(new Date((await r.snapshots.get(pending.id)).expiresAt!).getTime() > late);
     assert.deepEqual(await r.direct.expire(new Date(Date.now() + 11 * 60_000)), [pending.id]);
     const failed = await r.snapshots.get(pending.id);
     assert.equal(failed.state, "error");

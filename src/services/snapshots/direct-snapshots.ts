@@ -15,7 +15,7 @@ export interface StartInput {
   parentSnapshotId?: string;
   description?: string;
   tags?: Tag[];
-  /** Minutes a pending snapshot may wait for its completion (EBS: 10-4320, default 60). */
+  /** Minutes a pending snapshot may go without a block written before it is cancelled (EBS: 10-4320, default 60). */
   timeoutMinutes?: number;
   clientToken?: string;
 }
@@ -91,6 +91,7 @@ export class DirectSnapshots {
       bytesStored: 0,
       bytesTransferred: 0,
       expiresAt: new Date(now.getTime() + timeout * 60_000).toISOString(),
+      timeoutMinutes: timeout,
     };
     await this.#meta.insertSnapshot(record);
     if (input.tags?.length) await this.#catalog.setTags([record.id], input.tags);
@@ -140,6 +141,11 @@ export class DirectSnapshots {
         ? Math.max(0, Math.min(99, Math.floor(progress)))
         : snap.progress;
     await this.#meta.setSnapshotProgress(snapshotId, pct, { blocksRead: 1, bytesStored: stored });
+    // As on EBS, the Timeout counts from the last block written.
+    await this.#meta.extendSnapshot(
+      snapshotId,
+      new Date(Date.now() + (snap.timeoutMinutes ?? 60) * 60_000).toISOString(),
+    );
   }
 
   /**

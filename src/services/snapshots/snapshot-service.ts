@@ -269,5 +269,6 @@ function blankSnapshot(
     bytesStored: 0,
     bytesTransferred: 0,
     expiresAt: null,
+    timeoutMinutes: null,
   };
 }

@@ -41,8 +41,10 @@ export interface SnapshotRecord {
   bytesStored: number;
   /** Encoded bytes a copy moved from the source region (only chunks the destination lacked). */
   bytesTransferred: number;
-  /** EBS direct API snapshots: when a pending one times out (null otherwise). */
+  /** EBS direct API snapshots: when a pending one times out (null otherwise)... */
   expiresAt: string | null;
+  /** ...which is this long after its start or its last block written. */
+  timeoutMinutes: number | null;
 }
 
 export interface SnapshotStats {
@@ -119,6 +121,8 @@ export interface MetadataStore {
    */
   addSnapshotBlocks(id: string, refs: BlockRef[]): Promise<string[]>;
   setSnapshotProgress(id: string, progress: number, add: Partial<Counters>): Promise<void>;
+  /** Moves a pending EBS snapshot's deadline (each block written restarts its Timeout). */
+  extendSnapshot(id: string, expiresAt: string): Promise<void>;
   /** Completes a volume snapshot (full map, volume base map, dirty set) in one go; returns GC candidates. */
   completeVolumeSnapshot(id: string): Promise<string[]>;
   completeCopiedSnapshot(id: string): Promise<void>;

@@ -138,4 +138,9 @@ export const migrations: Migration[] = [
       DROP INDEX snapshots_owner;
     `,
   },
+  {
+    version: 5,
+    name: "EBS snapshot timeouts count from the last block written",
+    sql: "ALTER TABLE snapshots ADD COLUMN timeout_minutes INTEGER;",
+  },
 ];

@@ -143,7 +143,8 @@ export class SqliteMetadataStore implements MetadataStore {
       .q(
         `INSERT INTO snapshots (id, volume_id, volume_size_gib, state, progress, parent_snapshot_id, source_region,
          source_snapshot_id, description, started_at, completed_at, state_message, blocks_read, bytes_stored,
-         bytes_transferred, owner_id, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         bytes_transferred, owner_id, expires_at, timeout_minutes)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         s.id,
@@ -163,6 +164,7 @@ export class SqliteMetadataStore implements MetadataStore {
         s.bytesTransferred,
         s.ownerId,
         s.expiresAt,
+        s.timeoutMinutes,
       );
   }
 
@@ -309,6 +311,10 @@ export class SqliteMetadataStore implements MetadataStore {
         .q("UPDATE snapshots SET state = 'completed', progress = 100, completed_at = ? WHERE id = ?")
         .run(new Date().toISOString(), id);
     });
+  }
+
+  async extendSnapshot(id: string, expiresAt: string): Promise<void> {
+    this.#db.q("UPDATE snapshots SET expires_at = ? WHERE id = ? AND state = 'pending'").run(expiresAt, id);
   }
 
   async completeDirectSnapshot(id: string): Promise<void> {
@@ -491,6 +497,8 @@ function toSnapshot(r: Row): SnapshotRecord {
     bytesStored: Number(r.bytes_stored),
     bytesTransferred: Number(r.bytes_transferred),
     expiresAt: (r.expires_at as string | null) ?? null,
+    timeoutMinutes:
+      r.timeout_minutes === null || r.timeout_minutes === undefined ? null : Number(r.timeout_minutes),
   };
 }
 
