@@ -54,7 +54,7 @@ export class VolumeSnapshotJob implements SnapshotJob, WriteHook {
     if (!this.#pending.has(block)) return;
     const inflight = this.#inflight.get(block);
     if (inflight) return inflight;
-    const data = await this.#volume.readLocalBlock(block);
+    const data = await this.#volume.readForCapture(block);
     const stored = this.#storeItems([{ block, data }]);
     this.#inflight.set(block, stored);
     await stored;
@@ -71,7 +71,15 @@ export class VolumeSnapshotJob implements SnapshotJob, WriteHook {
         await this.#captureBatch(batch);
       }
     };
-    await Promise.all(Array.from({ length: LANES }, lane));
+    // Every lane stops before the job reports failure: none may still be storing blocks while
+    // the snapshot is being failed or deleted.
+    const stopOthers = (e: unknown) => {
+      this.#cancelled = true;
+      throw e;
+    };
+    const settled = await Promise.allSettled(Array.from({ length: LANES }, () => lane().catch(stopOthers)));
+    const failed = settled.find((r) => r.status === "rejected");
+    if (failed) throw (failed as PromiseRejectedResult).reason;
     if (this.#cancelled) throw new SnapshotCancelled(this.snapshotId);
     await Promise.all(this.#inflight.values());
     await releaseChunks(this.#meta, this.#blocks, await this.#meta.completeVolumeSnapshot(this.snapshotId));
@@ -83,7 +91,7 @@ export class VolumeSnapshotJob implements SnapshotJob, WriteHook {
       const release = await this.#volume.locks.acquire(block);
       try {
         if (!this.#pending.has(block) || this.#inflight.has(block)) return;
-        const data = await this.#volume.readLocalBlock(block);
+        const data = await this.#volume.readForCapture(block);
         const done = deferred();
         this.#inflight.set(block, done.promise);
         items.push({ block, data, done });

@@ -168,22 +168,28 @@ export class VolumeHandle {
         await this.#meta.markDirty(this.id, [block]);
         this.dirty.add(block);
       }
-      if (this.remote.has(block)) {
-        // A partial write needs the rest of the block; a full one just stops it being remote.
-        // Either way the block is local in metadata before new bytes land, so a restart never
-        // "hydrates" over them.
-        if (data.byteLength < BLOCK_SIZE) await this.#fetch(block);
-        await this.#markLocal([block]);
-      }
+      // A still-remote block: a partial write needs the rest of it first. It becomes local only
+      // once the new bytes are down and before the write is acknowledged: a crash before that
+      // leaves it remote, and recovery restores the snapshot's content (the write never
+      // happened); a crash after leaves the new bytes, which nothing then hydrates over.
+      const remote = this.remote.has(block);
+      if (remote && data.byteLength < BLOCK_SIZE) await this.#fetch(block);
       await this.#file.write(block, inBlock, data);
+      if (remote) await this.#markLocal([block]);
     } finally {
       release();
     }
   }
 
-  /** The local bytes of a block (caller holds its lock and knows it is local). */
-  readLocalBlock(block: number): Promise<Buffer> {
-    return this.#file.readBlock(block);
+  /**
+   * A block's bytes for a snapshot capture (caller holds its lock). A changed block is normally
+   * local; after a crash mid-write it can still be remote, and is hydrated first.
+   */
+  async readForCapture(block: number): Promise<Buffer> {
+    if (!this.remote.has(block)) return this.#file.readBlock(block);
+    const data = (await this.#fetch(block))!;
+    await this.#markLocal([block]);
+    return data;
   }
 
   /** Hydrates the still-remote blocks among `blocks` (ascending; the background hydrator's step). */

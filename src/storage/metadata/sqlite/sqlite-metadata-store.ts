@@ -55,6 +55,17 @@ export class SqliteMetadataStore implements MetadataStore {
           v.ownerId,
         );
       if (v.sourceSnapshotId) {
+        // Checked in the same transaction as the copy of its map, so a concurrent delete cannot
+        // leave an "available" volume of zeros.
+        const src = this.#db.q("SELECT state FROM snapshots WHERE id = ?").get(v.sourceSnapshotId) as
+          | Row
+          | undefined;
+        if (src?.state !== "completed") {
+          throw new StrataError(
+            "InvalidSnapshot.NotFound",
+            `The snapshot '${v.sourceSnapshotId}' does not exist.`,
+          );
+        }
         this.#db
           .q(
             `INSERT INTO volume_blocks (volume_id, block, chunk_hash, local)
@@ -241,6 +252,15 @@ export class SqliteMetadataStore implements MetadataStore {
     );
     const live = this.#db.q("SELECT 1 AS v FROM chunks WHERE hash = ?");
     return this.#db.tx(() => {
+      // Checked in the same transaction: a block stored after its snapshot completed, failed or
+      // was deleted would change a finished snapshot or pin chunks nothing can release.
+      const s = this.#db.q("SELECT state FROM snapshots WHERE id = ?").get(id) as Row | undefined;
+      if (s?.state !== "pending") {
+        throw new StrataError(
+          "IncorrectState",
+          `Snapshot ${id} is ${s ? String(s.state) : "gone"}, not pending`,
+        );
+      }
       const missing = new Set<string>();
       for (const r of refs) {
         ins.run(id, r.block, r.hash);
@@ -254,7 +274,7 @@ export class SqliteMetadataStore implements MetadataStore {
     this.#db
       .q(
         `UPDATE snapshots SET progress = ?, blocks_read = blocks_read + ?, bytes_stored = bytes_stored + ?,
-         bytes_transferred = bytes_transferred + ? WHERE id = ?`,
+         bytes_transferred = bytes_transferred + ? WHERE id = ? AND state = 'pending'`,
       )
       .run(progress, add.blocksRead ?? 0, add.bytesStored ?? 0, add.bytesTransferred ?? 0, id);
   }
@@ -322,6 +342,16 @@ export class SqliteMetadataStore implements MetadataStore {
       this.#assertAllStored(id);
       const s = this.#db.q("SELECT parent_snapshot_id FROM snapshots WHERE id = ?").get(id) as Row;
       if (s.parent_snapshot_id) {
+        const parent = this.#db.q("SELECT state FROM snapshots WHERE id = ?").get(s.parent_snapshot_id) as
+          | Row
+          | undefined;
+        if (parent?.state !== "completed") {
+          throw new StrataError(
+            "ValidationException",
+            `The parent snapshot ${String(s.parent_snapshot_id)} was deleted before this snapshot completed`,
+            "INVALID_DEPENDENCY_REQUEST",
+          );
+        }
         this.#db
           .q(
             `INSERT OR IGNORE INTO snapshot_blocks (snapshot_id, block, chunk_hash)
