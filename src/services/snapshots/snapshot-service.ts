@@ -48,6 +48,10 @@ export class SnapshotService {
    */
   async createMany(volumeIds: string[], description = ""): Promise<SnapshotRecord[]> {
     const ids = [...new Set(volumeIds)].sort();
+    return this.#volumes.withLifecycle(ids, () => this.#createMany(ids, volumeIds, description));
+  }
+
+  async #createMany(ids: string[], volumeIds: string[], description: string): Promise<SnapshotRecord[]> {
     const volumes = await Promise.all(ids.map((id) => this.#volumes.get(id)));
     const handles = await Promise.all(ids.map((id) => this.#volumes.handle(id)));
     const records: SnapshotRecord[] = volumes.map((volume) => ({
@@ -68,7 +72,11 @@ export class SnapshotService {
             `Volume '${busy}' already has a snapshot in progress.`,
           );
         }
-        for (const [k, record] of records.entries()) await this.#begin(record, handles[k]);
+        for (const [k, record] of records.entries()) {
+          // Read under the pause: a snapshot that completed meanwhile is the parent.
+          record.parentSnapshotId = (await this.#volumes.get(record.volumeId!)).lastSnapshotId;
+          await this.#begin(record, handles[k]);
+        }
       },
     );
     await pauseAll();

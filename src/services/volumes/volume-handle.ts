@@ -39,6 +39,10 @@ export class VolumeHandle {
   #gate: Promise<void> | null = null;
   #drained: (() => void) | null = null;
   #closed = false;
+  // Reads, writes and hydration in progress: close() waits for them, so no worker thread can
+  // still write through a descriptor number the OS may reuse once the file is closed.
+  #ops = 0;
+  #idle: (() => void) | null = null;
 
   constructor(
     record: VolumeRecord,
@@ -72,7 +76,20 @@ export class VolumeHandle {
     return { total: this.#mapped, remaining: this.remote.count };
   }
 
-  async read(offset: number, length: number): Promise<Buffer> {
+  read(offset: number, length: number): Promise<Buffer> {
+    return this.#op(() => this.#read(offset, length));
+  }
+
+  write(offset: number, data: Uint8Array): Promise<void> {
+    return this.#op(() => this.#write(offset, data));
+  }
+
+  /** Hydrates the still-remote blocks among `blocks` (ascending; the background hydrator's step). */
+  hydrate(blocks: number[]): Promise<void> {
+    return this.#op(() => this.#withBlocks(blocks, async () => {}));
+  }
+
+  async #read(offset: number, length: number): Promise<Buffer> {
     this.#checkRange(offset, length);
     // Shared memory, so the codec workers deliver restored blocks straight into the result.
     const shared = new SharedArrayBuffer(length);
@@ -141,7 +158,7 @@ export class VolumeHandle {
     return zeros;
   }
 
-  async write(offset: number, data: Uint8Array): Promise<void> {
+  async #write(offset: number, data: Uint8Array): Promise<void> {
     this.#checkRange(offset, data.byteLength);
     while (this.#gate) await this.#gate;
     this.#writesInFlight++;
@@ -192,11 +209,6 @@ export class VolumeHandle {
     return data;
   }
 
-  /** Hydrates the still-remote blocks among `blocks` (ascending; the background hydrator's step). */
-  hydrate(blocks: number[]): Promise<void> {
-    return this.#withBlocks(blocks, async () => {});
-  }
-
   async #markLocal(blocks: number[]): Promise<void> {
     await this.#meta.markLocal(this.id, blocks);
     for (const b of blocks) this.remote.delete(b);
@@ -232,7 +244,23 @@ export class VolumeHandle {
 
   async close(): Promise<void> {
     this.#closed = true;
+    if (this.#ops > 0) {
+      await new Promise<void>((r) => {
+        this.#idle = r;
+      });
+    }
     await this.#file.close();
+  }
+
+  /** Counts an operation for close(); refuses new ones once the volume is closing. */
+  async #op<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.#closed) throw new StrataError("IncorrectState", `Volume ${this.id} is being closed`);
+    this.#ops++;
+    try {
+      return await fn();
+    } finally {
+      if (--this.#ops === 0) this.#idle?.();
+    }
   }
 
   #checkRange(offset: number, length: number): void {

@@ -6,6 +6,7 @@ import { MAX_VOLUME_GIB, MIN_VOLUME_GIB } from "../../storage/blocks.ts";
 import type { BlockStore } from "../../storage/chunks/block-store.ts";
 import type { MetadataStore, VolumeRecord } from "../../storage/metadata/metadata-store.ts";
 import { VolumeFile } from "../../storage/volume-files/volume-file.ts";
+import { KeyedLock } from "../../util/keyed-lock.ts";
 import { releaseChunks } from "../chunks/chunk-references.ts";
 import { Hydrator } from "./hydrator.ts";
 import { VolumeHandle } from "./volume-handle.ts";
@@ -27,6 +28,8 @@ export class VolumeService {
   readonly #dir: string;
   readonly #handles = new Map<string, Promise<VolumeHandle>>();
   readonly #hydrators = new Map<string, Hydrator>();
+  // Held by whatever changes a volume's life (delete, grow, snapshot start), one at a time.
+  readonly #lifecycle = new KeyedLock<string>();
   readonly #backgroundHydration: boolean;
 
   constructor(
@@ -144,13 +147,26 @@ export class VolumeService {
         `Volume size ${sizeGiB} is invalid: it can only grow, up to ${MAX_VOLUME_GIB} GiB (now ${v.sizeGiB}).`,
       );
     }
-    if (sizeGiB !== v.sizeGiB) {
-      await this.#assertNoPendingSnapshot(id);
-      await this.#closeHandle(id);
-      await VolumeFile.grow(this.#volumeDir(id), sizeGiB);
+    return this.withLifecycle([id], async () => {
+      if (sizeGiB !== v.sizeGiB) {
+        await this.#assertNoPendingSnapshot(id);
+        await VolumeFile.grow(this.#volumeDir(id), sizeGiB);
+      }
+      await this.#meta.updateVolume(id, { sizeGiB, volumeType: change.volumeType ?? v.volumeType });
+      // Reopened at the new size on next use (after in-flight I/O on the old handle drains).
+      if (sizeGiB !== v.sizeGiB) await this.#closeHandle(id);
+      return this.get(id);
+    });
+  }
+
+  /** Runs fn with the volumes' lifecycle locks held (no delete, grow or snapshot start meanwhile). */
+  async withLifecycle<T>(ids: string[], fn: () => Promise<T>): Promise<T> {
+    const release = await this.#lifecycle.acquireAll(ids);
+    try {
+      return await fn();
+    } finally {
+      release();
     }
-    await this.#meta.updateVolume(id, { sizeGiB, volumeType: change.volumeType ?? v.volumeType });
-    return this.get(id);
   }
 
   async #assertNoPendingSnapshot(id: string): Promise<void> {
@@ -162,11 +178,13 @@ export class VolumeService {
 
   async delete(id: string): Promise<void> {
     await this.get(id);
-    await this.#assertNoPendingSnapshot(id);
-    await this.#closeHandle(id);
-    const candidates = await this.#meta.deleteVolume(id);
-    await VolumeFile.remove(this.#volumeDir(id));
-    await releaseChunks(this.#meta, this.#blocks, candidates);
+    await this.withLifecycle([id], async () => {
+      await this.#assertNoPendingSnapshot(id);
+      await this.#closeHandle(id);
+      const candidates = await this.#meta.deleteVolume(id);
+      await VolumeFile.remove(this.#volumeDir(id));
+      await releaseChunks(this.#meta, this.#blocks, candidates);
+    });
   }
 
   async #closeHandle(id: string): Promise<void> {
