@@ -48,3 +48,32 @@ test("block tokens expire; an unfinished snapshot times out to error and release
     await engine.close();
   }
 });
+
+test("a finished snapshot takes no more blocks, and a child cannot complete once its parent is gone", async () => {
+  const engine = await Engine.open({ dataDir: tempDir(), regions: ["us-east-1"] });
+  try {
+    const r = engine.region("us-east-1");
+    const block = seededBytes("parent", BLOCK_SIZE);
+    const parent = await r.direct.start(OWNER, { volumeSizeGiB: 1 });
+    await r.direct.putBlock(OWNER, parent.id, 0, Buffer.from(block), b64(block));
+    await r.direct.complete(OWNER, parent.id, 1);
+    await assert.rejects(r.meta.addSnapshotBlocks(parent.id, [{ block: 5, hash: null }]), {
+      code: "IncorrectState",
+    });
+    assert.deepEqual(
+      (await r.meta.recordedRefs(parent.id)).map((b) => b.block),
+      [0],
+    );
+
+    const child = await r.direct.start(OWNER, { volumeSizeGiB: 1, parentSnapshotId: parent.id });
+    await r.direct.putBlock(OWNER, child.id, 9, Buffer.from(block), b64(block));
+    await r.snapshots.delete(parent.id);
+    await assert.rejects(r.direct.complete(OWNER, child.id, 1), {
+      code: "ValidationException",
+      reason: "INVALID_DEPENDENCY_REQUEST",
+    });
+    assert.equal((await r.snapshots.get(child.id)).state, "pending");
+  } finally {
+    await engine.close();
+  }
+});

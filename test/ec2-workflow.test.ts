@@ -14,6 +14,7 @@ import {
   type EC2Client,
   EnableImageDeprecationCommand,
   ModifyImageAttributeCommand,
+  ModifySnapshotAttributeCommand,
   RegisterImageCommand,
   waitUntilImageAvailable,
   waitUntilSnapshotCompleted,
@@ -151,6 +152,24 @@ test("the golden-image workflow, end to end, through @aws-sdk/client-ec2", async
     bobsImage.map((i) => [i.ImageId, i.OwnerId]),
     [[bobCopy.ImageId, bob.accountId]],
   );
+
+  // The retained snapshot shared with Bob is restorable by him, as its owner sees too.
+  await admin.send(
+    new ModifySnapshotAttributeCommand({
+      SnapshotId: snap.SnapshotId,
+      Attribute: "createVolumePermission",
+      CreateVolumePermission: { Add: [{ UserId: bob.accountId }] },
+    }),
+  );
+  const restorable = await admin.send(
+    new DescribeSnapshotsCommand({ OwnerIds: ["self"], RestorableByUserIds: [bob.accountId] }),
+  );
+  assert.deepEqual(
+    restorable.Snapshots?.map((s) => s.SnapshotId),
+    [snap.SnapshotId],
+  );
+  const bobSees = await bobEc2.send(new DescribeSnapshotsCommand({ SnapshotIds: [snap.SnapshotId!] }));
+  assert.equal(bobSees.Snapshots?.[0].OwnerId, restorable.Snapshots?.[0].OwnerId);
 
   // Public: a third account sees it; deprecation hides it unless IncludeDeprecated.
   await admin.send(

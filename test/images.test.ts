@@ -88,9 +88,12 @@ test("private images and snapshots are invisible to other accounts until shared"
   await assert.rejects(r.images.register(BOB, { name: "stolen", blockDeviceMappings: mapping(snap.id) }), {
     code: "InvalidSnapshot.NotFound",
   });
-  await assert.rejects(engine.copyImage("us-east-1", image.id, "eu-west-1", BOB, { name: "x" }), {
-    code: "InvalidAMIID.NotFound",
-  });
+  await assert.rejects(
+    engine.copyImage("us-east-1", image.id, "eu-west-1", BOB, { name: "not-shared-yet" }),
+    {
+      code: "InvalidAMIID.NotFound",
+    },
+  );
   await r.catalog.changePermissions(image.id, [BOB], []);
   assert.equal((await r.images.getVisible(image.id, BOB)).id, image.id);
   await assert.rejects(r.images.getOwned(image.id, BOB), { code: "AuthFailure" });
@@ -128,4 +131,27 @@ test("bad registrations change nothing", async () => {
     await assert.rejects(r.images.register(ALICE, input as never), { code }, JSON.stringify(input));
   }
   assert.equal((await r.images.list()).length, before);
+});
+
+test("a CopyImage with a bad or taken name copies no snapshots", async () => {
+  const snap = await snapshotWith(ALICE, "copy-name");
+  const src = engine.region("us-east-1");
+  await src.images.register(ALICE, { name: "named-1", blockDeviceMappings: mapping(snap.id) });
+  const image = await src.images.register(ALICE, { name: "named-2", blockDeviceMappings: mapping(snap.id) });
+  const eu = engine.region("eu-west-1");
+  await eu.images.register(ALICE, {
+    name: "taken-in-eu",
+    blockDeviceMappings: mapping(
+      (await engine.copySnapshot("us-east-1", snap.id, "eu-west-1", { ownerId: ALICE })).id,
+    ),
+  });
+  await eu.images.wait((await eu.images.list()).find((i) => i.name === "taken-in-eu")!.id);
+  const before = (await eu.snapshots.list()).length;
+  await assert.rejects(engine.copyImage("us-east-1", image.id, "eu-west-1", ALICE, { name: "x" }), {
+    code: "InvalidAMIName.Malformed",
+  });
+  await assert.rejects(engine.copyImage("us-east-1", image.id, "eu-west-1", ALICE, { name: "taken-in-eu" }), {
+    code: "InvalidAMIName.Duplicate",
+  });
+  assert.equal((await eu.snapshots.list()).length, before);
 });

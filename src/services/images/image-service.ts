@@ -49,12 +49,7 @@ export class ImageService {
     input: RegisterImageInput,
     origin: Partial<ImageRecord> = {},
   ): Promise<ImageRecord> {
-    if (!AMI_NAME.test(input.name)) {
-      throw new StrataError(
-        "InvalidAMIName.Malformed",
-        `AMI names must be between 3 and 128 characters long, and may contain letters, numbers, '(', ')', '.', '-', '/' and '_'`,
-      );
-    }
+    checkName(input.name);
     const architecture = input.architecture ?? "x86_64";
     if (!ARCHITECTURES.includes(architecture)) {
       throw new StrataError("InvalidParameterValue", `Invalid value '${architecture}' for architecture`);
@@ -210,8 +205,13 @@ export class ImageService {
       } else if (snap.ownerId !== image.ownerId) {
         results.push({ snapshotId, returnCode: "missing-permissions" });
       } else {
-        await this.snapshots.delete(snapshotId);
-        results.push({ snapshotId, returnCode: "success" });
+        // The image is gone already; one snapshot that cannot go (being copied, say) is reported,
+        // not thrown, as EC2's DeleteSnapshotResults do.
+        const ok = await this.snapshots.delete(snapshotId).then(
+          () => true,
+          () => false,
+        );
+        results.push({ snapshotId, returnCode: ok ? "success" : "client-error" });
       }
     }
     return results;
@@ -239,6 +239,14 @@ export class ImageService {
         }
         return this.get(seen.resourceId);
       }
+    }
+    checkName(options.name);
+    if (
+      (await this.catalog.imagesVisibleTo(ownerId, { ownerIds: [ownerId] })).some(
+        (i) => i.name === options.name,
+      )
+    ) {
+      throw new StrataError("InvalidAMIName.Duplicate", `AMI name ${options.name} is already in use`);
     }
     const src = await source.getVisible(sourceImageId, ownerId);
     if (src.state !== "available") {
@@ -291,7 +299,7 @@ export class ImageService {
     const done = (async () => {
       const image = await this.get(id);
       const ids = image.blockDeviceMappings.flatMap((m) => (m.ebs?.snapshotId ? [m.ebs.snapshotId] : []));
-      const results = await Promise.all(ids.map((s) => this.snapshots.wait(s).catch(() => undefined)));
+      const results = await Promise.all(ids.map((s) => this.#settled(s)));
       const failed = results.find((s) => s?.state !== "completed");
       const current = await this.catalog.getImage(id);
       if (!current) return;
@@ -310,9 +318,30 @@ export class ImageService {
     this.#watching.set(id, done);
   }
 
+  /**
+   * The snapshot once it is no longer pending (undefined if deleted). Snapshots written through
+   * the EBS APIs have no job to wait for: they are polled until completed or timed out.
+   */
+  async #settled(snapshotId: string) {
+    for (;;) {
+      const s = await this.snapshots.wait(snapshotId).catch(() => undefined);
+      if (s?.state !== "pending") return s;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+
   /** After a restart: keep watching images whose snapshots were still pending. */
   async resume(): Promise<void> {
     for (const image of await this.catalog.listImages()) if (image.state === "pending") this.#watch(image.id);
+  }
+}
+
+function checkName(name: string): void {
+  if (!AMI_NAME.test(name)) {
+    throw new StrataError(
+      "InvalidAMIName.Malformed",
+      `AMI names must be between 3 and 128 characters long, and may contain letters, numbers, '(', ')', '.', '-', '/' and '_'`,
+    );
   }
 }
 

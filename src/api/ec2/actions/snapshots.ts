@@ -106,8 +106,7 @@ export async function DescribeSnapshots(
     const users = await resolveOwners(ctx, input.RestorableByUserIds);
     const keep: SnapshotRecord[] = [];
     for (const s of snaps) {
-      const grants =
-        s.ownerId === ctx.accountId || users.has(s.ownerId) ? [] : await catalog.permissions(s.id);
+      const grants = users.has(s.ownerId) ? [] : await catalog.permissions(s.id);
       if ([...users].some((u) => s.ownerId === u || grants.includes(u) || grants.includes("all")))
         keep.push(s);
     }
