@@ -77,3 +77,27 @@ test("a finished snapshot takes no more blocks, and a child cannot complete once
     await engine.close();
   }
 });
+
+test("an image registered on a snapshot still being written turns available when it completes", async () => {
+  const engine = await Engine.open({ dataDir: tempDir(), regions: ["us-east-1"] });
+  try {
+    const r = engine.region("us-east-1");
+    const block = seededBytes("pending-image", BLOCK_SIZE);
+    const snap = await r.direct.start(OWNER, { volumeSizeGiB: 1 });
+    await r.direct.putBlock(OWNER, snap.id, 0, Buffer.from(block), b64(block));
+    const image = await r.images.register(OWNER, {
+      name: "written-later",
+      blockDeviceMappings: [
+        {
+          deviceName: "/dev/xvda",
+          ebs: { snapshotId: snap.id, deleteOnTermination: true, encrypted: false },
+        },
+      ],
+    });
+    assert.equal(image.state, "pending");
+    await r.direct.complete(OWNER, snap.id, 1);
+    assert.equal((await r.images.wait(image.id)).state, "available");
+  } finally {
+    await engine.close();
+  }
+});
