@@ -311,13 +311,18 @@ test("at least 30 malformed or hostile requests get EC2's errors and change noth
     ],
     [
       "copy a private image of another account",
-      { Action: "CopyImage", SourceRegion: "us-east-1", SourceImageId: "ami-0123456789abcdef0", Name: "c" },
+      {
+        Action: "CopyImage",
+        SourceRegion: "us-east-1",
+        SourceImageId: "ami-0123456789abcdef0",
+        Name: "copy-1",
+      },
       400,
       "InvalidAMIID.NotFound",
     ],
     [
       "copy from an unknown region",
-      { Action: "CopyImage", SourceRegion: "mars-north-1", SourceImageId: ids.image, Name: "c" },
+      { Action: "CopyImage", SourceRegion: "mars-north-1", SourceImageId: ids.image, Name: "copy-1" },
       400,
       "InvalidRegion",
     ],
