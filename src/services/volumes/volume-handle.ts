@@ -134,7 +134,7 @@ export class VolumeHandle {
     await mapConcurrent(blocks, READ_PARALLELISM, async (b) => {
       const release = await this.locks.acquire(b);
       try {
-        if (!this.remote.has(b) || this.#closed) return await fn(b, null);
+        if (!this.remote.has(b)) return await fn(b, null);
         const data = await this.#fetch(b, hashes?.get(b), into?.(b));
         hydrated.push(b);
         await fn(b, data ?? "delivered");
