@@ -10,8 +10,6 @@ import { CopySnapshotJob } from "./copy-snapshot-job.ts";
 import { SnapshotCancelled, type SnapshotJob } from "./snapshot-job.ts";
 import { VolumeSnapshotJob } from "./volume-snapshot-job.ts";
 
-export type SnapshotView = SnapshotRecord & { stats?: SnapshotStats };
-
 /** One region's snapshots: create (incremental, point in time), copy in, delete, and their jobs. */
 export class SnapshotService {
   readonly region: string;
