@@ -49,6 +49,28 @@ export const errorCatalogue = {
     summary: "An image attribute value (such as a user id) is invalid.",
   },
   "InvalidInstanceID.NotFound": { status: 400, summary: "The instance does not exist." },
+  "InvalidInstanceID.Malformed": { status: 400, summary: "The instance id is malformed." },
+  IncorrectInstanceState: {
+    status: 400,
+    summary: "The instance is not in a state that allows the operation.",
+  },
+  InvalidInstanceType: { status: 400, summary: "The instance type is not one Strata offers." },
+  // A server-side condition on EC2 too; 503 (not 500) because it is temporary, not a fault.
+  InsufficientInstanceCapacity: {
+    status: 503,
+    summary: "The host does not have the memory or vCPUs for the requested instances.",
+  },
+  "InvalidKeyPair.NotFound": { status: 400, summary: "The key pair does not exist." },
+  "InvalidKeyPair.Duplicate": { status: 400, summary: "The account already has a key pair with this name." },
+  "InvalidKey.Format": { status: 400, summary: "The public key material is not a valid RSA or ed25519 key." },
+  "InvalidUserData.Malformed": { status: 400, summary: "The user data is not valid base64." },
+  "InvalidAttachment.NotFound": { status: 400, summary: "The volume is not attached to the instance." },
+  "InvalidVolume.ZoneMismatch": {
+    status: 400,
+    summary: "The volume and the instance are in different zones.",
+  },
+  InvalidDevice: { status: 400, summary: "The device name is invalid or already in use on the instance." },
+  "InvalidAMIID.Unavailable": { status: 400, summary: "The image is not available (pending or failed)." },
   // The EBS direct APIs' errors (rest-json; each carries a Reason).
   ValidationException: { status: 400, summary: "EBS: the input fails to satisfy the API's constraints." },
   ResourceNotFoundException: { status: 404, summary: "EBS: the snapshot does not exist." },

@@ -18,6 +18,13 @@ export interface VolumeRecord {
   /** The snapshot whose block map the volume's unchanged blocks match (parent of its next snapshot). */
   lastSnapshotId: string | null;
   createdAt: string;
+  /** Set while attached to an instance (state in-use). */
+  attachment?: {
+    instanceId: string;
+    device: string;
+    attachedAt: string;
+    deleteOnTermination: boolean;
+  } | null;
 }
 
 export interface SnapshotRecord {

@@ -143,4 +143,34 @@ export const migrations: Migration[] = [
     name: "EBS snapshot timeouts count from the last block written",
     sql: "ALTER TABLE snapshots ADD COLUMN timeout_minutes INTEGER;",
   },
+  {
+    version: 6,
+    name: "instances, key pairs, volume attachments",
+    sql: `
+      -- The volume row carries its attachment, so "in use" has one source of truth.
+      ALTER TABLE volumes ADD COLUMN attached_instance TEXT;
+      ALTER TABLE volumes ADD COLUMN attached_device TEXT;
+      ALTER TABLE volumes ADD COLUMN attached_at TEXT;
+      ALTER TABLE volumes ADD COLUMN delete_on_termination INTEGER NOT NULL DEFAULT 0;
+      CREATE INDEX volumes_attached ON volumes (attached_instance);
+      CREATE TABLE instances (
+        id TEXT PRIMARY KEY,
+        owner_id TEXT NOT NULL,
+        state TEXT NOT NULL,
+        launched_at TEXT NOT NULL,
+        attributes TEXT NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX instances_owner_id ON instances (owner_id, id);
+      CREATE TABLE key_pairs (
+        id TEXT PRIMARY KEY,
+        owner_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        key_type TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        public_key TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        UNIQUE (owner_id, name)
+      );
+    `,
+  },
 ];

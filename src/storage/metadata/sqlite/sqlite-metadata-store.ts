@@ -505,6 +505,14 @@ function toVolume(r: Row): VolumeRecord {
     sourceSnapshotId: (r.source_snapshot_id as string | null) ?? null,
     lastSnapshotId: (r.last_snapshot_id as string | null) ?? null,
     createdAt: String(r.created_at),
+    attachment: r.attached_instance
+      ? {
+          instanceId: String(r.attached_instance),
+          device: String(r.attached_device),
+          attachedAt: String(r.attached_at),
+          deleteOnTermination: Number(r.delete_on_termination) === 1,
+        }
+      : null,
   };
 }
 

@@ -1,0 +1,80 @@
+// Instances, key pairs and volume attachments, in the region's database beside volumes (so
+// "attach this volume" and "is it in use" are one transaction on one row).
+
+export type InstanceStateName =
+  | "pending"
+  | "running"
+  | "stopping"
+  | "stopped"
+  | "shutting-down"
+  | "terminated";
+
+export interface InstanceRecord {
+  id: string;
+  ownerId: string;
+  reservationId: string;
+  imageId: string;
+  instanceType: string;
+  state: InstanceStateName;
+  /** EC2's free-text StateTransitionReason, e.g. "User initiated (2026-11-22 07:00:00 GMT)". */
+  stateTransitionReason: string;
+  stateReason: { code: string; message: string } | null;
+  keyName: string | null;
+  /** The key pair's public key as it was at launch (EC2 keeps it when the key pair is deleted). */
+  publicKey: string | null;
+  launchIndex: number;
+  launchedAt: string;
+  availabilityZone: string;
+  /** User data, base64 as EC2 takes and returns it. */
+  userData: string | null;
+  rootDeviceName: string;
+  architecture: string;
+  clientToken: string | null;
+  /** The NIC's MAC (stable for the instance's life, as on EC2). */
+  mac: string;
+  privateIp: string;
+  /** Host port forwarded to the guest's port 22 (127.0.0.1:port). */
+  sshPort: number;
+  /** The supervising daemon's QEMU process while one exists. */
+  pid: number | null;
+  terminatedAt: string | null;
+}
+
+export interface VolumeAttachmentRecord {
+  volumeId: string;
+  instanceId: string;
+  device: string;
+  attachedAt: string;
+  deleteOnTermination: boolean;
+}
+
+export interface KeyPairRecord {
+  id: string;
+  ownerId: string;
+  name: string;
+  keyType: "rsa" | "ed25519";
+  fingerprint: string;
+  /** OpenSSH public key line without comment. */
+  publicKey: string;
+  createdAt: string;
+}
+
+export interface InstanceStore {
+  /** Inserts instances and attaches their (new) volumes in one transaction. */
+  insertInstances(instances: InstanceRecord[], attachments: VolumeAttachmentRecord[]): Promise<void>;
+  getInstance(id: string): Promise<InstanceRecord | undefined>;
+  listInstances(): Promise<InstanceRecord[]>;
+  updateInstance(instance: InstanceRecord): Promise<void>;
+
+  /** Attaches an available, unattached volume (VolumeInUse / IncorrectState otherwise). */
+  attachVolume(attachment: VolumeAttachmentRecord): Promise<void>;
+  detachVolume(volumeId: string): Promise<void>;
+  attachments(instanceId: string): Promise<VolumeAttachmentRecord[]>;
+  allAttachments(): Promise<VolumeAttachmentRecord[]>;
+  setDeleteOnTermination(volumeId: string, value: boolean): Promise<void>;
+
+  /** Fails with InvalidKeyPair.Duplicate when the owner has the name already. */
+  insertKeyPair(key: KeyPairRecord): Promise<void>;
+  keyPairs(ownerId: string): Promise<KeyPairRecord[]>;
+  deleteKeyPair(id: string): Promise<void>;
+}
