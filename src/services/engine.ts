@@ -1,6 +1,9 @@
+import { homedir } from "node:os";
 import { join } from "node:path";
+import { buildBaseImage } from "../compute/base-image/build-base-image.ts";
 import { StrataError } from "../errors.ts";
 import { CodecPool } from "../storage/chunks/codec-pool.ts";
+import { ComputeHost, type ComputeOptions } from "./instances/compute-host.ts";
 import { Region } from "./regions/region.ts";
 import { BlockTokens } from "./snapshots/block-tokens.ts";
 
@@ -15,6 +18,12 @@ export interface EngineOptions {
   backgroundHydration?: boolean;
   /** How long EBS block tokens stay valid (default 7 days). */
   blockTokenTtlMs?: number;
+  /** Instances: cache dir, capacity policy (defaults: ~/.cache/strata or $STRATA_CACHE_DIR). */
+  compute?: Partial<ComputeOptions>;
+}
+
+export function defaultCacheDir(): string {
+  return process.env.STRATA_CACHE_DIR ?? join(homedir(), ".cache", "strata");
 }
 
 const EXPIRY_SWEEP_MS = 30_000;
@@ -23,6 +32,7 @@ const EXPIRY_SWEEP_MS = 30_000;
 export class Engine {
   readonly regions = new Map<string, Region>();
   readonly codec: CodecPool;
+  #compute: ComputeHost | undefined;
   #sweeper: NodeJS.Timeout | undefined;
 
   private constructor(codec: CodecPool) {
@@ -31,6 +41,19 @@ export class Engine {
 
   static async open(options: EngineOptions): Promise<Engine> {
     const engine = new Engine(new CodecPool(options.threads));
+    const computeOptions: ComputeOptions = { cacheDir: defaultCacheDir(), ...options.compute };
+    engine.#compute = await ComputeHost.open(options.dataDir, computeOptions, async (region, volumeId) =>
+      engine.regions.get(region)?.volumes.handle(volumeId),
+    );
+    const compute = {
+      host: () => engine.compute,
+      // The accelerator probe boots the base image: it prints this marker early in its boot.
+      probeDisk: () =>
+        buildBaseImage({ cacheDir: computeOptions.cacheDir }).then((b) => ({
+          path: b.path,
+          marker: "strata: booting",
+        })),
+    };
     const tokens = BlockTokens.fromFile(
       join(options.dataDir, "block-token.key"),
       options.blockTokenTtlMs ?? 7 * 86_400_000,
@@ -39,7 +62,7 @@ export class Engine {
       if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(name)) throw new Error(`Invalid region name '${name}'`);
       engine.regions.set(
         name,
-        new Region(name, options.dataDir, engine.codec, tokens, options.backgroundHydration ?? true),
+        new Region(name, options.dataDir, engine.codec, tokens, compute, options.backgroundHydration ?? true),
       );
     }
     // GC and volume recovery in every region before any pending job resumes (a copy reads
@@ -52,6 +75,11 @@ export class Engine {
     engine.#sweeper = setInterval(() => void engine.#expireDirectSnapshots(), EXPIRY_SWEEP_MS);
     engine.#sweeper.unref();
     return engine;
+  }
+
+  get compute(): ComputeHost {
+    if (!this.#compute) throw new Error("compute host not open");
+    return this.#compute;
   }
 
   region(name: string): Region {
@@ -97,7 +125,9 @@ export class Engine {
 
   async close(): Promise<void> {
     clearInterval(this.#sweeper);
+    await Promise.all([...this.regions.values()].map((r) => r.instances.close()));
     for (const r of this.regions.values()) await r.close();
+    await this.#compute?.close();
     await this.codec.close();
   }
 }

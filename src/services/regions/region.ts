@@ -7,9 +7,12 @@ import type { MetadataStore } from "../../storage/metadata/metadata-store.ts";
 import { migrations } from "../../storage/metadata/sqlite/migrations.ts";
 import { SqliteCatalogStore } from "../../storage/metadata/sqlite/sqlite-catalog-store.ts";
 import { SqliteDatabase } from "../../storage/metadata/sqlite/sqlite-database.ts";
+import { SqliteInstanceStore } from "../../storage/metadata/sqlite/sqlite-instance-store.ts";
 import { SqliteMetadataStore } from "../../storage/metadata/sqlite/sqlite-metadata-store.ts";
 import { collectGarbage } from "../chunks/chunk-references.ts";
 import { ImageService } from "../images/image-service.ts";
+import type { ComputeHost } from "../instances/compute-host.ts";
+import { InstanceService, type ProbeDisk } from "../instances/instance-service.ts";
 import type { BlockTokens } from "../snapshots/block-tokens.ts";
 import { DirectSnapshots } from "../snapshots/direct-snapshots.ts";
 import { SnapshotService } from "../snapshots/snapshot-service.ts";
@@ -28,12 +31,14 @@ export class Region {
   readonly catalog: CatalogStore;
   readonly images: ImageService;
   readonly direct: DirectSnapshots;
+  readonly instances: InstanceService;
 
   constructor(
     name: string,
     dataDir: string,
     codec: CodecPool,
     tokens: BlockTokens,
+    compute: { host: () => ComputeHost; probeDisk: ProbeDisk },
     backgroundHydration = true,
   ) {
     const dir = join(dataDir, "regions", name);
@@ -46,16 +51,26 @@ export class Region {
     this.snapshots = new SnapshotService(name, this.meta, this.catalog, this.blocks, this.volumes);
     this.images = new ImageService(name, this.catalog, this.snapshots);
     this.direct = new DirectSnapshots(this.meta, this.catalog, this.blocks, tokens);
+    this.instances = new InstanceService(
+      name,
+      new SqliteInstanceStore(db),
+      this.catalog,
+      { volumes: this.volumes, snapshots: this.snapshots, images: this.images },
+      compute.host,
+      compute.probeDisk,
+    );
   }
 
   /** Start-up: sweep garbage a crash left, reopen volumes (hydrators resume). */
   async recover(): Promise<{ rows: number; orphans: number; partial: number }> {
     const swept = await collectGarbage(this.meta, this.blocks);
     await this.volumes.recover();
+    await this.instances.recover();
     return swept;
   }
 
   async close(): Promise<void> {
+    await this.instances.close();
     await this.snapshots.close();
     await this.volumes.close();
     this.meta.close();

@@ -177,7 +177,13 @@ export class VolumeService {
   }
 
   async delete(id: string): Promise<void> {
-    await this.get(id);
+    const v = await this.get(id);
+    if (v.attachment) {
+      throw new StrataError(
+        "VolumeInUse",
+        `Volume ${id} is currently attached to ${v.attachment.instanceId}`,
+      );
+    }
     await this.withLifecycle([id], async () => {
       await this.#assertNoPendingSnapshot(id);
       await this.#closeHandle(id);

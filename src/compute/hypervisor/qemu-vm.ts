@@ -1,0 +1,183 @@
+// One QEMU process per running instance. Disks are NBD exports of the daemon (so the storage
+// engine sees every write); the NIC is QEMU user-mode networking on 169.254.0.0/16 so the guest
+// reaches the metadata service at 169.254.169.254 (see ../shared/notes/qemu-facts.md).
+import { type ChildProcess, spawn } from "node:child_process";
+import { QmpClient } from "./qmp-client.ts";
+
+export type Accelerator = "kvm" | "tcg";
+
+export interface VmDisk {
+  /** QEMU node name and device id suffix (the volume id). */
+  id: string;
+  exportName: string;
+  boot: boolean;
+}
+
+export interface VmSpec {
+  instanceId: string;
+  accel: Accelerator;
+  vcpus: number;
+  memoryMiB: number;
+  nbdSocket: string;
+  qmpSocket: string;
+  consoleLog: string;
+  disks: VmDisk[];
+  mac: string;
+  privateIp: string;
+  hostname: string;
+  sshPort: number;
+  metadataPort: number;
+  /** SMBIOS product name (the instance type), as EC2's Nitro hosts report it. */
+  product: string;
+}
+
+export function blockdevOptions(disk: VmDisk, nbdSocket: string): Record<string, unknown> {
+  return {
+    driver: "nbd",
+    "node-name": disk.id,
+    server: { type: "unix", path: nbdSocket },
+    export: disk.exportName,
+  };
+}
+
+export function qemuArgs(spec: VmSpec): string[] {
+  // cloud-init counts the machine as EC2 only when the SMBIOS uuid starts with "ec2" and equals the
+  // serial number (ds-identify); the rest of the uuid is the instance id's digits.
+  const hex = spec.instanceId.slice(2).padEnd(29, "0");
+  const uuid = `ec2${hex.slice(0, 5)}-${hex.slice(5, 9)}-${hex.slice(9, 13)}-${hex.slice(13, 17)}-${hex.slice(17, 29)}`;
+  const args = [
+    "-name",
+    `guest=${spec.instanceId},debug-threads=off`,
+    "-machine",
+    `pc,accel=${spec.accel}`,
+    "-smp",
+    String(spec.vcpus),
+    "-m",
+    String(spec.memoryMiB),
+    "-nodefaults",
+    "-no-user-config",
+    "-display",
+    "none",
+    "-chardev",
+    `file,id=console,path=${spec.consoleLog},append=on`,
+    "-serial",
+    "chardev:console",
+    "-qmp",
+    `unix:${spec.qmpSocket},server=on,wait=off`,
+    "-smbios",
+    `type=1,manufacturer=Amazon EC2,product=${spec.product},serial=${uuid},uuid=${uuid}`,
+    "-rtc",
+    "base=utc",
+    // Entropy at once: without it the guest's first SSH host keys wait ~1.5 s for the kernel's RNG.
+    "-device",
+    "virtio-rng-pci",
+  ];
+  for (const d of spec.disks) {
+    args.push("-blockdev", JSON.stringify(blockdevOptions(d, spec.nbdSocket)));
+    args.push("-device", `virtio-blk-pci,drive=${d.id},id=dev-${d.id}${d.boot ? ",bootindex=0" : ""}`);
+  }
+  const net = [
+    "user,id=net0,net=169.254.0.0/16,host=169.254.0.2",
+    `dhcpstart=${spec.privateIp}`,
+    `hostname=${spec.hostname}`,
+    `hostfwd=tcp:127.0.0.1:${spec.sshPort}-:22`,
+    // One `nc` per guest connection: the chardev form breaks after the first HTTP response.
+    `guestfwd=tcp:169.254.169.254:80-cmd:nc 127.0.0.1 ${spec.metadataPort}`,
+  ];
+  args.push("-netdev", net.join(","), "-device", `virtio-net-pci,netdev=net0,mac=${spec.mac}`);
+  return args;
+}
+
+/** A started QEMU process and its QMP connection. */
+export class QemuVm {
+  readonly process: ChildProcess;
+  readonly exited: Promise<number | null>;
+  #qmp: QmpClient | undefined;
+  #stderr = "";
+
+  private constructor(child: ChildProcess) {
+    this.process = child;
+    child.stderr?.setEncoding("utf8");
+    child.stderr?.on("data", (d: string) => {
+      this.#stderr = (this.#stderr + d).slice(-4000);
+    });
+    this.exited = new Promise((resolve) => child.once("exit", (code) => resolve(code)));
+  }
+
+  /** Spawns QEMU and connects to QMP; QEMU is killed if the daemon dies (parent-death signal). */
+  static async start(spec: VmSpec): Promise<QemuVm> {
+    const child = spawn("setpriv", ["--pdeathsig", "KILL", "--", "qemu-system-x86_64", ...qemuArgs(spec)], {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    const vm = new QemuVm(child);
+    const failed = vm.exited.then((code) => {
+      throw new Error(`QEMU exited (${code}) at start: ${vm.stderr.trim() || "no message"}`);
+    });
+    try {
+      vm.#qmp = await Promise.race([QmpClient.connect(spec.qmpSocket), failed]);
+    } catch (e) {
+      child.kill("SIGKILL");
+      throw e;
+    }
+    failed.catch(() => {});
+    return vm;
+  }
+
+  get pid(): number {
+    return this.process.pid ?? 0;
+  }
+
+  get stderr(): string {
+    return this.#stderr;
+  }
+
+  get qmp(): QmpClient {
+    if (!this.#qmp) throw new Error("QMP not connected");
+    return this.#qmp;
+  }
+
+  /** ACPI power button: a clean shutdown, if the guest honours it within the time. */
+  async powerdown(timeoutMs: number): Promise<boolean> {
+    await this.qmp.execute("system_powerdown").catch(() => {});
+    const timer = new Promise<"timeout">((r) => setTimeout(() => r("timeout"), timeoutMs).unref());
+    return (await Promise.race([this.exited, timer])) !== "timeout";
+  }
+
+  /** Hot-plugs a volume as a new virtio disk (ACPI PCI hotplug; the guest sees a new vdX). */
+  async hotplug(disk: VmDisk, nbdSocket: string): Promise<void> {
+    await this.qmp.execute("blockdev-add", blockdevOptions(disk, nbdSocket));
+    try {
+      await this.qmp.execute("device_add", {
+        driver: "virtio-blk-pci",
+        drive: disk.id,
+        id: `dev-${disk.id}`,
+      });
+    } catch (e) {
+      await this.qmp.execute("blockdev-del", { "node-name": disk.id }).catch(() => {});
+      throw e;
+    }
+  }
+
+  /** Unplugs a disk: the guest must release it (ACPI eject) unless forced. */
+  async unplug(diskId: string, force: boolean, timeoutMs = 15_000): Promise<void> {
+    const deleted = new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      const onEvent = (event: string, data: { device?: string }) => {
+        if (event === "DEVICE_DELETED" && data?.device === `dev-${diskId}`) {
+          clearTimeout(timer);
+          this.qmp.off("event", onEvent);
+          resolve(true);
+        }
+      };
+      this.qmp.on("event", onEvent);
+    });
+    await this.qmp.execute("device_del", { id: `dev-${diskId}` });
+    if (!(await deleted) && !force) throw new Error(`the guest did not release ${diskId} in time`);
+    await this.qmp.execute("blockdev-del", { "node-name": diskId }).catch(() => {});
+  }
+
+  async kill(): Promise<void> {
+    this.process.kill("SIGKILL");
+    await this.exited;
+  }
+}

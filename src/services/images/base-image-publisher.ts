@@ -1,0 +1,70 @@
+// Publishes the base image (a raw disk built from Debian packages, see compute/base-image) in a
+// region: its non-zero blocks are written to a scratch volume, snapshotted, and the snapshot is
+// registered as a public image of the provider account. Idempotent: an image of that name is
+// published once per region.
+import { open } from "node:fs/promises";
+import { BLOCK_SIZE, isZeroBlock } from "../../storage/blocks.ts";
+import type { ImageRecord } from "../../storage/metadata/catalog-store.ts";
+import type { Region } from "../regions/region.ts";
+
+export interface BaseDisk {
+  path: string;
+  sizeBytes: number;
+  name: string;
+  kernelVersion: string;
+}
+
+export async function publishBaseImage(
+  region: Region,
+  providerId: string,
+  disk: BaseDisk,
+): Promise<ImageRecord> {
+  const existing = (await region.images.list()).find((i) => i.ownerId === providerId && i.name === disk.name);
+  if (existing) return existing;
+  const sizeGiB = Math.ceil(disk.sizeBytes / 2 ** 30);
+  const volume = await region.volumes.create({ ownerId: providerId, sizeGiB });
+  try {
+    const handle = await region.volumes.handle(volume.id);
+    const f = await open(disk.path, "r");
+    try {
+      const buf = Buffer.alloc(BLOCK_SIZE);
+      for (let offset = 0; offset < disk.sizeBytes; offset += BLOCK_SIZE) {
+        const { bytesRead } = await f.read(buf, 0, BLOCK_SIZE, offset);
+        if (bytesRead === 0) break;
+        const block = buf.subarray(0, bytesRead);
+        if (!isZeroBlock(block)) await handle.write(offset, Buffer.from(block));
+      }
+    } finally {
+      await f.close();
+    }
+    await handle.flush();
+    const snap = await region.snapshots.create(volume.id, `${disk.name} root volume`);
+    await region.snapshots.wait(snap.id);
+    const image = await region.images.register(providerId, {
+      name: disk.name,
+      description: `Strata minimal Linux: Debian cloud kernel ${disk.kernelVersion}, busybox, dropbear; runs user data`,
+      architecture: "x86_64",
+      virtualizationType: "hvm",
+      rootDeviceName: "/dev/xvda",
+      bootMode: "legacy-bios",
+      enaSupport: true,
+      imdsSupport: "v2.0",
+      blockDeviceMappings: [
+        {
+          deviceName: "/dev/xvda",
+          ebs: {
+            snapshotId: snap.id,
+            volumeSize: sizeGiB,
+            volumeType: "gp3",
+            deleteOnTermination: true,
+            encrypted: false,
+          },
+        },
+      ],
+    });
+    await region.catalog.changePermissions(image.id, ["all"], []);
+    return image;
+  } finally {
+    await region.volumes.delete(volume.id);
+  }
+}

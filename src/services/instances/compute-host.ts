@@ -1,0 +1,158 @@
+// What all regions' instances share on this host: the NBD server through which QEMU reaches
+// volumes, the accelerator choice, and the host's capacity (vCPUs and memory of running VMs).
+import { mkdirSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { availableParallelism, totalmem } from "node:os";
+import { join } from "node:path";
+import { type AcceleratorChoice, chooseAccelerator } from "../../compute/hypervisor/accelerator.ts";
+import type { InstanceTypeInfo } from "../../compute/instance-types.ts";
+import { NbdServer } from "../../compute/nbd/nbd-server.ts";
+import { StrataError } from "../../errors.ts";
+import type { VolumeHandle } from "../volumes/volume-handle.ts";
+
+export interface ComputeOptions {
+  /** Where the base image and the accelerator probe are cached (shared by daemons). */
+  cacheDir: string;
+  /** vCPUs allowed per host CPU thread (default 1: no oversubscription). */
+  cpuAllocationRatio?: number;
+  /** Memory kept for the host itself (default 1 GiB). */
+  reservedMemoryMiB?: number;
+  /** How long a clean ACPI shutdown may take before the VM is powered off hard (default 60 s). */
+  stopTimeoutMs?: number;
+}
+
+export type VolumeResolver = (region: string, volumeId: string) => Promise<VolumeHandle | undefined>;
+
+export class ComputeHost {
+  readonly runDir: string;
+  readonly instancesDir: string;
+  readonly nbdSocket: string;
+  readonly options: Required<ComputeOptions>;
+  readonly #nbd: NbdServer;
+  #accel: Promise<AcceleratorChoice> | undefined;
+  #vcpus = 0;
+  #memoryMiB = 0;
+
+  private constructor(dataDir: string, options: ComputeOptions, resolve: VolumeResolver) {
+    this.options = {
+      cpuAllocationRatio: 1,
+      reservedMemoryMiB: 1024,
+      stopTimeoutMs: 60_000,
+      ...options,
+    };
+    this.runDir = join(dataDir, "run");
+    this.instancesDir = join(dataDir, "instances");
+    this.nbdSocket = join(this.runDir, "nbd.sock");
+    this.#nbd = new NbdServer({
+      resolve: async (name) => {
+        const [region, volumeId] = name.split("/");
+        const h = await resolve(region, volumeId).catch(() => undefined);
+        if (!h) return undefined;
+        return {
+          sizeBytes: h.sizeBytes,
+          read: (offset, length) => h.read(offset, length),
+          write: (offset, data) => h.write(offset, data),
+          flush: () => h.flush(),
+        };
+      },
+      log: (m) => console.error(`nbd: ${m}`),
+    });
+  }
+
+  static async open(dataDir: string, options: ComputeOptions, resolve: VolumeResolver): Promise<ComputeHost> {
+    const host = new ComputeHost(dataDir, options, resolve);
+    mkdirSync(host.runDir, { recursive: true, mode: 0o700 });
+    mkdirSync(host.instancesDir, { recursive: true });
+    rmSync(host.nbdSocket, { force: true });
+    await host.#nbd.listen({ path: host.nbdSocket });
+    return host;
+  }
+
+  /** Decided once per daemon (and cached per host boot): KVM if a KVM guest really boots. */
+  accelerator(probeDisk: () => Promise<{ path: string; marker: string }>): Promise<AcceleratorChoice> {
+    this.#accel ??= probeDisk()
+      .then((d) =>
+        chooseAccelerator({
+          probeDisk: d.path,
+          marker: d.marker,
+          cacheFile: join(this.options.cacheDir, "accelerator.json"),
+        }),
+      )
+      .then((choice) => {
+        console.log(
+          `compute: using ${choice.accel === "kvm" ? "KVM" : "software emulation (TCG)"}: ${choice.reason}`,
+        );
+        return choice;
+      });
+    return this.#accel;
+  }
+
+  get capacity(): { vcpus: number; memoryMiB: number } {
+    return {
+      vcpus: Math.floor(availableParallelism() * this.options.cpuAllocationRatio),
+      memoryMiB: Math.floor(totalmem() / 1048576) - this.options.reservedMemoryMiB,
+    };
+  }
+
+  get used(): { vcpus: number; memoryMiB: number } {
+    return { vcpus: this.#vcpus, memoryMiB: this.#memoryMiB };
+  }
+
+  /** How many of `count` instances of the type fit beside those running now. */
+  fits(type: InstanceTypeInfo, count: number): number {
+    const cap = this.capacity;
+    let n = 0;
+    while (
+      n < count &&
+      this.#vcpus + (n + 1) * type.vcpus <= cap.vcpus &&
+      this.#memoryMiB + (n + 1) * type.memoryMiB <= cap.memoryMiB
+    ) {
+      n++;
+    }
+    return n;
+  }
+
+  /** Reserves a running VM's vCPUs and memory; InsufficientInstanceCapacity when they don't fit. */
+  reserve(type: InstanceTypeInfo): () => void {
+    if (this.fits(type, 1) < 1) throw insufficientCapacity(this, type, 1);
+    this.#vcpus += type.vcpus;
+    this.#memoryMiB += type.memoryMiB;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#vcpus -= type.vcpus;
+      this.#memoryMiB -= type.memoryMiB;
+    };
+  }
+
+  /** A free TCP port on the loopback (for SSH forwarding). */
+  freePort(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const s = createServer();
+      s.once("error", reject);
+      s.listen(0, "127.0.0.1", () => {
+        const port = (s.address() as { port: number }).port;
+        s.close(() => resolve(port));
+      });
+    });
+  }
+
+  disconnectVolume(region: string, volumeId: string): Promise<void> {
+    return this.#nbd.disconnectExport(`${region}/${volumeId}`);
+  }
+
+  async close(): Promise<void> {
+    await this.#nbd.close();
+    rmSync(this.nbdSocket, { force: true });
+  }
+}
+
+export function insufficientCapacity(host: ComputeHost, type: InstanceTypeInfo, count: number): StrataError {
+  const cap = host.capacity;
+  return new StrataError(
+    "InsufficientInstanceCapacity",
+    `Insufficient capacity: ${count} x ${type.name} (${type.vcpus} vCPUs, ${type.memoryMiB} MiB each) does not fit on this host ` +
+      `(${cap.vcpus} vCPUs and ${cap.memoryMiB} MiB for instances, ${host.used.vcpus} vCPUs and ${host.used.memoryMiB} MiB in use).`,
+  );
+}

@@ -1,0 +1,646 @@
+import { readFileSync } from "node:fs";
+import { open } from "node:fs/promises";
+import type { VmDisk } from "../../compute/hypervisor/qemu-vm.ts";
+import { type InstanceTypeInfo, instanceType } from "../../compute/instance-types.ts";
+import type { InstanceMetadata } from "../../compute/metadata/metadata-service.ts";
+import { StrataError } from "../../errors.ts";
+import { newId } from "../../ids.ts";
+import type {
+  BlockDeviceMappingRecord,
+  CatalogStore,
+  ImageRecord,
+} from "../../storage/metadata/catalog-store.ts";
+import type {
+  InstanceRecord,
+  InstanceStateName,
+  InstanceStore,
+  VolumeAttachmentRecord,
+} from "../../storage/metadata/instance-store.ts";
+import { KeyedLock } from "../../util/keyed-lock.ts";
+import type { ImageService } from "../images/image-service.ts";
+import type { SnapshotService } from "../snapshots/snapshot-service.ts";
+import type { VolumeService } from "../volumes/volume-service.ts";
+import { type ComputeHost, insufficientCapacity } from "./compute-host.ts";
+import { consoleLogPath, InstanceRuntime, privateDnsName } from "./instance-runtime.ts";
+import { planVolumes } from "./launch-plan.ts";
+
+export interface RunInput {
+  ownerId: string;
+  image: ImageRecord;
+  instanceType: string;
+  minCount: number;
+  maxCount: number;
+  /** Base64, as the API carries it (already checked). */
+  userData: string | null;
+  keyName: string | null;
+  publicKey: string | null;
+  availabilityZone: string;
+  blockDeviceMappings: BlockDeviceMappingRecord[];
+  clientToken: string | null;
+}
+
+export interface StateChange {
+  instanceId: string;
+  previous: InstanceStateName;
+  current: InstanceStateName;
+}
+
+/** Where the base image comes from when the accelerator must be probed. */
+export type ProbeDisk = () => Promise<{ path: string; marker: string }>;
+
+const CONSOLE_TAIL = 64 * 1024;
+const ACTIVE: InstanceStateName[] = ["pending", "running", "stopping", "shutting-down"];
+
+/**
+ * One region's instances. Every instance is a QEMU process supervised here; state changes are
+ * recorded before and after each step so a daemon restart finds a consistent state.
+ */
+export class InstanceService {
+  readonly region: string;
+  readonly store: InstanceStore;
+  readonly #catalog: CatalogStore;
+  readonly #volumes: VolumeService;
+  readonly #snapshots: SnapshotService;
+  readonly #images: ImageService;
+  readonly #host: () => ComputeHost;
+  readonly #probeDisk: ProbeDisk;
+  readonly #runtimes = new Map<string, InstanceRuntime>();
+  readonly #reservations = new Map<string, () => void>();
+  readonly #locks = new KeyedLock();
+  /** Background transitions, awaited on close. */
+  readonly #tasks = new Set<Promise<void>>();
+
+  constructor(
+    region: string,
+    store: InstanceStore,
+    catalog: CatalogStore,
+    services: { volumes: VolumeService; snapshots: SnapshotService; images: ImageService },
+    host: () => ComputeHost,
+    probeDisk: ProbeDisk,
+  ) {
+    this.region = region;
+    this.store = store;
+    this.#catalog = catalog;
+    this.#volumes = services.volumes;
+    this.#snapshots = services.snapshots;
+    this.#images = services.images;
+    this.#host = host;
+    this.#probeDisk = probeDisk;
+  }
+
+  // Launch
+
+  async run(input: RunInput): Promise<InstanceRecord[]> {
+    const type = instanceType(input.instanceType);
+    if (!type)
+      throw new StrataError(
+        "InvalidInstanceType",
+        `The instance type '${input.instanceType}' does not exist`,
+      );
+    if (input.image.state !== "available") {
+      throw new StrataError(
+        "InvalidAMIID.Unavailable",
+        `Image ${input.image.id} is ${input.image.state}, not available`,
+      );
+    }
+    const plan = planVolumes(input.image, input.blockDeviceMappings);
+    for (const p of plan) {
+      if (p.snapshotId) {
+        const snap = await this.#snapshots.get(p.snapshotId);
+        if (p.sizeGiB !== undefined && p.sizeGiB < snap.volumeSizeGiB) {
+          throw new StrataError(
+            "InvalidBlockDeviceMapping",
+            `Volume of size ${p.sizeGiB}GB is smaller than snapshot '${snap.id}', expect size >= ${snap.volumeSizeGiB}GB`,
+          );
+        }
+      }
+    }
+    const host = this.#host();
+    const count = host.fits(type, input.maxCount);
+    if (count < input.minCount) throw insufficientCapacity(host, type, input.minCount);
+    const reservationId = newId("r");
+    const now = new Date().toISOString();
+    const records: InstanceRecord[] = [];
+    const attachments: VolumeAttachmentRecord[] = [];
+    const created: string[] = [];
+    try {
+      for (let i = 0; i < count; i++) {
+        const id = newId("i");
+        const ip = privateIpFor(id);
+        records.push({
+          id,
+          ownerId: input.ownerId,
+          reservationId,
+          imageId: input.image.id,
+          instanceType: type.name,
+          state: "pending",
+          stateTransitionReason: "",
+          stateReason: { code: "pending", message: "pending" },
+          keyName: input.keyName,
+          launchIndex: i,
+          launchedAt: now,
+          availabilityZone: input.availabilityZone,
+          userData: input.userData,
+          rootDeviceName: input.image.rootDeviceName,
+          architecture: input.image.architecture,
+          clientToken: input.clientToken,
+          mac: macFor(id),
+          privateIp: ip,
+          sshPort: await host.freePort(),
+          pid: null,
+          terminatedAt: null,
+          publicKey: input.publicKey,
+        });
+        for (const p of plan) {
+          const v = await this.#volumes.create({
+            ownerId: input.ownerId,
+            snapshotId: p.snapshotId ?? undefined,
+            sizeGiB: p.sizeGiB,
+            availabilityZone: input.availabilityZone,
+            volumeType: p.volumeType,
+          });
+          created.push(v.id);
+          attachments.push({
+            volumeId: v.id,
+            instanceId: id,
+            device: p.deviceName,
+            attachedAt: now,
+            deleteOnTermination: p.deleteOnTermination,
+          });
+        }
+      }
+      await this.store.insertInstances(records, attachments);
+    } catch (e) {
+      // Nothing half-made stays behind: the volumes made so far go again.
+      for (const v of created) await this.#volumes.delete(v).catch(() => {});
+      throw e;
+    }
+    for (const r of records) {
+      this.#reservations.set(r.id, host.reserve(type));
+      this.#background(r.id, () => this.#boot(r.id));
+    }
+    return records;
+  }
+
+  // Queries
+
+  async get(id: string): Promise<InstanceRecord | undefined> {
+    return this.store.getInstance(id);
+  }
+
+  /** Every instance, terminated ones for an hour after termination (as EC2 lists them). */
+  async list(): Promise<InstanceRecord[]> {
+    const cutoff = new Date(Date.now() - 3_600_000).toISOString();
+    return (await this.store.listInstances()).filter((i) => !i.terminatedAt || i.terminatedAt > cutoff);
+  }
+
+  attachments(id: string): Promise<VolumeAttachmentRecord[]> {
+    return this.store.attachments(id);
+  }
+
+  /** The last 64 KiB of the serial console, as GetConsoleOutput returns it. */
+  async consoleOutput(id: string): Promise<{ output: Buffer; timestamp: Date }> {
+    const path = consoleLogPath(this.#host(), id);
+    const f = await open(path, "r").catch(() => undefined);
+    if (!f) return { output: Buffer.alloc(0), timestamp: new Date() };
+    try {
+      const { size, mtime } = await f.stat();
+      const start = Math.max(0, size - CONSOLE_TAIL);
+      const buf = Buffer.alloc(size - start);
+      await f.read(buf, 0, buf.length, start);
+      return { output: buf, timestamp: mtime };
+    } finally {
+      await f.close();
+    }
+  }
+
+  // Lifecycle
+
+  async start(ids: string[]): Promise<StateChange[]> {
+    const out: StateChange[] = [];
+    for (const id of ids) {
+      out.push(
+        await this.#locks.with(id, async () => {
+          const r = await this.#record(id);
+          if (r.state === "running" || r.state === "pending")
+            return { instanceId: id, previous: r.state, current: r.state };
+          if (r.state !== "stopped") {
+            throw new StrataError(
+              "IncorrectInstanceState",
+              `The instance '${id}' is not in a state from which it can be started.`,
+            );
+          }
+          const type = instanceType(r.instanceType)!;
+          this.#reservations.set(id, this.#host().reserve(type));
+          await this.#setState(r, "pending", "");
+          this.#background(id, () => this.#boot(id));
+          return { instanceId: id, previous: "stopped", current: "pending" };
+        }),
+      );
+    }
+    return out;
+  }
+
+  async stop(ids: string[], force: boolean): Promise<StateChange[]> {
+    return this.#transition(ids, "stopping", async (r) => {
+      await this.#shutdown(r.id, force);
+      await this.#setState(await this.#record(r.id), "stopped", `User initiated (${ec2Time()})`, {
+        code: "Client.UserInitiatedShutdown",
+        message: "Client.UserInitiatedShutdown: User initiated shutdown",
+      });
+    });
+  }
+
+  async terminate(ids: string[]): Promise<StateChange[]> {
+    return this.#transition(ids, "shutting-down", async (r) => {
+      await this.#shutdown(r.id, false);
+      for (const a of await this.store.attachments(r.id)) {
+        await this.store.detachVolume(a.volumeId);
+        if (a.deleteOnTermination)
+          await this.#volumes.delete(a.volumeId).catch((e: Error) => console.error(e.message));
+      }
+      const now = await this.#record(r.id);
+      now.terminatedAt = new Date().toISOString();
+      await this.#setState(now, "terminated", `User initiated (${ec2Time()})`, {
+        code: "Client.UserInitiatedShutdown",
+        message: "Client.UserInitiatedShutdown: User initiated shutdown",
+      });
+    });
+  }
+
+  /** RebootInstances: a clean restart of the guest; the instance stays `running`. */
+  async reboot(ids: string[]): Promise<void> {
+    for (const id of ids) {
+      const r = await this.#record(id);
+      if (r.state === "terminated") {
+        throw new StrataError("IncorrectInstanceState", `The instance '${id}' is terminated.`);
+      }
+    }
+    for (const id of ids) {
+      this.#background(id, () =>
+        this.#locks.with(id, async () => {
+          const r = await this.#record(id);
+          if (r.state !== "running") return;
+          await this.#shutdown(id, false, true);
+          await this.#boot(id);
+        }),
+      );
+    }
+  }
+
+  /**
+   * CreateImage: all the instance's volumes snapshotted at one point in time. Unless noReboot, a
+   * running instance is shut down cleanly first and started again once the snapshots have begun
+   * (copy-on-write keeps them consistent while it runs again).
+   */
+  async createImage(
+    id: string,
+    ownerId: string,
+    input: { name: string; description?: string; noReboot: boolean; overrides: BlockDeviceMappingRecord[] },
+  ): Promise<ImageRecord> {
+    if ((await this.#images.list()).some((i) => i.ownerId === ownerId && i.name === input.name)) {
+      throw new StrataError("InvalidAMIName.Duplicate", `AMI name ${input.name} is already in use by an AMI`);
+    }
+    return this.#locks.with(id, async () => {
+      const r = await this.#record(id);
+      if (r.state !== "running" && r.state !== "stopped") {
+        throw new StrataError(
+          "IncorrectInstanceState",
+          `The instance '${id}' is not in the 'running' or 'stopped' state.`,
+        );
+      }
+      const imageId = newId("ami");
+      const attachments = await this.store.attachments(id);
+      const restart = r.state === "running" && !input.noReboot;
+      if (restart) await this.#shutdown(id, false, true);
+      let snaps: Awaited<ReturnType<SnapshotService["createMany"]>>;
+      try {
+        snaps = await this.#snapshots.createMany(
+          attachments.map((a) => a.volumeId),
+          `Created by CreateImage(${id}) for ${imageId}`,
+        );
+      } finally {
+        if (restart) await this.#boot(id);
+      }
+      const mappings: BlockDeviceMappingRecord[] = attachments.map((a, k) => {
+        const o = input.overrides.find((m) => m.deviceName === a.device);
+        return {
+          deviceName: a.device,
+          ebs: {
+            snapshotId: snaps[k].id,
+            volumeSize: Math.max(snaps[k].volumeSizeGiB, o?.ebs?.volumeSize ?? 0),
+            volumeType: o?.ebs?.volumeType ?? "gp3",
+            deleteOnTermination: o?.ebs?.deleteOnTermination ?? a.deleteOnTermination,
+            encrypted: false,
+          },
+        };
+      });
+      const source = await this.#images.catalog.getImage(r.imageId);
+      return this.#images.register(
+        ownerId,
+        {
+          name: input.name,
+          description: input.description,
+          architecture: r.architecture,
+          rootDeviceName: r.rootDeviceName,
+          bootMode: source?.bootMode ?? undefined,
+          blockDeviceMappings: mappings.filter(
+            (m) => !input.overrides.some((o) => o.deviceName === m.deviceName && o.noDevice),
+          ),
+        },
+        { id: imageId },
+      );
+    });
+  }
+
+  // Volumes
+
+  async attachVolume(id: string, volumeId: string, device: string): Promise<VolumeAttachmentRecord> {
+    return this.#locks.with(id, async () => {
+      const r = await this.#record(id);
+      if (r.state !== "running" && r.state !== "stopped") {
+        throw new StrataError(
+          "IncorrectInstanceState",
+          `The instance '${id}' is not 'running' or 'stopped'.`,
+        );
+      }
+      if ((await this.store.attachments(id)).some((a) => a.device === device)) {
+        throw new StrataError(
+          "InvalidDevice",
+          `Invalid value '${device}' for unixDevice. Attachment point ${device} is already in use`,
+        );
+      }
+      const a: VolumeAttachmentRecord = {
+        volumeId,
+        instanceId: id,
+        device,
+        attachedAt: new Date().toISOString(),
+        deleteOnTermination: false,
+      };
+      await this.store.attachVolume(a);
+      const rt = this.#runtimes.get(id);
+      if (rt) {
+        try {
+          await rt.vm.hotplug(disk(this.region, volumeId, false), this.#host().nbdSocket);
+        } catch (e) {
+          await this.store.detachVolume(volumeId);
+          throw e;
+        }
+      }
+      return a;
+    });
+  }
+
+  async detachVolume(volumeId: string, force: boolean): Promise<VolumeAttachmentRecord> {
+    const a = (await this.store.allAttachments()).find((x) => x.volumeId === volumeId);
+    if (!a) throw new StrataError("IncorrectState", `Volume '${volumeId}' is in the 'available' state.`);
+    return this.#locks.with(a.instanceId, async () => {
+      const r = await this.#record(a.instanceId);
+      if (a.device === r.rootDeviceName && r.state !== "stopped") {
+        throw new StrataError(
+          "IncorrectState",
+          `Unable to detach root volume '${volumeId}' from instance '${r.id}': the instance is not stopped`,
+        );
+      }
+      const rt = this.#runtimes.get(a.instanceId);
+      if (rt) await rt.vm.unplug(volumeId, force);
+      await this.store.detachVolume(volumeId);
+      return a;
+    });
+  }
+
+  // Start-up and shut-down
+
+  /** After a daemon restart: VMs died with the old daemon (parent-death signal); record that. */
+  async recover(): Promise<void> {
+    for (const r of await this.store.listInstances()) {
+      if (!ACTIVE.includes(r.state)) continue;
+      if (r.pid) killIfOurs(r.pid, r.id);
+      if (r.state === "shutting-down") {
+        this.#background(r.id, () => this.terminate([r.id]).then(() => {}));
+        continue;
+      }
+      await this.#setState(r, "stopped", `Server.InternalError: the Strata daemon restarted (${ec2Time()})`, {
+        code: "Server.InternalError",
+        message: "Server.InternalError: the Strata daemon restarted while the instance ran",
+      });
+    }
+  }
+
+  /** Daemon shutdown: guests get a short clean shutdown, then the records say stopped. */
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.#tasks]);
+    await Promise.all(
+      [...this.#runtimes.keys()].map(async (id) => {
+        await this.#shutdown(id, false, false, 15_000);
+        const r = await this.store.getInstance(id);
+        if (r) {
+          await this.#setState(
+            r,
+            "stopped",
+            `Server.ScheduledStop: the Strata daemon stopped (${ec2Time()})`,
+            {
+              code: "Server.ScheduledStop",
+              message: "Server.ScheduledStop: Stopped with the Strata daemon",
+            },
+          );
+        }
+      }),
+    );
+  }
+
+  // Internals
+
+  async #record(id: string): Promise<InstanceRecord> {
+    const r = await this.store.getInstance(id);
+    if (!r) throw new StrataError("InvalidInstanceID.NotFound", `The instance ID '${id}' does not exist`);
+    return r;
+  }
+
+  async #setState(
+    r: InstanceRecord,
+    state: InstanceStateName,
+    reason: string,
+    stateReason: InstanceRecord["stateReason"] = null,
+  ): Promise<void> {
+    r.state = state;
+    r.stateTransitionReason = reason;
+    r.stateReason = stateReason;
+    await this.store.updateInstance(r);
+  }
+
+  /** Validates every instance first (no partial change), moves each to `via`, finishes in the background. */
+  async #transition(
+    ids: string[],
+    via: "stopping" | "shutting-down",
+    finish: (r: InstanceRecord) => Promise<void>,
+  ): Promise<StateChange[]> {
+    const records = await Promise.all(ids.map((id) => this.#record(id)));
+    for (const r of records) {
+      if (via === "stopping" && (r.state === "terminated" || r.state === "shutting-down")) {
+        throw new StrataError(
+          "IncorrectInstanceState",
+          `This instance '${r.id}' is not in a state from which it can be stopped.`,
+        );
+      }
+    }
+    const out: StateChange[] = [];
+    for (const id of ids) {
+      out.push(
+        await this.#locks.with(id, async () => {
+          const r = await this.#record(id);
+          const previous = r.state;
+          const done = via === "stopping" ? ["stopped", "stopping"] : ["terminated", "shutting-down"];
+          if (done.includes(r.state)) return { instanceId: id, previous, current: r.state };
+          await this.#setState(r, via, r.stateTransitionReason, r.stateReason);
+          this.#background(id, () => this.#locks.with(id, () => finish(r)));
+          return { instanceId: id, previous, current: via };
+        }),
+      );
+    }
+    return out;
+  }
+
+  #background(id: string, fn: () => Promise<void>): void {
+    const task = fn()
+      .catch((e: Error) => console.error(`instance ${id}: ${e.stack ?? e.message}`))
+      .finally(() => this.#tasks.delete(task));
+    this.#tasks.add(task);
+  }
+
+  /** Starts the VM: the record becomes running, or stopped with the reason if the VM cannot start. */
+  async #boot(id: string): Promise<void> {
+    const r = await this.#record(id);
+    const type = instanceType(r.instanceType) as InstanceTypeInfo;
+    const host = this.#host();
+    try {
+      const accel = await host.accelerator(this.#probeDisk);
+      const attachments = await this.store.attachments(id);
+      const disks = attachments
+        .sort((a, b) =>
+          a.device === r.rootDeviceName
+            ? -1
+            : b.device === r.rootDeviceName
+              ? 1
+              : a.device < b.device
+                ? -1
+                : 1,
+        )
+        .map((a) => disk(this.region, a.volumeId, a.device === r.rootDeviceName));
+      const rt = await InstanceRuntime.boot(host, {
+        record: r,
+        type,
+        accel: accel.accel,
+        region: this.region,
+        disks,
+        metadata: () => this.#metadata(r, attachments),
+      });
+      this.#runtimes.set(id, rt);
+      r.pid = rt.vm.pid;
+      await this.#setState(r, "running", "");
+      void rt.vm.exited.then(() => this.#onExit(id, rt));
+    } catch (e) {
+      this.#reservations.get(id)?.();
+      this.#reservations.delete(id);
+      const message = `Server.InternalError: ${(e as Error).message}`.slice(0, 500);
+      r.pid = null;
+      await this.#setState(r, "stopped", message, { code: "Server.InternalError", message });
+      throw e;
+    }
+  }
+
+  /** The guest powered itself off (or QEMU died): EC2's default shutdown behaviour is stop. */
+  async #onExit(id: string, rt: InstanceRuntime): Promise<void> {
+    if (rt.expectedExit || this.#runtimes.get(id) !== rt) return;
+    await this.#locks.with(id, async () => {
+      if (rt.expectedExit || this.#runtimes.get(id) !== rt) return;
+      rt.vm.qmp.close();
+      await rt.imds.close();
+      this.#runtimes.delete(id);
+      this.#reservations.get(id)?.();
+      this.#reservations.delete(id);
+      const r = await this.#record(id);
+      r.pid = null;
+      await this.#setState(
+        r,
+        "stopped",
+        `Client.InstanceInitiatedShutdown: Instance initiated shutdown (${ec2Time()})`,
+        {
+          code: "Client.InstanceInitiatedShutdown",
+          message: "Client.InstanceInitiatedShutdown: Instance initiated shutdown",
+        },
+      );
+    });
+  }
+
+  /** Stops the VM if it runs; `keepReservation` for a restart (reboot, CreateImage). */
+  async #shutdown(id: string, force: boolean, keepReservation = false, timeoutMs?: number): Promise<void> {
+    const rt = this.#runtimes.get(id);
+    if (rt) {
+      this.#runtimes.delete(id);
+      await rt.shutdown(force, timeoutMs ?? this.#host().options.stopTimeoutMs);
+      const r = await this.#record(id);
+      r.pid = null;
+      await this.store.updateInstance(r);
+    }
+    if (!keepReservation) {
+      this.#reservations.get(id)?.();
+      this.#reservations.delete(id);
+    }
+  }
+
+  #metadata(r: InstanceRecord, attachments: VolumeAttachmentRecord[]): InstanceMetadata {
+    return {
+      instanceId: r.id,
+      imageId: r.imageId,
+      instanceType: r.instanceType,
+      region: this.region,
+      availabilityZone: r.availabilityZone,
+      accountId: r.ownerId,
+      hostname: privateDnsName(r.privateIp, this.region),
+      localIpv4: r.privateIp,
+      mac: r.mac,
+      amiLaunchIndex: r.launchIndex,
+      reservationId: r.reservationId,
+      launchedAt: new Date(r.launchedAt),
+      publicKeys:
+        r.publicKey && r.keyName ? [{ name: r.keyName, openssh: `${r.publicKey} ${r.keyName}` }] : [],
+      userData: r.userData ? Buffer.from(r.userData, "base64") : undefined,
+      blockDevices: {
+        root: r.rootDeviceName,
+        ebs: attachments.filter((a) => a.device !== r.rootDeviceName).map((a) => a.device),
+      },
+    } as InstanceMetadata;
+  }
+}
+
+function disk(region: string, volumeId: string, boot: boolean): VmDisk {
+  return { id: volumeId, exportName: `${region}/${volumeId}`, boot };
+}
+
+/** EC2's StateTransitionReason time format: 2026-11-22 07:00:00 GMT. */
+function ec2Time(): string {
+  return `${new Date().toISOString().slice(0, 19).replace("T", " ")} GMT`;
+}
+
+/** A stable MAC per instance, locally administered (02:...) like EC2's. */
+function macFor(id: string): string {
+  const b = Buffer.from(id.slice(2, 12), "hex");
+  return ["02", ...[...b.subarray(0, 5)].map((x) => x.toString(16).padStart(2, "0"))].join(":");
+}
+
+/** 169.254.<1-168>.<10-250>: never the metadata service's 169.254.169.254 nor the gateway. */
+function privateIpFor(id: string): string {
+  const b = Buffer.from(id.slice(2, 10), "hex");
+  return `169.254.${1 + (b[0] % 168)}.${10 + (b[1] % 241)}`;
+}
+
+/** Kills a QEMU left from a previous daemon, if the pid still is that instance's QEMU. */
+function killIfOurs(pid: number, instanceId: string): void {
+  try {
+    if (readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(`guest=${instanceId}`))
+      process.kill(pid, "SIGKILL");
+  } catch {
+    // gone already
+  }
+}
