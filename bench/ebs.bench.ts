@@ -162,10 +162,14 @@ function storedChunks(dataDir: string): number {
 
 /** `strata server` on a free port; resolves with its URL and a stop function. */
 async function startDaemon(dataDir: string): Promise<{ url: string; stop(): Promise<void> }> {
-  const proc = spawn(STRATA, ["server", "--data-dir", dataDir, "--port", "0", "--regions", "us-east-1"], {
-    env: { ...process.env, STRATA_LOG_REQUESTS: "0" },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  const proc = spawn(
+    STRATA,
+    ["server", "--data-dir", dataDir, "--port", "0", "--regions", "us-east-1", "--no-base-image"],
+    {
+      env: { ...process.env, STRATA_LOG_REQUESTS: "0" },
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
   const exited = new Promise<void>((r) => proc.once("exit", () => r()));
   const url = await new Promise<string>((ok, fail) => {
     let out = "";

@@ -30,12 +30,30 @@ after(async () => {
   );
 });
 
-export async function startDaemon(dataDir: string, regions = "us-east-1,eu-west-1"): Promise<Daemon> {
-  const proc = spawn(
-    join(ROOT, "bin/strata"),
-    ["server", "--data-dir", dataDir, "--port", "0", "--regions", regions],
-    { env: { ...process.env, STRATA_LOG_REQUESTS: "0" }, stdio: ["ignore", "pipe", "pipe"] },
-  );
+/**
+ * Starts `strata server`. Tests about storage and the API skip the base image (it would appear
+ * among the images they list); instance tests pass `baseImage: true` and extra server flags.
+ */
+export async function startDaemon(
+  dataDir: string,
+  regions = "us-east-1,eu-west-1",
+  options: { baseImage?: boolean; args?: string[] } = {},
+): Promise<Daemon> {
+  const args = [
+    "server",
+    "--data-dir",
+    dataDir,
+    "--port",
+    "0",
+    "--regions",
+    regions,
+    ...(options.args ?? []),
+  ];
+  if (!options.baseImage) args.push("--no-base-image");
+  const proc = spawn(join(ROOT, "bin/strata"), args, {
+    env: { ...process.env, STRATA_LOG_REQUESTS: "0" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let output = "";
   const url = await new Promise<string>((resolve, reject) => {
     const onData = (d: Buffer) => {

@@ -11,6 +11,8 @@ const USAGE = `strata: a self-hosted, EC2-compatible service for machine images 
 
 Usage:
   strata server [--data-dir DIR] [--host 127.0.0.1] [--port 4566] [--regions us-east-1,us-west-2,eu-west-1]
+                [--no-base-image] [--cpu-allocation-ratio 1] [--cache-dir ~/.cache/strata]
+  strata images build-base [--cache-dir DIR]     build the base image's raw disk into the cache
 
   strata accounts create NAME [--alias ALIAS] [--json] [--data-dir DIR]
   strata accounts list [--data-dir DIR]
@@ -47,6 +49,9 @@ const options = {
   description: { type: "string" },
   wait: { type: "boolean", default: false },
   alias: { type: "string" },
+  "no-base-image": { type: "boolean", default: false },
+  "cpu-allocation-ratio": { type: "string" },
+  "cache-dir": { type: "string" },
   json: { type: "boolean", default: false },
   help: { type: "boolean", short: "h", default: false },
   ...importExportOptions,
@@ -68,6 +73,11 @@ async function main(argv: string[]): Promise<number> {
       host: o.host,
       port: Number(o.port),
       regions: o.regions?.split(","),
+      baseImage: !o["no-base-image"],
+      compute: {
+        ...(o["cache-dir"] ? { cacheDir: o["cache-dir"] } : {}),
+        ...(o["cpu-allocation-ratio"] ? { cpuAllocationRatio: Number(o["cpu-allocation-ratio"]) } : {}),
+      },
     });
     console.log(`strata listening on ${server.url} (data dir ${dataDir})`);
     const stop = async () => {
@@ -77,6 +87,13 @@ async function main(argv: string[]): Promise<number> {
     process.once("SIGINT", stop);
     process.once("SIGTERM", stop);
     return new Promise(() => {});
+  }
+  if (group === "images" && verb === "build-base") {
+    const { buildBaseImage } = await import("../compute/base-image/build-base-image.ts");
+    const { defaultCacheDir } = await import("../services/engine.ts");
+    const built = await buildBaseImage({ cacheDir: o["cache-dir"] ?? defaultCacheDir(), log: console.log });
+    console.log(JSON.stringify(built, null, 2));
+    return 0;
   }
   if (group === "accounts")
     return accountsCommand(verb, rest, o["data-dir"] ?? join(homedir(), ".strata"), o);

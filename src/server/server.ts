@@ -3,8 +3,11 @@ import type { AddressInfo } from "node:net";
 import type { AccountStore } from "../accounts/account-store.ts";
 import { bootstrapAccounts } from "../accounts/bootstrap.ts";
 import { openAccountStore } from "../accounts/sqlite-account-store.ts";
+import { buildBaseImage } from "../compute/base-image/build-base-image.ts";
 import { StrataError } from "../errors.ts";
-import { Engine } from "../services/engine.ts";
+import { defaultCacheDir, Engine } from "../services/engine.ts";
+import { publishBaseImage } from "../services/images/base-image-publisher.ts";
+import type { ComputeOptions } from "../services/instances/compute-host.ts";
 import { BLOCK_SIZE } from "../storage/blocks.ts";
 import { handleEbs, isEbsPath } from "./ebs-endpoint.ts";
 import { handleEc2 } from "./ec2-endpoint.ts";
@@ -15,6 +18,9 @@ export interface ServerOptions {
   host: string;
   port: number;
   regions?: string[];
+  /** Build (or take from the cache) and publish the public base image in every region (default true). */
+  baseImage?: boolean;
+  compute?: Partial<ComputeOptions>;
 }
 
 export interface RunningServer {
@@ -22,6 +28,8 @@ export interface RunningServer {
   accounts: AccountStore;
   http: Server;
   url: string;
+  /** Settles when the base image is published in every region (or publishing failed and was logged). */
+  baseImage: Promise<void>;
   close(): Promise<void>;
 }
 
@@ -34,7 +42,11 @@ const logRequests = process.env.STRATA_LOG_REQUESTS !== "0";
  * the EC2 Query API at `/`, a health check at `/health`, the JSON admin API at `/strata/v1/`.
  */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
-  const engine = await Engine.open({ dataDir: options.dataDir, regions: options.regions });
+  const engine = await Engine.open({
+    dataDir: options.dataDir,
+    regions: options.regions,
+    compute: options.compute,
+  });
   const accounts = openAccountStore(options.dataDir);
   // Accounts exist before the port opens, so no request can beat the admin account into being.
   const boot = await bootstrapAccounts(options.dataDir, {
@@ -96,18 +108,38 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const { port } = http.address() as AddressInfo;
   const url = `http://${options.host}:${port}`;
   console.log(boot.message);
+  // In the background: the first build downloads Debian packages (a minute); later starts only
+  // find the image published already, or import it from the cache.
+  const baseImage =
+    options.baseImage === false
+      ? Promise.resolve()
+      : publishBaseImages(engine, boot.provider.id, options.compute?.cacheDir ?? defaultCacheDir());
   return {
     engine,
     accounts,
     http,
     url,
+    baseImage,
     async close() {
+      await baseImage;
       await new Promise<void>((r) => http.close(() => r()));
       http.closeAllConnections();
       await engine.close();
       accounts.close();
     },
   };
+}
+
+async function publishBaseImages(engine: Engine, providerId: string, cacheDir: string): Promise<void> {
+  try {
+    const disk = await buildBaseImage({ cacheDir, log: (m) => console.log(`base image: ${m}`) });
+    for (const region of engine.regions.values()) {
+      const image = await publishBaseImage(region, providerId, disk);
+      console.log(`base image: ${image.id} (${image.name}) is public in ${region.name}`);
+    }
+  } catch (e) {
+    console.error(`base image: not published: ${(e as Error).stack ?? e}`);
+  }
 }
 
 // Reads at most 1 byte past the EC2 limit, so oversized bodies are refused without buffering them.

@@ -15,7 +15,18 @@ export function toVolume(v: VolumeRecord, tags?: Tag[]): Volume {
     VolumeType: v.volumeType as Volume["VolumeType"],
     Encrypted: false,
     MultiAttachEnabled: false,
-    Attachments: [],
+    Attachments: v.attachment
+      ? [
+          {
+            VolumeId: v.id,
+            InstanceId: v.attachment.instanceId,
+            Device: v.attachment.device,
+            State: "attached",
+            AttachTime: new Date(v.attachment.attachedAt),
+            DeleteOnTermination: v.attachment.deleteOnTermination,
+          },
+        ]
+      : [],
     Iops: v.volumeType === "gp3" ? 3000 : undefined,
     Throughput: v.volumeType === "gp3" ? 125 : undefined,
     Tags: toSdkTags(tags),

@@ -7,7 +7,12 @@ const MAX_TAGS = 50;
 /** EC2's resource type names, by id prefix. */
 export function resourceTypeOf(id: string): string | undefined {
   const prefix = id.slice(0, id.indexOf("-"));
-  return ({ vol: "volume", snap: "snapshot", ami: "image", i: "instance" } as Record<string, string>)[prefix];
+  return (
+    { vol: "volume", snap: "snapshot", ami: "image", i: "instance", key: "key-pair" } as Record<
+      string,
+      string
+    >
+  )[prefix];
 }
 
 /** EC2's tag rules: keys 1-128 characters, not `aws:`-prefixed; values up to 256 characters. */

@@ -15,7 +15,7 @@ export function checkImageId(id: string): string {
   return id;
 }
 
-function toMappings(mappings: EC2.BlockDeviceMapping[] | undefined): BlockDeviceMappingRecord[] {
+export function toMappings(mappings: EC2.BlockDeviceMapping[] | undefined): BlockDeviceMappingRecord[] {
   return (mappings ?? []).map((m) => ({
     deviceName: required(m.DeviceName, "BlockDeviceMapping.DeviceName"),
     virtualName: m.VirtualName,

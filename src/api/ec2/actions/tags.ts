@@ -4,6 +4,7 @@ import { dryRunCheck, type Out, type RequestContext, required } from "../context
 import { applyFilters } from "../filters.ts";
 import { paginate } from "../pagination.ts";
 import { fromSdkTags, resourceTypeOf, validateTags } from "../tagging.ts";
+import { ownedInstance } from "./instances.ts";
 import { ownedVolume } from "./volumes.ts";
 
 /** Tagging needs ownership: EC2 answers another account's resource as not found. */
@@ -21,6 +22,14 @@ async function checkOwned(ctx: RequestContext, id: string): Promise<void> {
     }
     case "image":
       await ctx.region.images.getOwned(id, ctx.accountId);
+      return;
+    case "instance":
+      await ownedInstance(ctx, id);
+      return;
+    case "key-pair":
+      if (!(await ctx.region.instances.store.keyPairs(ctx.accountId)).some((k) => k.id === id)) {
+        throw new StrataError("InvalidKeyPair.NotFound", `The key pair ID '${id}' does not exist`);
+      }
       return;
     default:
       throw new StrataError("InvalidID", `The ID '${id}' is not valid`);
@@ -68,6 +77,8 @@ export async function DescribeTags(
     ...(await region.volumes.list()).filter((v) => v.ownerId === ctx.accountId).map((v) => v.id),
     ...(await region.snapshots.list()).filter((s) => s.ownerId === ctx.accountId).map((s) => s.id),
     ...(await region.images.list()).filter((i) => i.ownerId === ctx.accountId).map((i) => i.id),
+    ...(await region.instances.list()).filter((i) => i.ownerId === ctx.accountId).map((i) => i.id),
+    ...(await region.instances.store.keyPairs(ctx.accountId)).map((k) => k.id),
   ]);
   const rows = (await region.catalog.allTags())
     .filter((t) => owned.has(t.resourceId))

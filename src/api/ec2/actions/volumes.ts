@@ -1,12 +1,14 @@
 import type * as EC2 from "@aws-sdk/client-ec2";
 import { StrataError } from "../../../errors.ts";
 import { isId } from "../../../ids.ts";
+import { checkDeviceName } from "../../../services/instances/launch-plan.ts";
 import type { VolumeRecord } from "../../../storage/metadata/metadata-store.ts";
 import { dryRunCheck, type Out, type RequestContext, required } from "../context.ts";
 import { applyFilters, type FilterFields } from "../filters.ts";
 import { noMaxResultsWithIds, paginate } from "../pagination.ts";
 import { toVolume } from "../shapes.ts";
 import { tagsFromSpecifications } from "../tagging.ts";
+import { ownedInstance } from "./instances.ts";
 
 const VOLUME_TYPES = ["standard", "io1", "io2", "gp2", "gp3", "sc1", "st1"];
 
@@ -135,5 +137,59 @@ export async function ModifyVolume(
       StartTime: start,
       EndTime: new Date(),
     },
+  };
+}
+
+export async function AttachVolume(
+  ctx: RequestContext,
+  input: EC2.AttachVolumeCommandInput,
+): Promise<Out<EC2.AttachVolumeCommandOutput>> {
+  const device = required(input.Device, "Device");
+  const v = await ownedVolume(ctx, required(input.VolumeId, "VolumeId"));
+  const i = await ownedInstance(ctx, required(input.InstanceId, "InstanceId"));
+  checkDeviceName(device);
+  if (v.availabilityZone !== i.availabilityZone) {
+    throw new StrataError(
+      "InvalidVolume.ZoneMismatch",
+      `The volume '${v.id}' is not in the same availability zone as instance '${i.id}'`,
+    );
+  }
+  dryRunCheck(input);
+  const a = await ctx.region.instances.attachVolume(i.id, v.id, device);
+  return {
+    VolumeId: v.id,
+    InstanceId: i.id,
+    Device: a.device,
+    State: "attaching",
+    AttachTime: new Date(a.attachedAt),
+    DeleteOnTermination: a.deleteOnTermination,
+  };
+}
+
+export async function DetachVolume(
+  ctx: RequestContext,
+  input: EC2.DetachVolumeCommandInput,
+): Promise<Out<EC2.DetachVolumeCommandOutput>> {
+  const v = await ownedVolume(ctx, required(input.VolumeId, "VolumeId"));
+  const at = v.attachment;
+  if (!at) throw new StrataError("IncorrectState", `Volume '${v.id}' is in the 'available' state.`);
+  if (
+    (input.InstanceId && input.InstanceId !== at.instanceId) ||
+    (input.Device && input.Device !== at.device)
+  ) {
+    throw new StrataError(
+      "InvalidAttachment.NotFound",
+      `The volume '${v.id}' is not attached to ${input.InstanceId ?? at.instanceId} as ${input.Device ?? at.device}`,
+    );
+  }
+  dryRunCheck(input);
+  const a = await ctx.region.instances.detachVolume(v.id, input.Force ?? false);
+  return {
+    VolumeId: v.id,
+    InstanceId: a.instanceId,
+    Device: a.device,
+    State: "detaching",
+    AttachTime: new Date(a.attachedAt),
+    DeleteOnTermination: a.deleteOnTermination,
   };
 }

@@ -1,0 +1,423 @@
+import { createHash } from "node:crypto";
+import type * as EC2 from "@aws-sdk/client-ec2";
+import { INSTANCE_TYPES, instanceType } from "../../../compute/instance-types.ts";
+import { StrataError } from "../../../errors.ts";
+import { isId } from "../../../ids.ts";
+import type { Tag } from "../../../storage/metadata/catalog-store.ts";
+import type { InstanceRecord } from "../../../storage/metadata/instance-store.ts";
+import { dryRunCheck, type Out, type RequestContext, required } from "../context.ts";
+import { applyFilters, type FilterFields } from "../filters.ts";
+import { instanceTags, toInstance, toInstanceState, toInstanceStatus } from "../instance-shapes.ts";
+import { noMaxResultsWithIds, paginate } from "../pagination.ts";
+import { fromSdkTags, validateTags } from "../tagging.ts";
+import { toMappings } from "./images.ts";
+
+const MAX_USER_DATA = 16 * 1024;
+
+/** The caller's instance, or InvalidInstanceID.NotFound (another account's does not exist for it). */
+export async function ownedInstance(ctx: RequestContext, id: string): Promise<InstanceRecord> {
+  if (!isId("i", id)) {
+    throw new StrataError("InvalidInstanceID.Malformed", `Invalid id: "${id}" (expecting "i-...")`);
+  }
+  const i = await ctx.region.instances.get(id);
+  if (!i || i.ownerId !== ctx.accountId) {
+    throw new StrataError("InvalidInstanceID.NotFound", `The instance ID '${id}' does not exist`);
+  }
+  return i;
+}
+
+async function ownedInstances(ctx: RequestContext, ids: string[] | undefined): Promise<InstanceRecord[]> {
+  if (!ids?.length) required(undefined, "InstanceId");
+  const out: InstanceRecord[] = [];
+  for (const id of ids ?? []) out.push(await ownedInstance(ctx, id));
+  return out;
+}
+
+/** EC2 takes user data base64-encoded and limits the decoded bytes to 16 KB. */
+function checkUserData(userData: string | undefined): string | null {
+  if (userData === undefined || userData === "") return null;
+  const compact = userData.replace(/\s+/g, "");
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(compact) || compact.length % 4 !== 0) {
+    throw new StrataError("InvalidUserData.Malformed", "Invalid BASE64 encoding of user data.");
+  }
+  const bytes = Buffer.from(compact, "base64").length;
+  if (bytes > MAX_USER_DATA) {
+    throw new StrataError(
+      "InvalidParameterValue",
+      `User data is limited to ${MAX_USER_DATA} bytes (got ${bytes})`,
+    );
+  }
+  return compact;
+}
+
+/** RunInstances' TagSpecifications: tags for the instances and for their volumes. */
+function launchTags(specs: EC2.TagSpecification[] | undefined): { instance: Tag[]; volume: Tag[] } {
+  const out = { instance: [] as Tag[], volume: [] as Tag[] };
+  for (const spec of specs ?? []) {
+    if (spec.ResourceType !== "instance" && spec.ResourceType !== "volume") {
+      throw new StrataError(
+        "InvalidParameterValue",
+        `'${spec.ResourceType ?? ""}' is not a valid taggable resource type for this operation.`,
+      );
+    }
+    out[spec.ResourceType].push(...fromSdkTags(spec.Tags));
+  }
+  validateTags(out.instance);
+  validateTags(out.volume);
+  return out;
+}
+
+export async function RunInstances(
+  ctx: RequestContext,
+  input: EC2.RunInstancesCommandInput,
+): Promise<Out<EC2.RunInstancesCommandOutput>> {
+  const imageId = required(input.ImageId, "ImageId");
+  const minCount = required(input.MinCount, "MinCount");
+  const maxCount = required(input.MaxCount, "MaxCount");
+  if (!Number.isInteger(minCount) || minCount < 1 || !Number.isInteger(maxCount) || maxCount < minCount) {
+    throw new StrataError(
+      "InvalidParameterValue",
+      `MinCount (${minCount}) must be at least 1 and MaxCount (${maxCount}) at least MinCount`,
+    );
+  }
+  // EC2's default is m1.small, which Strata does not offer; t3.micro is the closest small type.
+  const typeName = input.InstanceType ?? "t3.micro";
+  if (!instanceType(typeName)) {
+    throw new StrataError(
+      "InvalidInstanceType",
+      `The instance type '${typeName}' is not supported (offered: ${INSTANCE_TYPES.map((t) => t.name).join(", ")})`,
+    );
+  }
+  const userData = checkUserData(input.UserData);
+  const tags = launchTags(input.TagSpecifications);
+  if (!isId("ami", imageId)) {
+    throw new StrataError("InvalidAMIID.Malformed", `Invalid id: "${imageId}" (expecting "ami-...")`);
+  }
+  const image = await ctx.region.images.getVisible(imageId, ctx.accountId);
+  let publicKey: string | null = null;
+  if (input.KeyName !== undefined) {
+    const key = (await ctx.region.instances.store.keyPairs(ctx.accountId)).find(
+      (k) => k.name === input.KeyName,
+    );
+    if (!key)
+      throw new StrataError("InvalidKeyPair.NotFound", `The key pair '${input.KeyName}' does not exist`);
+    publicKey = key.publicKey;
+  }
+  const az = input.Placement?.AvailabilityZone ?? `${ctx.regionName}a`;
+  if (!az.startsWith(ctx.regionName) || !/^[a-c]$/.test(az.slice(ctx.regionName.length))) {
+    throw new StrataError("InvalidParameterValue", `Invalid availability zone: [${az}]`);
+  }
+  const token = input.ClientToken;
+  const requestHash = createHash("sha256")
+    .update(JSON.stringify({ ...input, ClientToken: undefined }))
+    .digest("hex");
+  if (token) {
+    const prior = await ctx.region.catalog.clientToken(ctx.accountId, token);
+    if (prior) {
+      if (prior.action !== "RunInstances" || prior.requestHash !== requestHash) {
+        throw new StrataError(
+          "IdempotentParameterMismatch",
+          `Client token '${token}' was already used with different parameters`,
+        );
+      }
+      return reservation(ctx, prior.resourceId);
+    }
+  }
+  dryRunCheck(input);
+  const records = await ctx.region.instances.run({
+    ownerId: ctx.accountId,
+    image,
+    instanceType: typeName,
+    minCount,
+    maxCount,
+    userData,
+    keyName: input.KeyName ?? null,
+    publicKey,
+    availabilityZone: az,
+    blockDeviceMappings: toMappings(input.BlockDeviceMappings),
+    clientToken: token ?? null,
+  });
+  if (tags.instance.length)
+    await ctx.region.catalog.setTags(
+      records.map((r) => r.id),
+      tags.instance,
+    );
+  if (tags.volume.length) {
+    const volumes = (await Promise.all(records.map((r) => ctx.region.instances.attachments(r.id)))).flat();
+    await ctx.region.catalog.setTags(
+      volumes.map((a) => a.volumeId),
+      tags.volume,
+    );
+  }
+  if (token) {
+    await ctx.region.catalog.saveClientToken(
+      ctx.accountId,
+      token,
+      "RunInstances",
+      requestHash,
+      records[0].reservationId,
+    );
+  }
+  image.lastLaunchedTime = new Date().toISOString();
+  await ctx.region.images.update(image);
+  return reservation(ctx, records[0].reservationId);
+}
+
+async function reservation(ctx: RequestContext, reservationId: string): Promise<Out<EC2.Reservation>> {
+  const records = (await ctx.region.instances.list()).filter((i) => i.reservationId === reservationId);
+  return {
+    ReservationId: reservationId,
+    OwnerId: ctx.accountId,
+    Groups: [],
+    Instances: await shapes(ctx, records),
+  };
+}
+
+async function shapes(ctx: RequestContext, records: InstanceRecord[]): Promise<EC2.Instance[]> {
+  const tags = await ctx.region.catalog.tagsOf(records.map((r) => r.id));
+  const attachments = await ctx.region.instances.store.allAttachments();
+  return records.map((r) =>
+    toInstance(
+      r,
+      ctx.regionName,
+      attachments.filter((a) => a.instanceId === r.id),
+      tags.get(r.id) ?? [],
+    ),
+  );
+}
+
+const instanceFilters: FilterFields<InstanceRecord> = {
+  "instance-id": (i) => i.id,
+  "image-id": (i) => i.imageId,
+  "instance-type": (i) => i.instanceType,
+  "instance-state-name": (i) => i.state,
+  "instance-state-code": (i) => String(toInstanceState(i.state).Code),
+  "key-name": (i) => i.keyName ?? undefined,
+  "availability-zone": (i) => i.availabilityZone,
+  "reservation-id": (i) => i.reservationId,
+  "private-ip-address": (i) => i.privateIp,
+  "launch-time": (i) => i.launchedAt,
+  architecture: (i) => i.architecture,
+  "root-device-name": (i) => i.rootDeviceName,
+  "root-device-type": () => "ebs",
+  "owner-id": (i) => i.ownerId,
+  "client-token": (i) => i.clientToken ?? undefined,
+};
+
+export async function DescribeInstances(
+  ctx: RequestContext,
+  input: EC2.DescribeInstancesCommandInput,
+): Promise<Out<EC2.DescribeInstancesCommandOutput>> {
+  noMaxResultsWithIds(input.InstanceIds, input.MaxResults, "instanceIds");
+  let instances = (await ctx.region.instances.list()).filter((i) => i.ownerId === ctx.accountId);
+  if (input.InstanceIds?.length) {
+    const byId = new Map(instances.map((i) => [i.id, i]));
+    instances = input.InstanceIds.map((id) => {
+      const i = byId.get(id);
+      if (!i) throw new StrataError("InvalidInstanceID.NotFound", `The instance ID '${id}' does not exist`);
+      return i;
+    });
+  }
+  const tags = await ctx.region.catalog.tagsOf(instances.map((i) => i.id));
+  const matched = applyFilters(instances, input.Filters, instanceFilters, (i) =>
+    instanceTags(i, tags.get(i.id) ?? []),
+  );
+  dryRunCheck(input);
+  const { page, nextToken } = paginate(matched, (i) => i.id, input);
+  const all = await shapes(ctx, page);
+  const reservations = new Map<string, EC2.Reservation>();
+  for (const [k, r] of page.entries()) {
+    let res = reservations.get(r.reservationId);
+    if (!res) {
+      res = { ReservationId: r.reservationId, OwnerId: r.ownerId, Groups: [], Instances: [] };
+      reservations.set(r.reservationId, res);
+    }
+    res.Instances!.push(all[k]);
+  }
+  return { Reservations: [...reservations.values()], NextToken: nextToken };
+}
+
+export async function DescribeInstanceStatus(
+  ctx: RequestContext,
+  input: EC2.DescribeInstanceStatusCommandInput,
+): Promise<Out<EC2.DescribeInstanceStatusCommandOutput>> {
+  noMaxResultsWithIds(input.InstanceIds, input.MaxResults, "instanceIds");
+  let instances = (await ctx.region.instances.list()).filter((i) => i.ownerId === ctx.accountId);
+  if (input.InstanceIds?.length) instances = await ownedInstances(ctx, input.InstanceIds);
+  // EC2 lists only running instances unless IncludeAllInstances.
+  if (!input.IncludeAllInstances) instances = instances.filter((i) => i.state === "running");
+  const matched = applyFilters(instances, input.Filters, {
+    "instance-id": (i) => i.id,
+    "instance-state-name": (i) => i.state,
+    "instance-state-code": (i) => String(toInstanceState(i.state).Code),
+    "availability-zone": (i) => i.availabilityZone,
+    "instance-status.status": (i) => (i.state === "running" ? "ok" : "not-applicable"),
+    "system-status.status": (i) => (i.state === "running" ? "ok" : "not-applicable"),
+  });
+  dryRunCheck(input);
+  const { page, nextToken } = paginate(matched, (i) => i.id, input);
+  return { InstanceStatuses: page.map(toInstanceStatus), NextToken: nextToken };
+}
+
+function stateChanges(changes: { instanceId: string; previous: string; current: string }[]) {
+  return changes.map((c) => ({
+    InstanceId: c.instanceId,
+    PreviousState: toInstanceState(c.previous as InstanceRecord["state"]),
+    CurrentState: toInstanceState(c.current as InstanceRecord["state"]),
+  }));
+}
+
+export async function StartInstances(
+  ctx: RequestContext,
+  input: EC2.StartInstancesCommandInput,
+): Promise<Out<EC2.StartInstancesCommandOutput>> {
+  const instances = await ownedInstances(ctx, input.InstanceIds);
+  dryRunCheck(input);
+  return { StartingInstances: stateChanges(await ctx.region.instances.start(instances.map((i) => i.id))) };
+}
+
+export async function StopInstances(
+  ctx: RequestContext,
+  input: EC2.StopInstancesCommandInput,
+): Promise<Out<EC2.StopInstancesCommandOutput>> {
+  const instances = await ownedInstances(ctx, input.InstanceIds);
+  dryRunCheck(input);
+  const changes = await ctx.region.instances.stop(
+    instances.map((i) => i.id),
+    input.Force ?? false,
+  );
+  return { StoppingInstances: stateChanges(changes) };
+}
+
+export async function TerminateInstances(
+  ctx: RequestContext,
+  input: EC2.TerminateInstancesCommandInput,
+): Promise<Out<EC2.TerminateInstancesCommandOutput>> {
+  const instances = await ownedInstances(ctx, input.InstanceIds);
+  dryRunCheck(input);
+  return {
+    TerminatingInstances: stateChanges(await ctx.region.instances.terminate(instances.map((i) => i.id))),
+  };
+}
+
+export async function RebootInstances(
+  ctx: RequestContext,
+  input: EC2.RebootInstancesCommandInput,
+): Promise<Out<EC2.RebootInstancesCommandOutput>> {
+  const instances = await ownedInstances(ctx, input.InstanceIds);
+  dryRunCheck(input);
+  await ctx.region.instances.reboot(instances.map((i) => i.id));
+  return {};
+}
+
+export async function GetConsoleOutput(
+  ctx: RequestContext,
+  input: EC2.GetConsoleOutputCommandInput,
+): Promise<Out<EC2.GetConsoleOutputCommandOutput>> {
+  const i = await ownedInstance(ctx, required(input.InstanceId, "InstanceId"));
+  dryRunCheck(input);
+  // Latest or not, Strata's console log is current (EC2 buffers the non-latest form).
+  const { output, timestamp } = await ctx.region.instances.consoleOutput(i.id);
+  return {
+    InstanceId: i.id,
+    Timestamp: timestamp,
+    Output: output.length ? output.toString("base64") : undefined,
+  };
+}
+
+export async function CreateImage(
+  ctx: RequestContext,
+  input: EC2.CreateImageCommandInput,
+): Promise<Out<EC2.CreateImageCommandOutput>> {
+  const i = await ownedInstance(ctx, required(input.InstanceId, "InstanceId"));
+  const name = required(input.Name, "Name");
+  const tags = { image: [] as Tag[], snapshot: [] as Tag[] };
+  for (const spec of input.TagSpecifications ?? []) {
+    if (spec.ResourceType !== "image" && spec.ResourceType !== "snapshot") {
+      throw new StrataError(
+        "InvalidParameterValue",
+        `'${spec.ResourceType ?? ""}' is not a valid taggable resource type for this operation.`,
+      );
+    }
+    tags[spec.ResourceType].push(...validateTags(fromSdkTags(spec.Tags)));
+  }
+  if (!/^[A-Za-z0-9()[\] ./\-'@_]{3,128}$/.test(name)) {
+    throw new StrataError(
+      "InvalidAMIName.Malformed",
+      `AMI names must be between 3 and 128 characters long, and may contain letters, numbers, '(', ')', '.', '-', '/' and '_' (got '${name}')`,
+    );
+  }
+  dryRunCheck(input);
+  const image = await ctx.region.instances.createImage(i.id, ctx.accountId, {
+    name,
+    description: input.Description,
+    noReboot: input.NoReboot ?? false,
+    overrides: toMappings(input.BlockDeviceMappings),
+  });
+  if (tags.image.length) await ctx.region.catalog.setTags([image.id], tags.image);
+  const snapshots = image.blockDeviceMappings.flatMap((m) => (m.ebs?.snapshotId ? [m.ebs.snapshotId] : []));
+  if (tags.snapshot.length && snapshots.length) await ctx.region.catalog.setTags(snapshots, tags.snapshot);
+  return { ImageId: image.id };
+}
+
+export async function DescribeInstanceTypes(
+  _ctx: RequestContext,
+  input: EC2.DescribeInstanceTypesCommandInput,
+): Promise<Out<EC2.DescribeInstanceTypesCommandOutput>> {
+  let types = INSTANCE_TYPES;
+  if (input.InstanceTypes?.length) {
+    types = input.InstanceTypes.map((name) => {
+      const t = instanceType(name);
+      if (!t)
+        throw new StrataError(
+          "InvalidInstanceType",
+          `The following supplied instance types do not exist: [${name}]`,
+        );
+      return t;
+    });
+  }
+  const matched = applyFilters(types, input.Filters, {
+    "instance-type": (t) => t.name,
+    "vcpu-info.default-vcpus": (t) => String(t.vcpus),
+    "memory-info.size-in-mib": (t) => String(t.memoryMiB),
+    "burstable-performance-supported": (t) => String(t.burstable),
+    "current-generation": () => "true",
+    "processor-info.supported-architecture": () => "x86_64",
+  });
+  dryRunCheck(input);
+  const { page, nextToken } = paginate(matched, (t) => t.name, input);
+  return {
+    InstanceTypes: page.map((t) => ({
+      InstanceType: t.name as EC2._InstanceType,
+      CurrentGeneration: true,
+      FreeTierEligible: t.name === "t3.micro",
+      SupportedUsageClasses: ["on-demand"],
+      SupportedRootDeviceTypes: ["ebs"],
+      SupportedVirtualizationTypes: ["hvm"],
+      BareMetal: false,
+      Hypervisor: "nitro",
+      ProcessorInfo: { SupportedArchitectures: ["x86_64"] },
+      VCpuInfo: {
+        DefaultVCpus: t.vcpus,
+        DefaultCores: t.vcpus,
+        DefaultThreadsPerCore: 1,
+        ValidCores: [t.vcpus],
+      },
+      MemoryInfo: { SizeInMiB: t.memoryMiB },
+      InstanceStorageSupported: false,
+      EbsInfo: {
+        EbsOptimizedSupport: "default",
+        EncryptionSupport: "unsupported",
+        NvmeSupport: "unsupported",
+      },
+      NetworkInfo: {
+        NetworkPerformance: "Up to 5 Gigabit",
+        MaximumNetworkInterfaces: 1,
+        Ipv4AddressesPerInterface: 1,
+      },
+      BurstablePerformanceSupported: t.burstable,
+      SupportedBootModes: ["legacy-bios"],
+    })),
+    NextToken: nextToken,
+  };
+}
