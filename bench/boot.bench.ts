@@ -21,9 +21,9 @@ import {
 import { buildBaseImage } from "../src/compute/base-image/build-base-image.ts";
 import { MetadataService } from "../src/compute/metadata/metadata-service.ts";
 import { defaultCacheDir } from "../src/services/engine.ts";
-import { startDaemon } from "../test/daemon.ts";
 import { adminCredentials, ec2 } from "../test/ec2-helpers.ts";
 import { baseImageId, waitForConsole } from "../test/instance-helpers.ts";
+import { startBenchDaemon } from "./daemon.ts";
 
 const FINISHED = "strata: user-data finished";
 const USER_DATA = Buffer.from("#!/bin/sh\necho bench user data\n").toString("base64");
@@ -106,7 +106,7 @@ async function referenceBoot(disk: string, dir: string): Promise<number> {
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "strata-bench-boot-"));
-  const daemon = await startDaemon(dir, "us-east-1", { baseImage: true });
+  const daemon = await startBenchDaemon(dir, ["--regions", "us-east-1"]);
   try {
     const client = ec2(daemon, adminCredentials(dir));
     const disk = await buildBaseImage({ cacheDir: defaultCacheDir() });
@@ -183,7 +183,7 @@ async function main(): Promise<void> {
     );
     console.log(`  bytes stored      ${(snap.bytesStored / 2 ** 20).toFixed(1)} MiB`);
   } finally {
-    await daemon.kill("SIGTERM");
+    await daemon.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }

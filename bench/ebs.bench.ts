@@ -22,6 +22,7 @@ import { type Clients, createClients } from "../src/cli/aws-clients.ts";
 import { readImageBlocks } from "../src/cli/block-reader.ts";
 import { dataRanges, openImage, probeImage } from "../src/cli/image-source.ts";
 import { uploadSnapshot } from "../src/cli/snapshot-upload.ts";
+import { type BenchDaemon, startBenchDaemon } from "./daemon.ts";
 
 const run = promisify(execFile);
 const STRATA = join(import.meta.dirname, "..", "bin", "strata");
@@ -160,33 +161,8 @@ function storedChunks(dataDir: string): number {
   return n;
 }
 
-/** `strata server` on a free port; resolves with its URL and a stop function. */
-async function startDaemon(dataDir: string): Promise<{ url: string; stop(): Promise<void> }> {
-  const proc = spawn(
-    STRATA,
-    ["server", "--data-dir", dataDir, "--port", "0", "--regions", "us-east-1", "--no-base-image"],
-    {
-      env: { ...process.env, STRATA_LOG_REQUESTS: "0" },
-      stdio: ["ignore", "pipe", "inherit"],
-    },
-  );
-  const exited = new Promise<void>((r) => proc.once("exit", () => r()));
-  const url = await new Promise<string>((ok, fail) => {
-    let out = "";
-    proc.stdout.on("data", (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) ok(m[1]);
-    });
-    proc.once("exit", (code) => fail(new Error(`strata server exited (${code}): ${out}`)));
-  });
-  return {
-    url,
-    async stop() {
-      proc.kill("SIGTERM");
-      await exited;
-    },
-  };
+function startDaemon(dataDir: string): Promise<BenchDaemon> {
+  return startBenchDaemon(dataDir, ["--regions", "us-east-1", "--no-base-image"]);
 }
 
 // --- Report ------------------------------------------------------------------------------------

@@ -4,7 +4,6 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { EC2Client } from "@aws-sdk/client-ec2";
-import type { Daemon } from "./daemon.ts";
 
 const run = promisify(execFile);
 const STRATA = join(import.meta.dirname, "..", "bin", "strata");
@@ -31,6 +30,6 @@ export async function createAccount(dataDir: string, name: string): Promise<Acco
   return JSON.parse(stdout);
 }
 
-export function ec2(daemon: Daemon, credentials: Credentials, region = "us-east-1"): EC2Client {
+export function ec2(daemon: { url: string }, credentials: Credentials, region = "us-east-1"): EC2Client {
   return new EC2Client({ endpoint: daemon.url, region, credentials, maxAttempts: 1 });
 }

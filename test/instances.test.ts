@@ -4,7 +4,7 @@
 // images, terminate. What the guest did is checked from inside it (SSH, serial console).
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { promisify } from "node:util";
@@ -14,6 +14,7 @@ import {
   CopyImageCommand,
   CreateImageCommand,
   CreateSnapshotCommand,
+  CreateSnapshotsCommand,
   CreateVolumeCommand,
   DescribeImagesCommand,
   DescribeInstanceStatusCommand,
@@ -198,6 +199,15 @@ test("CreateImage of the stopped instance; launch it: marker and service there, 
   assert.equal((await ssh(i, keyFile, "cat /etc/golden-marker")).trim(), "golden-42");
   assert.equal((await ssh(i, keyFile, "head -c 17 /dev/vdb")).trim(), "data-volume-bytes");
 
+  // CreateSnapshots of the running copy: both volumes at one point in time.
+  const snaps = await admin.send(
+    new CreateSnapshotsCommand({ InstanceSpecification: { InstanceId: copy }, Description: "hot pair" }),
+  );
+  assert.equal(snaps.Snapshots?.length, 2);
+  await waitUntilSnapshotCompleted(waiter(admin), {
+    SnapshotIds: snaps.Snapshots!.map((x) => x.SnapshotId!),
+  });
+
   // A NoReboot image of the running copy is crash-consistent and boots.
   const { ImageId: hot } = await admin.send(
     new CreateImageCommand({ InstanceId: copy, Name: "golden-hot", NoReboot: true }),
@@ -328,6 +338,91 @@ test("a disk uploaded through the EBS direct APIs (strata image import) boots as
   });
   const text = await waitForConsole(admin, id, "strata: boot finished");
   assert.match(text, /UPLOADED-BOOTED/);
+  await admin.send(new TerminateInstancesCommand({ InstanceIds: [id] }));
+  await waitUntilInstanceTerminated(waiter(admin), { InstanceIds: [id] });
+});
+
+test("the aws CLI: run-instances with user data, its waiters, console output, stop, terminate", async () => {
+  const base = await baseImageId(admin);
+  const userData = join(keyDir, "user-data.sh");
+  writeFileSync(userData, "#!/bin/sh\necho CLI-USERDATA-RAN\n");
+  const aws = async (...args: string[]) => {
+    const { stdout } = await run(
+      "/usr/bin/aws",
+      ["--endpoint-url", daemon.url, "--output", "json", "ec2", ...args],
+      {
+        env: {
+          PATH: process.env.PATH,
+          HOME: keyDir,
+          AWS_SHARED_CREDENTIALS_FILE: join(dataDir, "credentials"),
+          AWS_CONFIG_FILE: "/dev/null",
+          AWS_EC2_METADATA_DISABLED: "true",
+          AWS_PAGER: "",
+          AWS_DEFAULT_REGION: "us-east-1",
+        },
+        timeout: 600_000,
+      },
+    );
+    return stdout.trim() ? JSON.parse(stdout) : {};
+  };
+  const res = await aws(
+    "run-instances",
+    "--image-id",
+    base,
+    "--instance-type",
+    "t3.nano",
+    "--count",
+    "1",
+    "--user-data",
+    `file://${userData}`,
+  );
+  const id = res.Instances[0].InstanceId as string;
+  await aws("wait", "instance-running", "--instance-ids", id);
+  await waitForConsole(admin, id, "strata: boot finished");
+  const out = await aws("get-console-output", "--instance-id", id, "--latest");
+  assert.match(out.Output, /CLI-USERDATA-RAN/);
+  await aws("stop-instances", "--instance-ids", id);
+  await aws("wait", "instance-stopped", "--instance-ids", id);
+  await aws("terminate-instances", "--instance-ids", id);
+  await aws("wait", "instance-terminated", "--instance-ids", id);
+});
+
+/** QEMU processes of an instance (its command line names it). */
+function qemuOf(instanceId: string): number[] {
+  return readdirSync("/proc")
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        return readFileSync(`/proc/${p}/cmdline`, "utf8").includes(`guest=${instanceId}`);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+test("a daemon killed while an instance runs leaves no QEMU; after restart it is stopped and starts again", async () => {
+  const base = await baseImageId(admin);
+  const id = await launch(admin, base, {
+    InstanceType: "t3.nano",
+    UserData: Buffer.from("#!/bin/sh\necho RESTART-USERDATA\n").toString("base64"),
+  });
+  await waitForConsole(admin, id, "strata: boot finished");
+  assert.equal(qemuOf(id).length, 1);
+  await daemon.kill("SIGKILL");
+  for (let i = 0; qemuOf(id).length > 0; i++) {
+    assert.ok(i < 100, "QEMU outlived its daemon");
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  daemon = await startDaemon(dataDir, "us-east-1,eu-west-1", { baseImage: true });
+  admin = ec2(daemon, adminCredentials(dataDir));
+  const after = await describeInstance(admin, id);
+  assert.equal(after.State?.Name, "stopped");
+  assert.equal(after.StateReason?.Code, "Server.InternalError");
+  await admin.send(new StartInstancesCommand({ InstanceIds: [id] }));
+  await waitUntilInstanceRunning(waiter(admin), { InstanceIds: [id] });
+  const text = await waitForConsole(admin, id, "strata: boot finished", { times: 2 });
+  assert.equal(text.split("RESTART-USERDATA").length - 1, 1, "user data ran on the first boot only");
   await admin.send(new TerminateInstancesCommand({ InstanceIds: [id] }));
   await waitUntilInstanceTerminated(waiter(admin), { InstanceIds: [id] });
 });

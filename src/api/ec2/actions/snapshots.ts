@@ -1,6 +1,7 @@
 import type * as EC2 from "@aws-sdk/client-ec2";
 import { StrataError } from "../../../errors.ts";
 import { isId } from "../../../ids.ts";
+import type { Tag } from "../../../storage/metadata/catalog-store.ts";
 import type { SnapshotRecord } from "../../../storage/metadata/metadata-store.ts";
 import { dryRunCheck, type Out, type RequestContext, required, resolveOwners } from "../context.ts";
 import { needsTags, ownerAliases, splitFilters } from "../describe.ts";
@@ -9,6 +10,7 @@ import { noMaxResultsWithIds, pageOf, pageWindow } from "../pagination.ts";
 import { permissionChanges, toPermissions } from "../permissions.ts";
 import { toSnapshot } from "../shapes.ts";
 import { tagsFromSpecifications } from "../tagging.ts";
+import { ownedInstance } from "./instances.ts";
 import { ownedVolume } from "./volumes.ts";
 
 function notFound(id: string): StrataError {
@@ -213,15 +215,63 @@ export async function ResetSnapshotAttribute(
 }
 
 /**
- * CreateSnapshots names its volumes through an instance. Strata's instances arrive with the
- * compute layer; until then there is no instance to name, and EC2's answer is that it does not
- * exist. The engine side (one point in time for several volumes) is SnapshotService.createMany.
+ * CreateSnapshots: the instance's EBS volumes (optionally without the boot volume or some data
+ * volumes), all at one point in time, while it runs (crash-consistent, as on EC2).
  */
 export async function CreateSnapshots(
-  _ctx: RequestContext,
+  ctx: RequestContext,
   input: EC2.CreateSnapshotsCommandInput,
 ): Promise<Out<EC2.CreateSnapshotsCommandOutput>> {
-  const instanceId = required(input.InstanceSpecification?.InstanceId, "InstanceSpecification.InstanceId");
-  tagsFromSpecifications(input.TagSpecifications, "snapshot");
-  throw new StrataError("InvalidInstanceID.NotFound", `The instance ID '${instanceId}' does not exist`);
+  const spec = input.InstanceSpecification;
+  const instance = await ownedInstance(ctx, required(spec?.InstanceId, "InstanceSpecification.InstanceId"));
+  const tags = tagsFromSpecifications(input.TagSpecifications, "snapshot");
+  const description = input.Description ?? "";
+  if (description.length > 255)
+    throw new StrataError("InvalidParameterValue", "Description exceeds 255 characters");
+  const attachments = await ctx.region.instances.attachments(instance.id);
+  for (const v of spec?.ExcludeDataVolumeIds ?? []) {
+    const a = attachments.find((x) => x.volumeId === v);
+    if (!a) throw new StrataError("InvalidVolume.NotFound", `The volume '${v}' is not attached to ${instance.id}`);
+    if (a.device === instance.rootDeviceName) {
+      throw new StrataError("InvalidParameterValue", `ExcludeDataVolumeIds cannot name the root volume ${v}`);
+    }
+  }
+  const volumes = attachments.filter(
+    (a) =>
+      !(spec?.ExcludeBootVolume && a.device === instance.rootDeviceName) &&
+      !(spec?.ExcludeDataVolumeIds ?? []).includes(a.volumeId),
+  );
+  if (volumes.length === 0) {
+    throw new StrataError("InvalidParameterValue", `Instance ${instance.id} has no volumes left to snapshot`);
+  }
+  dryRunCheck(input);
+  const snaps = await ctx.region.snapshots.createMany(
+    volumes.map((a) => a.volumeId),
+    description,
+  );
+  const copied =
+    input.CopyTagsFromSource === "volume"
+      ? await ctx.region.catalog.tagsOf(volumes.map((a) => a.volumeId))
+      : new Map<string, Tag[]>();
+  for (const s of snaps) {
+    const own = [...(copied.get(s.volumeId ?? "") ?? []), ...tags];
+    if (own.length) await ctx.region.catalog.setTags([s.id], own);
+  }
+  return {
+    Snapshots: snaps.map((s) => {
+      const shape = toSnapshot(s, [...(copied.get(s.volumeId ?? "") ?? []), ...tags]);
+      return {
+        SnapshotId: shape.SnapshotId,
+        VolumeId: shape.VolumeId,
+        State: shape.State,
+        StartTime: shape.StartTime,
+        Progress: shape.Progress,
+        OwnerId: shape.OwnerId,
+        VolumeSize: shape.VolumeSize,
+        Description: shape.Description,
+        Encrypted: false,
+        Tags: shape.Tags,
+      };
+    }),
+  };
 }

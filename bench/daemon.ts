@@ -1,0 +1,38 @@
+// `strata server` for benchmarks (test/daemon.ts registers node:test hooks; benchmarks are plain scripts).
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import { AdminClient } from "../src/cli/admin-client.ts";
+
+const STRATA = join(import.meta.dirname, "..", "bin", "strata");
+
+export interface BenchDaemon {
+  url: string;
+  client(region?: string): AdminClient;
+  stop(): Promise<void>;
+}
+
+/** Starts the daemon on a free port (extra server flags in `args`); resolves with its URL. */
+export async function startBenchDaemon(dataDir: string, args: string[]): Promise<BenchDaemon> {
+  const proc = spawn(STRATA, ["server", "--data-dir", dataDir, "--port", "0", ...args], {
+    env: { ...process.env, STRATA_LOG_REQUESTS: "0" },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const exited = new Promise<void>((r) => proc.once("exit", () => r()));
+  const url = await new Promise<string>((ok, fail) => {
+    let out = "";
+    proc.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) ok(m[1]);
+    });
+    proc.once("exit", (code) => fail(new Error(`strata server exited (${code}): ${out}`)));
+  });
+  return {
+    url,
+    client: (region = "us-east-1") => new AdminClient(url, region),
+    async stop() {
+      proc.kill("SIGTERM");
+      await exited;
+    },
+  };
+}
