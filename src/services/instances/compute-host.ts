@@ -48,6 +48,8 @@ export class ComputeHost {
         const [region, volumeId] = name.split("/");
         const h = await resolve(region, volumeId).catch(() => undefined);
         if (!h) return undefined;
+        // A VM is about to boot from it: background hydration yields from now on.
+        h.lastAccess = Date.now();
         return {
           sizeBytes: h.sizeBytes,
           read: (offset, length) => h.read(offset, length),

@@ -177,7 +177,7 @@ export class InstanceService {
     }
     for (const r of records) {
       this.#reservations.set(r.id, host.reserve(type));
-      this.#background(r.id, () => this.#boot(r.id));
+      this.#background(r.id, () => this.#locks.with(r.id, () => this.#boot(r.id)));
     }
     return records;
   }
@@ -233,7 +233,7 @@ export class InstanceService {
           const type = instanceType(r.instanceType)!;
           this.#reservations.set(id, this.#host().reserve(type));
           await this.#setState(r, "pending", "");
-          this.#background(id, () => this.#boot(id));
+          this.#background(id, () => this.#locks.with(id, () => this.#boot(id)));
           return { instanceId: id, previous: "stopped", current: "pending" };
         }),
       );
@@ -511,6 +511,12 @@ export class InstanceService {
   /** Starts the VM: the record becomes running, or stopped with the reason if the VM cannot start. */
   async #boot(id: string): Promise<void> {
     const r = await this.#record(id);
+    // Stopped or terminated before its VM could start (the caller holds the instance's lock).
+    if (r.state !== "pending" && r.state !== "running") {
+      this.#reservations.get(id)?.();
+      this.#reservations.delete(id);
+      return;
+    }
     const type = instanceType(r.instanceType) as InstanceTypeInfo;
     const host = this.#host();
     try {

@@ -1,6 +1,11 @@
 import type { VolumeHandle } from "./volume-handle.ts";
 
 const BATCH = 64;
+// While the volume is in use (a guest booting from it), hydrate at a trickle: a batch of 64 would
+// queue ahead of the guest's own reads in the codec workers and slow its boot several times.
+const BUSY_WINDOW_MS = 5000;
+const BUSY_BATCH = 2;
+const BUSY_PAUSE_MS = 100;
 
 /**
  * Copies a restored volume's remaining blocks from the block store to local disk in the
@@ -36,12 +41,15 @@ export class Hydrator {
 
   async #run(): Promise<void> {
     while (!this.#stopped && this.#volume.remote.count > 0) {
+      const busy = Date.now() - this.#volume.lastAccess < BUSY_WINDOW_MS;
+      const size = busy ? BUSY_BATCH : BATCH;
       const batch: number[] = [];
       for (const b of this.#volume.remote) {
         batch.push(b);
-        if (batch.length === BATCH) break;
+        if (batch.length === size) break;
       }
       await this.#volume.hydrate(batch);
+      if (busy) await new Promise((r) => setTimeout(r, BUSY_PAUSE_MS));
     }
   }
 }

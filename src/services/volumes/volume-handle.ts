@@ -76,11 +76,16 @@ export class VolumeHandle {
     return { total: this.#mapped, remaining: this.remote.count };
   }
 
+  /** When a reader or writer last used the volume (the hydrator yields to them). */
+  lastAccess = 0;
+
   read(offset: number, length: number): Promise<Buffer> {
+    this.lastAccess = Date.now();
     return this.#op(() => this.#read(offset, length));
   }
 
   write(offset: number, data: Uint8Array): Promise<void> {
+    this.lastAccess = Date.now();
     return this.#op(() => this.#write(offset, data));
   }
 
