@@ -1,7 +1,8 @@
 // Builds the base image (or takes it from the cache) and boots it under QEMU, as an instance would
 // run: software emulation, user-mode networking on 169.254.0.0/16 with the metadata service behind
 // guestfwd, a copy-on-write overlay so the cached disk stays untouched. Three boots of one disk:
-// a new instance with user data, its reboot, and a new instance id (an image made from the disk).
+// a new instance with user data, its reboot on a volume grown from 1 to 3 GiB (the root partition
+// and file system grow to fill it), and a new instance id (an image made from the disk).
 import assert from "node:assert/strict";
 import { type ChildProcess, execFile, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -21,6 +22,7 @@ const TOOLS = [
   "nc",
   "apt-get",
   "mkfs.ext4",
+  "e2fsck",
   "syslinux",
 ];
 const missing = TOOLS.filter(
@@ -29,6 +31,9 @@ const missing = TOOLS.filter(
 const skip = missing.length ? `missing host tools: ${missing.join(", ")}` : false;
 
 const MAC = "02:00:00:00:00:01";
+const MiB = 1024 * 1024;
+/** The size of the volume from the second boot on (the image is 1 GiB). */
+const GROWN_DISK = 3 * 1024 * MiB;
 const BOOT_TIMEOUT_MS = 120_000;
 const SHUTDOWN_TIMEOUT_MS = 20_000;
 
@@ -241,6 +246,30 @@ function rootFsClean(disk: string, scratch: string): boolean {
   return !needsRecovery;
 }
 
+/** Partition 2 of the MBR: [start, size] in sectors. */
+function rootPartition(disk: string, scratch: string): [number, number] {
+  const mbr = readDisk(disk, 0, 512, scratch);
+  return [mbr.readUInt32LE(446 + 16 + 8), mbr.readUInt32LE(446 + 16 + 12)];
+}
+
+/** e2fsck -fn of the root file system (partition 2), through a sparse raw copy of the disk. */
+function checkRootFs(disk: string, scratch: string): void {
+  const [start] = rootPartition(disk, scratch);
+  rmSync(scratch, { force: true });
+  const conv = spawnSync("qemu-img", ["convert", "-f", "qcow2", "-O", "raw", disk, scratch]);
+  assert.equal(conv.status, 0, String(conv.stderr));
+  const fsck = spawnSync("e2fsck", ["-fn", `${scratch}?offset=${start * 512}`], { env: pathEnv() });
+  rmSync(scratch, { force: true });
+  assert.equal(fsck.status, 0, `e2fsck -fn: ${fsck.stdout}${fsck.stderr}`);
+}
+
+/** The "1M-blocks" of `df -m /` output. */
+function dfMiB(out: string): number {
+  const m = /^\S+\s+(\d+)\s+\d+\s+\d+\s+\S+\s+\/$/m.exec(out);
+  assert.ok(m, `df -m /: ${out}`);
+  return Number(m[1]);
+}
+
 /** Connects to QMP, negotiates, runs one command. */
 async function qmp(socketPath: string, command: string): Promise<void> {
   const deadline = Date.now() + 10_000;
@@ -390,30 +419,57 @@ describe("base image under QEMU", { skip, timeout: 900_000 }, () => {
     );
     assert.match(vm.console, /strata: shutting down/);
     assert.doesNotMatch(vm.console, /could not remount/);
+    // The volume is the image's size: nothing to grow.
+    assert.doesNotMatch(vm.console, /grown|could not grow/);
     assert.ok(rootFsClean(overlay, join(dir, "scratch")), "the root file system was left clean");
   });
 
-  it("the same instance rebooted does not run its user data again, but runs /etc/rc.local", async (t) => {
+  it("the same instance rebooted on a larger volume grows its root file system, keeps its files, runs rc.local, not its user data", async (t) => {
+    // The volume grows from 1 to 3 GiB (as ModifyVolume, or an image launched with a larger VolumeSize).
+    const [rootStart, rootSize] = rootPartition(overlay, join(dir, "scratch"));
+    assert.ok(rootStart + rootSize <= built.sizeBytes / 512);
+    const resize = spawnSync("qemu-img", ["resize", "-q", "-f", "qcow2", overlay, String(GROWN_DISK)]);
+    assert.equal(resize.status, 0, String(resize.stderr));
     const vm = await boot(2, metadata(firstId, publicKey, userData));
+    const grown = await vm.waitFor("strata: root file system grown to ");
     const finished = await vm.waitFor(`strata: boot finished ${firstId}`);
     const consoleText = vm.console;
+    const partMiB = (GROWN_DISK / 512 - rootStart) / 2048;
+    assert.match(consoleText, new RegExp(`^strata: root partition /dev/vda2 grown to ${partMiB} MiB$`, "m"));
+    const fsMiB = Number(/^strata: root file system grown to (\d+) MiB$/m.exec(consoleText)?.[1]);
+    assert.ok(fsMiB > partMiB - 8 && fsMiB <= partMiB, `file system ${fsMiB} MiB, partition ${partMiB} MiB`);
+    assert.doesNotMatch(consoleText, /could not grow/);
     assert.doesNotMatch(consoleText, /user-data says hello/);
     assert.doesNotMatch(consoleText, /strata: user-data finished/);
     assert.match(consoleText, new RegExp(`strata: user-data already ran for ${firstId}`));
     assert.match(consoleText, /^rc\.local says hello$/m);
+    // The file written by the user data on the first boot, on a file system of more than 2500 MiB.
+    const out = await vm.ssh("cat /marker; df -m /; cat /run/strata/boot-steps");
+    assert.equal(out.split("\n")[0], marker);
+    assert.ok(dfMiB(out) > 2500, out);
+    t.diagnostic(out);
     const off = await vm.powerdown();
-    t.diagnostic(`power-on -> boot finished ${finished} s; power button -> QEMU exit ${off} s`);
+    t.diagnostic(
+      `power-on -> root file system grown ${grown} s, -> boot finished ${finished} s; power button -> QEMU exit ${off} s`,
+    );
     assert.ok(rootFsClean(overlay, join(dir, "scratch")), "the root file system was left clean");
+    assert.deepEqual(rootPartition(overlay, join(dir, "scratch")), [rootStart, GROWN_DISK / 512 - rootStart]);
+    const fsckStarted = Date.now();
+    checkRootFs(overlay, join(dir, "scratch.raw"));
+    t.diagnostic(`e2fsck -fn of the grown file system: ${(Date.now() - fsckStarted) / 1000} s`);
   });
 
-  it("a new instance id without user data boots the same disk (an image made from it)", async (t) => {
+  it("a new instance id without user data boots the same disk (an image made from it), already grown", async (t) => {
     const vm = await boot(3, metadata(secondId, publicKey));
     const finished = await vm.waitFor(`strata: boot finished ${secondId}`);
     const consoleText = vm.console;
     assert.match(consoleText, /^strata: no user-data$/m);
     assert.doesNotMatch(consoleText, /user-data says hello/);
     assert.match(consoleText, /^rc\.local says hello$/m);
-    assert.equal((await vm.ssh("cat /marker")).trim(), marker);
+    assert.doesNotMatch(consoleText, /grown|could not grow/);
+    const out = await vm.ssh("cat /marker; df -m /");
+    assert.equal(out.split("\n")[0], marker);
+    assert.ok(dfMiB(out) > 2500, out);
     // A new instance gets new SSH host keys.
     const hostKey = (log: string) => /^ssh-ed25519 \S+/m.exec(log)?.[0];
     const first = hostKey(readFileSync(join(dir, "console-1.log"), "utf8"));

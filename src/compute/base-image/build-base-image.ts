@@ -1,11 +1,12 @@
 // Builds Strata's public base image: a 1 GiB raw disk with Debian bookworm's cloud kernel, a
-// busybox initramfs, and an ext4 root file system holding busybox, dropbear and the boot scripts in
-// ./guest (network, metadata service, SSH keys, user data once per instance id, clean ACPI
-// shutdown). Everything is done without privileges: packages come from `apt-get download` and
-// `dpkg-deb -x`, the partitions are built as files (mkfs.vfat + syslinux + mtools, mkfs.ext4 -d) and
-// copied into the disk, the initramfs is written here (cpio newc). The result is cached per
-// BASE_IMAGE_VERSION and built in a temporary directory renamed into place, so crashed or
-// concurrent builds never leave a half-made image behind.
+// busybox initramfs, and an ext4 root file system holding busybox, dropbear, resize2fs and the boot
+// scripts in ./guest (root partition and file system grown to fill a larger volume, network,
+// metadata service, SSH keys, user data once per instance id, clean ACPI shutdown). Everything is
+// done without privileges: packages come from `apt-get download` and `dpkg-deb -x`, the partitions
+// are built as files (mkfs.vfat + syslinux + mtools, mkfs.ext4 -d) and copied into the disk, the
+// initramfs is written here (cpio newc). The result is cached per BASE_IMAGE_VERSION and built in a
+// temporary directory renamed into place, so crashed or concurrent builds never leave a half-made
+// image behind.
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { createReadStream, existsSync } from "node:fs";
@@ -31,7 +32,7 @@ import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
 
 /** Bump whenever the recipe (this file or ./guest) changes: the cache is keyed by it. */
-export const BASE_IMAGE_VERSION = "2026.11.1";
+export const BASE_IMAGE_VERSION = "2026.11.2";
 
 export interface BuiltBaseImage {
   path: string;
@@ -77,6 +78,10 @@ const PACKAGES = [
   "libgmp10",
   "zlib1g",
   "syslinux-common",
+  // resize2fs, which grows the root file system when the volume is larger than the image
+  "e2fsprogs",
+  "libext2fs2",
+  "libcom-err2",
 ];
 /** Dynamic binaries copied into the root file system: [path in the packages, path in the guest]. */
 const BINARIES: [string, string][] = [
@@ -86,6 +91,7 @@ const BINARIES: [string, string][] = [
   ["usr/bin/dbclient", "usr/bin/dbclient"],
   // dropbear runs the SFTP subsystem from here (OpenSSH's scp speaks SFTP since 9.0).
   ["usr/lib/openssh/sftp-server", "usr/lib/sftp-server"],
+  ["sbin/resize2fs", "sbin/resize2fs"],
 ];
 /** Kernel modules in the guest (with their dependencies); the initramfs loads INITRAMFS_MODULES. */
 const MODULES = ["virtio_pci", "virtio_blk", "virtio_net", "virtio_rng", "button", "evdev"];
