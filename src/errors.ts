@@ -65,6 +65,10 @@ export const errorCatalogue = {
   "InvalidKey.Format": { status: 400, summary: "The public key material is not a valid RSA or ed25519 key." },
   "InvalidUserData.Malformed": { status: 400, summary: "The user data is not valid base64." },
   "InvalidAttachment.NotFound": { status: 400, summary: "The volume is not attached to the instance." },
+  IncorrectModificationState: {
+    status: 400,
+    summary: "The volume cannot be modified now (its instance must be stopped to resize it).",
+  },
   "InvalidVolume.ZoneMismatch": {
     status: 400,
     summary: "The volume and the instance are in different zones.",

@@ -342,7 +342,7 @@ test("a disk uploaded through the EBS direct APIs (strata image import) boots as
   await waitUntilInstanceTerminated(waiter(admin), { InstanceIds: [id] });
 });
 
-test("the aws CLI: run-instances with user data, its waiters, console output, stop, terminate", async () => {
+test("the aws CLI: run-instances with user data and a 3 GiB root, waiters, console output, stop, terminate", async () => {
   const base = await baseImageId(admin);
   const userData = join(keyDir, "user-data.sh");
   writeFileSync(userData, "#!/bin/sh\necho CLI-USERDATA-RAN\n");
@@ -375,12 +375,17 @@ test("the aws CLI: run-instances with user data, its waiters, console output, st
     "1",
     "--user-data",
     `file://${userData}`,
+    "--block-device-mappings",
+    '[{"DeviceName":"/dev/xvda","Ebs":{"VolumeSize":3}}]',
   );
   const id = res.Instances[0].InstanceId as string;
   await aws("wait", "instance-running", "--instance-ids", id);
   await waitForConsole(admin, id, "strata: boot finished");
   const out = await aws("get-console-output", "--instance-id", id, "--latest");
   assert.match(out.Output, /CLI-USERDATA-RAN/);
+  // A root volume larger than the image: the guest grew its file system to fill it.
+  assert.match(out.Output, /strata: root file system grown to (\d+) MiB/);
+  assert.ok(Number(/root file system grown to (\d+) MiB/.exec(out.Output)![1]) > 2500);
   await aws("stop-instances", "--instance-ids", id);
   await aws("wait", "instance-stopped", "--instance-ids", id);
   await aws("terminate-instances", "--instance-ids", id);

@@ -158,22 +158,31 @@ export class QemuVm {
     }
   }
 
-  /** Unplugs a disk: the guest must release it (ACPI eject) unless forced. */
-  async unplug(diskId: string, force: boolean, timeoutMs = 15_000): Promise<void> {
+  /**
+   * Asks the guest to release a disk (ACPI eject) and removes its NBD node once it has; false if
+   * the guest did not release it in time (the request stays pending, as on a real PCI slot).
+   */
+  async unplug(diskId: string, timeoutMs = 15_000): Promise<boolean> {
+    let onEvent: ((event: string, data: { device?: string }) => void) | undefined;
     const deleted = new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => resolve(false), timeoutMs);
-      const onEvent = (event: string, data: { device?: string }) => {
+      onEvent = (event, data) => {
         if (event === "DEVICE_DELETED" && data?.device === `dev-${diskId}`) {
           clearTimeout(timer);
-          this.qmp.off("event", onEvent);
           resolve(true);
         }
       };
       this.qmp.on("event", onEvent);
     });
-    await this.qmp.execute("device_del", { id: `dev-${diskId}` });
-    if (!(await deleted) && !force) throw new Error(`the guest did not release ${diskId} in time`);
-    await this.qmp.execute("blockdev-del", { "node-name": diskId }).catch(() => {});
+    try {
+      // A repeated request for a device already being removed is answered with an error: fine.
+      await this.qmp.execute("device_del", { id: `dev-${diskId}` }).catch(() => {});
+      if (!(await deleted)) return false;
+      await this.qmp.execute("blockdev-del", { "node-name": diskId }).catch(() => {});
+      return true;
+    } finally {
+      if (onEvent) this.qmp.off("event", onEvent);
+    }
   }
 
   async kill(): Promise<void> {

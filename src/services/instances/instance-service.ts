@@ -19,10 +19,10 @@ import type {
 import { KeyedLock } from "../../util/keyed-lock.ts";
 import type { ImageService } from "../images/image-service.ts";
 import type { SnapshotService } from "../snapshots/snapshot-service.ts";
-import type { VolumeService } from "../volumes/volume-service.ts";
+import { VOLUME_TYPES, type VolumeService } from "../volumes/volume-service.ts";
 import { type ComputeHost, insufficientCapacity } from "./compute-host.ts";
 import { consoleLogPath, InstanceRuntime, privateDnsName } from "./instance-runtime.ts";
-import { planVolumes } from "./launch-plan.ts";
+import { checkDeviceName, planVolumes } from "./launch-plan.ts";
 
 export interface RunInput {
   ownerId: string;
@@ -104,9 +104,20 @@ export class InstanceService {
       );
     }
     const plan = planVolumes(input.image, input.blockDeviceMappings);
+    const imageSnapshots = new Set(input.image.blockDeviceMappings.map((m) => m.ebs?.snapshotId));
     for (const p of plan) {
+      if (!VOLUME_TYPES.includes(p.volumeType)) {
+        throw new StrataError("InvalidParameterValue", `Invalid value '${p.volumeType}' for VolumeType`);
+      }
       if (p.snapshotId) {
-        const snap = await this.#snapshots.get(p.snapshotId);
+        const snap = await this.#snapshots.meta.getSnapshot(p.snapshotId);
+        // The image's own snapshots come with its launch permission; others must be visible.
+        if (
+          !snap ||
+          (!imageSnapshots.has(snap.id) && !(await this.#images.snapshotVisibleTo(snap, input.ownerId)))
+        ) {
+          throw new StrataError("InvalidSnapshot.NotFound", `The snapshot '${p.snapshotId}' does not exist.`);
+        }
         if (p.sizeGiB !== undefined && p.sizeGiB < snap.volumeSizeGiB) {
           throw new StrataError(
             "InvalidBlockDeviceMapping",
@@ -118,6 +129,8 @@ export class InstanceService {
     const host = this.#host();
     const count = host.fits(type, input.maxCount);
     if (count < input.minCount) throw insufficientCapacity(host, type, input.minCount);
+    // Reserved before anything is created, so a concurrent launch cannot take the room meanwhile.
+    const releases = Array.from({ length: count }, () => host.reserve(type));
     const reservationId = newId("r");
     const now = new Date().toISOString();
     const records: InstanceRecord[] = [];
@@ -146,7 +159,7 @@ export class InstanceService {
           clientToken: input.clientToken,
           mac: macFor(id),
           privateIp: ip,
-          sshPort: await host.freePort(),
+          sshPort: 0,
           pid: null,
           terminatedAt: null,
           publicKey: input.publicKey,
@@ -173,11 +186,12 @@ export class InstanceService {
     } catch (e) {
       // Nothing half-made stays behind: the volumes made so far go again.
       for (const v of created) await this.#volumes.delete(v).catch(() => {});
+      for (const release of releases) release();
       throw e;
     }
-    for (const r of records) {
-      this.#reservations.set(r.id, host.reserve(type));
-      this.#background(r.id, () => this.#locks.with(r.id, () => this.#boot(r.id)));
+    for (const [k, r] of records.entries()) {
+      this.#reservations.set(r.id, releases[k]);
+      this.#background(r.id, () => this.#locks.with(r.id, () => this.#boot(r.id, true)));
     }
     return records;
   }
@@ -217,6 +231,24 @@ export class InstanceService {
   // Lifecycle
 
   async start(ids: string[]): Promise<StateChange[]> {
+    for (const id of ids) {
+      const r = await this.#record(id);
+      if (!["stopped", "pending", "running"].includes(r.state)) {
+        throw new StrataError(
+          "IncorrectInstanceState",
+          `The instance '${id}' is not in a state from which it can be started.`,
+        );
+      }
+      if (
+        r.state === "stopped" &&
+        !(await this.store.attachments(id)).some((a) => a.device === r.rootDeviceName)
+      ) {
+        throw new StrataError(
+          "IncorrectInstanceState",
+          `The instance '${id}' has no root volume attached at ${r.rootDeviceName}.`,
+        );
+      }
+    }
     const out: StateChange[] = [];
     for (const id of ids) {
       out.push(
@@ -233,7 +265,7 @@ export class InstanceService {
           const type = instanceType(r.instanceType)!;
           this.#reservations.set(id, this.#host().reserve(type));
           await this.#setState(r, "pending", "");
-          this.#background(id, () => this.#locks.with(id, () => this.#boot(id)));
+          this.#background(id, () => this.#locks.with(id, () => this.#boot(id, false)));
           return { instanceId: id, previous: "stopped", current: "pending" };
         }),
       );
@@ -252,20 +284,40 @@ export class InstanceService {
   }
 
   async terminate(ids: string[]): Promise<StateChange[]> {
-    return this.#transition(ids, "shutting-down", async (r) => {
-      await this.#shutdown(r.id, false);
-      for (const a of await this.store.attachments(r.id)) {
-        await this.store.detachVolume(a.volumeId);
-        if (a.deleteOnTermination)
-          await this.#volumes.delete(a.volumeId).catch((e: Error) => console.error(e.message));
-      }
-      const now = await this.#record(r.id);
-      now.terminatedAt = new Date().toISOString();
-      await this.#setState(now, "terminated", `User initiated (${ec2Time()})`, {
+    return this.#transition(ids, "shutting-down", (r) =>
+      this.#finishTermination(r.id, `User initiated (${ec2Time()})`, {
         code: "Client.UserInitiatedShutdown",
         message: "Client.UserInitiatedShutdown: User initiated shutdown",
-      });
-    });
+      }),
+    );
+  }
+
+  /** Powers the VM off if it runs, detaches every volume (deleting DeleteOnTermination ones). */
+  async #finishTermination(
+    id: string,
+    reason: string,
+    stateReason: InstanceRecord["stateReason"],
+  ): Promise<void> {
+    await this.#shutdown(id, false);
+    for (const a of await this.store.attachments(id)) {
+      await this.store.detachVolume(a.volumeId);
+      if (!a.deleteOnTermination) continue;
+      // A pending snapshot of it (CreateImage with NoReboot, say) must complete before it can go.
+      for (let i = 0; i < 1200; i++) {
+        const pending = (await this.#snapshots.meta.pendingSnapshots()).some(
+          (p) => p.volumeId === a.volumeId,
+        );
+        if (!pending) break;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      await this.#volumes
+        .delete(a.volumeId)
+        .catch((e: Error) => console.error(`terminate ${id}: ${e.message}`));
+    }
+    const now = await this.#record(id);
+    now.terminatedAt = new Date().toISOString();
+    now.pid = null;
+    await this.#setState(now, "terminated", reason, stateReason);
   }
 
   /** RebootInstances: a clean restart of the guest; the instance stays `running`. */
@@ -298,10 +350,13 @@ export class InstanceService {
     ownerId: string,
     input: { name: string; description?: string; noReboot: boolean; overrides: BlockDeviceMappingRecord[] },
   ): Promise<ImageRecord> {
-    if ((await this.#images.list()).some((i) => i.ownerId === ownerId && i.name === input.name)) {
-      throw new StrataError("InvalidAMIName.Duplicate", `AMI name ${input.name} is already in use by an AMI`);
-    }
     return this.#locks.with(id, async () => {
+      if ((await this.#images.list()).some((i) => i.ownerId === ownerId && i.name === input.name)) {
+        throw new StrataError(
+          "InvalidAMIName.Duplicate",
+          `AMI name ${input.name} is already in use by an AMI`,
+        );
+      }
       const r = await this.#record(id);
       if (r.state !== "running" && r.state !== "stopped") {
         throw new StrataError(
@@ -311,6 +366,25 @@ export class InstanceService {
       }
       const imageId = newId("ami");
       const attachments = await this.store.attachments(id);
+      // Overrides are checked before anything happens to the instance.
+      for (const o of input.overrides) {
+        checkDeviceName(o.deviceName);
+        if (!attachments.some((a) => a.device === o.deviceName)) {
+          throw new StrataError(
+            "InvalidBlockDeviceMapping",
+            `The instance has no volume at ${o.deviceName} (new volumes in CreateImage are not supported)`,
+          );
+        }
+        if (o.noDevice && o.deviceName === r.rootDeviceName) {
+          throw new StrataError(
+            "InvalidBlockDeviceMapping",
+            "The root device cannot be suppressed with NoDevice",
+          );
+        }
+      }
+      if (!attachments.some((a) => a.device === r.rootDeviceName)) {
+        throw new StrataError("IncorrectInstanceState", `The instance '${id}' has no root volume attached.`);
+      }
       const restart = r.state === "running" && !input.noReboot;
       if (restart) await this.#shutdown(id, false, true);
       let snaps: Awaited<ReturnType<SnapshotService["createMany"]>>;
@@ -320,7 +394,8 @@ export class InstanceService {
           `Created by CreateImage(${id}) for ${imageId}`,
         );
       } finally {
-        if (restart) await this.#boot(id);
+        // A restart that fails leaves the instance stopped with the reason; the image still stands.
+        if (restart) await this.#boot(id).catch(() => {});
       }
       const mappings: BlockDeviceMappingRecord[] = attachments.map((a, k) => {
         const o = input.overrides.find((m) => m.deviceName === a.device);
@@ -392,9 +467,12 @@ export class InstanceService {
   }
 
   async detachVolume(volumeId: string, force: boolean): Promise<VolumeAttachmentRecord> {
-    const a = (await this.store.allAttachments()).find((x) => x.volumeId === volumeId);
-    if (!a) throw new StrataError("IncorrectState", `Volume '${volumeId}' is in the 'available' state.`);
-    return this.#locks.with(a.instanceId, async () => {
+    const first = (await this.store.allAttachments()).find((x) => x.volumeId === volumeId);
+    if (!first) throw new StrataError("IncorrectState", `Volume '${volumeId}' is in the 'available' state.`);
+    return this.#locks.with(first.instanceId, async () => {
+      // Read again under the lock: a concurrent detach or terminate may have got here first.
+      const a = (await this.store.allAttachments()).find((x) => x.volumeId === volumeId);
+      if (!a) throw new StrataError("IncorrectState", `Volume '${volumeId}' is in the 'available' state.`);
       const r = await this.#record(a.instanceId);
       if (a.device === r.rootDeviceName && r.state !== "stopped") {
         throw new StrataError(
@@ -403,7 +481,17 @@ export class InstanceService {
         );
       }
       const rt = this.#runtimes.get(a.instanceId);
-      if (rt) await rt.vm.unplug(volumeId, force);
+      if (rt) {
+        const released = await rt.vm.unplug(volumeId);
+        if (!released && !force) {
+          throw new StrataError(
+            "IncorrectState",
+            `The guest did not release ${a.device} (${volumeId}); unmount it and retry, or detach with Force`,
+          );
+        }
+        // Forced: QEMU drops its NBD connection, so no write can reach the volume after detach.
+        await this.#host().disconnectVolume(this.region, volumeId);
+      }
       await this.store.detachVolume(volumeId);
       return a;
     });
@@ -416,8 +504,12 @@ export class InstanceService {
     for (const r of await this.store.listInstances()) {
       if (!ACTIVE.includes(r.state)) continue;
       if (r.pid) killIfOurs(r.pid, r.id);
+      r.pid = null;
       if (r.state === "shutting-down") {
-        this.#background(r.id, () => this.terminate([r.id]).then(() => {}));
+        const reason = r.stateTransitionReason || `User initiated (${ec2Time()})`;
+        this.#background(r.id, () =>
+          this.#locks.with(r.id, () => this.#finishTermination(r.id, reason, r.stateReason)),
+        );
         continue;
       }
       await this.#setState(r, "stopped", `Server.InternalError: the Strata daemon restarted (${ec2Time()})`, {
@@ -469,15 +561,19 @@ export class InstanceService {
     await this.store.updateInstance(r);
   }
 
-  /** Validates every instance first (no partial change), moves each to `via`, finishes in the background. */
+  /**
+   * Validates every instance first (no partial change), moves each to `via` under its lock and
+   * finishes in the background; `finish` runs only if the state is still `via` by then.
+   */
   async #transition(
     ids: string[],
     via: "stopping" | "shutting-down",
     finish: (r: InstanceRecord) => Promise<void>,
   ): Promise<StateChange[]> {
-    const records = await Promise.all(ids.map((id) => this.#record(id)));
-    for (const r of records) {
-      if (via === "stopping" && (r.state === "terminated" || r.state === "shutting-down")) {
+    const cannotStop = (r: InstanceRecord) =>
+      via === "stopping" && (r.state === "terminated" || r.state === "shutting-down");
+    for (const r of await Promise.all(ids.map((id) => this.#record(id)))) {
+      if (cannotStop(r)) {
         throw new StrataError(
           "IncorrectInstanceState",
           `This instance '${r.id}' is not in a state from which it can be stopped.`,
@@ -490,15 +586,32 @@ export class InstanceService {
         await this.#locks.with(id, async () => {
           const r = await this.#record(id);
           const previous = r.state;
+          if (cannotStop(r)) {
+            throw new StrataError(
+              "IncorrectInstanceState",
+              `This instance '${id}' is not in a state from which it can be stopped.`,
+            );
+          }
           const done = via === "stopping" ? ["stopped", "stopping"] : ["terminated", "shutting-down"];
           if (done.includes(r.state)) return { instanceId: id, previous, current: r.state };
           await this.#setState(r, via, r.stateTransitionReason, r.stateReason);
-          this.#background(id, () => this.#locks.with(id, () => finish(r)));
+          this.#background(id, () => this.#finishUnder(id, via, finish));
           return { instanceId: id, previous, current: via };
         }),
       );
     }
     return out;
+  }
+
+  #finishUnder(
+    id: string,
+    via: InstanceStateName,
+    finish: (r: InstanceRecord) => Promise<void>,
+  ): Promise<void> {
+    return this.#locks.with(id, async () => {
+      const r = await this.#record(id);
+      if (r.state === via) await finish(r);
+    });
   }
 
   #background(id: string, fn: () => Promise<void>): void {
@@ -509,7 +622,7 @@ export class InstanceService {
   }
 
   /** Starts the VM: the record becomes running, or stopped with the reason if the VM cannot start. */
-  async #boot(id: string): Promise<void> {
+  async #boot(id: string, firstBoot = false): Promise<void> {
     const r = await this.#record(id);
     // Stopped or terminated before its VM could start (the caller holds the instance's lock).
     if (r.state !== "pending" && r.state !== "running") {
@@ -533,6 +646,8 @@ export class InstanceService {
                 : 1,
         )
         .map((a) => disk(this.region, a.volumeId, a.device === r.rootDeviceName));
+      // A fresh SSH port per boot: one kept while stopped could be taken by then.
+      r.sshPort = await host.freePort();
       const rt = await InstanceRuntime.boot(host, {
         record: r,
         type,
@@ -550,7 +665,13 @@ export class InstanceService {
       this.#reservations.delete(id);
       const message = `Server.InternalError: ${(e as Error).message}`.slice(0, 500);
       r.pid = null;
-      await this.#setState(r, "stopped", message, { code: "Server.InternalError", message });
+      // A launch that never ran ends terminated, as on EC2 (waiters fail fast on it); a start, stopped.
+      if (firstBoot) {
+        await this.#setState(r, "shutting-down", message, { code: "Server.InternalError", message });
+        await this.#finishTermination(id, message, { code: "Server.InternalError", message });
+      } else {
+        await this.#setState(r, "stopped", message, { code: "Server.InternalError", message });
+      }
       throw e;
     }
   }

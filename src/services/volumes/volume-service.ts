@@ -11,6 +11,9 @@ import { releaseChunks } from "../chunks/chunk-references.ts";
 import { Hydrator } from "./hydrator.ts";
 import { VolumeHandle } from "./volume-handle.ts";
 
+/** EBS volume types (Strata stores them all alike; the type is recorded and reported). */
+export const VOLUME_TYPES = ["standard", "io1", "io2", "gp2", "gp3", "sc1", "st1"];
+
 export interface CreateVolumeInput {
   /** The owning account (omit for engine-internal volumes). */
   ownerId?: string;

@@ -231,7 +231,8 @@ export async function CreateSnapshots(
   const attachments = await ctx.region.instances.attachments(instance.id);
   for (const v of spec?.ExcludeDataVolumeIds ?? []) {
     const a = attachments.find((x) => x.volumeId === v);
-    if (!a) throw new StrataError("InvalidVolume.NotFound", `The volume '${v}' is not attached to ${instance.id}`);
+    if (!a)
+      throw new StrataError("InvalidVolume.NotFound", `The volume '${v}' is not attached to ${instance.id}`);
     if (a.device === instance.rootDeviceName) {
       throw new StrataError("InvalidParameterValue", `ExcludeDataVolumeIds cannot name the root volume ${v}`);
     }

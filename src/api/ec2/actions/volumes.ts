@@ -2,6 +2,7 @@ import type * as EC2 from "@aws-sdk/client-ec2";
 import { StrataError } from "../../../errors.ts";
 import { isId } from "../../../ids.ts";
 import { checkDeviceName } from "../../../services/instances/launch-plan.ts";
+import { VOLUME_TYPES } from "../../../services/volumes/volume-service.ts";
 import type { VolumeRecord } from "../../../storage/metadata/metadata-store.ts";
 import { dryRunCheck, type Out, type RequestContext, required } from "../context.ts";
 import { applyFilters, type FilterFields } from "../filters.ts";
@@ -9,8 +10,6 @@ import { noMaxResultsWithIds, paginate } from "../pagination.ts";
 import { toVolume } from "../shapes.ts";
 import { tagsFromSpecifications } from "../tagging.ts";
 import { ownedInstance } from "./instances.ts";
-
-const VOLUME_TYPES = ["standard", "io1", "io2", "gp2", "gp3", "sc1", "st1"];
 
 /** The caller's volume, or InvalidVolume.NotFound (another account's volume does not exist for it). */
 export async function ownedVolume(ctx: RequestContext, id: string): Promise<VolumeRecord> {
@@ -118,6 +117,16 @@ export async function ModifyVolume(
       "InvalidParameterValue",
       `New size cannot be smaller than existing size (${input.Size} < ${v.sizeGiB})`,
     );
+  }
+  if (input.Size !== undefined && input.Size !== v.sizeGiB && v.attachment) {
+    const i = await ctx.region.instances.get(v.attachment.instanceId);
+    // The guest's disk is served from the volume's open handle; growing reopens it.
+    if (i && i.state !== "stopped") {
+      throw new StrataError(
+        "IncorrectModificationState",
+        `Volume ${v.id} is attached to ${i.id}, which is ${i.state}: stop the instance to change the size`,
+      );
+    }
   }
   dryRunCheck(input);
   const start = new Date();

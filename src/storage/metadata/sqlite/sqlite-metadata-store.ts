@@ -93,6 +93,14 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async deleteVolume(id: string): Promise<string[]> {
     return this.#db.tx(() => {
+      // Checked in the transaction: an attach racing the delete wins or loses as a whole.
+      const v = this.#db.q("SELECT attached_instance FROM volumes WHERE id = ?").get(id) as Row | undefined;
+      if (v?.attached_instance) {
+        throw new StrataError(
+          "VolumeInUse",
+          `Volume ${id} is currently attached to ${String(v.attached_instance)}`,
+        );
+      }
       const hashes = this.#db.column(
         "SELECT DISTINCT chunk_hash AS v FROM volume_blocks WHERE volume_id = ?",
         id,
