@@ -128,6 +128,8 @@ test("launch the base image with user data and a key: user data runs, SSH works"
 
   const status = await admin.send(new DescribeInstanceStatusCommand({ InstanceIds: [source] }));
   assert.equal(status.InstanceStatuses?.[0].InstanceState?.Name, "running");
+  // The guest has read its metadata by now: the status check passes (instance-status-ok waiter).
+  assert.equal(status.InstanceStatuses?.[0].InstanceStatus?.Status, "ok");
   const filtered = await admin.send(
     new DescribeInstancesCommand({
       Filters: [

@@ -92,17 +92,37 @@ export function instanceTags(i: InstanceRecord, tags: Tag[]): Tag[] {
   return [...tags.filter((t) => t.key !== SSH_PORT_TAG), { key: SSH_PORT_TAG, value: String(i.sshPort) }];
 }
 
-export function toInstanceStatus(i: InstanceRecord): EC2.InstanceStatus {
-  const ok = i.state === "running";
-  const status = (s: "ok" | "not-applicable") => ({
+/**
+ * EC2's status checks: `initializing` until the guest shows it is up (here: it has asked its
+ * metadata service something), then `ok`; `not-applicable` unless running.
+ */
+export function instanceStatusOf(
+  i: InstanceRecord,
+  guestReachable: boolean,
+): "ok" | "initializing" | "not-applicable" {
+  if (i.state !== "running") return "not-applicable";
+  return guestReachable ? "ok" : "initializing";
+}
+
+export function toInstanceStatus(i: InstanceRecord, guestReachable: boolean): EC2.InstanceStatus {
+  const s = instanceStatusOf(i, guestReachable);
+  const summary = {
     Status: s,
-    Details: s === "ok" ? [{ Name: "reachability" as const, Status: "passed" as const }] : undefined,
-  });
+    Details:
+      s === "not-applicable"
+        ? undefined
+        : [
+            {
+              Name: "reachability" as const,
+              Status: s === "ok" ? ("passed" as const) : ("initializing" as const),
+            },
+          ],
+  };
   return {
     InstanceId: i.id,
     AvailabilityZone: i.availabilityZone,
     InstanceState: toInstanceState(i.state),
-    InstanceStatus: status(ok ? "ok" : "not-applicable"),
-    SystemStatus: status(ok ? "ok" : "not-applicable"),
+    InstanceStatus: summary,
+    SystemStatus: summary,
   };
 }

@@ -65,6 +65,8 @@ export class InstanceService {
   readonly #host: () => ComputeHost;
   readonly #probeDisk: ProbeDisk;
   readonly #runtimes = new Map<string, InstanceRuntime>();
+  /** Instances whose guest has asked the metadata service something since it booted. */
+  readonly #guestSeen = new Set<string>();
   readonly #reservations = new Map<string, () => void>();
   readonly #locks = new KeyedLock();
   /** Background transitions, awaited on close. */
@@ -206,6 +208,11 @@ export class InstanceService {
   async list(): Promise<InstanceRecord[]> {
     const cutoff = new Date(Date.now() - 3_600_000).toISOString();
     return (await this.store.listInstances()).filter((i) => !i.terminatedAt || i.terminatedAt > cutoff);
+  }
+
+  /** DescribeInstanceStatus' reachability: the booted guest has talked to its metadata service. */
+  guestReachable(id: string): boolean {
+    return this.#guestSeen.has(id);
   }
 
   attachments(id: string): Promise<VolumeAttachmentRecord[]> {
@@ -654,7 +661,10 @@ export class InstanceService {
         accel: accel.accel,
         region: this.region,
         disks,
-        metadata: () => this.#metadata(r, attachments),
+        metadata: () => {
+          this.#guestSeen.add(id);
+          return this.#metadata(r, attachments);
+        },
       });
       this.#runtimes.set(id, rt);
       r.pid = rt.vm.pid;
@@ -684,6 +694,7 @@ export class InstanceService {
       rt.vm.qmp.close();
       await rt.imds.close();
       this.#runtimes.delete(id);
+      this.#guestSeen.delete(id);
       this.#reservations.get(id)?.();
       this.#reservations.delete(id);
       const r = await this.#record(id);
@@ -703,6 +714,7 @@ export class InstanceService {
   /** Stops the VM if it runs; `keepReservation` for a restart (reboot, CreateImage). */
   async #shutdown(id: string, force: boolean, keepReservation = false, timeoutMs?: number): Promise<void> {
     const rt = this.#runtimes.get(id);
+    this.#guestSeen.delete(id);
     if (rt) {
       this.#runtimes.delete(id);
       await rt.shutdown(force, timeoutMs ?? this.#host().options.stopTimeoutMs);

@@ -7,7 +7,13 @@ import type { Tag } from "../../../storage/metadata/catalog-store.ts";
 import type { InstanceRecord } from "../../../storage/metadata/instance-store.ts";
 import { dryRunCheck, type Out, type RequestContext, required } from "../context.ts";
 import { applyFilters, type FilterFields } from "../filters.ts";
-import { instanceTags, toInstance, toInstanceState, toInstanceStatus } from "../instance-shapes.ts";
+import {
+  instanceStatusOf,
+  instanceTags,
+  toInstance,
+  toInstanceState,
+  toInstanceStatus,
+} from "../instance-shapes.ts";
 import { noMaxResultsWithIds, paginate } from "../pagination.ts";
 import { fromSdkTags, validateTags } from "../tagging.ts";
 import { toMappings } from "./images.ts";
@@ -246,17 +252,18 @@ export async function DescribeInstanceStatus(
   if (input.InstanceIds?.length) instances = await ownedInstances(ctx, input.InstanceIds);
   // EC2 lists only running instances unless IncludeAllInstances.
   if (!input.IncludeAllInstances) instances = instances.filter((i) => i.state === "running");
+  const reachable = (i: InstanceRecord) => ctx.region.instances.guestReachable(i.id);
   const matched = applyFilters(instances, input.Filters, {
     "instance-id": (i) => i.id,
     "instance-state-name": (i) => i.state,
     "instance-state-code": (i) => String(toInstanceState(i.state).Code),
     "availability-zone": (i) => i.availabilityZone,
-    "instance-status.status": (i) => (i.state === "running" ? "ok" : "not-applicable"),
-    "system-status.status": (i) => (i.state === "running" ? "ok" : "not-applicable"),
+    "instance-status.status": (i) => instanceStatusOf(i, reachable(i)),
+    "system-status.status": (i) => instanceStatusOf(i, reachable(i)),
   });
   dryRunCheck(input);
   const { page, nextToken } = paginate(matched, (i) => i.id, input);
-  return { InstanceStatuses: page.map(toInstanceStatus), NextToken: nextToken };
+  return { InstanceStatuses: page.map((i) => toInstanceStatus(i, reachable(i))), NextToken: nextToken };
 }
 
 function stateChanges(changes: { instanceId: string; previous: string; current: string }[]) {
