@@ -334,14 +334,18 @@ test("a disk uploaded through the EBS direct APIs (strata image import) boots as
   const imageId = /ami-[0-9a-f]{17}/.exec(stdout)?.[0];
   assert.ok(imageId, stdout);
   await waitUntilImageAvailable(waiter(admin), { ImageIds: [imageId] });
+  // The guest powers itself off after booting; InstanceInitiatedShutdownBehavior=terminate.
   const id = await launch(admin, imageId, {
     InstanceType: "t3.nano",
-    UserData: Buffer.from("#!/bin/sh\necho UPLOADED-BOOTED\n").toString("base64"),
+    InstanceInitiatedShutdownBehavior: "terminate",
+    UserData: Buffer.from("#!/bin/sh\necho UPLOADED-BOOTED\n(sleep 2; poweroff) &\n").toString("base64"),
   });
-  const text = await waitForConsole(admin, id, "strata: boot finished");
-  assert.match(text, /UPLOADED-BOOTED/);
-  await admin.send(new TerminateInstancesCommand({ InstanceIds: [id] }));
   await waitUntilInstanceTerminated(waiter(admin), { InstanceIds: [id] });
+  const text = await consoleText(admin, id);
+  assert.match(text, /UPLOADED-BOOTED/);
+  assert.match(text, /strata: boot finished/);
+  const gone = await describeInstance(admin, id);
+  assert.equal(gone.StateReason?.Code, "Client.InstanceInitiatedShutdown");
 });
 
 test("the aws CLI: run-instances with user data and a 3 GiB root, waiters, console output, stop, terminate", async () => {

@@ -37,6 +37,7 @@ export interface RunInput {
   availabilityZone: string;
   blockDeviceMappings: BlockDeviceMappingRecord[];
   clientToken: string | null;
+  shutdownBehavior: "stop" | "terminate";
 }
 
 export interface StateChange {
@@ -165,6 +166,7 @@ export class InstanceService {
           pid: null,
           terminatedAt: null,
           publicKey: input.publicKey,
+          shutdownBehavior: input.shutdownBehavior,
         });
         for (const p of plan) {
           const v = await this.#volumes.create({
@@ -699,15 +701,17 @@ export class InstanceService {
       this.#reservations.delete(id);
       const r = await this.#record(id);
       r.pid = null;
-      await this.#setState(
-        r,
-        "stopped",
-        `Client.InstanceInitiatedShutdown: Instance initiated shutdown (${ec2Time()})`,
-        {
-          code: "Client.InstanceInitiatedShutdown",
-          message: "Client.InstanceInitiatedShutdown: Instance initiated shutdown",
-        },
-      );
+      const reason = `Client.InstanceInitiatedShutdown: Instance initiated shutdown (${ec2Time()})`;
+      const stateReason = {
+        code: "Client.InstanceInitiatedShutdown",
+        message: "Client.InstanceInitiatedShutdown: Instance initiated shutdown",
+      };
+      if (r.shutdownBehavior === "terminate") {
+        await this.#setState(r, "shutting-down", reason, stateReason);
+        await this.#finishTermination(id, reason, stateReason);
+      } else {
+        await this.#setState(r, "stopped", reason, stateReason);
+      }
     });
   }
 

@@ -38,6 +38,8 @@ export interface InstanceRecord {
   /** The supervising daemon's QEMU process while one exists. */
   pid: number | null;
   terminatedAt: string | null;
+  /** InstanceInitiatedShutdownBehavior: what a shutdown from inside the guest does (absent: stop). */
+  shutdownBehavior?: "stop" | "terminate";
 }
 
 export interface VolumeAttachmentRecord {

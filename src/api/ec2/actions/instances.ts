@@ -95,6 +95,13 @@ export async function RunInstances(
     );
   }
   const userData = checkUserData(input.UserData);
+  const shutdownBehavior = input.InstanceInitiatedShutdownBehavior ?? "stop";
+  if (shutdownBehavior !== "stop" && shutdownBehavior !== "terminate") {
+    throw new StrataError(
+      "InvalidParameterValue",
+      `Invalid value '${shutdownBehavior}' for InstanceInitiatedShutdownBehavior (stop or terminate)`,
+    );
+  }
   const tags = launchTags(input.TagSpecifications);
   if (!isId("ami", imageId)) {
     throw new StrataError("InvalidAMIID.Malformed", `Invalid id: "${imageId}" (expecting "ami-...")`);
@@ -142,6 +149,7 @@ export async function RunInstances(
     availabilityZone: az,
     blockDeviceMappings: toMappings(input.BlockDeviceMappings),
     clientToken: token ?? null,
+    shutdownBehavior,
   });
   if (tags.instance.length)
     await ctx.region.catalog.setTags(
