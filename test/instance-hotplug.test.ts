@@ -78,6 +78,8 @@ test("a volume hot-plugged into a running instance is a disk there; detached and
   await until(() => guest("ls /sys/block"), /\bvdb\b/, "the hot-plugged disk");
   assert.equal((await guest("cat /sys/block/vdb/size")).trim(), String((1024 * 1024 * 1024) / 512));
   await guest("printf hotplugged-bytes > /dev/vdb && sync");
+  // The metadata service lists it too, as EC2's block-device-mapping/ebsN.
+  assert.match(await guest("imds get meta-data/block-device-mapping/ebs1"), /sdf/);
   // Growing a disk a running guest uses is refused (stop the instance first).
   await assert.rejects(admin.send(new ModifyVolumeCommand({ VolumeId: volumeId, Size: 2 })), {
     name: "IncorrectModificationState",

@@ -66,6 +66,8 @@ export class InstanceService {
   readonly #host: () => ComputeHost;
   readonly #probeDisk: ProbeDisk;
   readonly #runtimes = new Map<string, InstanceRuntime>();
+  /** Running instances' volumes, for their metadata (kept current across hot-plug). */
+  readonly #devices = new Map<string, VolumeAttachmentRecord[]>();
   /** Instances whose guest has asked the metadata service something since it booted. */
   readonly #guestSeen = new Set<string>();
   readonly #reservations = new Map<string, () => void>();
@@ -462,6 +464,7 @@ export class InstanceService {
         deleteOnTermination: false,
       };
       await this.store.attachVolume(a);
+      if (this.#devices.has(id)) this.#devices.set(id, await this.store.attachments(id));
       const rt = this.#runtimes.get(id);
       if (rt) {
         try {
@@ -502,6 +505,8 @@ export class InstanceService {
         await this.#host().disconnectVolume(this.region, volumeId);
       }
       await this.store.detachVolume(volumeId);
+      if (this.#devices.has(a.instanceId))
+        this.#devices.set(a.instanceId, await this.store.attachments(a.instanceId));
       return a;
     });
   }
@@ -655,6 +660,7 @@ export class InstanceService {
                 : 1,
         )
         .map((a) => disk(this.region, a.volumeId, a.device === r.rootDeviceName));
+      this.#devices.set(id, attachments);
       // A fresh SSH port per boot: one kept while stopped could be taken by then.
       r.sshPort = await host.freePort();
       const rt = await InstanceRuntime.boot(host, {
@@ -665,7 +671,7 @@ export class InstanceService {
         disks,
         metadata: () => {
           this.#guestSeen.add(id);
-          return this.#metadata(r, attachments);
+          return this.#metadata(r, this.#devices.get(id) ?? attachments);
         },
       });
       this.#runtimes.set(id, rt);
@@ -697,6 +703,7 @@ export class InstanceService {
       await rt.imds.close();
       this.#runtimes.delete(id);
       this.#guestSeen.delete(id);
+      this.#devices.delete(id);
       this.#reservations.get(id)?.();
       this.#reservations.delete(id);
       const r = await this.#record(id);
@@ -719,6 +726,7 @@ export class InstanceService {
   async #shutdown(id: string, force: boolean, keepReservation = false, timeoutMs?: number): Promise<void> {
     const rt = this.#runtimes.get(id);
     this.#guestSeen.delete(id);
+    this.#devices.delete(id);
     if (rt) {
       this.#runtimes.delete(id);
       await rt.shutdown(force, timeoutMs ?? this.#host().options.stopTimeoutMs);
