@@ -17,6 +17,7 @@ import {
   CreateSnapshotsCommand,
   CreateVolumeCommand,
   DescribeImagesCommand,
+  DescribeInstanceAttributeCommand,
   DescribeInstanceStatusCommand,
   DescribeInstancesCommand,
   DescribeVolumesCommand,
@@ -24,6 +25,7 @@ import {
   type EC2Client,
   ImportKeyPairCommand,
   ModifyImageAttributeCommand,
+  ModifyInstanceAttributeCommand,
   RebootInstancesCommand,
   RunInstancesCommand,
   StartInstancesCommand,
@@ -168,9 +170,36 @@ test("a data volume attached while stopped is a disk in the guest", async () => 
   await waitForConsole(admin, source, "strata: boot finished", { times: 3 });
   const i = await describeInstance(admin, source);
   await ssh(i, keyFile, "printf 'data-volume-bytes' > /dev/vdb && sync");
+  await assert.rejects(
+    admin.send(
+      new ModifyInstanceAttributeCommand({ InstanceId: source, InstanceType: { Value: "t3.small" } }),
+    ),
+    { name: "IncorrectInstanceState" },
+  );
   await admin.send(new StopInstancesCommand({ InstanceIds: [source] }));
   await waitUntilInstanceStopped(waiter(admin), { InstanceIds: [source] });
   dataVolume = vol.VolumeId!;
+
+  // Attributes of the stopped instance: its user data as given, a new type, DeleteOnTermination.
+  const attr = await admin.send(
+    new DescribeInstanceAttributeCommand({ InstanceId: source, Attribute: "userData" }),
+  );
+  assert.equal(Buffer.from(attr.UserData!.Value!, "base64").toString(), USER_DATA);
+  await admin.send(
+    new ModifyInstanceAttributeCommand({ InstanceId: source, InstanceType: { Value: "t3.small" } }),
+  );
+  await admin.send(
+    new ModifyInstanceAttributeCommand({
+      InstanceId: source,
+      BlockDeviceMappings: [{ DeviceName: "/dev/sdf", Ebs: { DeleteOnTermination: false } }],
+    }),
+  );
+  const modified = await describeInstance(admin, source);
+  assert.equal(modified.InstanceType, "t3.small");
+  assert.equal(
+    modified.BlockDeviceMappings?.find((m) => m.DeviceName === "/dev/sdf")?.Ebs?.DeleteOnTermination,
+    false,
+  );
 });
 
 test("CreateImage of the stopped instance; launch it: marker and service there, user data not re-run", async () => {

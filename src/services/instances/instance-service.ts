@@ -439,6 +439,52 @@ export class InstanceService {
     });
   }
 
+  /**
+   * ModifyInstanceAttribute: the type and user data only while stopped (as on EC2); shutdown
+   * behaviour and DeleteOnTermination at any time.
+   */
+  async modify(
+    id: string,
+    change: {
+      instanceType?: string;
+      userData?: string | null;
+      shutdownBehavior?: "stop" | "terminate";
+      deleteOnTermination?: { device: string; value: boolean }[];
+    },
+  ): Promise<void> {
+    await this.#locks.with(id, async () => {
+      const r = await this.#record(id);
+      if ((change.instanceType !== undefined || change.userData !== undefined) && r.state !== "stopped") {
+        throw new StrataError(
+          "IncorrectInstanceState",
+          `The instance '${id}' is not in the 'stopped' state.`,
+        );
+      }
+      if (change.instanceType !== undefined && !instanceType(change.instanceType)) {
+        throw new StrataError(
+          "InvalidInstanceType",
+          `The instance type '${change.instanceType}' does not exist`,
+        );
+      }
+      const attachments = await this.store.attachments(id);
+      for (const d of change.deleteOnTermination ?? []) {
+        if (!attachments.some((a) => a.device === d.device)) {
+          throw new StrataError("InvalidParameterValue", `The instance has no volume at ${d.device}`);
+        }
+      }
+      for (const d of change.deleteOnTermination ?? []) {
+        await this.store.setDeleteOnTermination(
+          attachments.find((a) => a.device === d.device)!.volumeId,
+          d.value,
+        );
+      }
+      if (change.instanceType !== undefined) r.instanceType = change.instanceType;
+      if (change.userData !== undefined) r.userData = change.userData;
+      if (change.shutdownBehavior !== undefined) r.shutdownBehavior = change.shutdownBehavior;
+      await this.store.updateInstance(r);
+    });
+  }
+
   // Volumes
 
   async attachVolume(id: string, volumeId: string, device: string): Promise<VolumeAttachmentRecord> {
