@@ -5,6 +5,7 @@ import { StrataError } from "../../../errors.ts";
 import { isId } from "../../../ids.ts";
 import type { Tag } from "../../../storage/metadata/catalog-store.ts";
 import type { InstanceRecord } from "../../../storage/metadata/instance-store.ts";
+import { KeyedLock } from "../../../util/keyed-lock.ts";
 import { dryRunCheck, type Out, type RequestContext, required } from "../context.ts";
 import { applyFilters, type FilterFields } from "../filters.ts";
 import {
@@ -19,6 +20,7 @@ import { fromSdkTags, validateTags } from "../tagging.ts";
 import { toMappings } from "./images.ts";
 
 const MAX_USER_DATA = 16 * 1024;
+const tokenLocks = new KeyedLock();
 
 /** The caller's instance, or InvalidInstanceID.NotFound (another account's does not exist for it). */
 export async function ownedInstance(ctx: RequestContext, id: string): Promise<InstanceRecord> {
@@ -124,57 +126,61 @@ export async function RunInstances(
   const requestHash = createHash("sha256")
     .update(JSON.stringify({ ...input, ClientToken: undefined }))
     .digest("hex");
-  if (token) {
-    const prior = await ctx.region.catalog.clientToken(ctx.accountId, token);
-    if (prior) {
-      if (prior.action !== "RunInstances" || prior.requestHash !== requestHash) {
-        throw new StrataError(
-          "IdempotentParameterMismatch",
-          `Client token '${token}' was already used with different parameters`,
-        );
+  // One launch per ClientToken, even when retries arrive concurrently.
+  const launch = async (): Promise<Out<EC2.Reservation>> => {
+    if (token) {
+      const prior = await ctx.region.catalog.clientToken(ctx.accountId, token);
+      if (prior) {
+        if (prior.action !== "RunInstances" || prior.requestHash !== requestHash) {
+          throw new StrataError(
+            "IdempotentParameterMismatch",
+            `Client token '${token}' was already used with different parameters`,
+          );
+        }
+        return reservation(ctx, prior.resourceId);
       }
-      return reservation(ctx, prior.resourceId);
     }
-  }
-  dryRunCheck(input);
-  const records = await ctx.region.instances.run({
-    ownerId: ctx.accountId,
-    image,
-    instanceType: typeName,
-    minCount,
-    maxCount,
-    userData,
-    keyName: input.KeyName ?? null,
-    publicKey,
-    availabilityZone: az,
-    blockDeviceMappings: toMappings(input.BlockDeviceMappings),
-    clientToken: token ?? null,
-    shutdownBehavior,
-  });
-  if (tags.instance.length)
-    await ctx.region.catalog.setTags(
-      records.map((r) => r.id),
-      tags.instance,
-    );
-  if (tags.volume.length) {
-    const volumes = (await Promise.all(records.map((r) => ctx.region.instances.attachments(r.id)))).flat();
-    await ctx.region.catalog.setTags(
-      volumes.map((a) => a.volumeId),
-      tags.volume,
-    );
-  }
-  if (token) {
-    await ctx.region.catalog.saveClientToken(
-      ctx.accountId,
-      token,
-      "RunInstances",
-      requestHash,
-      records[0].reservationId,
-    );
-  }
-  image.lastLaunchedTime = new Date().toISOString();
-  await ctx.region.images.update(image);
-  return reservation(ctx, records[0].reservationId);
+    dryRunCheck(input);
+    const records = await ctx.region.instances.run({
+      ownerId: ctx.accountId,
+      image,
+      instanceType: typeName,
+      minCount,
+      maxCount,
+      userData,
+      keyName: input.KeyName ?? null,
+      publicKey,
+      availabilityZone: az,
+      blockDeviceMappings: toMappings(input.BlockDeviceMappings),
+      clientToken: token ?? null,
+      shutdownBehavior,
+    });
+    if (tags.instance.length)
+      await ctx.region.catalog.setTags(
+        records.map((r) => r.id),
+        tags.instance,
+      );
+    if (tags.volume.length) {
+      const volumes = (await Promise.all(records.map((r) => ctx.region.instances.attachments(r.id)))).flat();
+      await ctx.region.catalog.setTags(
+        volumes.map((a) => a.volumeId),
+        tags.volume,
+      );
+    }
+    if (token) {
+      await ctx.region.catalog.saveClientToken(
+        ctx.accountId,
+        token,
+        "RunInstances",
+        requestHash,
+        records[0].reservationId,
+      );
+    }
+    image.lastLaunchedTime = new Date().toISOString();
+    await ctx.region.images.update(image);
+    return reservation(ctx, records[0].reservationId);
+  };
+  return token ? tokenLocks.with(`${ctx.regionName}/${ctx.accountId}/${token}`, launch) : launch();
 }
 
 async function reservation(ctx: RequestContext, reservationId: string): Promise<Out<EC2.Reservation>> {
