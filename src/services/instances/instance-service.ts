@@ -1,15 +1,8 @@
-import { readFileSync } from "node:fs";
 import { open } from "node:fs/promises";
-import type { VmDisk } from "../../compute/hypervisor/qemu-vm.ts";
 import { type InstanceTypeInfo, instanceType } from "../../compute/instance-types.ts";
-import type { InstanceMetadata } from "../../compute/metadata/metadata-service.ts";
 import { StrataError } from "../../errors.ts";
 import { newId } from "../../ids.ts";
-import type {
-  BlockDeviceMappingRecord,
-  CatalogStore,
-  ImageRecord,
-} from "../../storage/metadata/catalog-store.ts";
+import type { BlockDeviceMappingRecord, ImageRecord } from "../../storage/metadata/catalog-store.ts";
 import type {
   InstanceRecord,
   InstanceStateName,
@@ -21,7 +14,8 @@ import type { ImageService } from "../images/image-service.ts";
 import type { SnapshotService } from "../snapshots/snapshot-service.ts";
 import { VOLUME_TYPES, type VolumeService } from "../volumes/volume-service.ts";
 import { type ComputeHost, insufficientCapacity } from "./compute-host.ts";
-import { consoleLogPath, InstanceRuntime, privateDnsName } from "./instance-runtime.ts";
+import { disk, ec2Time, instanceMetadata, killIfOurs, macFor, privateIpFor } from "./instance-identity.ts";
+import { consoleLogPath, InstanceRuntime } from "./instance-runtime.ts";
 import { checkDeviceName, planVolumes } from "./launch-plan.ts";
 
 export interface RunInput {
@@ -59,7 +53,6 @@ const ACTIVE: InstanceStateName[] = ["pending", "running", "stopping", "shutting
 export class InstanceService {
   readonly region: string;
   readonly store: InstanceStore;
-  readonly #catalog: CatalogStore;
   readonly #volumes: VolumeService;
   readonly #snapshots: SnapshotService;
   readonly #images: ImageService;
@@ -78,14 +71,12 @@ export class InstanceService {
   constructor(
     region: string,
     store: InstanceStore,
-    catalog: CatalogStore,
     services: { volumes: VolumeService; snapshots: SnapshotService; images: ImageService },
     host: () => ComputeHost,
     probeDisk: ProbeDisk,
   ) {
     this.region = region;
     this.store = store;
-    this.#catalog = catalog;
     this.#volumes = services.volumes;
     this.#snapshots = services.snapshots;
     this.#images = services.images;
@@ -717,7 +708,7 @@ export class InstanceService {
         disks,
         metadata: () => {
           this.#guestSeen.add(id);
-          return this.#metadata(r, this.#devices.get(id) ?? attachments);
+          return instanceMetadata(r, this.region, this.#devices.get(id) ?? attachments);
         },
       });
       this.#runtimes.set(id, rt);
@@ -784,60 +775,5 @@ export class InstanceService {
       this.#reservations.get(id)?.();
       this.#reservations.delete(id);
     }
-  }
-
-  #metadata(r: InstanceRecord, attachments: VolumeAttachmentRecord[]): InstanceMetadata {
-    return {
-      instanceId: r.id,
-      imageId: r.imageId,
-      instanceType: r.instanceType,
-      region: this.region,
-      availabilityZone: r.availabilityZone,
-      accountId: r.ownerId,
-      hostname: privateDnsName(r.privateIp, this.region),
-      localIpv4: r.privateIp,
-      mac: r.mac,
-      amiLaunchIndex: r.launchIndex,
-      reservationId: r.reservationId,
-      launchedAt: new Date(r.launchedAt),
-      publicKeys:
-        r.publicKey && r.keyName ? [{ name: r.keyName, openssh: `${r.publicKey} ${r.keyName}` }] : [],
-      userData: r.userData ? Buffer.from(r.userData, "base64") : undefined,
-      blockDevices: {
-        root: r.rootDeviceName,
-        ebs: attachments.filter((a) => a.device !== r.rootDeviceName).map((a) => a.device),
-      },
-    } as InstanceMetadata;
-  }
-}
-
-function disk(region: string, volumeId: string, boot: boolean): VmDisk {
-  return { id: volumeId, exportName: `${region}/${volumeId}`, boot };
-}
-
-/** EC2's StateTransitionReason time format: 2026-11-22 07:00:00 GMT. */
-function ec2Time(): string {
-  return `${new Date().toISOString().slice(0, 19).replace("T", " ")} GMT`;
-}
-
-/** A stable MAC per instance, locally administered (02:...) like EC2's. */
-function macFor(id: string): string {
-  const b = Buffer.from(id.slice(2, 12), "hex");
-  return ["02", ...[...b.subarray(0, 5)].map((x) => x.toString(16).padStart(2, "0"))].join(":");
-}
-
-/** 169.254.<1-168>.<10-250>: never the metadata service's 169.254.169.254 nor the gateway. */
-function privateIpFor(id: string): string {
-  const b = Buffer.from(id.slice(2, 10), "hex");
-  return `169.254.${1 + (b[0] % 168)}.${10 + (b[1] % 241)}`;
-}
-
-/** Kills a QEMU left from a previous daemon, if the pid still is that instance's QEMU. */
-function killIfOurs(pid: number, instanceId: string): void {
-  try {
-    if (readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(`guest=${instanceId}`))
-      process.kill(pid, "SIGKILL");
-  } catch {
-    // gone already
   }
 }

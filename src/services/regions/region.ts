@@ -54,7 +54,6 @@ export class Region {
     this.instances = new InstanceService(
       name,
       new SqliteInstanceStore(db),
-      this.catalog,
       { volumes: this.volumes, snapshots: this.snapshots, images: this.images },
       compute.host,
       compute.probeDisk,
