@@ -295,6 +295,15 @@ test("CopyImage to another region, launch there: the same system", async () => {
   assert.doesNotMatch(text, /USERDATA-RAN/);
   const i = await describeInstance(adminEu, eu);
   assert.equal(i.Placement?.AvailabilityZone, "eu-west-1b");
+
+  // CreateImage of a running instance, by default: clean shutdown, snapshots, booted again.
+  const { ImageId: rebooted } = await adminEu.send(
+    new CreateImageCommand({ InstanceId: eu, Name: "eu-rebooted" }),
+  );
+  const again = await waitForConsole(adminEu, eu, "strata: boot finished", { times: 2 });
+  assert.match(again, /strata: shutting down/);
+  await waitUntilImageAvailable(waiter(adminEu), { ImageIds: [rebooted!] });
+  assert.equal((await describeInstance(adminEu, eu)).State?.Name, "running");
   await adminEu.send(new TerminateInstancesCommand({ InstanceIds: [eu] }));
   await waitUntilInstanceTerminated(waiter(adminEu), { InstanceIds: [eu] });
 });
