@@ -14,8 +14,10 @@ import {
   ImportKeyPairCommand,
   ModifyVolumeCommand,
   RunInstancesCommand,
+  StopInstancesCommand,
   TerminateInstancesCommand,
   waitUntilInstanceRunning,
+  waitUntilInstanceStopped,
   waitUntilInstanceTerminated,
   waitUntilVolumeAvailable,
   waitUntilVolumeInUse,
@@ -52,7 +54,7 @@ async function until(check: () => Promise<string>, pattern: RegExp, what: string
   throw new Error(`${what}: never matched ${pattern}; last output: ${last}`);
 }
 
-test("a volume hot-plugged into a running instance is a disk there; detached and re-attached it keeps its bytes", async () => {
+test("hot-plugged volumes keep their bytes across detach and re-attach; a forced stop cuts a hung shutdown short", async () => {
   const key = join(keyDir, "id");
   await run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", key]);
   await admin.send(new ImportKeyPairCommand({ KeyName: "k", PublicKeyMaterial: readFileSync(`${key}.pub`) }));
@@ -94,6 +96,19 @@ test("a volume hot-plugged into a running instance is a disk there; detached and
   const again = await until(() => guest("ls /sys/block"), /\bvd[b-z]\b/, "the re-attached disk");
   const dev = /\b(vd[b-z])\b/.exec(again)![1];
   assert.equal(await guest(`head -c 16 /dev/${dev}`), "hotplugged-bytes");
+
+  // A guest that ignores the power button: a stop waits; a forced stop cuts it short.
+  await guest("killall acpid");
+  await admin.send(new StopInstancesCommand({ InstanceIds: [id] }));
+  await new Promise((r) => setTimeout(r, 2000));
+  assert.equal((await describeInstance(admin, id)).State?.Name, "stopping");
+  const forcedAt = Date.now();
+  await admin.send(new StopInstancesCommand({ InstanceIds: [id], Force: true }));
+  await waitUntilInstanceStopped(waiter(admin), { InstanceIds: [id] });
+  assert.ok(
+    Date.now() - forcedAt < 30_000,
+    "the forced stop did not wait for the 60 s clean-shutdown timeout",
+  );
 
   await admin.send(new TerminateInstancesCommand({ InstanceIds: [id] }));
   await waitUntilInstanceTerminated(waiter(admin), { InstanceIds: [id] });

@@ -64,6 +64,8 @@ export class InstanceService {
   /** Instances whose guest has asked the metadata service something since it booted. */
   readonly #guestSeen = new Set<string>();
   readonly #reservations = new Map<string, () => void>();
+  /** VMs in a clean shutdown: a forced stop meanwhile powers them off at once. */
+  readonly #stopping = new Map<string, InstanceRuntime>();
   readonly #locks = new KeyedLock();
   /** Background transitions, awaited on close. */
   readonly #tasks = new Set<Promise<void>>();
@@ -276,6 +278,8 @@ export class InstanceService {
   }
 
   async stop(ids: string[], force: boolean): Promise<StateChange[]> {
+    // EC2: a forced stop of an instance already stopping cuts its shutdown short.
+    if (force) for (const id of ids) void this.#stopping.get(id)?.vm.kill();
     return this.#transition(ids, "stopping", async (r) => {
       await this.#shutdown(r.id, force);
       await this.#setState(await this.#record(r.id), "stopped", `User initiated (${ec2Time()})`, {
@@ -766,7 +770,12 @@ export class InstanceService {
     this.#devices.delete(id);
     if (rt) {
       this.#runtimes.delete(id);
-      await rt.shutdown(force, timeoutMs ?? this.#host().options.stopTimeoutMs);
+      this.#stopping.set(id, rt);
+      try {
+        await rt.shutdown(force, timeoutMs ?? this.#host().options.stopTimeoutMs);
+      } finally {
+        this.#stopping.delete(id);
+      }
       const r = await this.#record(id);
       r.pid = null;
       await this.store.updateInstance(r);
