@@ -19,9 +19,8 @@ import {
   waitUntilInstanceStopped,
   waitUntilInstanceTerminated,
 } from "@aws-sdk/client-ec2";
-import { buildBaseImage } from "../src/compute/base-image/build-base-image.ts";
+import { buildBaseImage, defaultBaseImageCacheDir } from "../src/compute/base-image/build-base-image.ts";
 import { MetadataService } from "../src/compute/metadata/metadata-service.ts";
-import { defaultCacheDir } from "../src/services/engine.ts";
 import { adminCredentials, ec2 } from "../test/ec2-helpers.ts";
 import { baseImageId, describeInstance, ssh, waitForConsole, writeKey } from "../test/instance-helpers.ts";
 import { startBenchDaemon } from "./daemon.ts";
@@ -110,7 +109,7 @@ async function main(): Promise<void> {
   const daemon = await startBenchDaemon(dir, ["--regions", "us-east-1"]);
   try {
     const client = ec2(daemon, adminCredentials(dir));
-    const disk = await buildBaseImage({ cacheDir: defaultCacheDir() });
+    const disk = await buildBaseImage({ cacheDir: defaultBaseImageCacheDir() });
     const base = await baseImageId(client);
     const reference = await referenceBoot(disk.path, dir);
 

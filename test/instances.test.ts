@@ -39,8 +39,7 @@ import {
   waitUntilVolumeAvailable,
   waitUntilVolumeInUse,
 } from "@aws-sdk/client-ec2";
-import { buildBaseImage } from "../src/compute/base-image/build-base-image.ts";
-import { defaultCacheDir } from "../src/services/engine.ts";
+import { buildBaseImage, defaultBaseImageCacheDir } from "../src/compute/base-image/build-base-image.ts";
 import { assertStoreConsistent, type Daemon, startDaemon } from "./daemon.ts";
 import { type Account, adminCredentials, createAccount, ec2 } from "./ec2-helpers.ts";
 import { tempDir } from "./helpers.ts";
@@ -353,7 +352,7 @@ test("terminate deletes DeleteOnTermination volumes and keeps the others", async
 });
 
 test("a disk uploaded through the EBS direct APIs (strata image import) boots as an image", async () => {
-  const disk = await buildBaseImage({ cacheDir: defaultCacheDir() });
+  const disk = await buildBaseImage({ cacheDir: defaultBaseImageCacheDir() });
   const { stdout } = await run(
     join(import.meta.dirname, "..", "bin", "strata"),
     [

@@ -89,9 +89,13 @@ async function main(argv: string[]): Promise<number> {
     return new Promise(() => {});
   }
   if (group === "images" && verb === "build-base") {
-    const { buildBaseImage } = await import("../compute/base-image/build-base-image.ts");
-    const { defaultCacheDir } = await import("../services/engine.ts");
-    const built = await buildBaseImage({ cacheDir: o["cache-dir"] ?? defaultCacheDir(), log: console.log });
+    const { buildBaseImage, defaultBaseImageCacheDir } = await import(
+      "../compute/base-image/build-base-image.ts"
+    );
+    const built = await buildBaseImage({
+      cacheDir: o["cache-dir"] ?? defaultBaseImageCacheDir(),
+      log: console.log,
+    });
     console.log(JSON.stringify(built, null, 2));
     return 0;
   }

@@ -5,7 +5,7 @@ import { bootstrapAccounts } from "../accounts/bootstrap.ts";
 import { openAccountStore } from "../accounts/sqlite-account-store.ts";
 import { buildBaseImage } from "../compute/base-image/build-base-image.ts";
 import { StrataError } from "../errors.ts";
-import { defaultCacheDir, Engine } from "../services/engine.ts";
+import { Engine } from "../services/engine.ts";
 import { publishBaseImage } from "../services/images/base-image-publisher.ts";
 import type { ComputeOptions } from "../services/instances/compute-host.ts";
 import { BLOCK_SIZE } from "../storage/blocks.ts";
@@ -113,7 +113,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const baseImage =
     options.baseImage === false
       ? Promise.resolve()
-      : publishBaseImages(engine, boot.provider.id, options.compute?.cacheDir ?? defaultCacheDir());
+      : publishBaseImages(engine, boot.provider.id, engine.compute.options.cacheDir);
   return {
     engine,
     accounts,

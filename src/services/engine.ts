@@ -1,6 +1,5 @@
-import { homedir } from "node:os";
 import { join } from "node:path";
-import { buildBaseImage } from "../compute/base-image/build-base-image.ts";
+import { buildBaseImage, defaultBaseImageCacheDir } from "../compute/base-image/build-base-image.ts";
 import { StrataError } from "../errors.ts";
 import { CodecPool } from "../storage/chunks/codec-pool.ts";
 import { ComputeHost, type ComputeOptions } from "./instances/compute-host.ts";
@@ -22,10 +21,6 @@ export interface EngineOptions {
   compute?: Partial<ComputeOptions>;
 }
 
-export function defaultCacheDir(): string {
-  return process.env.STRATA_CACHE_DIR ?? join(homedir(), ".cache", "strata");
-}
-
 const EXPIRY_SWEEP_MS = 30_000;
 
 /** The storage engine: every configured region, sharing one pool of codec workers. */
@@ -41,7 +36,7 @@ export class Engine {
 
   static async open(options: EngineOptions): Promise<Engine> {
     const engine = new Engine(new CodecPool(options.threads));
-    const computeOptions: ComputeOptions = { cacheDir: defaultCacheDir(), ...options.compute };
+    const computeOptions: ComputeOptions = { cacheDir: defaultBaseImageCacheDir(), ...options.compute };
     engine.#compute = await ComputeHost.open(options.dataDir, computeOptions, async (region, volumeId) =>
       engine.regions.get(region)?.volumes.handle(volumeId),
     );

@@ -86,9 +86,10 @@ export function toInstance(
   };
 }
 
-/** The user's tags plus, while the instance exists, the SSH port tag Strata maintains. */
+/** The user's tags plus, while the instance runs, the SSH port tag Strata maintains. */
 export function instanceTags(i: InstanceRecord, tags: Tag[]): Tag[] {
-  if (i.state === "terminated") return tags;
+  // The port is chosen at each boot, so a stopped instance has none.
+  if (i.state !== "running" || !i.sshPort) return tags;
   return [...tags.filter((t) => t.key !== SSH_PORT_TAG), { key: SSH_PORT_TAG, value: String(i.sshPort) }];
 }
 

@@ -2,6 +2,7 @@
 // disks, and the small formats EC2 uses for them.
 import { readFileSync } from "node:fs";
 import type { VmDisk } from "../../compute/hypervisor/qemu-vm.ts";
+import { openSshLine } from "../../compute/keys/ssh-keys.ts";
 import type { InstanceMetadata } from "../../compute/metadata/metadata-service.ts";
 import type { InstanceRecord, VolumeAttachmentRecord } from "../../storage/metadata/instance-store.ts";
 import { privateDnsName } from "./instance-runtime.ts";
@@ -25,7 +26,8 @@ export function instanceMetadata(
     amiLaunchIndex: r.launchIndex,
     reservationId: r.reservationId,
     launchedAt: new Date(r.launchedAt),
-    publicKeys: r.publicKey && r.keyName ? [{ name: r.keyName, openssh: `${r.publicKey} ${r.keyName}` }] : [],
+    publicKeys:
+      r.publicKey && r.keyName ? [{ name: r.keyName, openssh: openSshLine(r.publicKey, r.keyName) }] : [],
     userData: r.userData ? Buffer.from(r.userData, "base64") : undefined,
     blockDevices: {
       root: r.rootDeviceName,

@@ -1,5 +1,10 @@
 import type * as EC2 from "@aws-sdk/client-ec2";
-import { generateKeyPairAsync, InvalidKeyMaterial, importPublicKey } from "../../../compute/keys/ssh-keys.ts";
+import {
+  generateKeyPairAsync,
+  InvalidKeyMaterial,
+  importPublicKey,
+  openSshLine,
+} from "../../../compute/keys/ssh-keys.ts";
 import { StrataError } from "../../../errors.ts";
 import { newId } from "../../../ids.ts";
 import type { KeyPairRecord } from "../../../storage/metadata/instance-store.ts";
@@ -135,7 +140,7 @@ export async function DescribeKeyPairs(
       KeyFingerprint: k.fingerprint,
       KeyType: k.keyType,
       CreateTime: new Date(k.createdAt),
-      PublicKey: input.IncludePublicKey ? `${k.publicKey} ${k.name}` : undefined,
+      PublicKey: input.IncludePublicKey ? openSshLine(k.publicKey, k.name) : undefined,
       Tags: toSdkTags(tags.get(k.id)),
     })),
   };
