@@ -6,8 +6,12 @@ import { StrataError } from "../../errors.ts";
 const DEVICE_NAME =
   /^\/dev\/(sd[a-z]([1-9]|1[0-5])?|xvd[a-z]{1,2}|xvd[a-z]([1-9]|1[0-5])|hd[a-z]([1-9]|1[0-5])?|vd[a-z])$/;
 
+export function isDeviceName(name: string): boolean {
+  return DEVICE_NAME.test(name);
+}
+
 export function checkDeviceName(name: string): void {
-  if (!DEVICE_NAME.test(name)) {
+  if (!isDeviceName(name)) {
     throw new StrataError(
       "InvalidDevice",
       `Value (${name}) for parameter device is invalid. ${name} is not a valid EBS device name.`,

@@ -12,7 +12,7 @@ import { checkId, notFound } from "../access/resource-ids.ts";
 import type { Sharing } from "../access/sharing.ts";
 import { checkDescription, type SnapshotService } from "../snapshots/snapshot-service.ts";
 import { validateTags } from "../tags/tag-rules.ts";
-import { checkDeviceName } from "./device-names.ts";
+import { isDeviceName } from "./device-names.ts";
 
 export interface RegisterImageInput {
   name: string;
@@ -129,7 +129,12 @@ export class ImageService {
         );
       }
       names.add(m.deviceName);
-      checkDeviceName(m.deviceName);
+      if (!isDeviceName(m.deviceName)) {
+        throw new StrataError(
+          "InvalidBlockDeviceMapping",
+          `The device name ${m.deviceName} is not a valid EBS device name (such as /dev/xvda or /dev/sdf)`,
+        );
+      }
       const ebs = m.ebs;
       const snapshotId = ebs?.snapshotId;
       if (!ebs || !snapshotId) continue;
