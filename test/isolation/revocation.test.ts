@@ -80,6 +80,12 @@ test("after the revocation, B cannot make its image on A's snapshot public", asy
     "C's DescribeImages ExecutableUsers [all]",
   );
   f.check(made.code !== "OK", `B's ModifyImageAttribute (add all) answered ${describe(made)}`);
+  if (made.code === "OK") {
+    // Undone, so the tests that follow see only C's launch permission, as B granted it.
+    await b.ec2.send(
+      new ModifyImageAttributeCommand({ ImageId: bImage, LaunchPermission: { Remove: [{ Group: "all" }] } }),
+    );
+  }
   f.done();
 });
 
