@@ -154,7 +154,13 @@ export class InstanceService {
     validateTags(tags.instance);
     validateTags(tags.volume);
     const plan = planVolumes(image, input.blockDeviceMappings);
-    const imageSnapshots = new Set(image.blockDeviceMappings.map((m) => m.ebs?.snapshotId));
+    // The image's launch permission covers its snapshots only if its owner owns them (images
+    // registered before that rule could name another account's snapshot).
+    const imageSnapshots = new Set<string | undefined>();
+    for (const m of image.blockDeviceMappings) {
+      const snap = m.ebs?.snapshotId ? await this.#snapshots.meta.getSnapshot(m.ebs.snapshotId) : undefined;
+      if (snap?.ownerId === image.ownerId) imageSnapshots.add(snap.id);
+    }
     for (const p of plan) {
       if (!VOLUME_TYPES.includes(p.volumeType)) {
         throw new StrataError("InvalidParameterValue", `Invalid value '${p.volumeType}' for VolumeType`);
