@@ -10,6 +10,8 @@ export interface PlannedVolume {
   sizeGiB: number | undefined;
   volumeType: string;
   deleteOnTermination: boolean;
+  /** Provisioned IOPS (io1/io2). */
+  iops?: number;
 }
 
 const DEVICE_NAME = /^\/dev\/(sd[a-z]|xvd[a-z]{1,2}|sd[b-z][1-9]|xvd[b-z][1-9]|hd[a-z]|vd[a-z])$/;
@@ -33,6 +35,7 @@ export function planVolumes(image: ImageRecord, overrides: BlockDeviceMappingRec
       sizeGiB: m.ebs.volumeSize,
       volumeType: m.ebs.volumeType ?? "gp3",
       deleteOnTermination: m.ebs.deleteOnTermination,
+      iops: m.ebs.iops,
     });
   }
   const seen = new Set<string>();
@@ -66,6 +69,7 @@ export function planVolumes(image: ImageRecord, overrides: BlockDeviceMappingRec
         volumeType: ebs.volumeType ?? base.volumeType,
         deleteOnTermination: ebs.deleteOnTermination,
         snapshotId: ebs.snapshotId ?? base.snapshotId,
+        iops: ebs.iops ?? (ebs.volumeType && ebs.volumeType !== base.volumeType ? undefined : base.iops),
       });
     } else {
       if (ebs.snapshotId === undefined && ebs.volumeSize === undefined) {
@@ -80,6 +84,7 @@ export function planVolumes(image: ImageRecord, overrides: BlockDeviceMappingRec
         sizeGiB: ebs.volumeSize,
         volumeType: ebs.volumeType ?? "gp3",
         deleteOnTermination: ebs.deleteOnTermination,
+        iops: ebs.iops,
       });
     }
   }

@@ -56,6 +56,7 @@ export async function CreateVolume(
     snapshotId: input.SnapshotId,
     availabilityZone: az,
     volumeType: input.VolumeType ?? "gp2",
+    iops: input.Iops,
   });
   if (tags.length) await ctx.region.catalog.setTags([v.id], tags);
   return toVolume(v, tags);
@@ -133,6 +134,7 @@ export async function ModifyVolume(
   const updated = await ctx.region.volumes.modify(v.id, {
     sizeGiB: input.Size,
     volumeType: input.VolumeType,
+    iops: input.Iops,
   });
   return {
     VolumeModification: {
@@ -142,6 +144,8 @@ export async function ModifyVolume(
       OriginalSize: v.sizeGiB,
       TargetVolumeType: updated.volumeType as EC2.VolumeType,
       OriginalVolumeType: v.volumeType as EC2.VolumeType,
+      TargetIops: updated.iops ?? undefined,
+      OriginalIops: v.iops ?? undefined,
       Progress: 100,
       StartTime: start,
       EndTime: new Date(),
