@@ -7,6 +7,7 @@ import type {
   ImageRecord,
 } from "../../storage/metadata/catalog-store.ts";
 import type { SnapshotRecord } from "../../storage/metadata/metadata-store.ts";
+import { RegionQuotas } from "../quotas/region-quotas.ts";
 import type { SnapshotService } from "../snapshots/snapshot-service.ts";
 
 export interface RegisterImageInput {
@@ -37,8 +38,15 @@ export class ImageService {
   readonly catalog: CatalogStore;
   readonly snapshots: SnapshotService;
   readonly #watching = new Map<string, Promise<void>>();
+  readonly #quotas: RegionQuotas;
 
-  constructor(region: string, catalog: CatalogStore, snapshots: SnapshotService) {
+  constructor(
+    region: string,
+    catalog: CatalogStore,
+    snapshots: SnapshotService,
+    quotas = RegionQuotas.none(region),
+  ) {
+    this.#quotas = quotas;
     this.region = region;
     this.catalog = catalog;
     this.snapshots = snapshots;
@@ -98,7 +106,7 @@ export class ImageService {
       lastLaunchedTime: null,
       ...origin,
     };
-    await this.catalog.insertImage(image);
+    await this.#quotas.reserve(ownerId, { images: 1 }, () => this.catalog.insertImage(image));
     if (pending) this.#watch(image.id);
     return image;
   }
@@ -174,6 +182,17 @@ export class ImageService {
 
   list(): Promise<ImageRecord[]> {
     return this.catalog.listImages();
+  }
+
+  /** ModifyImageAttribute's launchPermission: making an image public counts against the public AMIs quota. */
+  async changeLaunchPermissions(image: ImageRecord, add: string[], remove: string[]): Promise<void> {
+    const becomesPublic =
+      add.includes("all") &&
+      !remove.includes("all") &&
+      !(await this.catalog.permissions(image.id)).includes("all");
+    await this.#quotas.reserve(image.ownerId, { publicImages: becomesPublic ? 1 : 0 }, () =>
+      this.catalog.changePermissions(image.id, add, remove),
+    );
   }
 
   async update(image: ImageRecord): Promise<void> {
@@ -252,6 +271,24 @@ export class ImageService {
     if (src.state !== "available") {
       throw new StrataError("IncorrectState", `Image ${sourceImageId} is ${src.state}, not available.`);
     }
+    // The image and all its snapshot copies within the quotas before any copy starts.
+    const request = { images: 1, snapshots: src.blockDeviceMappings.filter((m) => m.ebs?.snapshotId).length };
+    const image = await this.#quotas.reserve(ownerId, request, () =>
+      this.#copy(source, src, ownerId, options),
+    );
+    if (options.copyTags) await this.catalog.setTags([image.id], await source.catalog.tags(src.id));
+    if (options.clientToken) {
+      await this.catalog.saveClientToken(ownerId, options.clientToken, "CopyImage", requestHash, image.id);
+    }
+    return image;
+  }
+
+  async #copy(
+    source: ImageService,
+    src: ImageRecord,
+    ownerId: string,
+    options: { name: string; description?: string },
+  ): Promise<ImageRecord> {
     const mappings: BlockDeviceMappingRecord[] = [];
     for (const m of src.blockDeviceMappings) {
       if (!m.ebs?.snapshotId) {
@@ -264,7 +301,7 @@ export class ImageService {
       });
       mappings.push({ ...m, ebs: { ...m.ebs, snapshotId: copy.id } });
     }
-    const image = await this.register(
+    return this.register(
       ownerId,
       {
         name: options.name,
@@ -281,11 +318,6 @@ export class ImageService {
       },
       { sourceImageId: src.id, sourceRegion: source.region },
     );
-    if (options.copyTags) await this.catalog.setTags([image.id], await source.catalog.tags(src.id));
-    if (options.clientToken) {
-      await this.catalog.saveClientToken(ownerId, options.clientToken, "CopyImage", requestHash, image.id);
-    }
-    return image;
   }
 
   /** Resolves when the image is no longer pending. */

@@ -9,10 +9,12 @@ import { SqliteCatalogStore } from "../../storage/metadata/sqlite/sqlite-catalog
 import { SqliteDatabase } from "../../storage/metadata/sqlite/sqlite-database.ts";
 import { SqliteInstanceStore } from "../../storage/metadata/sqlite/sqlite-instance-store.ts";
 import { SqliteMetadataStore } from "../../storage/metadata/sqlite/sqlite-metadata-store.ts";
+import { SqliteQuotaUsage } from "../../storage/metadata/sqlite/sqlite-quota-usage.ts";
 import { collectGarbage } from "../chunks/chunk-references.ts";
 import { ImageService } from "../images/image-service.ts";
 import type { ComputeHost } from "../instances/compute-host.ts";
 import { InstanceService, type ProbeDisk } from "../instances/instance-service.ts";
+import { type QuotaSettingsSource, RegionQuotas } from "../quotas/region-quotas.ts";
 import type { BlockTokens } from "../snapshots/block-tokens.ts";
 import { DirectSnapshots } from "../snapshots/direct-snapshots.ts";
 import { SnapshotService } from "../snapshots/snapshot-service.ts";
@@ -32,6 +34,8 @@ export class Region {
   readonly images: ImageService;
   readonly direct: DirectSnapshots;
   readonly instances: InstanceService;
+  /** Per-account quotas, shared by every service of the region (one lock per account and kind). */
+  readonly quotas: RegionQuotas;
 
   constructor(
     name: string,
@@ -40,23 +44,34 @@ export class Region {
     tokens: BlockTokens,
     compute: { host: () => ComputeHost; probeDisk: ProbeDisk },
     backgroundHydration = true,
+    quotaSettings?: QuotaSettingsSource,
   ) {
     const dir = join(dataDir, "regions", name);
     this.name = name;
     const db = new SqliteDatabase(join(dir, "metadata.db"), migrations);
     this.meta = new SqliteMetadataStore(db);
     this.catalog = new SqliteCatalogStore(db);
+    this.quotas = new RegionQuotas(name, new SqliteQuotaUsage(db), quotaSettings);
     this.blocks = new BlockStore(new LocalChunkStore(join(dir, "chunks")), codec);
-    this.volumes = new VolumeService(name, this.meta, this.blocks, join(dir, "volumes"), backgroundHydration);
-    this.snapshots = new SnapshotService(name, this.meta, this.catalog, this.blocks, this.volumes);
-    this.images = new ImageService(name, this.catalog, this.snapshots);
-    this.direct = new DirectSnapshots(this.meta, this.catalog, this.blocks, tokens);
+    const quotas = this.quotas;
+    this.volumes = new VolumeService(
+      name,
+      this.meta,
+      this.blocks,
+      join(dir, "volumes"),
+      backgroundHydration,
+      quotas,
+    );
+    this.snapshots = new SnapshotService(name, this.meta, this.catalog, this.blocks, this.volumes, quotas);
+    this.images = new ImageService(name, this.catalog, this.snapshots, quotas);
+    this.direct = new DirectSnapshots(this.meta, this.catalog, this.blocks, tokens, quotas);
     this.instances = new InstanceService(
       name,
       new SqliteInstanceStore(db),
       { volumes: this.volumes, snapshots: this.snapshots, images: this.images },
       compute.host,
       compute.probeDisk,
+      quotas,
     );
   }
 

@@ -1,11 +1,12 @@
 import { createHash } from "node:crypto";
-import { StrataError } from "../../errors.ts";
+import { isStrataError, StrataError } from "../../errors.ts";
 import { newId } from "../../ids.ts";
 import { BLOCK_SIZE, blockCount, MAX_VOLUME_GIB, zeroBlock } from "../../storage/blocks.ts";
 import type { BlockStore } from "../../storage/chunks/block-store.ts";
 import type { CatalogStore, Tag } from "../../storage/metadata/catalog-store.ts";
 import type { BlockRef, MetadataStore, SnapshotRecord } from "../../storage/metadata/metadata-store.ts";
 import { recordBlocks, releaseChunks } from "../chunks/chunk-references.ts";
+import { RegionQuotas } from "../quotas/region-quotas.ts";
 import type { BlockTokens } from "./block-tokens.ts";
 
 const ZERO_HASH = createHash("sha256").update(zeroBlock()).digest("hex");
@@ -35,8 +36,16 @@ export class DirectSnapshots {
   readonly #catalog: CatalogStore;
   readonly #blocks: BlockStore;
   readonly tokens: BlockTokens;
+  readonly #quotas: RegionQuotas;
 
-  constructor(meta: MetadataStore, catalog: CatalogStore, blocks: BlockStore, tokens: BlockTokens) {
+  constructor(
+    meta: MetadataStore,
+    catalog: CatalogStore,
+    blocks: BlockStore,
+    tokens: BlockTokens,
+    quotas = RegionQuotas.none(),
+  ) {
+    this.#quotas = quotas;
     this.#meta = meta;
     this.#catalog = catalog;
     this.#blocks = blocks;
@@ -93,7 +102,17 @@ export class DirectSnapshots {
       expiresAt: new Date(now.getTime() + timeout * 60_000).toISOString(),
       timeoutMinutes: timeout,
     };
-    await this.#meta.insertSnapshot(record);
+    // The EBS API's own error for a quota (HTTP 402), not EC2's SnapshotLimitExceeded.
+    await this.#quotas
+      .reserve(ownerId, { snapshots: 1 }, () => this.#meta.insertSnapshot(record))
+      .catch((e) => {
+        if (!isStrataError(e, "SnapshotLimitExceeded")) throw e;
+        throw new StrataError(
+          "ServiceQuotaExceededException",
+          e.message,
+          "DEPENDENCY_SERVICE_QUOTA_EXCEEDED",
+        );
+      });
     if (input.tags?.length) await this.#catalog.setTags([record.id], input.tags);
     if (input.clientToken) {
       await this.#catalog.saveClientToken(

@@ -4,6 +4,7 @@ import type { BlockStore } from "../../storage/chunks/block-store.ts";
 import type { CatalogStore } from "../../storage/metadata/catalog-store.ts";
 import type { MetadataStore, SnapshotRecord, SnapshotStats } from "../../storage/metadata/metadata-store.ts";
 import { releaseChunks } from "../chunks/chunk-references.ts";
+import { RegionQuotas } from "../quotas/region-quotas.ts";
 import type { VolumeHandle } from "../volumes/volume-handle.ts";
 import type { VolumeService } from "../volumes/volume-service.ts";
 import { CopySnapshotJob } from "./copy-snapshot-job.ts";
@@ -20,6 +21,7 @@ export class SnapshotService {
   readonly #jobs = new Map<string, { job: SnapshotJob; done: Promise<void> }>();
   // Snapshots being read by a copy into another region: deleting them must wait.
   readonly #readers = new Map<string, number>();
+  readonly #quotas: RegionQuotas;
   #closing = false;
 
   constructor(
@@ -28,7 +30,9 @@ export class SnapshotService {
     catalog: CatalogStore,
     blocks: BlockStore,
     volumes: VolumeService,
+    quotas = RegionQuotas.none(region),
   ) {
+    this.#quotas = quotas;
     this.region = region;
     this.meta = meta;
     this.#catalog = catalog;
@@ -46,7 +50,15 @@ export class SnapshotService {
    */
   async createMany(volumeIds: string[], description = ""): Promise<SnapshotRecord[]> {
     const ids = [...new Set(volumeIds)].sort();
-    return this.#volumes.withLifecycle(ids, () => this.#createMany(ids, volumeIds, description));
+    // Each snapshot is its volume's owner's; the quota lock is taken before the lifecycle locks.
+    const owners = (await Promise.all(ids.map((id) => this.#volumes.get(id)))).map((v) => v.ownerId);
+    const create = () =>
+      this.#volumes.withLifecycle(ids, () => this.#createMany(ids, volumeIds, description));
+    return [...new Set(owners)].reduceRight<() => Promise<SnapshotRecord[]>>(
+      (inner, owner) => () =>
+        this.#quotas.reserve(owner, { snapshots: owners.filter((o) => o === owner).length }, inner),
+      create,
+    )();
   }
 
   async #createMany(ids: string[], volumeIds: string[], description: string): Promise<SnapshotRecord[]> {
@@ -116,7 +128,7 @@ export class SnapshotService {
       sourceRegion: source.region,
       sourceSnapshotId: sourceId,
     };
-    await this.meta.insertSnapshot(record);
+    await this.#quotas.reserve(record.ownerId, { snapshots: 1 }, () => this.meta.insertSnapshot(record));
     this.#startCopy(source, record.id, sourceId);
     return this.get(record.id);
   }

@@ -37,7 +37,7 @@ export async function ModifyImageAttribute(
     throw new StrataError("MissingParameter", "The request must contain the parameter LaunchPermission");
   }
   dryRunCheck(input);
-  await ctx.region.catalog.changePermissions(image.id, add, remove);
+  await ctx.region.images.changeLaunchPermissions(image, add, remove);
   return {};
 }
 

@@ -34,7 +34,9 @@ function keyTags(specs: EC2.TagSpecification[] | undefined) {
 }
 
 async function insert(ctx: RequestContext, record: KeyPairRecord, tags: { key: string; value: string }[]) {
-  await ctx.region.instances.store.insertKeyPair(record);
+  await ctx.region.quotas.reserve(ctx.accountId, { keyPairs: 1 }, () =>
+    ctx.region.instances.store.insertKeyPair(record),
+  );
   if (tags.length) await ctx.region.catalog.setTags([record.id], tags);
 }
 
