@@ -200,7 +200,7 @@ async function accountsCommand(
         console.log(`${a.id}  ${a.name}${a.alias ? `  (alias ${a.alias})` : ""}`);
       return 0;
     }
-    if (verb === "quotas" || verb === "set-quota") return quotasCommand(store, verb, rest, o.json);
+    if (verb === "quotas" || verb === "set-quota") return await quotasCommand(store, verb, rest, o.json);
     console.error(USAGE);
     return 1;
   } finally {
