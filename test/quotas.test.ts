@@ -1,7 +1,8 @@
 // Per-account quotas through the real daemon and the SDK: each quota refuses with EC2's code and
 // HTTP status and creates nothing; `strata accounts set-quota` beside the running daemon applies
 // at once; concurrent creates at the edge of a limit let exactly the allowed number through.
-// No VM boots here: every RunInstances is refused before anything is created.
+// One VM starts here (an image that boots nothing, for StartInstances); every other RunInstances
+// is refused before anything is created.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
@@ -26,6 +27,12 @@ import {
   ModifyVolumeCommand,
   RegisterImageCommand,
   RunInstancesCommand,
+  StartInstancesCommand,
+  StopInstancesCommand,
+  TerminateInstancesCommand,
+  waitUntilInstanceRunning,
+  waitUntilInstanceStopped,
+  waitUntilInstanceTerminated,
   waitUntilSnapshotCompleted,
 } from "@aws-sdk/client-ec2";
 import { assertStoreConsistent, type Daemon, startDaemon } from "./daemon.ts";
@@ -118,7 +125,7 @@ function qemuProcesses(): number {
     }).length;
 }
 
-const waiter = (c: EC2Client) => ({ client: c, maxWaitTime: 120, minDelay: 1, maxDelay: 1 });
+const waiter = (c: EC2Client) => ({ client: c, maxWaitTime: 600, minDelay: 1, maxDelay: 2 });
 
 async function snapshotOf(c: EC2Client, sizeGiB = 1): Promise<string> {
   const v = await c.send(
@@ -342,6 +349,45 @@ test("RunInstances: the vCPU quota, then the account's host share, then the host
   );
   assert.equal(qemuProcesses(), 0, "no VM was started");
   await setQuota("carol", "host-share", "default");
+});
+
+test("StartInstances: the vCPU quota and host share, counted before the VM starts (one VM, booting nothing)", async () => {
+  await setQuota("carol", "vcpus", "default");
+  const launch = { ImageId: image, InstanceType: "t3.nano" as const, MinCount: 1, MaxCount: 1 };
+  const id = (await client.send(new RunInstancesCommand(launch))).Instances![0].InstanceId!;
+  await waitUntilInstanceRunning(waiter(client), { InstanceIds: [id] });
+  // Its 2 vCPUs count: two more would make 6 of 5.
+  await refused(
+    () => client.send(new RunInstancesCommand({ ...launch, MinCount: 2, MaxCount: 2 })),
+    "VcpuLimitExceeded",
+    400,
+    /\(2 vCPUs running, 4 requested\.\)/,
+  );
+  await client.send(new StopInstancesCommand({ InstanceIds: [id], Force: true }));
+  await waitUntilInstanceStopped(waiter(client), { InstanceIds: [id] });
+  const stateOf = async () =>
+    (await client.send(new DescribeInstancesCommand({ InstanceIds: [id] }))).Reservations![0].Instances![0]
+      .State?.Name;
+  await setQuota("carol", "vcpus", "1");
+  await refused(
+    () => client.send(new StartInstancesCommand({ InstanceIds: [id] })),
+    "VcpuLimitExceeded",
+    400,
+  );
+  assert.equal(await stateOf(), "stopped");
+  await setQuota("carol", "vcpus", "100000");
+  await setQuota("carol", "host-share", "0.0001");
+  await refused(
+    () => client.send(new StartInstancesCommand({ InstanceIds: [id] })),
+    "InsufficientInstanceCapacity",
+    503,
+    /its share of this host/,
+  );
+  assert.equal(await stateOf(), "stopped");
+  assert.equal(qemuProcesses(), 0, "the VM did not start again");
+  await setQuota("carol", "host-share", "default");
+  await client.send(new TerminateInstancesCommand({ InstanceIds: [id] }));
+  await waitUntilInstanceTerminated(waiter(client), { InstanceIds: [id] });
 });
 
 test("concurrent creates at the edge of a limit: exactly the allowed number succeed", async () => {

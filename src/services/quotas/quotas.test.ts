@@ -233,6 +233,24 @@ test("vCPU quota and host share: RunInstances gets what both allow, or EC2's err
     assert.equal(host.fits(nano, 1), 0);
     for (const release of all) release();
     assert.deepEqual(host.used, { vcpus: 0, memoryMiB: 0 });
+
+    // StartInstances: one instance, the same checks; a failed start gives its reservation back.
+    settings.overrides = { vcpus: 3 };
+    usage.instances = ["t3.nano"];
+    const start = () => quotas.start("111111111111", nano, host, async () => "started");
+    await assert.rejects(start(), (e) => isStrataError(e, "VcpuLimitExceeded"));
+    usage.instances = [];
+    await assert.rejects(
+      quotas.start("111111111111", nano, host, async () => {
+        throw new Error("state not recorded");
+      }),
+      /state not recorded/,
+    );
+    assert.deepEqual(host.used, { vcpus: 0, memoryMiB: 0 });
+    settings.overrides = { "host-share": 0.0001 };
+    await assert.rejects(start(), (e) => isStrataError(e, "InsufficientInstanceCapacity"));
+    settings.overrides = {};
+    assert.equal(await start(), "started");
   } finally {
     await host.close();
     rmSync(dir, { recursive: true, force: true });
