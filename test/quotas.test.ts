@@ -14,8 +14,10 @@ import { EBSClient, StartSnapshotCommand } from "@aws-sdk/client-ebs";
 import {
   CopyImageCommand,
   CopySnapshotCommand,
+  CreateImageCommand,
   CreateKeyPairCommand,
   CreateSnapshotCommand,
+  CreateSnapshotsCommand,
   CreateVolumeCommand,
   DescribeImagesCommand,
   DescribeInstancesCommand,
@@ -368,6 +370,29 @@ test("StartInstances: the vCPU quota and host share, counted before the VM start
   const stateOf = async () =>
     (await client.send(new DescribeInstancesCommand({ InstanceIds: [id] }))).Reservations![0].Instances![0]
       .State?.Name;
+  // CreateImage and CreateSnapshots of it: every snapshot (and the image) counted first.
+  const snapshots = (await client.send(new DescribeSnapshotsCommand({ OwnerIds: ["self"] }))).Snapshots!
+    .length;
+  await setQuota("carol", "snapshots", String(snapshots));
+  await refused(
+    () => client.send(new CreateImageCommand({ InstanceId: id, Name: "quota-instance-image" })),
+    "SnapshotLimitExceeded",
+    400,
+  );
+  await refused(
+    () => client.send(new CreateSnapshotsCommand({ InstanceSpecification: { InstanceId: id } })),
+    "SnapshotLimitExceeded",
+    400,
+  );
+  await setQuota("carol", "snapshots", "default");
+  const images = (await client.send(new DescribeImagesCommand({ Owners: ["self"] }))).Images!.length;
+  await setQuota("carol", "images", String(images));
+  await refused(
+    () => client.send(new CreateImageCommand({ InstanceId: id, Name: "quota-instance-image" })),
+    "ResourceLimitExceeded",
+    400,
+  );
+  await setQuota("carol", "images", "default");
   await setQuota("carol", "vcpus", "1");
   await refused(
     () => client.send(new StartInstancesCommand({ InstanceIds: [id] })),
