@@ -246,7 +246,7 @@ test("CreateImage of the stopped instance; launch it: marker and service there, 
   assert.match(await consoleText(admin, copy), /strata: boot finished/);
   assert.equal((await describeInstance(admin, copy)).State?.Name, "running");
   await admin.send(new TerminateInstancesCommand({ InstanceIds: [copy] }));
-  // One t3 instance at a time fits a 2-core host (vCPUs are not oversubscribed by default).
+  // One VM at a time: a 2-core host running guests under software emulation stays responsive.
   await waitUntilInstanceTerminated(waiter(admin), { InstanceIds: [copy] });
   const hotInstance = await launch(admin, hot!);
   await waitForConsole(admin, hotInstance, "rc.local: service up, marker=golden-42");

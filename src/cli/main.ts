@@ -6,16 +6,19 @@ import { parseArgs } from "node:util";
 import { openAccountStore } from "../accounts/sqlite-account-store.ts";
 import { AdminClient } from "./admin-client.ts";
 import { IMPORT_EXPORT_USAGE, importExportCommand, importExportOptions } from "./import-export.ts";
+import { quotasCommand } from "./quota-commands.ts";
 
 const USAGE = `strata: a self-hosted, EC2-compatible service for machine images and block snapshots
 
 Usage:
   strata server [--data-dir DIR] [--host 127.0.0.1] [--port 4566] [--regions us-east-1,us-west-2,eu-west-1]
-                [--no-base-image] [--cpu-allocation-ratio 1] [--cache-dir ~/.cache/strata]
+                [--no-base-image] [--cpu-allocation-ratio 16] [--cache-dir ~/.cache/strata]
   strata images build-base [--cache-dir DIR]     build the base image's raw disk into the cache
 
   strata accounts create NAME [--alias ALIAS] [--json] [--data-dir DIR]
   strata accounts list [--data-dir DIR]
+  strata accounts quotas ACCOUNT [--json] [--data-dir DIR]      ACCOUNT: id, name or alias
+  strata accounts set-quota ACCOUNT QUOTA VALUE|default [--data-dir DIR]
 
   strata volume create (--size GIB | --snapshot SNAP-ID)
   strata volume write VOL-ID FILE [--offset BYTES]
@@ -197,6 +200,7 @@ async function accountsCommand(
         console.log(`${a.id}  ${a.name}${a.alias ? `  (alias ${a.alias})` : ""}`);
       return 0;
     }
+    if (verb === "quotas" || verb === "set-quota") return await quotasCommand(store, verb, rest, o.json);
     console.error(USAGE);
     return 1;
   } finally {

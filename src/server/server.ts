@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { quotaSettingsOf } from "../accounts/account-quotas.ts";
 import type { AccountStore } from "../accounts/account-store.ts";
 import { bootstrapAccounts } from "../accounts/bootstrap.ts";
 import { openAccountStore } from "../accounts/sqlite-account-store.ts";
@@ -42,12 +43,14 @@ const logRequests = process.env.STRATA_LOG_REQUESTS !== "0";
  * the EC2 Query API at `/`, a health check at `/health`, the JSON admin API at `/strata/v1/`.
  */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const accounts = openAccountStore(options.dataDir);
   const engine = await Engine.open({
     dataDir: options.dataDir,
     regions: options.regions,
     compute: options.compute,
+    // Read at each check: `strata accounts set-quota` beside the running daemon applies at once.
+    quotaSettings: (accountId) => quotaSettingsOf(accounts, accountId),
   });
-  const accounts = openAccountStore(options.dataDir);
   // Accounts exist before the port opens, so no request can beat the admin account into being.
   const boot = await bootstrapAccounts(options.dataDir, {
     store: accounts,

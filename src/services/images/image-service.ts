@@ -10,6 +10,7 @@ import type { ListScope, SnapshotRecord } from "../../storage/metadata/metadata-
 import { idempotent } from "../access/idempotency.ts";
 import { checkId, notFound } from "../access/resource-ids.ts";
 import type { Sharing } from "../access/sharing.ts";
+import { RegionQuotas } from "../quotas/region-quotas.ts";
 import { checkDescription, type SnapshotService } from "../snapshots/snapshot-service.ts";
 import { validateTags } from "../tags/tag-rules.ts";
 import { isDeviceName } from "./device-names.ts";
@@ -44,8 +45,16 @@ export class ImageService {
   readonly snapshots: SnapshotService;
   readonly #watching = new Map<string, Promise<void>>();
   readonly #sharing: Sharing;
+  readonly #quotas: RegionQuotas;
 
-  constructor(region: string, catalog: CatalogStore, snapshots: SnapshotService, sharing: Sharing) {
+  constructor(
+    region: string,
+    catalog: CatalogStore,
+    snapshots: SnapshotService,
+    sharing: Sharing,
+    quotas = RegionQuotas.none(region),
+  ) {
+    this.#quotas = quotas;
     this.region = region;
     this.catalog = catalog;
     this.snapshots = snapshots;
@@ -113,7 +122,7 @@ export class ImageService {
       lastLaunchedTime: null,
       ...origin,
     };
-    await this.catalog.insertImage(image, tags);
+    await this.#quotas.reserve(ownerId, { images: 1 }, () => this.catalog.insertImage(image, tags));
     if (pending) this.#watch(image.id);
     return image;
   }
@@ -218,8 +227,16 @@ export class ImageService {
     return this.#sharing.grantees(await this.owned(accountId, id));
   }
 
+  /** ModifyImageAttribute's launchPermission: making an image public counts against the public AMIs quota. */
   async share(accountId: string, id: string, add: string[], remove: string[]): Promise<void> {
-    await this.#sharing.change(await this.owned(accountId, id), add, remove);
+    const image = await this.owned(accountId, id);
+    const becomesPublic =
+      add.includes("all") &&
+      !remove.includes("all") &&
+      !(await this.#sharing.grantees(image)).includes("all");
+    await this.#quotas.reserve(image.ownerId, { publicImages: becomesPublic ? 1 : 0 }, () =>
+      this.#sharing.change(image, add, remove),
+    );
   }
 
   async resetSharing(accountId: string, id: string): Promise<void> {
@@ -389,6 +406,17 @@ export class ImageService {
         );
       }
     }
+    // The image and all its snapshot copies within the quotas before any copy starts.
+    const request = { images: 1, snapshots: src.blockDeviceMappings.filter((m) => m.ebs?.snapshotId).length };
+    return this.#quotas.reserve(ownerId, request, () => this.#copyChecked(source, src, ownerId, options));
+  }
+
+  async #copyChecked(
+    source: ImageService,
+    src: ImageRecord,
+    ownerId: string,
+    options: { name: string; description?: string; copyTags?: boolean; tags?: Tag[] },
+  ): Promise<ImageRecord> {
     // The source owner's tags are copied only when the caller owns the source (a grantee never sees them).
     const tags = [
       ...(options.copyTags && src.ownerId === ownerId ? await source.catalog.tags(src.id) : []),

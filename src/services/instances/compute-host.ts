@@ -13,13 +13,18 @@ import type { VolumeHandle } from "../volumes/volume-handle.ts";
 export interface ComputeOptions {
   /** Where the base image and the accelerator probe are cached (shared by daemons). */
   cacheDir: string;
-  /** vCPUs allowed per host CPU thread (default 1: no oversubscription). */
+  /**
+   * vCPUs allowed per host CPU thread (default 16, OpenStack Nova's cpu_allocation_ratio: guests
+   * are mostly idle, and t3 types are burstable). Memory is never oversubscribed.
+   */
   cpuAllocationRatio?: number;
   /** Memory kept for the host itself (default 1 GiB). */
   reservedMemoryMiB?: number;
   /** How long a clean ACPI shutdown may take before the VM is powered off hard (default 60 s). */
   stopTimeoutMs?: number;
 }
+
+export const DEFAULT_CPU_ALLOCATION_RATIO = 16;
 
 export type VolumeResolver = (region: string, volumeId: string) => Promise<VolumeHandle | undefined>;
 
@@ -32,10 +37,12 @@ export class ComputeHost {
   #accel: Promise<AcceleratorChoice> | undefined;
   #vcpus = 0;
   #memoryMiB = 0;
+  /** What each account's running VMs hold (for the host share quota), all regions together. */
+  readonly #byAccount = new Map<string, { vcpus: number; memoryMiB: number }>();
 
   private constructor(dataDir: string, options: ComputeOptions, resolve: VolumeResolver) {
     this.options = {
-      cpuAllocationRatio: 1,
+      cpuAllocationRatio: DEFAULT_CPU_ALLOCATION_RATIO,
       reservedMemoryMiB: 1024,
       stopTimeoutMs: 60_000,
       ...options,
@@ -114,17 +121,60 @@ export class ComputeHost {
     return n;
   }
 
-  /** Reserves a running VM's vCPUs and memory; InsufficientInstanceCapacity when they don't fit. */
-  reserve(type: InstanceTypeInfo): () => void {
-    if (this.fits(type, 1) < 1) throw insufficientCapacity(this, type, 1);
+  /** What the account's running VMs hold on this host. */
+  usedBy(accountId: string): { vcpus: number; memoryMiB: number } {
+    return { ...(this.#byAccount.get(accountId) ?? { vcpus: 0, memoryMiB: 0 }) };
+  }
+
+  /**
+   * Reserves vCPUs and memory for as many of `max` VMs of the type (at least `min`) as fit both
+   * the host and the account's share of it (a fraction of the host's capacity); synchronous, so
+   * nothing can take the room between the check and the reservation. InsufficientInstanceCapacity
+   * when fewer than `min` fit.
+   */
+  reserveFor(
+    type: InstanceTypeInfo,
+    min: number,
+    max: number,
+    accountId: string,
+    share: number,
+  ): (() => void)[] {
+    const onHost = this.fits(type, max);
+    const cap = this.capacity;
+    const mine = this.usedBy(accountId);
+    const byShare = Math.max(
+      0,
+      Math.min(
+        max,
+        Math.floor((Math.floor(cap.vcpus * share) - mine.vcpus) / type.vcpus),
+        Math.floor((Math.floor(cap.memoryMiB * share) - mine.memoryMiB) / type.memoryMiB),
+      ),
+    );
+    const count = Math.min(onHost, byShare);
+    if (count < min) {
+      throw byShare < onHost
+        ? shareExceeded(this, type, min, share, mine)
+        : insufficientCapacity(this, type, min);
+    }
+    return Array.from({ length: count }, () => this.#reserve(type, accountId));
+  }
+
+  #reserve(type: InstanceTypeInfo, accountId: string): () => void {
+    const account = this.#byAccount.get(accountId) ?? { vcpus: 0, memoryMiB: 0 };
+    this.#byAccount.set(accountId, account);
     this.#vcpus += type.vcpus;
     this.#memoryMiB += type.memoryMiB;
+    account.vcpus += type.vcpus;
+    account.memoryMiB += type.memoryMiB;
     let released = false;
     return () => {
       if (released) return;
       released = true;
       this.#vcpus -= type.vcpus;
       this.#memoryMiB -= type.memoryMiB;
+      account.vcpus -= type.vcpus;
+      account.memoryMiB -= type.memoryMiB;
+      if (account.vcpus === 0 && account.memoryMiB === 0) this.#byAccount.delete(accountId);
     };
   }
 
@@ -156,5 +206,21 @@ export function insufficientCapacity(host: ComputeHost, type: InstanceTypeInfo, 
     "InsufficientInstanceCapacity",
     `Insufficient capacity: ${count} x ${type.name} (${type.vcpus} vCPUs, ${type.memoryMiB} MiB each) does not fit on this host ` +
       `(${cap.vcpus} vCPUs and ${cap.memoryMiB} MiB for instances, ${host.used.vcpus} vCPUs and ${host.used.memoryMiB} MiB in use).`,
+  );
+}
+
+function shareExceeded(
+  host: ComputeHost,
+  type: InstanceTypeInfo,
+  count: number,
+  share: number,
+  used: { vcpus: number; memoryMiB: number },
+): StrataError {
+  const cap = host.capacity;
+  return new StrataError(
+    "InsufficientInstanceCapacity",
+    `Insufficient capacity for this account: ${count} x ${type.name} (${type.vcpus} vCPUs, ${type.memoryMiB} MiB each) would exceed its share of this host ` +
+      `(${share * 100}%: ${Math.floor(cap.vcpus * share)} vCPUs and ${Math.floor(cap.memoryMiB * share)} MiB; its running instances hold ${used.vcpus} vCPUs and ${used.memoryMiB} MiB). ` +
+      "Stop some of its instances, or ask the operator to raise its host-share quota.",
   );
 }

@@ -15,13 +15,14 @@ import { checkId, notFound } from "../access/resource-ids.ts";
 import { checkDeviceName } from "../images/device-names.ts";
 import { checkName, type ImageService } from "../images/image-service.ts";
 import type { KeyPairService } from "../key-pairs/key-pair-service.ts";
+import { RegionQuotas } from "../quotas/region-quotas.ts";
 import { checkDescription, type SnapshotService } from "../snapshots/snapshot-service.ts";
 import { validateTags } from "../tags/tag-rules.ts";
 import { checkAvailabilityZone, VOLUME_TYPES, type VolumeService } from "../volumes/volume-service.ts";
-import { type ComputeHost, insufficientCapacity } from "./compute-host.ts";
+import type { ComputeHost } from "./compute-host.ts";
 import { disk, ec2Time, instanceMetadata, killIfOurs, macFor, privateIpFor } from "./instance-identity.ts";
 import { consoleLogPath, InstanceRuntime } from "./instance-runtime.ts";
-import { planVolumes } from "./launch-plan.ts";
+import { type PlannedVolume, planVolumes } from "./launch-plan.ts";
 
 export interface RunInput {
   ownerId: string;
@@ -76,6 +77,7 @@ export class InstanceService {
   /** VMs in a clean shutdown: a forced stop meanwhile powers them off at once. */
   readonly #stopping = new Map<string, InstanceRuntime>();
   readonly #locks = new KeyedLock();
+  readonly #quotas: RegionQuotas;
   /** Background transitions, awaited on close. */
   readonly #tasks = new Set<Promise<void>>();
 
@@ -90,7 +92,9 @@ export class InstanceService {
     },
     host: () => ComputeHost,
     probeDisk: ProbeDisk,
+    quotas = RegionQuotas.none(region),
   ) {
+    this.#quotas = quotas;
     this.region = region;
     this.store = store;
     this.#volumes = services.volumes;
@@ -176,13 +180,36 @@ export class InstanceService {
             `Volume of size ${p.sizeGiB}GB is smaller than snapshot '${snap.id}', expect size >= ${snap.volumeSizeGiB}GB`,
           );
         }
+        p.sizeGiB ??= snap.volumeSizeGiB;
       }
     }
-    const host = this.#host();
-    const count = host.fits(type, input.maxCount);
-    if (count < input.minCount) throw insufficientCapacity(host, type, input.minCount);
-    // Reserved before anything is created, so a concurrent launch cannot take the room meanwhile.
-    const releases = Array.from({ length: count }, () => host.reserve(type));
+    // The vCPU quota, host share and volume quotas are checked (and host room reserved) before
+    // anything is created, so neither a concurrent launch nor a failure leaves anything half-made.
+    const volumesEach = plan.map((p) => ({
+      volumeType: p.volumeType,
+      sizeGiB: p.sizeGiB ?? 0,
+      iops: p.iops,
+    }));
+    const launch = { type, minCount: input.minCount, maxCount: input.maxCount, volumesEach };
+    return this.#quotas.launch(input.ownerId, launch, this.#host(), (releases) =>
+      this.#create(input, { image, publicKey, type, plan, imageSnapshots }, releases),
+    );
+  }
+
+  async #create(
+    input: RunInput,
+    checked: {
+      image: ImageRecord;
+      publicKey: string | null;
+      type: InstanceTypeInfo;
+      plan: PlannedVolume[];
+      imageSnapshots: Set<string | undefined>;
+    },
+    releases: (() => void)[],
+  ): Promise<InstanceRecord[]> {
+    const { image, publicKey, type, plan, imageSnapshots } = checked;
+    const count = releases.length;
+    const tags = input.tags ?? { instance: [], volume: [] };
     const reservationId = newId("r");
     const now = new Date().toISOString();
     const records: InstanceRecord[] = [];
@@ -224,6 +251,7 @@ export class InstanceService {
             sizeGiB: p.sizeGiB,
             availabilityZone: input.availabilityZone,
             volumeType: p.volumeType,
+            iops: p.iops,
             tags: tags.volume,
             grantedByImage: p.snapshotId !== null && imageSnapshots.has(p.snapshotId),
           });
@@ -343,8 +371,11 @@ export class InstanceService {
             );
           }
           const type = instanceType(r.instanceType)!;
-          this.#reservations.set(id, this.#host().reserve(type));
-          await this.#setState(r, "pending", "");
+          // Within the vCPU quota and host share, counted with the instance pending.
+          await this.#quotas.start(r.ownerId, type, this.#host(), async (reservation) => {
+            await this.#setState(r, "pending", "");
+            this.#reservations.set(id, reservation);
+          });
           this.#background(id, () => this.#locks.with(id, () => this.#boot(id, false)));
           return { instanceId: id, previous: "stopped", current: "pending" };
         }),
@@ -480,49 +511,66 @@ export class InstanceService {
       if (!attachments.some((a) => a.device === r.rootDeviceName)) {
         throw new StrataError("IncorrectInstanceState", `The instance '${id}' has no root volume attached.`);
       }
-      const restart = r.state === "running" && !input.noReboot;
-      if (restart) await this.#shutdown(id, false, true);
-      let snaps: Awaited<ReturnType<SnapshotService["createMany"]>>;
-      try {
-        snaps = await this.#snapshots.createMany(
-          attachments.map((a) => a.volumeId),
-          `Created by CreateImage(${id}) for ${imageId}`,
-          tags.snapshot,
-        );
-      } finally {
-        // A restart that fails leaves the instance stopped with the reason; the image still stands.
-        if (restart) await this.#boot(id).catch(() => {});
-      }
-      const mappings: BlockDeviceMappingRecord[] = attachments.map((a, k) => {
-        const o = input.overrides.find((m) => m.deviceName === a.device);
-        return {
-          deviceName: a.device,
-          ebs: {
-            snapshotId: snaps[k].id,
-            volumeSize: Math.max(snaps[k].volumeSizeGiB, o?.ebs?.volumeSize ?? 0),
-            volumeType: o?.ebs?.volumeType ?? "gp3",
-            deleteOnTermination: o?.ebs?.deleteOnTermination ?? a.deleteOnTermination,
-            encrypted: false,
-          },
-        };
-      });
-      const source = await this.#images.catalog.getImage(r.imageId);
-      return this.#images.register(
-        ownerId,
-        {
-          name: input.name,
-          description: input.description,
-          architecture: r.architecture,
-          rootDeviceName: r.rootDeviceName,
-          bootMode: source?.bootMode ?? undefined,
-          blockDeviceMappings: mappings.filter(
-            (m) => !input.overrides.some((o) => o.deviceName === m.deviceName && o.noDevice),
-          ),
-        },
-        { id: imageId },
-        tags.image,
+      // Both quotas before the instance is touched: one image, a snapshot per volume.
+      const request = { images: 1, snapshots: attachments.length };
+      return this.#quotas.reserve(ownerId, request, () =>
+        this.#imageOf(r, attachments, imageId, ownerId, input, tags),
       );
     });
+  }
+
+  /** CreateImage once checked (the instance's lock held): snapshots, then the image. */
+  async #imageOf(
+    r: InstanceRecord,
+    attachments: VolumeAttachmentRecord[],
+    imageId: string,
+    ownerId: string,
+    input: { name: string; description?: string; noReboot: boolean; overrides: BlockDeviceMappingRecord[] },
+    tags: { image: Tag[]; snapshot: Tag[] },
+  ): Promise<ImageRecord> {
+    const id = r.id;
+    const restart = r.state === "running" && !input.noReboot;
+    if (restart) await this.#shutdown(id, false, true);
+    let snaps: Awaited<ReturnType<SnapshotService["createMany"]>>;
+    try {
+      snaps = await this.#snapshots.createMany(
+        attachments.map((a) => a.volumeId),
+        `Created by CreateImage(${id}) for ${imageId}`,
+        tags.snapshot,
+      );
+    } finally {
+      // A restart that fails leaves the instance stopped with the reason; the image still stands.
+      if (restart) await this.#boot(id).catch(() => {});
+    }
+    const mappings: BlockDeviceMappingRecord[] = attachments.map((a, k) => {
+      const o = input.overrides.find((m) => m.deviceName === a.device);
+      return {
+        deviceName: a.device,
+        ebs: {
+          snapshotId: snaps[k].id,
+          volumeSize: Math.max(snaps[k].volumeSizeGiB, o?.ebs?.volumeSize ?? 0),
+          volumeType: o?.ebs?.volumeType ?? "gp3",
+          deleteOnTermination: o?.ebs?.deleteOnTermination ?? a.deleteOnTermination,
+          encrypted: false,
+        },
+      };
+    });
+    const source = await this.#images.catalog.getImage(r.imageId);
+    return this.#images.register(
+      ownerId,
+      {
+        name: input.name,
+        description: input.description,
+        architecture: r.architecture,
+        rootDeviceName: r.rootDeviceName,
+        bootMode: source?.bootMode ?? undefined,
+        blockDeviceMappings: mappings.filter(
+          (m) => !input.overrides.some((o) => o.deviceName === m.deviceName && o.noDevice),
+        ),
+      },
+      { id: imageId },
+      tags.image,
+    );
   }
 
   /**
