@@ -14,6 +14,15 @@ import { RegionQuotas } from "../quotas/region-quotas.ts";
 import { checkDescription, type SnapshotService } from "../snapshots/snapshot-service.ts";
 import { validateTags } from "../tags/tag-rules.ts";
 import { isDeviceName } from "./device-names.ts";
+import { type CopyOptions, copyImage } from "./image-copy.ts";
+import {
+  ARCHITECTURES,
+  checkDeprecationTime,
+  checkName,
+  deregistrationAllowed,
+  nextProtection,
+} from "./image-rules.ts";
+import { PendingImages } from "./pending-images.ts";
 
 export interface RegisterImageInput {
   name: string;
@@ -29,11 +38,6 @@ export interface RegisterImageInput {
   blockDeviceMappings: BlockDeviceMappingRecord[];
 }
 
-// EC2's rule for AMI names: 3-128 characters of letters, digits and ( ) [ ] space . / - ' @ _
-const AMI_NAME = /^[A-Za-z0-9()[\] ./\-'@_]{3,128}$/;
-const ARCHITECTURES = ["i386", "x86_64", "arm64", "x86_64_mac", "arm64_mac"];
-const DAY_MS = 24 * 3600 * 1000;
-
 /**
  * One region's images (AMIs): registration from snapshots, sharing through launch permissions,
  * copies between regions (their snapshots are copied too), deprecation and deregistration.
@@ -43,7 +47,7 @@ export class ImageService {
   readonly region: string;
   readonly catalog: CatalogStore;
   readonly snapshots: SnapshotService;
-  readonly #watching = new Map<string, Promise<void>>();
+  readonly #pending: PendingImages;
   readonly #sharing: Sharing;
   readonly #quotas: RegionQuotas;
 
@@ -59,6 +63,7 @@ export class ImageService {
     this.catalog = catalog;
     this.snapshots = snapshots;
     this.#sharing = sharing;
+    this.#pending = new PendingImages(catalog, snapshots);
   }
 
   /**
@@ -123,7 +128,7 @@ export class ImageService {
       ...origin,
     };
     await this.#quotas.reserve(ownerId, { images: 1 }, () => this.catalog.insertImage(image, tags));
-    if (pending) this.#watch(image.id);
+    if (pending) this.#pending.watch(image);
     return image;
   }
 
@@ -268,15 +273,7 @@ export class ImageService {
   ): Promise<string> {
     for (;;) {
       const image = await this.owned(accountId, id);
-      const state = enable
-        ? withCooldown
-          ? "enabled-with-cooldown"
-          : "enabled"
-        : image.deregistrationProtection === "enabled-with-cooldown"
-          ? `disabled-until ${new Date(Date.now() + DAY_MS).toISOString()}`
-          : image.deregistrationProtection.startsWith("disabled")
-            ? image.deregistrationProtection
-            : "disabled";
+      const state = nextProtection(image.deregistrationProtection, enable, withCooldown);
       const changed = await this.catalog.updateImageAttributes(
         image.id,
         { deregistrationProtection: state },
@@ -308,9 +305,7 @@ export class ImageService {
     // Checked on the current record inside the delete's transaction: a protection enabled
     // meanwhile is honoured.
     const snapshotIds = await this.catalog.deleteImage(image.id, (current) => {
-      const protection = current.deregistrationProtection;
-      const until = /^disabled-until (.+)$/.exec(protection)?.[1];
-      if (protection !== "disabled" && !(until && new Date(until) <= new Date())) {
+      if (!deregistrationAllowed(current.deregistrationProtection)) {
         throw new StrataError(
           "InvalidParameterValue",
           `Image ${image.id} has deregistration protection enabled; disable it before deregistering`,
@@ -350,7 +345,7 @@ export class ImageService {
     source: ImageService,
     sourceImageId: string,
     ownerId: string,
-    options: { name: string; description?: string; clientToken?: string; copyTags?: boolean; tags?: Tag[] },
+    options: CopyOptions & { clientToken?: string },
   ): Promise<ImageRecord> {
     const { clientToken, ...request } = options;
     return idempotent(
@@ -369,152 +364,20 @@ export class ImageService {
       },
       (id) => this.get(id),
       async () => {
-        const image = await this.#copy(source, sourceImageId, ownerId, options);
+        const image = await copyImage(this, this.#quotas, source, sourceImageId, ownerId, options);
         return { resourceId: image.id, result: image };
       },
     );
   }
 
-  async #copy(
-    source: ImageService,
-    sourceImageId: string,
-    ownerId: string,
-    options: { name: string; description?: string; copyTags?: boolean; tags?: Tag[] },
-  ): Promise<ImageRecord> {
-    checkName(options.name);
-    if (options.description !== undefined) checkDescription(options.description);
-    validateTags(options.tags ?? []);
-    if (await this.nameTaken(ownerId, options.name)) {
-      throw new StrataError("InvalidAMIName.Duplicate", `AMI name ${options.name} is already in use`);
-    }
-    const src = await source.visible(ownerId, sourceImageId);
-    if (src.state !== "available") {
-      throw new StrataError("IncorrectState", `Image ${sourceImageId} is ${src.state}, not available.`);
-    }
-    for (const m of src.blockDeviceMappings) {
-      const id = m.ebs?.snapshotId;
-      if (
-        id &&
-        !(await source.snapshots.visible(ownerId, id).then(
-          () => true,
-          () => false,
-        ))
-      ) {
-        throw new StrataError(
-          "UnauthorizedOperation",
-          `You do not have permission to access the storage of this ami (${sourceImageId})`,
-        );
-      }
-    }
-    // The image and all its snapshot copies within the quotas before any copy starts.
-    const request = { images: 1, snapshots: src.blockDeviceMappings.filter((m) => m.ebs?.snapshotId).length };
-    return this.#quotas.reserve(ownerId, request, () => this.#copyChecked(source, src, ownerId, options));
-  }
-
-  async #copyChecked(
-    source: ImageService,
-    src: ImageRecord,
-    ownerId: string,
-    options: { name: string; description?: string; copyTags?: boolean; tags?: Tag[] },
-  ): Promise<ImageRecord> {
-    // The source owner's tags are copied only when the caller owns the source (a grantee never sees them).
-    const tags = [
-      ...(options.copyTags && src.ownerId === ownerId ? await source.catalog.tags(src.id) : []),
-      ...(options.tags ?? []),
-    ];
-    const mappings: BlockDeviceMappingRecord[] = [];
-    for (const m of src.blockDeviceMappings) {
-      if (!m.ebs?.snapshotId) {
-        mappings.push(m);
-        continue;
-      }
-      const copy = await this.snapshots.copyFrom(source.snapshots, m.ebs.snapshotId, {
-        ownerId,
-        description: `Copied for DestinationAmi from SourceAmi ${src.id} for SourceSnapshot ${m.ebs.snapshotId}`,
-      });
-      mappings.push({ ...m, ebs: { ...m.ebs, snapshotId: copy.id } });
-    }
-    return this.register(
-      ownerId,
-      {
-        name: options.name,
-        description: options.description ?? src.description,
-        architecture: src.architecture,
-        virtualizationType: src.virtualizationType,
-        rootDeviceName: src.rootDeviceName,
-        bootMode: src.bootMode ?? undefined,
-        enaSupport: src.enaSupport,
-        sriovNetSupport: src.sriovNetSupport ?? undefined,
-        imdsSupport: src.imdsSupport ?? undefined,
-        tpmSupport: src.tpmSupport ?? undefined,
-        blockDeviceMappings: mappings,
-      },
-      { sourceImageId: src.id, sourceRegion: source.region },
-      [...new Map(tags.map((t) => [t.key, t])).values()],
-    );
-  }
-
   /** Resolves when the image is no longer pending. */
   async wait(id: string): Promise<ImageRecord> {
-    await this.#watching.get(id);
+    await this.#pending.settled(id);
     return this.get(id);
   }
 
-  #watch(id: string): void {
-    if (this.#watching.has(id)) return;
-    const done = (async () => {
-      const image = await this.get(id);
-      const ids = image.blockDeviceMappings.flatMap((m) => (m.ebs?.snapshotId ? [m.ebs.snapshotId] : []));
-      const results = await Promise.all(ids.map((s) => this.#settled(s)));
-      const failed = results.find((s) => s?.state !== "completed");
-      if (failed === undefined) {
-        await this.catalog.setImageState(id, "pending", "available");
-      } else {
-        await this.catalog.setImageState(id, "pending", "failed", {
-          code: "Client.SnapshotError",
-          message: `Snapshot ${failed?.id ?? "?"} failed`,
-        });
-      }
-    })()
-      .catch((e: Error) => console.error(`image ${id}: ${e.message}`))
-      .finally(() => this.#watching.delete(id));
-    this.#watching.set(id, done);
-  }
-
-  /**
-   * The snapshot once it is no longer pending (undefined if deleted). Snapshots written through
-   * the EBS APIs have no job to wait for: they are polled until completed or timed out.
-   */
-  async #settled(snapshotId: string) {
-    for (;;) {
-      const s = await this.snapshots.wait(snapshotId).catch(() => undefined);
-      if (s?.state !== "pending") return s;
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-  }
-
   /** After a restart: keep watching images whose snapshots were still pending. */
-  async resume(): Promise<void> {
-    for (const image of await this.catalog.listImages()) if (image.state === "pending") this.#watch(image.id);
-  }
-}
-
-/** EC2 refuses past dates and more than 10 years ahead. (EC2 rounds to the minute; Strata keeps seconds.) */
-export function checkDeprecationTime(at: Date): void {
-  const now = Date.now();
-  if (!(at.getTime() >= now - 1000 && at.getTime() <= now + 10 * 365 * DAY_MS)) {
-    throw new StrataError(
-      "InvalidParameterValue",
-      `DeprecateAt must be in the future and within 10 years: ${Number.isNaN(at.getTime()) ? "invalid date" : at.toISOString()}`,
-    );
-  }
-}
-
-export function checkName(name: string): void {
-  if (!AMI_NAME.test(name)) {
-    throw new StrataError(
-      "InvalidAMIName.Malformed",
-      `AMI names must be between 3 and 128 characters long, and may contain letters, numbers, '(', ')', '.', '-', '/' and '_'`,
-    );
+  resume(): Promise<void> {
+    return this.#pending.resume();
   }
 }
