@@ -1,12 +1,13 @@
 // What all regions' instances share on this host: the NBD server through which QEMU reaches
 // volumes, the accelerator choice, and the host's capacity (vCPUs and memory of running VMs).
-import { mkdirSync, rmSync } from "node:fs";
+import { chmodSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { availableParallelism, totalmem } from "node:os";
 import { join } from "node:path";
 import { type AcceleratorChoice, chooseAccelerator } from "../../compute/hypervisor/accelerator.ts";
 import type { InstanceTypeInfo } from "../../compute/instance-types.ts";
 import { NbdServer } from "../../compute/nbd/nbd-server.ts";
+import { checkUnixSocketPath } from "../../compute/unix-socket.ts";
 import { StrataError } from "../../errors.ts";
 import type { VolumeHandle } from "../volumes/volume-handle.ts";
 
@@ -25,6 +26,10 @@ export interface ComputeOptions {
 }
 
 export const DEFAULT_CPU_ALLOCATION_RATIO = 16;
+
+/** Per-instance sockets in the run dir: QEMU's QMP and the instance's metadata service. */
+export type InstanceSocket = "qmp" | "imds";
+const INSTANCE_SOCKETS: InstanceSocket[] = ["qmp", "imds"];
 
 export type VolumeResolver = (region: string, volumeId: string) => Promise<VolumeHandle | undefined>;
 
@@ -70,11 +75,31 @@ export class ComputeHost {
 
   static async open(dataDir: string, options: ComputeOptions, resolve: VolumeResolver): Promise<ComputeHost> {
     const host = new ComputeHost(dataDir, options, resolve);
+    // The longest socket path there will be, checked now rather than at an instance's first boot.
+    try {
+      for (const kind of INSTANCE_SOCKETS)
+        checkUnixSocketPath(host.instanceSocket(`i-${"0".repeat(17)}`, kind));
+    } catch (e) {
+      throw new Error(`The data directory ${dataDir} is too long: ${(e as Error).message}`);
+    }
     mkdirSync(host.runDir, { recursive: true, mode: 0o700 });
+    // The sockets in it are only as private as the directory (one made by an older version may be 0755).
+    chmodSync(host.runDir, 0o700);
     mkdirSync(host.instancesDir, { recursive: true });
     rmSync(host.nbdSocket, { force: true });
+    // Instances' sockets a killed daemon left behind (its QEMUs died with it: parent-death signal).
+    for (const entry of readdirSync(host.runDir, { withFileTypes: true })) {
+      if (entry.isSocket() && INSTANCE_SOCKETS.some((kind) => entry.name.endsWith(`.${kind}`))) {
+        rmSync(join(host.runDir, entry.name), { force: true });
+      }
+    }
     await host.#nbd.listen({ path: host.nbdSocket });
     return host;
+  }
+
+  /** An instance's socket in the run dir, e.g. run/i-0123456789abcdef0.imds. */
+  instanceSocket(instanceId: string, kind: InstanceSocket): string {
+    return join(this.runDir, `${instanceId}.${kind}`);
   }
 
   /** Decided once per daemon (and cached per host boot): KVM if a KVM guest really boots. */
