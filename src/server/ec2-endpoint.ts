@@ -49,6 +49,10 @@ export async function handleEc2(
     const caller = await verifySigV4(
       { method: req.method ?? "GET", path: rawUrl.split("?")[0], query, headers: req.headersDistinct, body },
       (key) => deps.accounts.lookupAccessKey(key),
+      new Date(),
+      // The action and its parameters are in the body: a signature that does not cover it could
+      // be replayed with another action (EC2 always hashes the body it receives).
+      { signedPayload: true },
     );
     outcome.accountId = caller.accountId;
     outcome.region = caller.region;
