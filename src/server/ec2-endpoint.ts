@@ -94,6 +94,12 @@ export async function handleEc2(
   return outcome;
 }
 
+/** An EC2 error document for a request refused before any handler (Host, Origin, unknown path). */
+export function sendEc2Error(res: ServerResponse, err: StrataError): void {
+  const requestId = randomUUID();
+  send(res, err.status, serializeEc2Error(err.code, err.message, requestId), requestId);
+}
+
 function isForm(req: IncomingMessage): boolean {
   return (req.headers["content-type"] ?? "").startsWith("application/x-www-form-urlencoded");
 }
