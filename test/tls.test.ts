@@ -2,7 +2,7 @@
 // with a self-signed certificate the clients are told to trust.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { Agent } from "node:https";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -15,9 +15,10 @@ import {
 } from "@aws-sdk/client-ec2";
 import { type Daemon, startDaemon } from "./daemon.ts";
 import { adminCredentials } from "./ec2-helpers.ts";
-import { tempDir } from "./helpers.ts";
+import { MiB, seededBytes, sha256, tempDir } from "./helpers.ts";
 
 const run = promisify(execFile);
+const STRATA = join(import.meta.dirname, "..", "bin", "strata");
 const AWS = "/usr/bin/aws";
 const dataDir = tempDir();
 const certDir = tempDir();
@@ -118,4 +119,17 @@ test("the aws CLI works over TLS with --ca-bundle", {
     }),
     /SSL|certificate/i,
   );
+});
+
+test("strata snapshot import and export work over TLS with NODE_EXTRA_CA_CERTS", async () => {
+  const work = tempDir();
+  const disk = Buffer.concat([seededBytes("tls-import", 3 * MiB), Buffer.alloc(MiB)]);
+  writeFileSync(join(work, "disk.raw"), disk);
+  const env = { PATH: process.env.PATH!, HOME: work, NODE_EXTRA_CA_CERTS: cert };
+  const common = ["--endpoint", daemon.url, "--data-dir", dataDir, "--json"];
+  const imported = await run(STRATA, ["snapshot", "import", join(work, "disk.raw"), ...common], { env });
+  const snapshotId = (JSON.parse(imported.stdout) as { SnapshotId: string }).SnapshotId;
+  assert.match(snapshotId, /^snap-/);
+  await run(STRATA, ["snapshot", "export", snapshotId, join(work, "out.raw"), ...common], { env });
+  assert.equal(sha256(readFileSync(join(work, "out.raw")).subarray(0, disk.length)), sha256(disk));
 });

@@ -12,12 +12,16 @@ export function adminSocketPath(dataDir: string): string {
 }
 
 /**
- * Fails when a server is already serving the data dir (its admin socket answers): two servers
- * on one data dir would each recover, collect garbage and resume jobs under the other's feet.
- * Call before opening anything in the data dir.
+ * Fails when the data dir's path is too long for a unix socket, or when a server is already
+ * serving the data dir (its admin socket answers): two servers on one data dir would each
+ * recover, collect garbage and resume jobs under the other's feet. Call before opening anything.
  */
 export async function assertDataDirFree(dataDir: string): Promise<void> {
   const path = adminSocketPath(dataDir);
+  // Linux's sockaddr_un holds 108 bytes with the terminating NUL; node would say only EINVAL.
+  if (Buffer.byteLength(path) > 107) {
+    throw new Error(`the data dir's path is too long for its admin socket ${path} (at most 107 bytes)`);
+  }
   const answers = await new Promise<boolean>((resolve) => {
     const s = connect(path);
     s.once("connect", () => {
