@@ -27,7 +27,9 @@ export class FrontDoor {
   constructor(o: FrontDoorOptions) {
     this.scheme = o.scheme;
     this.#wildcard = o.boundAddress === "0.0.0.0" || o.boundAddress === "::";
-    for (const n of [o.host, o.boundAddress, ...(o.hostnames ?? [])]) this.#names.add(normalize(n));
+    // A wildcard is no one's name (browsers would send Host 0.0.0.0 only to this very origin).
+    const own = this.#wildcard ? [] : [o.host, o.boundAddress];
+    for (const n of [...own, ...(o.hostnames ?? [])]) this.#names.add(normalize(n));
     if (this.#wildcard || isLoopback(o.boundAddress)) for (const n of LOOPBACK_NAMES) this.#names.add(n);
     if (this.#wildcard) this.#addMachineNames();
   }
