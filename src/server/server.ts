@@ -146,7 +146,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // closing at that moment ("other side closed" under load).
   http.keepAliveTimeout = 75_000;
   await new Promise<void>((resolve, reject) => {
-    http.once("error", reject);
+    http.once("error", (e) => {
+      // The port is taken (or the address is not ours): release what is open, so the process ends.
+      admin.close();
+      accounts.close();
+      engine.close().then(() => reject(e), reject);
+    });
     http.listen(options.port, options.host, () => {
       const { address } = http.address() as AddressInfo;
       door = new FrontDoor({
