@@ -93,6 +93,15 @@ export const errorCatalogue = {
     status: 400,
     summary: "The request date is too far from the server time, or the presigned URL has expired.",
   },
+  // The front door (src/server/front-door.ts): refused before any handler, nothing done.
+  InvalidHostHeader: {
+    status: 400,
+    summary: "The Host header is not one of the server's names (DNS rebinding is refused).",
+  },
+  CrossOriginRequestDenied: {
+    status: 403,
+    summary: "The request comes from another web origin than the server's own.",
+  },
   AccountAlreadyExists: { status: 400, summary: "An account with that name or owner alias already exists." },
   // Per-account quotas (src/services/quotas): EC2's codes, all 400 on EC2.
   VcpuLimitExceeded: {
