@@ -32,7 +32,7 @@ before(async () => {
   daemon = await startDaemon(dataDir, "us-east-1,eu-west-1", { args: ["--cpu-allocation-ratio", "0.001"] });
   [a, b] = await Promise.all([party(daemon, dataDir, "alpha"), party(daemon, dataDir, "bravo")]);
   const vol = await volume(a);
-  await daemon.client("us-east-1").write(vol, 0, seededBytes("a-revoked", MiB));
+  await daemon.client("us-east-1", a.account.accountId).write(vol, 0, seededBytes("a-revoked", MiB));
   s = await snapshot(a, vol, "shared, then revoked");
   await shareSnapshot(a, s, [b.account.accountId]);
   bOwnedBefore = await ownedIds(b);
