@@ -29,7 +29,8 @@ export function splitFilters(
   const pushed: { column: string; patterns: string[] }[] = [];
   const rest: Filter[] = [];
   for (const f of filters ?? []) {
-    const column = f.Name ? columns[f.Name] : undefined;
+    // Own keys only: a filter named `constructor` is no column (nor Object's constructor).
+    const column = f.Name && Object.hasOwn(columns, f.Name) ? columns[f.Name] : undefined;
     if (column) pushed.push({ column, patterns: f.Values ?? [] });
     else rest.push(f);
   }

@@ -48,7 +48,8 @@ export function applyFilters<T>(
     }
     if (name === "tag-key") return (item: T) => tagsOf(item).some((t) => values.some((m) => m(t.key)));
     if (name === "tag-value") return (item: T) => tagsOf(item).some((t) => values.some((m) => m(t.value)));
-    const field = fields[name];
+    // Own keys only: `constructor` or `toString` is an unknown filter, not Object.prototype's.
+    const field = Object.hasOwn(fields, name) ? fields[name] : undefined;
     if (!field) {
       throw new StrataError("InvalidParameterValue", `The filter '${name}' is invalid`);
     }
