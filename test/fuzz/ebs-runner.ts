@@ -46,8 +46,8 @@ export async function runEbsCase(h: Harness, c: EbsCase): Promise<EbsResult> {
   if (reply.status >= 300) {
     if (!h.state.unchanged()) failures.push("the state changed, yet the answer was an error");
   } else {
-    await h.state.settle();
-    if ((await h.pool.ensure()) > 0) await h.state.settle();
+    failures.push(...(await h.state.settle()));
+    if ((await h.pool.ensure()) > 0) failures.push(...(await h.state.settle()));
   }
   return { reply, outcome: verdict.ok ? (verdict.error ?? String(reply.status)) : "FAIL", failures };
 }

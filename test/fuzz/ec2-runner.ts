@@ -62,9 +62,9 @@ export async function runEc2Case(h: Harness, c: Ec2Case): Promise<CaseResult> {
   if (reply.status !== 200) {
     if (!h.state.unchanged()) failures.push("the state changed, yet the answer was an error");
   } else {
-    await h.state.settle();
+    failures.push(...(await h.state.settle()));
     // A delete or a change may have consumed a pool resource: make it again for later cases.
-    if (DESTRUCTIVE.test(c.action) && (await h.pool.ensure()) > 0) await h.state.settle();
+    if (DESTRUCTIVE.test(c.action) && (await h.pool.ensure()) > 0) failures.push(...(await h.state.settle()));
   }
   return { reply, outcome: verdict.ok ? (verdict.error ?? "200") : "FAIL", failures };
 }

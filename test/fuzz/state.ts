@@ -7,12 +7,14 @@ import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { setTimeout as sleep } from "node:timers/promises";
+import { violations } from "./invariants.ts";
 
 export class StateWatch {
   readonly #dataDir: string;
   readonly #regions: string[];
   readonly #dbs = new Map<string, DatabaseSync>();
   #baseline = { version: "", hash: "" };
+  readonly #reported = new Set<string>();
 
   constructor(dataDir: string, regions: string[]) {
     this.#dataDir = dataDir;
@@ -90,8 +92,11 @@ export class StateWatch {
     return out;
   }
 
-  /** Waits for background work to finish, then takes the state as the new baseline. */
-  async settle(timeoutMs = 60_000): Promise<void> {
+  /**
+   * Waits for background work to finish, then takes the state as the new baseline. Returns the
+   * rules of invariants.ts the new state breaks (none if nothing changed).
+   */
+  async settle(timeoutMs = 60_000): Promise<string[]> {
     const deadline = Date.now() + timeoutMs;
     for (let busy = this.busy(); busy.length > 0; busy = this.busy()) {
       if (Date.now() > deadline)
@@ -99,7 +104,17 @@ export class StateWatch {
       await sleep(5);
     }
     const version = this.version();
-    if (version !== this.#baseline.version) this.#baseline = { version, hash: this.hash() };
+    if (version === this.#baseline.version) return [];
+    this.#baseline = { version, hash: this.hash() };
+    const accounts = new Set(
+      (this.db("accounts").prepare("SELECT id FROM accounts").all() as { id: string }[]).map((r) => r.id),
+    );
+    // Each broken rule once, from the request that broke it (it stays broken afterwards).
+    const fresh = this.#regions
+      .flatMap((r) => violations(r, this.db(r), accounts))
+      .filter((v) => !this.#reported.has(v));
+    for (const v of fresh) this.#reported.add(v);
+    return fresh;
   }
 
   /**

@@ -47,6 +47,8 @@ export interface SignedCall {
 
 export async function signedCall(call: SignedCall): Promise<Reply> {
   const url = new URL(call.url);
+  // Encoded once: the signer hashes these bytes and the socket sends them.
+  const body = typeof call.body === "string" ? Buffer.from(call.body) : call.body;
   const query: Record<string, string | string[]> = {};
   for (const [k, v] of new URLSearchParams(call.query ?? "")) {
     const prev = query[k];
@@ -60,7 +62,7 @@ export async function signedCall(call: SignedCall): Promise<Reply> {
     path: call.path,
     query,
     headers: { host: url.host, ...call.headers },
-    body: call.body,
+    body,
   });
   const signer = new SignatureV4({
     credentials: call.credentials,
@@ -70,8 +72,8 @@ export async function signedCall(call: SignedCall): Promise<Reply> {
   });
   const signed = await signer.sign(request);
   const headers = { ...(signed.headers as Record<string, string>) };
-  if (call.body !== undefined) headers["content-length"] = String(Buffer.byteLength(call.body));
-  return send(url, call.method, call.query ? `${call.path}?${call.query}` : call.path, headers, call.body);
+  if (body !== undefined) headers["content-length"] = String(body.length);
+  return send(url, call.method, call.query ? `${call.path}?${call.query}` : call.path, headers, body);
 }
 
 export function send(
