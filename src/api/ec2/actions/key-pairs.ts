@@ -10,7 +10,7 @@ import { newId } from "../../../ids.ts";
 import type { KeyPairRecord } from "../../../storage/metadata/instance-store.ts";
 import { dryRunCheck, type Out, type RequestContext, required } from "../context.ts";
 import { applyFilters } from "../filters.ts";
-import { toSdkTags } from "../tagging.ts";
+import { fromSdkTags, toSdkTags, validateTags } from "../tagging.ts";
 
 // EC2: key names are up to 255 ASCII characters.
 function checkKeyName(name: string): void {
@@ -28,9 +28,8 @@ function keyTags(specs: EC2.TagSpecification[] | undefined) {
       );
     }
   }
-  return (specs ?? []).flatMap((s) =>
-    (s.Tags ?? []).map((t) => ({ key: t.Key ?? "", value: t.Value ?? "" })),
-  );
+  // EC2's tag rules hold here as on every create call (keys 1-128, not aws:, at most 50).
+  return validateTags((specs ?? []).flatMap((s) => fromSdkTags(s.Tags)));
 }
 
 async function insert(ctx: RequestContext, record: KeyPairRecord, tags: { key: string; value: string }[]) {
