@@ -2,8 +2,9 @@
 // replayed as found, against a real daemon: the error EC2 or EBS gives, and no state change.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
+import { CreateSnapshotCommand, CreateVolumeCommand, waitUntilSnapshotCompleted } from "@aws-sdk/client-ec2";
 import { assertStoreConsistent, type Daemon, startDaemon } from "./daemon.ts";
-import { adminCredentials, type Credentials } from "./ec2-helpers.ts";
+import { adminCredentials, type Credentials, ec2 as ec2Client } from "./ec2-helpers.ts";
 import type { Param } from "./fuzz/ec2-values.ts";
 import { checkEbsReply, checkEc2Reply } from "./fuzz/oracle.ts";
 import { StateWatch } from "./fuzz/state.ts";
@@ -14,10 +15,15 @@ const dataDir = tempDir();
 let daemon: Daemon;
 let admin: Credentials;
 let state: StateWatch;
+let snapshotId: string;
 
 before(async () => {
   daemon = await startDaemon(dataDir);
   admin = adminCredentials(dataDir);
+  const client = ec2Client(daemon, admin);
+  const v = await client.send(new CreateVolumeCommand({ Size: 1, AvailabilityZone: "us-east-1a" }));
+  snapshotId = (await client.send(new CreateSnapshotCommand({ VolumeId: v.VolumeId }))).SnapshotId!;
+  await waitUntilSnapshotCompleted({ client, maxWaitTime: 60, minDelay: 1 }, { SnapshotIds: [snapshotId] });
   state = new StateWatch(dataDir, ["us-east-1", "eu-west-1"]);
   await state.settle();
 });
@@ -41,16 +47,27 @@ function ec2(params: Param[]): Promise<Reply> {
   });
 }
 
-function ebs(method: string, path: string): Promise<Reply> {
+function ebs(method: string, path: string, json?: unknown): Promise<Reply> {
   return signedCall({
     url: daemon.url,
     method,
     path,
+    headers: json === undefined ? undefined : { "content-type": "application/json" },
+    body: json === undefined ? undefined : JSON.stringify(json),
     credentials: admin,
     region: "us-east-1",
     service: "ebs",
   });
 }
+
+const tagSpec = (type: string, key: string, value = "v"): Param[] => [
+  ["TagSpecification.1.ResourceType", type],
+  ["TagSpecification.1.Tag.1.Key", key],
+  ["TagSpecification.1.Tag.1.Value", value],
+];
+const ed25519 = Buffer.from(
+  "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBV1kP9dW5o3i5Y0cGm6d0Ty3n8bq7w4d6W4g7V2d1kQ fuzz",
+).toString("base64");
 
 const code = (r: Reply) => /<Code>([^<]+)<\/Code>/.exec(r.body.toString())?.[1];
 
@@ -83,6 +100,80 @@ for (const [method, path] of [
     const reply = await ebs(method, path);
     assert.deepEqual(checkEbsReply(reply), { ok: true, error: "ValidationException" });
     assert.match(JSON.parse(reply.body.toString()).message, /malformed percent escape/);
+    assert.ok(state.unchanged());
+  });
+}
+
+for (const [name, params] of [
+  [
+    "ImportKeyPair with a tag key of 300 characters",
+    [
+      ["Action", "ImportKeyPair"],
+      ["KeyName", "k1"],
+      ["PublicKeyMaterial", ed25519],
+      ...tagSpec("key-pair", "x".repeat(300)),
+    ],
+  ],
+  [
+    "CreateKeyPair with an aws: tag",
+    [
+      ["Action", "CreateKeyPair"],
+      ["KeyName", "k2"],
+      ["KeyType", "ed25519"],
+      ...tagSpec("key-pair", "aws:owner"),
+    ],
+  ],
+  [
+    "CreateKeyPair with a tag value of 257 characters",
+    [
+      ["Action", "CreateKeyPair"],
+      ["KeyName", "k3"],
+      ["KeyType", "ed25519"],
+      ...tagSpec("key-pair", "k", "v".repeat(257)),
+    ],
+  ],
+] as [string, Param[]][]) {
+  test(`${name} is InvalidParameterValue, and no key pair is made`, async () => {
+    const reply = await ec2(params);
+    assert.deepEqual(checkEc2Reply(reply), { ok: true, error: "InvalidParameterValue" });
+    assert.ok(state.unchanged());
+  });
+}
+
+test("CopySnapshot with a Description over 255 characters is InvalidParameterValue, and copies nothing", async () => {
+  const reply = await ec2([
+    ["Action", "CopySnapshot"],
+    ["SourceRegion", "us-east-1"],
+    ["SourceSnapshotId", snapshotId],
+    ["Description", "\u00e9".repeat(256)],
+  ]);
+  assert.deepEqual(checkEc2Reply(reply), { ok: true, error: "InvalidParameterValue" });
+  assert.match(reply.body.toString(), /Description exceeds 255 characters/);
+  assert.ok(state.unchanged());
+});
+
+for (const [name, body, reason] of [
+  [
+    "a Description over 255 characters",
+    { VolumeSize: 1, Description: "d".repeat(256) },
+    "INVALID_PARAMETER_VALUE",
+  ],
+  ["an aws: tag", { VolumeSize: 1, Tags: [{ Key: "aws:x", Value: "v" }] }, "INVALID_TAG"],
+  [
+    "a tag key over 127 characters",
+    { VolumeSize: 1, Tags: [{ Key: "k".repeat(128), Value: "v" }] },
+    "INVALID_TAG",
+  ],
+  [
+    "51 tags",
+    { VolumeSize: 1, Tags: Array.from({ length: 51 }, (_, i) => ({ Key: `k${i}`, Value: "v" })) },
+    "INVALID_TAG",
+  ],
+] as [string, unknown, string][]) {
+  test(`EBS StartSnapshot with ${name} is a ValidationException (${reason}), and starts nothing`, async () => {
+    const reply = await ebs("POST", "/snapshots", body);
+    assert.deepEqual(checkEbsReply(reply), { ok: true, error: "ValidationException" });
+    assert.equal(JSON.parse(reply.body.toString()).Reason, reason);
     assert.ok(state.unchanged());
   });
 }

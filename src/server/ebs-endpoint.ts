@@ -134,6 +134,17 @@ async function startSnapshot(c: Call): Promise<void> {
     if (typeof t?.Key !== "string" || t.Key === "") throw invalid("Each tag needs a Key", "INVALID_TAG");
     return { key: t.Key, value: typeof t.Value === "string" ? t.Value : "" };
   });
+  // The EBS API's limits (keys up to 127, values up to 255 characters) and EC2's rules for the
+  // snapshot's tags (at most 50, no aws: prefix): the snapshot is an EC2 snapshot too.
+  const badTag = tags.find((t) => t.key.length > 127 || t.value.length > 255 || /^aws:/i.test(t.key));
+  if (badTag || tags.length > 50) {
+    throw invalid(
+      badTag ? `Invalid tag ${JSON.stringify(badTag.key.slice(0, 130))}` : "A snapshot has at most 50 tags",
+      "INVALID_TAG",
+    );
+  }
+  if (typeof b.Description === "string" && b.Description.length > 255)
+    throw invalid("Description is longer than 255 characters");
   const s = await c.region.direct.start(c.accountId, {
     volumeSizeGiB: typeof b.VolumeSize === "number" ? b.VolumeSize : Number.NaN,
     parentSnapshotId: typeof b.ParentSnapshotId === "string" ? b.ParentSnapshotId : undefined,
