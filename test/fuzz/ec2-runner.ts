@@ -3,7 +3,7 @@ import { describeCase, type Ec2Case } from "./ec2-cases.ts";
 import type { Param } from "./ec2-values.ts";
 import type { Harness } from "./harness.ts";
 import { checkEc2Reply } from "./oracle.ts";
-import { encodeParams, type Reply, signedCall } from "./wire.ts";
+import { encodeParams, type Reply, type SignedRequest, send, sign, signedCall } from "./wire.ts";
 
 export interface CaseResult {
   reply?: Reply;
@@ -45,27 +45,83 @@ export function buildEc2Request(h: Harness, c: Ec2Case) {
   };
 }
 
+export async function runEc2Case(h: Harness, c: Ec2Case): Promise<CaseResult> {
+  const reply = await signedCall(buildEc2Request(h, c)).catch((e: Error) => e);
+  const { failures } = await checkState(h, c, reply);
+  return judge(h, reply, failures);
+}
+
+/**
+ * Cases `from` to `to` in order, one request at a time, with the next request built and signed
+ * while the daemon works on the current one. `onResult` returns false to stop.
+ */
+export async function runEc2Cases(
+  h: Harness,
+  make: (index: number) => Ec2Case,
+  from: number,
+  to: number,
+  onResult: (c: Ec2Case, r: CaseResult) => boolean,
+): Promise<void> {
+  const prepare = async (i: number) => {
+    const c = make(i);
+    return { c, request: await sign(buildEc2Request(h, c)) };
+  };
+  const start = (r: SignedRequest) => send(r.url, r.method, r.path, r.headers, r.body).catch((e: Error) => e);
+  if (to < from) return;
+  let current = await prepare(from);
+  let inflight = start(current.request);
+  let next = from < to ? prepare(from + 1) : undefined;
+  for (let i = from; ; i++) {
+    const reply = await inflight;
+    // The state is checked before the next request goes out, so any change is this one's.
+    const { failures, poolChanged } = await checkState(h, current.c, reply);
+    const done = current.c;
+    const more = next !== undefined;
+    if (next) {
+      // Pool ids the next request was built with may be gone: build it again with the new ones.
+      current = poolChanged ? await prepare(i + 1) : await next;
+      inflight = start(current.request);
+      next = i + 2 <= to ? prepare(i + 2) : undefined;
+    }
+    if (!onResult(done, judge(h, reply, failures))) {
+      if (more) await inflight;
+      return;
+    }
+    if (!more) return;
+  }
+}
+
 const DESTRUCTIVE = /^(Delete|Deregister|Terminate|Reset|Modify|Disable)/;
 
-export async function runEc2Case(h: Harness, c: Ec2Case): Promise<CaseResult> {
+/** No state change on an error; after a success, the rules of invariants.ts and a full pool. */
+async function checkState(
+  h: Harness,
+  c: Ec2Case,
+  reply: Reply | Error,
+): Promise<{ failures: string[]; poolChanged: boolean }> {
   const failures: string[] = [];
-  let reply: Reply;
-  try {
-    reply = await signedCall(buildEc2Request(h, c));
-  } catch (e) {
-    return { outcome: "no answer", failures: [`no answer: ${(e as Error).message}`] };
-  }
-  const verdict = checkEc2Reply(reply);
-  if (!verdict.ok) failures.push(verdict.why);
-  const stderr = h.takeStderr();
-  if (stderr.length) failures.push(`daemon stderr (during this case or just before): ${stderr.join("\n")}`);
-  if (reply.status !== 200) {
+  let poolChanged = false;
+  if (reply instanceof Error || reply.status !== 200) {
     if (!h.state.unchanged()) failures.push("the state changed, yet the answer was an error");
   } else {
     failures.push(...(await h.state.settle()));
     // A delete or a change may have consumed a pool resource: make it again for later cases.
-    if (DESTRUCTIVE.test(c.action) && (await h.pool.ensure()) > 0) failures.push(...(await h.state.settle()));
+    if (DESTRUCTIVE.test(c.action) && (await h.pool.ensure()) > 0) {
+      poolChanged = true;
+      failures.push(...(await h.state.settle()));
+    }
   }
+  return { failures, poolChanged };
+}
+
+/** The answer itself, and what the daemon logged meanwhile. */
+function judge(h: Harness, reply: Reply | Error, failures: string[]): CaseResult {
+  if (reply instanceof Error)
+    return { outcome: "no answer", failures: [`no answer: ${reply.message}`, ...failures] };
+  const verdict = checkEc2Reply(reply);
+  if (!verdict.ok) failures.unshift(verdict.why);
+  const stderr = h.takeStderr();
+  if (stderr.length) failures.push(`daemon stderr (during this case or just before): ${stderr.join("\n")}`);
   return { reply, outcome: verdict.ok ? (verdict.error ?? "200") : "FAIL", failures };
 }
 

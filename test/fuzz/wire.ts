@@ -45,7 +45,16 @@ export interface SignedCall {
   service: string;
 }
 
-export async function signedCall(call: SignedCall): Promise<Reply> {
+/** A request signed and ready to go (signing can overlap the previous request's round trip). */
+export interface SignedRequest {
+  url: URL;
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body?: Buffer;
+}
+
+export async function sign(call: SignedCall): Promise<SignedRequest> {
   const url = new URL(call.url);
   // Encoded once: the signer hashes these bytes and the socket sends them.
   const body = typeof call.body === "string" ? Buffer.from(call.body) : call.body;
@@ -73,7 +82,18 @@ export async function signedCall(call: SignedCall): Promise<Reply> {
   const signed = await signer.sign(request);
   const headers = { ...(signed.headers as Record<string, string>) };
   if (body !== undefined) headers["content-length"] = String(body.length);
-  return send(url, call.method, call.query ? `${call.path}?${call.query}` : call.path, headers, body);
+  return {
+    url,
+    method: call.method,
+    path: call.query ? `${call.path}?${call.query}` : call.path,
+    headers,
+    body,
+  };
+}
+
+export async function signedCall(call: SignedCall): Promise<Reply> {
+  const r = await sign(call);
+  return send(r.url, r.method, r.path, r.headers, r.body);
 }
 
 export function send(
