@@ -28,3 +28,46 @@ for (const name of ["constructor", "toString", "__proto__", "hasOwnProperty", "v
     assert.deepEqual(split.rest, [{ Name: name, Values: ["x"] }]);
   });
 }
+
+// The matcher as it was (a regular expression), kept as the reference for what patterns mean.
+function reference(pattern: string, value: string): boolean {
+  if (!/[*?]/.test(pattern)) return value === pattern;
+  let re = "";
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === "\\" && i + 1 < pattern.length) re += pattern[++i].replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+    else if (c === "*") re += "[\\s\\S]*";
+    else if (c === "?") re += "[\\s\\S]";
+    else re += c.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+  }
+  return new RegExp(`^${re}$`).test(value);
+}
+
+test("wildcards mean what they meant: 20,000 random patterns against random values", () => {
+  let seed = 7;
+  const next = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
+  const word = (alphabet: string, max: number) =>
+    Array.from({ length: next(max + 1) }, () => alphabet[next(alphabet.length)]).join("");
+  for (let k = 0; k < 20_000; k++) {
+    const pattern = word("ab*?\\", 8);
+    const value = word("ab*?\\", 8);
+    const got =
+      applyFilters([{ v: value }], [{ Name: "v", Values: [pattern] }], { v: (i) => i.v }).length === 1;
+    assert.equal(
+      got,
+      reference(pattern, value),
+      `pattern ${JSON.stringify(pattern)} on ${JSON.stringify(value)}`,
+    );
+  }
+});
+
+test("a pattern with many stars takes linear-ish time, not exponential (it hung the event loop)", () => {
+  const value = "a".repeat(255);
+  const items = [{ d: value }, { d: `${value}b` }];
+  const pattern = `${"*a".repeat(100)}*b`;
+  const matched = applyFilters(items, [{ Name: "d", Values: [pattern] }], { d: (i) => i.d });
+  assert.deepEqual(matched, [items[1]]);
+});
