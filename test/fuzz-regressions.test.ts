@@ -2,7 +2,12 @@
 // replayed as found, against a real daemon: the error EC2 or EBS gives, and no state change.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { CreateSnapshotCommand, CreateVolumeCommand, waitUntilSnapshotCompleted } from "@aws-sdk/client-ec2";
+import {
+  CreateSnapshotCommand,
+  CreateVolumeCommand,
+  RegisterImageCommand,
+  waitUntilSnapshotCompleted,
+} from "@aws-sdk/client-ec2";
 import { assertStoreConsistent, type Daemon, startDaemon } from "./daemon.ts";
 import { adminCredentials, type Credentials, ec2 as ec2Client } from "./ec2-helpers.ts";
 import type { Param } from "./fuzz/ec2-values.ts";
@@ -24,6 +29,14 @@ before(async () => {
   const v = await client.send(new CreateVolumeCommand({ Size: 1, AvailabilityZone: "us-east-1a" }));
   snapshotId = (await client.send(new CreateSnapshotCommand({ VolumeId: v.VolumeId }))).SnapshotId!;
   await waitUntilSnapshotCompleted({ client, maxWaitTime: 60, minDelay: 1 }, { SnapshotIds: [snapshotId] });
+  // An image, so that a name filter is evaluated against a row.
+  await client.send(
+    new RegisterImageCommand({
+      Name: "regression-image",
+      RootDeviceName: "/dev/xvda",
+      BlockDeviceMappings: [{ DeviceName: "/dev/xvda", Ebs: { SnapshotId: snapshotId } }],
+    }),
+  );
   state = new StateWatch(dataDir, ["us-east-1", "eu-west-1"]);
   await state.settle();
 });
@@ -177,3 +190,36 @@ for (const [name, body, reason] of [
     assert.ok(state.unchanged());
   });
 }
+
+test("DescribeSnapshots with 5,000 status filter values answers, as with one", async () => {
+  const values: Param[] = Array.from({ length: 5_000 }, (_, i) => [`Filter.1.Value.${i + 1}`, `s${i}`]);
+  const many = await ec2([
+    ["Action", "DescribeSnapshots"],
+    ["Filter.1.Name", "status"],
+    ...values,
+    ["Filter.1.Value.5001", "complet*"],
+  ]);
+  assert.deepEqual(checkEc2Reply(many), { ok: true });
+  assert.match(many.body.toString(), new RegExp(`<snapshotId>${snapshotId}</snapshotId>`));
+});
+
+test("DescribeImages with 33,000 Owners answers (more than SQLite's 32,766 variables)", async () => {
+  const owners: Param[] = Array.from({ length: 33_000 }, (_, i) => [
+    `Owner.${i + 1}`,
+    `9${String(i).padStart(11, "0")}`,
+  ]);
+  const reply = await ec2([["Action", "DescribeImages"], ...owners]);
+  assert.deepEqual(checkEc2Reply(reply), { ok: true });
+  assert.match(reply.body.toString(), /<imagesSet\/>/);
+});
+
+test("DescribeImages with a name filter of 275,000 characters answers (SQLite's GLOB limit is 50,000 bytes)", async () => {
+  const reply = await ec2([
+    ["Action", "DescribeImages"],
+    ["Filter.1.Name", "name"],
+    ["Filter.1.Value.1", "x".repeat(275_000)],
+    ["MaxResults", "5"],
+  ]);
+  assert.deepEqual(checkEc2Reply(reply), { ok: true });
+  assert.match(reply.body.toString(), /<imagesSet\/>/);
+});

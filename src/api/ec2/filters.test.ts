@@ -71,3 +71,16 @@ test("a pattern with many stars takes linear-ish time, not exponential (it hung 
   const matched = applyFilters(items, [{ Name: "d", Values: [pattern] }], { d: (i) => i.d });
   assert.deepEqual(matched, [items[1]]);
 });
+
+test("a filter with a value over 1,024 characters is matched in memory, not by SQLite's GLOB", () => {
+  const long = `${"x".repeat(60_000)}*`;
+  const split = splitFilters(
+    [
+      { Name: "snapshot-id", Values: ["snap-1*"] },
+      { Name: "description", Values: ["short", long] },
+    ],
+    { "snapshot-id": "id", description: "description" },
+  );
+  assert.deepEqual(split.pushed, [{ column: "id", patterns: ["snap-1*"] }]);
+  assert.deepEqual(split.rest, [{ Name: "description", Values: ["short", long] }]);
+});
