@@ -51,7 +51,7 @@ export function generateEc2Case(seed: string, index: number): Ec2Case {
     : generateInput(r, getOperation(action).input);
   const params: Param[] = [["Action", action], ["Version", API_VERSION], ...body];
   const mutations: string[] = [fromTemplate ? "template" : "model"];
-  const count = r.pick([0, 1, 1, 1, 1, 2, 2, 3]);
+  const count = r.pick([0, 0, 1, 1, 1, 1, 2, 3]);
   for (let i = 0; i < count; i++) mutations.push(mutate(r, action, params));
   return {
     index,
@@ -160,7 +160,8 @@ function mutate(r: Prng, action: string, params: Param[]): string {
   const bodyParams = () => params.slice(2);
   const pickIndex = () => 2 + r.int(0, Math.max(0, params.length - 3));
   const kind = r.weighted({
-    value: 30,
+    swap: 20,
+    value: 22,
     drop: 8,
     repeat: 6,
     unknown: 8,
@@ -178,6 +179,17 @@ function mutate(r: Prng, action: string, params: Param[]): string {
   });
   const hasBody = params.length > 2;
   switch (kind) {
+    case "swap": {
+      // Another well-formed value for the member: gets past the parser into the handler's checks.
+      if (!hasBody) return mutate(r, action, params);
+      const i = pickIndex();
+      const resolved = resolveWireName(action, params[i][0]);
+      if (!resolved || resolved.shape.type === "structure" || resolved.shape.type === "list")
+        return mutate(r, action, params);
+      const shape = resolved.shape as ScalarShape;
+      params[i] = [params[i][0], plausible(r, resolved.member, shape) ?? typical(r, shape)];
+      return `swap ${params[i][0]}`;
+    }
     case "value": {
       if (!hasBody) return mutate(r, action, params);
       const i = pickIndex();

@@ -25,6 +25,7 @@ export const TEMPLATES: Record<string, (() => Template)[]> = {
       ...tag("TagSpecification", "volume"),
     }),
     () => ({ AvailabilityZone: "us-east-1a", SnapshotId: ref("snap.b.1"), VolumeType: "gp3", Size: "2" }),
+    () => ({ AvailabilityZone: "us-east-1c", SnapshotId: ref("dsnap.a.1"), Size: "16384" }),
   ],
   DescribeVolumes: [
     () => ({}),
@@ -51,6 +52,7 @@ export const TEMPLATES: Record<string, (() => Template)[]> = {
   DeleteSnapshot: [
     () => ({ SnapshotId: ref("snap.a.1"), DryRun: "true" }),
     () => ({ SnapshotId: ref("snap.a.0") }),
+    () => ({ SnapshotId: ref("dsnap.a.0") }),
   ],
   CopySnapshot: [
     () => ({ SourceRegion: "us-east-1", SourceSnapshotId: ref("snap.a.1") }),
@@ -80,6 +82,19 @@ export const TEMPLATES: Record<string, (() => Template)[]> = {
       RootDeviceName: "/dev/xvda",
       ...bdm("snap.b.1"),
       ...tag("TagSpecification", "image"),
+    }),
+    () => ({ Name: "fuzz-pending", ...bdm("dsnap.a.0") }),
+    () => ({
+      Name: "fuzz-multi",
+      RootDeviceName: "/dev/xvda",
+      ...bdm("dsnap.a.1"),
+      "BlockDeviceMapping.2.DeviceName": "/dev/sdb",
+      "BlockDeviceMapping.2.Ebs.SnapshotId": ref("snap.b.1"),
+      "BlockDeviceMapping.2.Ebs.DeleteOnTermination": "false",
+      "BlockDeviceMapping.3.DeviceName": "/dev/sdc",
+      "BlockDeviceMapping.3.VirtualName": "ephemeral0",
+      "BlockDeviceMapping.4.DeviceName": "/dev/sdd",
+      "BlockDeviceMapping.4.NoDevice": "",
     }),
   ],
   DescribeImages: [

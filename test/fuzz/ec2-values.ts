@@ -17,7 +17,8 @@ export const ref = (slot: string) => `@{${slot}}`;
 // e = the caller's resources in eu-west-1.
 export const POOL = {
   volumes: ["vol.a.0", "vol.a.1", "vol.b.0"],
-  snapshots: ["snap.a.0", "snap.a.1", "snap.b.0", "snap.b.1", "snap.e.0"],
+  // dsnap: EBS direct snapshots (a.0 pending, a.1 completed, a child of snap.a.0).
+  snapshots: ["snap.a.0", "snap.a.1", "snap.b.0", "snap.b.1", "snap.e.0", "dsnap.a.0", "dsnap.a.1"],
   images: ["ami.a.0", "ami.a.1", "ami.b.0", "ami.b.1", "ami.e.0"],
   keyNames: ["key.a.0", "key.b.0"],
   keyIds: ["keyid.a.0", "keyid.b.0"],
