@@ -6,13 +6,8 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { RawClient, startServer } from "../src/compute/nbd/test-tools.ts";
-import {
-  describeNbdCase,
-  type Exported,
-  fuzzExports,
-  generateNbdCase,
-  runNbdCase,
-} from "./fuzz/nbd-cases.ts";
+import { describeNbdCase, type Exported, fuzzExports, generateNbdCase } from "./fuzz/nbd-cases.ts";
+import { runNbdCase } from "./fuzz/nbd-model.ts";
 import { Prng } from "./fuzz/prng.ts";
 import { fuzzSeed, nbdCount } from "./fuzz/settings.ts";
 

@@ -101,7 +101,23 @@ const FILTER_NAMES = [
   "",
 ];
 const filterValues = (r: Prng) =>
-  r.pick(["*", "?", "a*", "*-*", "available", "completed", "x86_64", "self", "1", "Name", "\\*", "[a-", "%"]);
+  r.chance(0.1)
+    ? `${"*a".repeat(r.int(5, 40))}*b` // a backtracking regular expression would take forever
+    : r.pick([
+        "*",
+        "?",
+        "a*",
+        "*-*",
+        "available",
+        "completed",
+        "x86_64",
+        "self",
+        "1",
+        "Name",
+        "\\*",
+        "[a-",
+        "%",
+      ]);
 const attributes = [
   "launchPermission",
   "description",

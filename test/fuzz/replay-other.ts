@@ -4,7 +4,8 @@ import { startServer } from "../../src/compute/nbd/test-tools.ts";
 import { generateEbsCase } from "./ebs-cases.ts";
 import { ebsFailureReport, runEbsCase } from "./ebs-runner.ts";
 import { removeDataDir, startHarness } from "./harness.ts";
-import { describeNbdCase, fuzzExports, generateNbdCase, runNbdCase } from "./nbd-cases.ts";
+import { describeNbdCase, fuzzExports, generateNbdCase } from "./nbd-cases.ts";
+import { runNbdCase } from "./nbd-model.ts";
 
 export async function replayOther(kind: string, seed: string, from: number, to: number): Promise<number> {
   let failed = 0;
