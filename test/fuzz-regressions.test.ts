@@ -11,9 +11,9 @@ import {
 import { assertStoreConsistent, type Daemon, startDaemon } from "./daemon.ts";
 import { adminCredentials, type Credentials, ec2 as ec2Client } from "./ec2-helpers.ts";
 import type { Param } from "./fuzz/ec2-values.ts";
-import { checkEbsReply, checkEc2Reply } from "./fuzz/oracle.ts";
+import { checkAdminReply, checkEbsReply, checkEc2Reply } from "./fuzz/oracle.ts";
 import { StateWatch } from "./fuzz/state.ts";
-import { encodeParams, type Reply, signedCall } from "./fuzz/wire.ts";
+import { encodeParams, type Reply, send, signedCall } from "./fuzz/wire.ts";
 import { tempDir } from "./helpers.ts";
 
 const dataDir = tempDir();
@@ -223,3 +223,14 @@ test("DescribeImages with a name filter of 275,000 characters answers (SQLite's 
   assert.deepEqual(checkEc2Reply(reply), { ok: true });
   assert.match(reply.body.toString(), /<imagesSet\/>/);
 });
+
+for (const target of ["//", "//a:b", "//%", "///snapshots"]) {
+  test(`GET ${target} is answered 404 (no route), and the daemon lives on (it crashed on an unhandled rejection)`, async () => {
+    const reply = await send(new URL(daemon.url), "GET", target, {});
+    assert.equal(reply.status, 404);
+    assert.deepEqual(checkAdminReply(reply), { ok: true, error: "InvalidAction" });
+    const health = await fetch(`${daemon.url}/health`);
+    assert.equal((await health.json()).status, "ok");
+    assert.equal(daemon.proc.exitCode, null);
+  });
+}

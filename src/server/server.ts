@@ -89,14 +89,21 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         });
       return;
     }
-    handleJsonApi(engine, req, res).then((handled) => {
-      if (!handled) {
-        const err = new StrataError("InvalidAction", `No route for ${req.method} ${req.url}`);
-        res.writeHead(404, { "content-type": "application/json" });
-        res.end(JSON.stringify({ error: { code: err.code, message: err.message } }));
-      }
-      if (logRequests) console.log(`admin ${req.method} ${path} ${res.statusCode} ${ms()}ms`);
-    });
+    handleJsonApi(engine, req, res)
+      .then((handled) => {
+        if (!handled) {
+          const err = new StrataError("InvalidAction", `No route for ${req.method} ${req.url}`);
+          res.writeHead(404, { "content-type": "application/json" });
+          res.end(JSON.stringify({ error: { code: err.code, message: err.message } }));
+        }
+        if (logRequests) console.log(`admin ${req.method} ${path} ${res.statusCode} ${ms()}ms`);
+      })
+      // As for the other endpoints: a request's failure must never become an unhandled rejection,
+      // which ends the daemon (`GET //` did, found by the fuzzer).
+      .catch((e) => {
+        console.error(e);
+        res.destroy();
+      });
   });
   // Longer than clients keep idle connections, so a client never reuses a socket the server is
   // closing at that moment ("other side closed" under load).
