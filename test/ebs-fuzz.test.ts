@@ -32,7 +32,7 @@ test(`${ebsCount} fuzzed EBS direct API requests (seed ${fuzzSeed})`, async () =
     const key = `${c.op} ${result.outcome}`;
     outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
     if (result.failures.length) failures.push(ebsFailureReport(fuzzSeed, h, c, result));
-    if (failures.length >= 20) break;
+    if (failures.length >= 20 || h.died() !== undefined) break;
   }
   const seconds = (performance.now() - started) / 1000;
   console.log(

@@ -40,7 +40,7 @@ test(`${ec2Count} fuzzed EC2 Query requests (seed ${fuzzSeed})`, async () => {
       if (result.outcome === "200") successes.set(c.action, (successes.get(c.action) ?? 0) + 1);
       if (result.failures.length) failures.push(failureReport(fuzzSeed, h, c, result));
       if (c.index % 500 === 0) qemu.push(...h.qemuProcesses());
-      return failures.length < 20 && qemu.length === 0;
+      return failures.length < 20 && qemu.length === 0 && h.died() === undefined;
     },
   );
   const seconds = (performance.now() - started) / 1000;

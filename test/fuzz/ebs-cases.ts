@@ -208,6 +208,7 @@ function mutate(r: Prng, c: EbsCase): string {
         () => "/snapshots/completion",
         () => `/snapshots/${"a/".repeat(200)}`,
         () => c.path.replace("/blocks", "/blocks/../blocks"),
+        () => r.pick(["//", "//a:b", "///snapshots", "//%", "/snapshots/%2e%2e/blocks"]),
       ])();
       return `path ${c.path.slice(0, 60)}`;
     }

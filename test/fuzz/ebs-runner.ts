@@ -41,6 +41,8 @@ export async function runEbsCase(h: Harness, c: EbsCase): Promise<EbsResult> {
       : checkAdminReply(reply);
   if (!verdict.ok) failures.push(verdict.why);
   else if (reply.status === 200) failures.push(...checkContent(c, reply));
+  const died = h.died();
+  if (died) failures.push(died);
   const stderr = h.takeStderr();
   if (stderr.length) failures.push(`daemon stderr (during this case or just before): ${stderr.join("\n")}`);
   if (reply.status >= 300) {

@@ -120,6 +120,8 @@ function judge(h: Harness, reply: Reply | Error, failures: string[]): CaseResult
     return { outcome: "no answer", failures: [`no answer: ${reply.message}`, ...failures] };
   const verdict = checkEc2Reply(reply);
   if (!verdict.ok) failures.unshift(verdict.why);
+  const died = h.died();
+  if (died) failures.push(died);
   const stderr = h.takeStderr();
   if (stderr.length) failures.push(`daemon stderr (during this case or just before): ${stderr.join("\n")}`);
   return { reply, outcome: verdict.ok ? (verdict.error ?? "200") : "FAIL", failures };

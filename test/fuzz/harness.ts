@@ -19,6 +19,8 @@ export interface Harness {
   state: StateWatch;
   /** Lines the daemon wrote to stderr and no check has taken yet. */
   takeStderr(): string[];
+  /** Why the daemon is not running any more, if it is not. */
+  died(): string | undefined;
   /** QEMU processes started for this data dir (there must never be any). */
   qemuProcesses(): string[];
   stop(): Promise<void>;
@@ -59,6 +61,10 @@ export async function startHarness(): Promise<Harness> {
       stderr = "";
       return lines;
     },
+    died: () =>
+      daemon.proc.exitCode !== null || daemon.proc.signalCode !== null
+        ? `the daemon exited (${daemon.proc.exitCode ?? daemon.proc.signalCode})`
+        : undefined,
     qemuProcesses: () => qemuProcesses(dataDir),
     async stop() {
       state.close();
