@@ -1,7 +1,8 @@
 // Model-driven EC2 Query requests: a well-formed request for the action (a template, or one
 // generated from the service model with plausible values), then zero to a few mutations, each
 // breaking one thing: a value's type or range, encoding, presence, repetition, list indexes, list
-// length, nesting, unknown members, the action or version. Case i depends only on (seed, i).
+// length, nesting, unknown members, the action or version; now and then the signature itself
+// (auth-tamper.ts). Case i depends only on (seed, i).
 import { actions } from "../../src/api/ec2/actions/index.ts";
 import {
   getOperation,
@@ -12,6 +13,7 @@ import {
   type Shape,
   type StructureShape,
 } from "../../src/api/protocol/ec2-model.ts";
+import { type AuthTamper, pickTamper } from "./auth-tamper.ts";
 import { TEMPLATES } from "./ec2-templates.ts";
 import {
   hostileFor,
@@ -39,6 +41,8 @@ export interface Ec2Case {
   params: Param[];
   /** What was done to the well-formed request, for the report. */
   mutations: string[];
+  /** The signature damaged after signing, now and then. */
+  auth?: AuthTamper;
 }
 
 export function generateEc2Case(seed: string, index: number): Ec2Case {
@@ -53,7 +57,7 @@ export function generateEc2Case(seed: string, index: number): Ec2Case {
   const mutations: string[] = [fromTemplate ? "template" : "model"];
   const count = r.pick([0, 0, 1, 1, 1, 1, 2, 3]);
   for (let i = 0; i < count; i++) mutations.push(mutate(r, action, params));
-  return {
+  const c: Ec2Case = {
     index,
     action,
     caller: r.chance(0.85) ? "a" : "b",
@@ -62,6 +66,8 @@ export function generateEc2Case(seed: string, index: number): Ec2Case {
     params,
     mutations,
   };
+  if (r.chance(0.05)) c.auth = pickTamper(r);
+  return c;
 }
 
 /** A request body from the model: required members always, others now and then. */
@@ -368,5 +374,6 @@ export function describeCase(seed: string, c: Ec2Case): string {
     n,
     typeof v === "string" && v.length > 200 ? `${v.slice(0, 40)}...(${v.length} chars)` : v,
   ]);
-  return `seed=${seed} index=${c.index} action=${c.action} caller=${c.caller} region=${c.region} transport=${c.transport} mutations=${c.mutations.join("; ")}\n  params=${JSON.stringify(shown)}`;
+  const auth = c.auth ? ` auth=${c.auth.kind}:${JSON.stringify(c.auth.value.slice(0, 60))}` : "";
+  return `seed=${seed} index=${c.index} action=${c.action} caller=${c.caller} region=${c.region} transport=${c.transport}${auth} mutations=${c.mutations.join("; ")}\n  params=${JSON.stringify(shown)}`;
 }

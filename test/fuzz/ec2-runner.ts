@@ -1,9 +1,11 @@
 // Runs EC2 fuzz cases against the harness's daemon and applies the oracle to each answer.
+
+import { applyTamper } from "./auth-tamper.ts";
 import { describeCase, type Ec2Case } from "./ec2-cases.ts";
 import type { Param } from "./ec2-values.ts";
 import type { Harness } from "./harness.ts";
 import { checkEc2Reply } from "./oracle.ts";
-import { encodeParams, type Reply, type SignedRequest, send, sign, signedCall } from "./wire.ts";
+import { encodeParams, type Reply, type SignedRequest, send, sign } from "./wire.ts";
 
 export interface CaseResult {
   reply?: Reply;
@@ -45,8 +47,16 @@ export function buildEc2Request(h: Harness, c: Ec2Case) {
   };
 }
 
+/** Signed, then damaged if the case says so. */
+async function signCase(h: Harness, c: Ec2Case): Promise<SignedRequest> {
+  const request = await sign(buildEc2Request(h, c));
+  if (c.auth) applyTamper(request, c.auth);
+  return request;
+}
+
 export async function runEc2Case(h: Harness, c: Ec2Case): Promise<CaseResult> {
-  const reply = await signedCall(buildEc2Request(h, c)).catch((e: Error) => e);
+  const r = await signCase(h, c);
+  const reply = await send(r.url, r.method, r.path, r.headers, r.body).catch((e: Error) => e);
   const { failures } = await checkState(h, c, reply);
   return judge(h, reply, failures);
 }
@@ -64,7 +74,7 @@ export async function runEc2Cases(
 ): Promise<void> {
   const prepare = async (i: number) => {
     const c = make(i);
-    return { c, request: await sign(buildEc2Request(h, c)) };
+    return { c, request: await signCase(h, c) };
   };
   const start = (r: SignedRequest) => send(r.url, r.method, r.path, r.headers, r.body).catch((e: Error) => e);
   if (to < from) return;
