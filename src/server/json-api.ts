@@ -140,7 +140,13 @@ export async function handleJsonApi(
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<boolean> {
-  const url = new URL(req.url ?? "/", "http://strata");
+  // A request target like `//` or `//a:b` reads as a URL without a valid host: no route here.
+  let url: URL;
+  try {
+    url = new URL(req.url ?? "/", "http://strata");
+  } catch {
+    return false;
+  }
   const match = routes
     .map(([method, re, handler]) => ({ method, m: re.exec(url.pathname), handler }))
     .filter((r) => r.m);

@@ -133,17 +133,24 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const admin = await listenAdminSocket(options.dataDir, (req, res) => {
     const started = performance.now();
     const path = (req.url ?? "/").split("?")[0];
-    handleJsonApi({ engine, accounts }, req, res).then((handled) => {
-      if (!handled) {
-        const err = new StrataError("InvalidAction", `No route for ${req.method} ${req.url}`);
-        res.writeHead(404, { "content-type": "application/json" });
-        res.end(JSON.stringify({ error: { code: err.code, message: err.message } }));
-      }
-      if (logRequests)
-        console.log(
-          `admin ${req.method} ${path} ${res.statusCode} ${(performance.now() - started).toFixed(1)}ms`,
-        );
-    });
+    handleJsonApi({ engine, accounts }, req, res)
+      .then((handled) => {
+        if (!handled) {
+          const err = new StrataError("InvalidAction", `No route for ${req.method} ${req.url}`);
+          res.writeHead(404, { "content-type": "application/json" });
+          res.end(JSON.stringify({ error: { code: err.code, message: err.message } }));
+        }
+        if (logRequests)
+          console.log(
+            `admin ${req.method} ${path} ${res.statusCode} ${(performance.now() - started).toFixed(1)}ms`,
+          );
+      })
+      // As for the other endpoints: a request's failure must never become an unhandled rejection,
+      // which ends the daemon (`GET //` did, found by the fuzzer).
+      .catch((e) => {
+        console.error(e);
+        res.destroy();
+      });
   });
   // Longer than clients keep idle connections, so a client never reuses a socket the server is
   // closing at that moment ("other side closed" under load).
