@@ -186,7 +186,7 @@ test("Enable/DisableImageDeregistrationProtection guard DeregisterImage", async 
   const until = await admin.send(new DisableImageDeregistrationProtectionCommand({ ImageId: id }));
   assert.match(until.Return ?? "", /^disabled-until /);
   const end = Date.parse((until.Return ?? "").replace("disabled-until ", ""));
-  assert.ok(Math.abs(end - (Date.now() + 24 * 3600_000)) < 60_000, until.Return);
+  assert.ok(Math.abs(end - (Date.now() + 24 * 3600_000)) < 60_000, String(until.Return));
   await assert.rejects(admin.send(new DeregisterImageCommand({ ImageId: id })), {
     name: "InvalidParameterValue",
   });
