@@ -7,6 +7,8 @@ const STRATA = join(import.meta.dirname, "..", "bin", "strata");
 
 export interface BenchDaemon {
   url: string;
+  /** The server process (bin/strata execs node, so this is the daemon itself). */
+  pid: number;
   client(region?: string): AdminClient;
   stop(): Promise<void>;
 }
@@ -29,6 +31,7 @@ export async function startBenchDaemon(dataDir: string, args: string[]): Promise
   });
   return {
     url,
+    pid: proc.pid!,
     client: (region = "us-east-1") => new AdminClient(url, region),
     async stop() {
       proc.kill("SIGTERM");
