@@ -105,7 +105,12 @@ export function gcOnRequest(ackFile: string): {
   };
   return {
     env: {
-      NODE_OPTIONS: `--expose-gc --import ${join(import.meta.dirname, "gc-on-signal.ts")}`,
+      NODE_OPTIONS: [
+        process.env.NODE_OPTIONS,
+        `--expose-gc --import ${JSON.stringify(join(import.meta.dirname, "gc-on-signal.ts"))}`,
+      ]
+        .filter(Boolean)
+        .join(" "),
       STRATA_TEST_GC_ACK: ackFile,
     },
     async collect(pid) {
