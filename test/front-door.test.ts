@@ -200,6 +200,12 @@ test("bound to 0.0.0.0: the machine's names and --hostname names pass, others do
     args: ["--host", "0.0.0.0", "--hostname", "strata.test,api.strata.test", "--hostname", "third.test"],
   });
   try {
+    // The warning goes to stderr, the "listening" line the start waits for to stdout: the two pipes
+    // may arrive in either order.
+    const deadline = Date.now() + 10_000;
+    while (!/warning: .*0\.0\.0\.0.* without TLS/.test(wide.output()) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
     assert.match(wide.output(), /warning: .*0\.0\.0\.0.* without TLS/);
     const url = wide.url.replace("0.0.0.0", "127.0.0.1");
     for (const host of [
