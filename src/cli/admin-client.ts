@@ -4,6 +4,10 @@ import { Agent, request } from "node:http";
 // Kept-alive connections to the socket (free ones do not keep the process alive).
 const agent = new Agent({ keepAlive: true });
 
+interface StaleConnection {
+  staleConnection?: boolean;
+}
+
 interface Answer {
   status: number;
   body: Buffer;
@@ -24,7 +28,18 @@ export class AdminClient {
     this.#account = account;
   }
 
-  #send(method: string, path: string, body?: Uint8Array, contentType?: string): Promise<Answer> {
+  async #send(method: string, path: string, body?: Uint8Array, contentType?: string): Promise<Answer> {
+    try {
+      return await this.#sendOnce(method, path, body, contentType);
+    } catch (e) {
+      // A kept-alive connection the server closed meanwhile: the request never reached it (node's
+      // documented case for a retry), so it is sent once more on a new connection.
+      if ((e as StaleConnection).staleConnection) return this.#sendOnce(method, path, body, contentType);
+      throw e;
+    }
+  }
+
+  #sendOnce(method: string, path: string, body?: Uint8Array, contentType?: string): Promise<Answer> {
     const headers: Record<string, string> = { "x-strata-account": this.#account };
     if (contentType) headers["content-type"] = contentType;
     return new Promise((resolve, reject) => {
@@ -37,15 +52,16 @@ export class AdminClient {
           res.on("error", reject);
         },
       );
-      req.on("error", (e: NodeJS.ErrnoException) =>
+      req.on("error", (e: NodeJS.ErrnoException & StaleConnection) => {
+        if (req.reusedSocket && (e.code === "ECONNRESET" || e.code === "EPIPE")) e.staleConnection = true;
         reject(
           e.code === "ENOENT" || e.code === "ECONNREFUSED"
             ? new Error(
                 `no strata server is serving ${this.#socketPath} (${e.code}); start one with strata server`,
               )
             : e,
-        ),
-      );
+        );
+      });
       req.end(body);
     });
   }

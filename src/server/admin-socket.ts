@@ -41,6 +41,9 @@ export async function listenAdminSocket(dataDir: string, handler: RequestListene
   chmodSync(runDir, 0o700);
   rmSync(path, { force: true });
   const server = createServer(handler);
+  // Longer than the admin client keeps idle connections (as on the TCP port): a client must not
+  // reuse a connection the server is closing at that moment.
+  server.keepAliveTimeout = 75_000;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(path, resolve);
