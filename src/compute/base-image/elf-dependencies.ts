@@ -2,9 +2,10 @@
 // shared libraries, found from each ELF file's PT_INTERP and DT_NEEDED entries rather than from
 // package dependencies, so only the libraries actually loaded go into the image.
 import { existsSync } from "node:fs";
-import { chmod, copyFile, lstat, mkdir, readFile, readlink, symlink } from "node:fs/promises";
-import { dirname, join, posix } from "node:path";
+import { lstat, readFile, readlink } from "node:fs/promises";
+import { join, posix } from "node:path";
 import { BINARIES, PACKAGES } from "./recipe.ts";
+import { copyTreeFile, symlinkInTree } from "./tree-writes.ts";
 
 /** Copies BINARIES from the extracted packages into `root`, with their libraries in lib/x86_64-linux-gnu. */
 export async function installBinariesWithLibraries(pkgRoot: string, root: string): Promise<void> {
@@ -12,9 +13,7 @@ export async function installBinariesWithLibraries(pkgRoot: string, root: string
   const queue: string[] = [];
   for (const [from, to] of BINARIES) {
     const src = join(pkgRoot, from);
-    await mkdir(dirname(join(root, to)), { recursive: true });
-    await copyFile(src, join(root, to));
-    await chmod(join(root, to), 0o755);
+    await copyTreeFile(root, src, to, 0o755);
     queue.push(src);
   }
   while (queue.length) {
@@ -24,20 +23,18 @@ export async function installBinariesWithLibraries(pkgRoot: string, root: string
       libs.add(elf.interp);
       const real = await resolveIn(pkgRoot, elf.interp);
       const name = posix.basename(real);
-      await copyFile(join(pkgRoot, real), join(root, "lib/x86_64-linux-gnu", name));
-      await chmod(join(root, "lib/x86_64-linux-gnu", name), 0o755);
+      await copyTreeFile(root, join(pkgRoot, real), `lib/x86_64-linux-gnu/${name}`, 0o755);
       if (elf.interp !== `/lib/x86_64-linux-gnu/${name}`) {
-        await mkdir(dirname(join(root, elf.interp)), { recursive: true });
-        await symlink(`/lib/x86_64-linux-gnu/${name}`, join(root, elf.interp));
+        await symlinkInTree(root, elf.interp.slice(1), `/lib/x86_64-linux-gnu/${name}`);
       }
     }
     for (const lib of elf.needed) {
       if (libs.has(lib)) continue;
       libs.add(lib);
       const real = await findLibrary(pkgRoot, lib);
-      await copyFile(join(pkgRoot, real), join(root, "lib/x86_64-linux-gnu", lib));
       // The dynamic loader (libc needs it too) must stay executable: the kernel runs it.
-      await chmod(join(root, "lib/x86_64-linux-gnu", lib), lib.startsWith("ld-linux") ? 0o755 : 0o644);
+      const mode = lib.startsWith("ld-linux") ? 0o755 : 0o644;
+      await copyTreeFile(root, join(pkgRoot, real), `lib/x86_64-linux-gnu/${lib}`, mode);
       queue.push(join(pkgRoot, real));
     }
   }

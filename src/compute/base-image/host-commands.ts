@@ -1,5 +1,5 @@
 // Host commands the build runs (apt-get, dpkg-deb, sfdisk, mkfs.*, mtools, syslinux, debugfs,
-// busybox from the packages), with the sbin directories on PATH and a C locale.
+// busybox from the packages), with the sbin directories on PATH, a C locale and umask 022.
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -16,6 +16,15 @@ const HOST_TOOLS: [string, string][] = [
 ];
 const TOOL_PATH = `${process.env.PATH ?? "/usr/bin:/bin"}:/usr/local/sbin:/usr/sbin:/sbin`;
 
+/**
+ * `cmd args` as run through sh with umask 022: what a child creates (dpkg-deb -x, busybox depmod)
+ * must not take the daemon's umask 077. Node cannot set a child's umask, and process.umask() would
+ * change it for the whole daemon, requests in flight included.
+ */
+function withUmask022(cmd: string, args: string[]): [string, string[]] {
+  return ["/bin/sh", ["-c", 'umask 022 && exec "$@"', "sh", cmd, ...args]];
+}
+
 /** Runs a host command and resolves with its stdout; a failure's error carries its stderr. */
 export function run(
   cmd: string,
@@ -24,8 +33,7 @@ export function run(
 ) {
   return new Promise<string>((resolve, reject) => {
     const child = execFile(
-      cmd,
-      args,
+      ...withUmask022(cmd, args),
       {
         cwd: options.cwd,
         encoding: "utf8",
@@ -47,10 +55,14 @@ export function run(
 /** Runs a command (as is, without TOOL_PATH) and resolves with its binary stdout. */
 export function runBuffer(cmd: string, args: string[]): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    execFile(cmd, args, { encoding: "buffer", maxBuffer: 256 * MiB }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`${cmd} ${args.join(" ")}: ${(stderr.toString() || err.message).trim()}`));
-      else resolve(stdout);
-    });
+    execFile(
+      ...withUmask022(cmd, args),
+      { encoding: "buffer", maxBuffer: 256 * MiB },
+      (err, stdout, stderr) => {
+        if (err) reject(new Error(`${cmd} ${args.join(" ")}: ${(stderr.toString() || err.message).trim()}`));
+        else resolve(stdout);
+      },
+    );
   });
 }
 

@@ -1,11 +1,13 @@
 // Kernel modules of the guest: MODULES and their dependencies (from each module's `depends=`
-// modinfo), copied uncompressed from the kernel package and indexed with busybox depmod.
+// modinfo), copied uncompressed from the kernel package and indexed with busybox depmod. All 0644
+// in 0755 directories.
 import { existsSync } from "node:fs";
-import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
-import { dirname, join, relative } from "node:path";
+import { chmod, readdir, readFile } from "node:fs/promises";
+import { join, relative } from "node:path";
 import { walk } from "./file-tree.ts";
 import { run, runBuffer } from "./host-commands.ts";
 import { MODULES } from "./recipe.ts";
+import { copyTreeFile, writeTreeFile } from "./tree-writes.ts";
 
 /** Copies the wanted modules and their dependencies (uncompressed) and runs depmod for modprobe. */
 export async function installModules(
@@ -31,9 +33,7 @@ export async function installModules(
     const data: Buffer = rel.endsWith(".xz")
       ? await runBuffer(busybox, ["xzcat", join(modDir, rel)])
       : await readFile(join(modDir, rel));
-    const dest = join(root, "lib/modules", kver, rel.replace(/\.xz$/, ""));
-    await mkdir(dirname(dest), { recursive: true });
-    await writeFile(dest, data);
+    await writeTreeFile(root, join("lib/modules", kver, rel.replace(/\.xz$/, "")), data, 0o644);
     const at = data.indexOf("\0depends=");
     if (at >= 0) {
       const deps = data.toString("latin1", at + 9, data.indexOf(0, at + 9));
@@ -41,7 +41,12 @@ export async function installModules(
     }
   }
   for (const f of ["modules.builtin", "modules.order"]) {
-    if (existsSync(join(modDir, f))) await copyFile(join(modDir, f), join(root, "lib/modules", kver, f));
+    if (existsSync(join(modDir, f)))
+      await copyTreeFile(root, join(modDir, f), join("lib/modules", kver, f), 0o644);
   }
   await run(busybox, ["depmod", "-b", root, kver]);
+  // depmod's indexes (modules.dep, modules.alias, ...) get their modes here, not from its umask.
+  const dir = join(root, "lib/modules", kver);
+  for (const e of await readdir(dir, { withFileTypes: true }))
+    if (e.isFile()) await chmod(join(dir, e.name), 0o644);
 }

@@ -6,7 +6,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 
 /** Bump whenever the recipe (the builder's files in this directory or ./guest) changes: the cache is keyed by it. */
-export const BASE_IMAGE_VERSION = "2026.11.2";
+export const BASE_IMAGE_VERSION = "2026.12.1";
 
 export const MiB = 1024 * 1024;
 export const DISK_SIZE = 1024 * MiB;

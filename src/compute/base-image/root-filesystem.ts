@@ -2,14 +2,18 @@
 // busybox and its applets, the dynamic binaries with their libraries, the kernel modules, the
 // boot scripts from ./guest, and the few /etc files a busybox system needs.
 import { existsSync } from "node:fs";
-import { chmod, copyFile, mkdir, symlink, writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { installBinariesWithLibraries } from "./elf-dependencies.ts";
 import { run } from "./host-commands.ts";
 import { installModules } from "./kernel-modules.ts";
 import { BASE_IMAGE_VERSION, GUEST_DIR, GUEST_FILES } from "./recipe.ts";
+import { copyTreeFile, DIR_MODE, makeDir, symlinkInTree, writeTreeFile } from "./tree-writes.ts";
 
-/** Builds the guest's tree in `root` from the extracted packages in `pkgRoot` (busybox: its binary there). */
+/**
+ * Builds the guest's tree in `root` (which must not exist) from the extracted packages in `pkgRoot`
+ * (busybox: its binary there). Every directory and file gets its mode here (tree-writes.ts), none
+ * from the umask: directories DIR_MODE unless listed below.
+ */
 export async function buildRootTree(
   pkgRoot: string,
   root: string,
@@ -43,21 +47,18 @@ export async function buildRootTree(
     ["opt", 0o755],
     ["srv", 0o755],
   ];
-  for (const [d, mode] of dirs) {
-    await mkdir(join(root, d), { recursive: true });
-    await chmod(join(root, d), mode);
-  }
-  await symlink("/run", join(root, "var/run"));
-  await symlink("/run/lock", join(root, "var/lock"));
-  await symlink("/proc/self/mounts", join(root, "etc/mtab"));
+  // The tree's top directory becomes the file system's root directory.
+  await makeDir(root, "", DIR_MODE);
+  for (const [d, mode] of dirs) await makeDir(root, d, mode);
+  await symlinkInTree(root, "var/run", "/run");
+  await symlinkInTree(root, "var/lock", "/run/lock");
+  await symlinkInTree(root, "etc/mtab", "/proc/self/mounts");
 
   // busybox and its applets
-  await copyFile(busybox, join(root, "bin/busybox"));
-  await chmod(join(root, "bin/busybox"), 0o755);
+  await copyTreeFile(root, busybox, "bin/busybox", 0o755);
   for (const applet of (await run(busybox, ["--list-full"])).split("\n").filter((l) => l.includes("/"))) {
     if (applet === "bin/busybox" || existsSync(join(root, applet))) continue;
-    await mkdir(dirname(join(root, applet)), { recursive: true });
-    await symlink("/bin/busybox", join(root, applet));
+    await symlinkInTree(root, applet, "/bin/busybox");
   }
 
   // dropbear, sftp-server and their shared libraries
@@ -65,11 +66,7 @@ export async function buildRootTree(
 
   await installModules(pkgRoot, root, kver, busybox);
 
-  for (const [file, to, mode] of GUEST_FILES) {
-    await mkdir(dirname(join(root, to)), { recursive: true });
-    await copyFile(join(GUEST_DIR, file), join(root, to));
-    await chmod(join(root, to), mode);
-  }
+  for (const [file, to, mode] of GUEST_FILES) await copyTreeFile(root, join(GUEST_DIR, file), to, mode);
   const files: [string, string, number][] = [
     [
       "etc/passwd",
@@ -98,8 +95,5 @@ export async function buildRootTree(
     ],
     ["etc/motd", `Strata minimal ${BASE_IMAGE_VERSION}: busybox, dropbear, Debian kernel ${kver}.\n`, 0o644],
   ];
-  for (const [path, content, mode] of files) {
-    await writeFile(join(root, path), content);
-    await chmod(join(root, path), mode);
-  }
+  for (const [path, content, mode] of files) await writeTreeFile(root, path, content, mode);
 }
