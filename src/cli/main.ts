@@ -12,6 +12,7 @@ const USAGE = `strata: a self-hosted, EC2-compatible service for machine images 
 Usage:
   strata server [--data-dir DIR] [--host 127.0.0.1] [--port 4566] [--regions us-east-1,us-west-2,eu-west-1]
                 [--no-base-image] [--cpu-allocation-ratio 1] [--cache-dir ~/.cache/strata]
+                [--max-open-volume-files 128]
   strata images build-base [--cache-dir DIR]     build the base image's raw disk into the cache
 
   strata accounts create NAME [--alias ALIAS] [--json] [--data-dir DIR]
@@ -52,6 +53,7 @@ const options = {
   "no-base-image": { type: "boolean", default: false },
   "cpu-allocation-ratio": { type: "string" },
   "cache-dir": { type: "string" },
+  "max-open-volume-files": { type: "string" },
   json: { type: "boolean", default: false },
   help: { type: "boolean", short: "h", default: false },
   ...importExportOptions,
@@ -74,6 +76,7 @@ async function main(argv: string[]): Promise<number> {
       port: Number(o.port),
       regions: o.regions?.split(","),
       baseImage: !o["no-base-image"],
+      ...(o["max-open-volume-files"] ? { maxOpenVolumeFiles: Number(o["max-open-volume-files"]) } : {}),
       compute: {
         ...(o["cache-dir"] ? { cacheDir: o["cache-dir"] } : {}),
         ...(o["cpu-allocation-ratio"] ? { cpuAllocationRatio: Number(o["cpu-allocation-ratio"]) } : {}),

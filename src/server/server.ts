@@ -21,6 +21,8 @@ export interface ServerOptions {
   /** Build (or take from the cache) and publish the public base image in every region (default true). */
   baseImage?: boolean;
   compute?: Partial<ComputeOptions>;
+  /** Volume segment files the daemon keeps open at most (see EngineOptions). */
+  maxOpenVolumeFiles?: number;
 }
 
 export interface RunningServer {
@@ -46,6 +48,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     dataDir: options.dataDir,
     regions: options.regions,
     compute: options.compute,
+    maxOpenVolumeFiles: options.maxOpenVolumeFiles,
   });
   const accounts = openAccountStore(options.dataDir);
   // Accounts exist before the port opens, so no request can beat the admin account into being.

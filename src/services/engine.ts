@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { buildBaseImage, defaultBaseImageCacheDir } from "../compute/base-image/build-base-image.ts";
 import { StrataError } from "../errors.ts";
 import { CodecPool } from "../storage/chunks/codec-pool.ts";
+import { DescriptorPool } from "../storage/volume-files/descriptor-pool.ts";
 import { ComputeHost, type ComputeOptions } from "./instances/compute-host.ts";
 import { Region } from "./regions/region.ts";
 import { BlockTokens } from "./snapshots/block-tokens.ts";
@@ -13,6 +14,12 @@ export interface EngineOptions {
   regions?: string[];
   /** Worker threads for hashing and compression (default: one per core). */
   threads?: number;
+  /**
+   * Volume segment files open at once, across all volumes of all regions (default
+   * DEFAULT_MAX_OPEN_VOLUME_FILES): the daemon's descriptors for volume data stay bounded however
+   * many and however large the volumes are.
+   */
+  maxOpenVolumeFiles?: number;
   /** Copy restored volumes' blocks to local disk in the background (default true). */
   backgroundHydration?: boolean;
   /** How long EBS block tokens stay valid (default 7 days). */
@@ -23,19 +30,25 @@ export interface EngineOptions {
 
 const EXPIRY_SWEEP_MS = 30_000;
 
-/** The storage engine: every configured region, sharing one pool of codec workers. */
+/**
+ * The storage engine: every configured region, sharing one pool of codec workers and one pool of
+ * volume file descriptors.
+ */
 export class Engine {
   readonly regions = new Map<string, Region>();
   readonly codec: CodecPool;
+  readonly descriptors: DescriptorPool;
   #compute: ComputeHost | undefined;
   #sweeper: NodeJS.Timeout | undefined;
 
-  private constructor(codec: CodecPool) {
+  private constructor(codec: CodecPool, descriptors: DescriptorPool) {
     this.codec = codec;
+    this.descriptors = descriptors;
   }
 
   static async open(options: EngineOptions): Promise<Engine> {
-    const engine = new Engine(new CodecPool(options.threads));
+    const descriptors = new DescriptorPool(options.maxOpenVolumeFiles);
+    const engine = new Engine(new CodecPool(options.threads), descriptors);
     const computeOptions: ComputeOptions = { cacheDir: defaultBaseImageCacheDir(), ...options.compute };
     engine.#compute = await ComputeHost.open(options.dataDir, computeOptions, async (region, volumeId) =>
       engine.regions.get(region)?.volumes.handle(volumeId),
@@ -57,7 +70,15 @@ export class Engine {
       if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(name)) throw new Error(`Invalid region name '${name}'`);
       engine.regions.set(
         name,
-        new Region(name, options.dataDir, engine.codec, tokens, compute, options.backgroundHydration ?? true),
+        new Region(
+          name,
+          options.dataDir,
+          engine.codec,
+          descriptors,
+          tokens,
+          compute,
+          options.backgroundHydration ?? true,
+        ),
       );
     }
     // GC and volume recovery in every region before any pending job resumes (a copy reads
@@ -122,6 +143,7 @@ export class Engine {
     clearInterval(this.#sweeper);
     await Promise.all([...this.regions.values()].map((r) => r.instances.close()));
     for (const r of this.regions.values()) await r.close();
+    await this.descriptors.closeAll();
     await this.#compute?.close();
     await this.codec.close();
   }

@@ -9,6 +9,7 @@ import { SqliteCatalogStore } from "../../storage/metadata/sqlite/sqlite-catalog
 import { SqliteDatabase } from "../../storage/metadata/sqlite/sqlite-database.ts";
 import { SqliteInstanceStore } from "../../storage/metadata/sqlite/sqlite-instance-store.ts";
 import { SqliteMetadataStore } from "../../storage/metadata/sqlite/sqlite-metadata-store.ts";
+import type { DescriptorPool } from "../../storage/volume-files/descriptor-pool.ts";
 import { collectGarbage } from "../chunks/chunk-references.ts";
 import { ImageService } from "../images/image-service.ts";
 import type { ComputeHost } from "../instances/compute-host.ts";
@@ -37,6 +38,7 @@ export class Region {
     name: string,
     dataDir: string,
     codec: CodecPool,
+    descriptors: DescriptorPool,
     tokens: BlockTokens,
     compute: { host: () => ComputeHost; probeDisk: ProbeDisk },
     backgroundHydration = true,
@@ -47,7 +49,14 @@ export class Region {
     this.meta = new SqliteMetadataStore(db);
     this.catalog = new SqliteCatalogStore(db);
     this.blocks = new BlockStore(new LocalChunkStore(join(dir, "chunks")), codec);
-    this.volumes = new VolumeService(name, this.meta, this.blocks, join(dir, "volumes"), backgroundHydration);
+    this.volumes = new VolumeService(
+      name,
+      this.meta,
+      this.blocks,
+      join(dir, "volumes"),
+      descriptors,
+      backgroundHydration,
+    );
     this.snapshots = new SnapshotService(name, this.meta, this.catalog, this.blocks, this.volumes);
     this.images = new ImageService(name, this.catalog, this.snapshots);
     this.direct = new DirectSnapshots(this.meta, this.catalog, this.blocks, tokens);
