@@ -69,7 +69,7 @@ try {
     regions: ["us-east-1"],
     backgroundHydration: false,
     ...(limit ? { maxOpenVolumeFiles: Number(limit) } : {}),
-  } as Parameters<typeof Engine.open>[0]);
+  });
   const r = engine.region("us-east-1");
   const handles: VolumeHandle[] = [];
   for (let i = 0; i < VOLUMES; i++) {

@@ -4,6 +4,7 @@
 // and start-up (which reopened every volume) failed the same way.
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { connect, type Socket } from "node:net";
 import { join } from "node:path";
 import { test } from "node:test";
 import { CreateVolumeCommand, DeleteVolumeCommand, DescribeVolumesCommand } from "@aws-sdk/client-ec2";
@@ -125,5 +126,47 @@ test("many 16 TiB volumes from several accounts fit a low descriptor limit, keep
   assert.equal(sha256(tail), sha256(Buffer.alloc(65536)));
   const after = volumeDescriptors(daemon, dataDir);
   assert.ok(after > 0 && after <= DEFAULT_MAX_OPEN_VOLUME_FILES, `${after} volume descriptors open`);
+  await daemon.kill("SIGTERM");
+});
+
+/** Resolves once the daemon answers /health again (its connection slots freed). */
+async function healthy(daemon: Daemon): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      if ((await fetch(`${daemon.url}/health`)).ok) return;
+    } catch (e) {
+      if (attempt === 200) throw e;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+test("a flood of idle connections is capped below the descriptor limit, and the daemon serves again once it ends", async () => {
+  const dataDir = tempDir();
+  const daemon = await startDaemon(dataDir, REGIONS, { wrapper: LIMITED });
+  const client = daemon.client("us-east-1");
+  const volume = (await client.createVolume({ sizeGiB: 1 })) as { id: string };
+  // 256 descriptors, less 128 for volume files and 256 reserved: the floor of 64 connections.
+  const cap = 64;
+  const flood = 300;
+  const port = Number(new URL(daemon.url).port);
+  let dropped = 0;
+  let sockets: Socket[] = [];
+  await new Promise<void>((resolve) => {
+    sockets = Array.from({ length: flood }, () =>
+      connect(port, "127.0.0.1")
+        .on("error", () => {})
+        .on("close", () => {
+          if (++dropped === flood - cap) resolve();
+        }),
+    );
+  });
+  const held = readdirSync(`/proc/${daemon.proc.pid}/fd`).length;
+  assert.ok(held < NOFILE - 100, `${held} descriptors open during the flood: room left for the storage`);
+  for (const s of sockets) s.destroy();
+  await healthy(daemon);
+  const data = seededBytes("after the flood", 65536);
+  await client.write(volume.id, 4096, data);
+  assert.equal(sha256(await client.read(volume.id, 4096, data.byteLength)), sha256(data));
   await daemon.kill("SIGTERM");
 });

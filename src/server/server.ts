@@ -9,6 +9,8 @@ import { Engine } from "../services/engine.ts";
 import { publishBaseImage } from "../services/images/base-image-publisher.ts";
 import type { ComputeOptions } from "../services/instances/compute-host.ts";
 import { BLOCK_SIZE } from "../storage/blocks.ts";
+import { DEFAULT_MAX_OPEN_VOLUME_FILES } from "../storage/volume-files/descriptor-pool.ts";
+import { httpConnectionCap } from "./connection-cap.ts";
 import { handleEbs, isEbsPath } from "./ebs-endpoint.ts";
 import { handleEc2 } from "./ec2-endpoint.ts";
 import { handleJsonApi } from "./json-api.ts";
@@ -104,6 +106,17 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // Longer than clients keep idle connections, so a client never reuses a socket the server is
   // closing at that moment ("other side closed" under load).
   http.keepAliveTimeout = 75_000;
+  const cap = httpConnectionCap(options.maxOpenVolumeFiles ?? DEFAULT_MAX_OPEN_VOLUME_FILES);
+  if (cap !== undefined) {
+    // Beyond it, node closes new connections at once (better than every account's I/O failing).
+    http.maxConnections = cap;
+    let warned = 0;
+    http.on("drop", () => {
+      if (Date.now() - warned < 60_000) return;
+      warned = Date.now();
+      console.error(`http: ${cap} connections open, the most allowed: closing new ones`);
+    });
+  }
   await new Promise<void>((resolve, reject) => {
     http.once("error", reject);
     http.listen(options.port, options.host, resolve);
