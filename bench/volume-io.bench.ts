@@ -47,8 +47,9 @@ async function drive(
   handles: VolumeHandle[],
   size: number,
   op: (h: VolumeHandle, offset: number) => Promise<unknown>,
-): Promise<number> {
+): Promise<{ seconds: number; cpuSeconds: number }> {
   const start = performance.now();
+  const cpu = process.cpuUsage();
   await Promise.all(
     handles.map(async (h, i) => {
       const todo = offsets(i + 1, OPS_PER_VOLUME, size);
@@ -59,7 +60,8 @@ async function drive(
       );
     }),
   );
-  return (performance.now() - start) / 1000;
+  const used = process.cpuUsage(cpu);
+  return { seconds: (performance.now() - start) / 1000, cpuSeconds: (used.user + used.system) / 1e6 };
 }
 
 const dir = mkdtempSync(join(tmpdir(), "strata-volume-io-"));
@@ -83,16 +85,21 @@ try {
   );
   for (const size of [4096, 65536]) {
     const data = randomBytes(size);
-    const runs = { write: [] as number[], read: [] as number[] };
+    const runs = {
+      write: [] as { seconds: number; cpuSeconds: number }[],
+      read: [] as { seconds: number; cpuSeconds: number }[],
+    };
     for (let i = 0; i < REPEATS; i++) {
       runs.write.push(await drive(handles, size, (h, o) => h.write(o, data)));
       runs.read.push(await drive(handles, size, (h, o) => h.read(o, size)));
     }
-    for (const [kind, secs] of Object.entries(runs)) {
-      const best = Math.min(...secs);
+    for (const [kind, xs] of Object.entries(runs)) {
+      const best = Math.min(...xs.map((x) => x.seconds));
+      const cpu = Math.min(...xs.map((x) => x.cpuSeconds));
       console.log(
         `random ${kind} ${size / 1024} KiB: ${(total / best).toFixed(0)} ops/s, ` +
-          `${((total * size) / best / 1e6).toFixed(1)} MB/s (runs ${secs.map((s) => s.toFixed(2)).join(", ")} s)`,
+          `${((total * size) / best / 1e6).toFixed(1)} MB/s, ${((cpu / total) * 1e6).toFixed(1)} µs CPU/op ` +
+          `(runs ${xs.map((x) => x.seconds.toFixed(2)).join(", ")} s)`,
       );
     }
   }

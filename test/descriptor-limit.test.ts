@@ -7,12 +7,18 @@ import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { join } from "node:path";
 import { test } from "node:test";
-import { CreateVolumeCommand, DeleteVolumeCommand, DescribeVolumesCommand } from "@aws-sdk/client-ec2";
+import {
+  CreateSnapshotCommand,
+  CreateVolumeCommand,
+  DeleteVolumeCommand,
+  DescribeVolumesCommand,
+  waitUntilSnapshotCompleted,
+} from "@aws-sdk/client-ec2";
 import { DEFAULT_MAX_OPEN_VOLUME_FILES } from "../src/storage/volume-files/descriptor-pool.ts";
 import { mapConcurrent } from "../src/util/concurrency.ts";
 import { type Daemon, startDaemon } from "./daemon.ts";
 import { type Account, createAccount, ec2 } from "./ec2-helpers.ts";
-import { seededBytes, sha256, tempDir } from "./helpers.ts";
+import { BLOCK_SIZE, seededBytes, sha256, tempDir } from "./helpers.ts";
 
 // Far below the usual 1,024, so a handful of accounts reach it; the daemon itself needs ~45.
 const NOFILE = 256;
@@ -168,5 +174,40 @@ test("a flood of idle connections is capped below the descriptor limit, and the 
   const data = seededBytes("after the flood", 65536);
   await client.write(volume.id, 4096, data);
   assert.equal(sha256(await client.read(volume.id, 4096, data.byteLength)), sha256(data));
+  await daemon.kill("SIGTERM");
+});
+
+test("snapshots of several accounts' volumes taken at once complete under the low limit and restore their bytes", async () => {
+  const dataDir = tempDir();
+  const daemon = await startDaemon(dataDir, REGIONS, { wrapper: LIMITED });
+  // A snapshot job stores whole batches of chunks at once: ~100 distinct blocks each keep one busy.
+  const size = 100 * BLOCK_SIZE;
+  const owners = await Promise.all([0, 1, 2, 3].map((i) => createAccount(dataDir, `snapper-${i}`)));
+  const sources = await Promise.all(
+    owners.map(async (owner, i) => {
+      const client = ec2(daemon, owner, "us-east-1");
+      const v = await client.send(new CreateVolumeCommand({ Size: 1, AvailabilityZone: "us-east-1a" }));
+      const data = seededBytes(`snapshot source ${i}`, size);
+      await daemon.client("us-east-1").write(v.VolumeId!, 0, data);
+      return { client, volumeId: v.VolumeId!, data };
+    }),
+  );
+  const snapshots = await Promise.all(
+    sources.map((s) => s.client.send(new CreateSnapshotCommand({ VolumeId: s.volumeId }))),
+  );
+  for (const [i, s] of sources.entries()) {
+    const id = snapshots[i].SnapshotId!;
+    await waitUntilSnapshotCompleted(
+      { client: s.client, maxWaitTime: 300, minDelay: 1, maxDelay: 2 },
+      {
+        SnapshotIds: [id],
+      },
+    );
+    const restored = await s.client.send(
+      new CreateVolumeCommand({ SnapshotId: id, AvailabilityZone: "us-east-1a" }),
+    );
+    const got = await daemon.client("us-east-1").read(restored.VolumeId!, 0, size);
+    assert.equal(sha256(got), sha256(s.data));
+  }
   await daemon.kill("SIGTERM");
 });

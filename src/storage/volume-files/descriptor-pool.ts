@@ -111,7 +111,8 @@ export class DescriptorPool {
           try {
             await this.use(p, ({ fh }) => fh.datasync());
           } catch (e) {
-            this.#unsynced.add(p);
+            // Still to sync next time, unless the file is gone (its volume deleted meanwhile).
+            if ((e as NodeJS.ErrnoException).code !== "ENOENT") this.#unsynced.add(p);
             throw e;
           }
         }),
