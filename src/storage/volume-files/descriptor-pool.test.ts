@@ -68,7 +68,7 @@ test("many concurrent users of many files never hold more than the limit, and ea
   const user = (i: number) =>
     pool.use(
       paths[(i * 7) % paths.length],
-      async ({ fh }) => {
+      async (fh) => {
         maxHeld = Math.max(maxHeld, pool.held);
         await turns(i % 5);
         // Each user writes its own 16 bytes: a descriptor shared by the wrong file would show.
@@ -174,9 +174,9 @@ test("sync covers files written since their last sync, also through a descriptor
   const [a, b, c] = files("sync", 3);
   const t = tracking();
   const pool = new DescriptorPool(1, t.openFile);
-  await pool.use(a, ({ fh }) => fh.write(Buffer.from("A"), 0, 1, 0), true);
-  await pool.use(b, ({ fh }) => fh.read(Buffer.alloc(1), 0, 1, 0)); // read only: nothing to sync
-  await pool.use(c, ({ fh }) => fh.write(Buffer.from("C"), 0, 1, 0), true);
+  await pool.use(a, (fh) => fh.write(Buffer.from("A"), 0, 1, 0), true);
+  await pool.use(b, (fh) => fh.read(Buffer.alloc(1), 0, 1, 0)); // read only: nothing to sync
+  await pool.use(c, (fh) => fh.write(Buffer.from("C"), 0, 1, 0), true);
   t.log.length = 0;
   await pool.sync([a, b, c]);
   // a was closed (evicted) after its write: it is reopened to be synced; b is not synced at all.
@@ -202,7 +202,7 @@ test("a failed open gives its slot back", async () => {
     { code: "ENOENT" },
   );
   assert.equal(pool.held, 0);
-  assert.equal(await pool.use(a, async ({ fh }) => (await fh.stat()).size), 4096);
+  assert.equal(await pool.use(a, async (fh) => (await fh.stat()).size), 4096);
   await pool.closeAll();
 });
 

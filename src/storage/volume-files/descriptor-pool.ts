@@ -21,6 +21,7 @@ interface Entry {
   pins: number;
   /** Close at the last release (its file is going away). */
   doomed: boolean;
+  lastUse: number;
 }
 
 export type OpenFile = (path: string) => Promise<FileHandle>;
@@ -38,8 +39,9 @@ export type OpenFile = (path: string) => Promise<FileHandle>;
 export class DescriptorPool {
   readonly limit: number;
   readonly #open: OpenFile;
-  // Least recently used first (a Map keeps insertion order; a use moves the entry to the end).
   readonly #entries = new Map<string, Entry>();
+  // Ticks at each use: the idle entry with the smallest lastUse is the least recently used.
+  #clock = 0;
   // Descriptors held: in #entries, plus those being closed.
   #held = 0;
   #closing = 0;
@@ -66,16 +68,28 @@ export class DescriptorPool {
 
   /** Paths with an open descriptor, least recently used first. */
   get openPaths(): string[] {
-    return [...this.#entries.keys()];
+    return [...this.#entries.values()].sort((a, b) => a.lastUse - b.lastUse).map((e) => e.path);
   }
 
   /** Runs fn with the file's descriptor pinned; `write` records that the file needs a sync. */
-  async use<T>(path: string, fn: (lease: Lease) => Promise<T>, write = false): Promise<T> {
-    const lease = await this.acquire(path, write);
+  use<T>(path: string, fn: (fh: FileHandle) => Promise<T>, write = false): Promise<T> {
+    const open = this.#entries.get(path);
+    // The common case, the descriptor is open: pinned at once, nothing to wait for.
+    if (open?.fh && !open.doomed) {
+      open.pins++;
+      open.lastUse = ++this.#clock;
+      return this.#run(open, fn, write);
+    }
+    return this.#pin(path).then((e) => this.#run(e, fn, write));
+  }
+
+  async #run<T>(entry: Entry, fn: (fh: FileHandle) => Promise<T>, write: boolean): Promise<T> {
     try {
-      return await fn(lease);
+      return await fn(entry.fh!);
     } finally {
-      lease.release();
+      // Marked after the write is done: a sync that started before it completes must not clear it.
+      if (write) this.#unsynced.add(entry.path);
+      this.#unpin(entry);
     }
   }
 
@@ -89,8 +103,6 @@ export class DescriptorPool {
       release: () => {
         if (released) return;
         released = true;
-        // Marked after the write is done: a sync that started before it completes must not
-        // clear it.
         if (write) this.#unsynced.add(path);
         this.#unpin(entry);
       },
@@ -109,7 +121,7 @@ export class DescriptorPool {
         .map(async (p) => {
           this.#unsynced.delete(p);
           try {
-            await this.use(p, ({ fh }) => fh.datasync());
+            await this.use(p, (fh) => fh.datasync());
           } catch (e) {
             // Still to sync next time, unless the file is gone (its volume deleted meanwhile).
             if ((e as NodeJS.ErrnoException).code !== "ENOENT") this.#unsynced.add(p);
@@ -119,14 +131,10 @@ export class DescriptorPool {
     );
   }
 
-  /**
-   * Closes the files' descriptors (at once if idle, else at their last release). With `discard`
-   * the files are being deleted: their unsynced writes are forgotten.
-   */
-  async close(paths: string[], discard = false): Promise<void> {
+  /** Closes the files' descriptors (at once if idle, else at their last release). */
+  async close(paths: string[]): Promise<void> {
     const closing: Promise<void>[] = [];
     for (const p of paths) {
-      if (discard) this.#unsynced.delete(p);
       const e = this.#entries.get(p);
       if (!e) continue;
       if (e.pins === 0) closing.push(this.#evict(e));
@@ -150,8 +158,7 @@ export class DescriptorPool {
       const existing = this.#entries.get(path);
       if (existing && !existing.doomed) {
         existing.pins++;
-        this.#entries.delete(path);
-        this.#entries.set(path, existing);
+        existing.lastUse = ++this.#clock;
         try {
           await existing.ready;
         } catch (e) {
@@ -179,7 +186,14 @@ export class DescriptorPool {
 
   async #openEntry(path: string): Promise<Entry> {
     this.#held++;
-    const entry: Entry = { path, fh: null, ready: Promise.resolve(), pins: 1, doomed: false };
+    const entry: Entry = {
+      path,
+      fh: null,
+      ready: Promise.resolve(),
+      pins: 1,
+      doomed: false,
+      lastUse: ++this.#clock,
+    };
     this.#entries.set(path, entry);
     entry.ready = this.#openWithRoom(path).then(
       (fh) => {
@@ -216,8 +230,9 @@ export class DescriptorPool {
   }
 
   #leastRecentlyUsedIdle(): Entry | undefined {
-    for (const e of this.#entries.values()) if (e.pins === 0) return e;
-    return undefined;
+    let lru: Entry | undefined;
+    for (const e of this.#entries.values()) if (e.pins === 0 && (!lru || e.lastUse < lru.lastUse)) lru = e;
+    return lru;
   }
 
   /** Closes an idle entry; its slot counts as held until the descriptor is really closed. */

@@ -64,7 +64,7 @@ export class VolumeFile {
   async readBlock(block: number): Promise<Buffer> {
     const buf = Buffer.allocUnsafeSlow(BLOCK_SIZE);
     const { path, pos } = this.#locate(block);
-    const { bytesRead } = await this.#pool.use(path, ({ fh }) => fh.read(buf, 0, BLOCK_SIZE, pos));
+    const { bytesRead } = await this.#pool.use(path, (fh) => fh.read(buf, 0, BLOCK_SIZE, pos));
     if (bytesRead < BLOCK_SIZE) buf.fill(0, bytesRead);
     return buf;
   }
@@ -75,13 +75,13 @@ export class VolumeFile {
    */
   withTarget<T>(block: number, fn: (target: { fd: number; position: number }) => Promise<T>): Promise<T> {
     const { path, pos } = this.#locate(block);
-    return this.#pool.use(path, ({ fd }) => fn({ fd, position: pos }), true);
+    return this.#pool.use(path, (fh) => fn({ fd: fh.fd, position: pos }), true);
   }
 
   /** Reads part of a block straight into target (no intermediate buffer). */
   readInto(block: number, offsetInBlock: number, target: Uint8Array): Promise<void> {
     const { path, pos } = this.#locate(block);
-    return this.#pool.use(path, async ({ fh }) => {
+    return this.#pool.use(path, async (fh) => {
       let done = 0;
       while (done < target.byteLength) {
         const { bytesRead } = await fh.read(
@@ -103,7 +103,7 @@ export class VolumeFile {
     const { path, pos } = this.#locate(block);
     return this.#pool.use(
       path,
-      async ({ fh }) => {
+      async (fh) => {
         let done = 0;
         while (done < data.byteLength) {
           const { bytesWritten } = await fh.write(
