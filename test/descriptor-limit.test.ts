@@ -92,10 +92,14 @@ test("many 16 TiB volumes from several accounts fit a low descriptor limit, keep
   // Every segment of every volume: far more files than the pool keeps open, so its descriptors
   // are evicted and reopened while the writes are in flight.
   const written = patterns(volumes);
-  await mapConcurrent(written, 8, (p) => daemon.client(p.volume.region).write(p.volume.id, p.offset, p.data));
+  await mapConcurrent(written, 8, (p) =>
+    daemon.client(p.volume.region, p.volume.owner.accountId).write(p.volume.id, p.offset, p.data),
+  );
   const readBack = async (d: Daemon) =>
     mapConcurrent(written, 8, async (p) => {
-      const got = await d.client(p.volume.region).read(p.volume.id, p.offset, p.data.byteLength);
+      const got = await d
+        .client(p.volume.region, p.volume.owner.accountId)
+        .read(p.volume.id, p.offset, p.data.byteLength);
       return { at: `${p.volume.id}@${p.offset}`, sha256: sha256(got) };
     });
   const expected = written.map((p) => ({ at: `${p.volume.id}@${p.offset}`, sha256: sha256(p.data) }));
@@ -128,7 +132,9 @@ test("many 16 TiB volumes from several accounts fit a low descriptor limit, keep
   assert.deepEqual(await readBack(daemon), expected);
   // Bytes never written read as zeros (the last TiB's end of the last volume).
   const last = volumes.at(-1)!;
-  const tail = await daemon.client(last.region).read(last.id, MAX_GIB * 1024 ** 3 - 65536, 65536);
+  const tail = await daemon
+    .client(last.region, last.owner.accountId)
+    .read(last.id, MAX_GIB * 1024 ** 3 - 65536, 65536);
   assert.equal(sha256(tail), sha256(Buffer.alloc(65536)));
   const after = volumeDescriptors(daemon, dataDir);
   assert.ok(after > 0 && after <= DEFAULT_MAX_OPEN_VOLUME_FILES, `${after} volume descriptors open`);
@@ -188,8 +194,8 @@ test("snapshots of several accounts' volumes taken at once complete under the lo
       const client = ec2(daemon, owner, "us-east-1");
       const v = await client.send(new CreateVolumeCommand({ Size: 1, AvailabilityZone: "us-east-1a" }));
       const data = seededBytes(`snapshot source ${i}`, size);
-      await daemon.client("us-east-1").write(v.VolumeId!, 0, data);
-      return { client, volumeId: v.VolumeId!, data };
+      await daemon.client("us-east-1", owner.accountId).write(v.VolumeId!, 0, data);
+      return { client, owner, volumeId: v.VolumeId!, data };
     }),
   );
   const snapshots = await Promise.all(
@@ -206,7 +212,7 @@ test("snapshots of several accounts' volumes taken at once complete under the lo
     const restored = await s.client.send(
       new CreateVolumeCommand({ SnapshotId: id, AvailabilityZone: "us-east-1a" }),
     );
-    const got = await daemon.client("us-east-1").read(restored.VolumeId!, 0, size);
+    const got = await daemon.client("us-east-1", s.owner.accountId).read(restored.VolumeId!, 0, size);
     assert.equal(sha256(got), sha256(s.data));
   }
   await daemon.kill("SIGTERM");

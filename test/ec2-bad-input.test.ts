@@ -97,7 +97,7 @@ before(async () => {
     [bobEc2, "bob"],
   ] as const) {
     const v = await client.send(new CreateVolumeCommand({ Size: 1, AvailabilityZone: "us-east-1a" }));
-    await daemon.client().write(v.VolumeId!, 0, Buffer.alloc(4096, 7));
+    await daemon.client("us-east-1", key || "admin").write(v.VolumeId!, 0, Buffer.alloc(4096, 7));
     const s = await client.send(new CreateSnapshotCommand({ VolumeId: v.VolumeId }));
     await waitUntilSnapshotCompleted(
       { client, maxWaitTime: 60, minDelay: 1 },

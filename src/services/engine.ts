@@ -2,8 +2,10 @@ import { join } from "node:path";
 import { buildBaseImage, defaultBaseImageCacheDir } from "../compute/base-image/build-base-image.ts";
 import { StrataError } from "../errors.ts";
 import { CodecPool } from "../storage/chunks/codec-pool.ts";
+import type { Tag } from "../storage/metadata/catalog-store.ts";
 import { DescriptorPool } from "../storage/volume-files/descriptor-pool.ts";
 import { ComputeHost, type ComputeOptions } from "./instances/compute-host.ts";
+import type { QuotaSettingsSource } from "./quotas/region-quotas.ts";
 import { Region } from "./regions/region.ts";
 import { BlockTokens } from "./snapshots/block-tokens.ts";
 
@@ -26,6 +28,8 @@ export interface EngineOptions {
   blockTokenTtlMs?: number;
   /** Instances: cache dir, capacity policy (defaults: ~/.cache/strata or $STRATA_CACHE_DIR). */
   compute?: Partial<ComputeOptions>;
+  /** Each account's quota overrides (the accounts database); without it, every account has the defaults. */
+  quotaSettings?: QuotaSettingsSource;
 }
 
 const EXPIRY_SWEEP_MS = 30_000;
@@ -78,6 +82,7 @@ export class Engine {
           tokens,
           compute,
           options.backgroundHydration ?? true,
+          options.quotaSettings,
         ),
       );
     }
@@ -114,7 +119,7 @@ export class Engine {
     fromRegion: string,
     snapshotId: string,
     toRegion: string,
-    options: { ownerId?: string; description?: string } = {},
+    options: { ownerId?: string; description?: string; tags?: Tag[] } = {},
   ) {
     return this.region(toRegion).snapshots.copyFrom(this.region(fromRegion).snapshots, snapshotId, options);
   }
@@ -125,7 +130,7 @@ export class Engine {
     imageId: string,
     toRegion: string,
     ownerId: string,
-    options: { name: string; description?: string; clientToken?: string; copyTags?: boolean },
+    options: { name: string; description?: string; clientToken?: string; copyTags?: boolean; tags?: Tag[] },
   ) {
     return this.region(toRegion).images.copyFrom(this.region(fromRegion).images, imageId, ownerId, options);
   }

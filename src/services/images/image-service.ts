@@ -1,13 +1,28 @@
-import { createHash } from "node:crypto";
 import { StrataError } from "../../errors.ts";
 import { newId } from "../../ids.ts";
 import type {
   BlockDeviceMappingRecord,
   CatalogStore,
   ImageRecord,
+  Tag,
 } from "../../storage/metadata/catalog-store.ts";
-import type { SnapshotRecord } from "../../storage/metadata/metadata-store.ts";
-import type { SnapshotService } from "../snapshots/snapshot-service.ts";
+import type { ListScope, SnapshotRecord } from "../../storage/metadata/metadata-store.ts";
+import { idempotent } from "../access/idempotency.ts";
+import { checkId, notFound } from "../access/resource-ids.ts";
+import type { Sharing } from "../access/sharing.ts";
+import { RegionQuotas } from "../quotas/region-quotas.ts";
+import { checkDescription, type SnapshotService } from "../snapshots/snapshot-service.ts";
+import { validateTags } from "../tags/tag-rules.ts";
+import { isDeviceName } from "./device-names.ts";
+import { type CopyOptions, copyImage } from "./image-copy.ts";
+import {
+  ARCHITECTURES,
+  checkDeprecationTime,
+  checkName,
+  deregistrationAllowed,
+  nextProtection,
+} from "./image-rules.ts";
+import { PendingImages } from "./pending-images.ts";
 
 export interface RegisterImageInput {
   name: string;
@@ -23,10 +38,6 @@ export interface RegisterImageInput {
   blockDeviceMappings: BlockDeviceMappingRecord[];
 }
 
-// EC2's rule for AMI names: 3-128 characters of letters, digits and ( ) [ ] space . / - ' @ _
-const AMI_NAME = /^[A-Za-z0-9()[\] ./\-'@_]{3,128}$/;
-const ARCHITECTURES = ["i386", "x86_64", "arm64", "x86_64_mac", "arm64_mac"];
-
 /**
  * One region's images (AMIs): registration from snapshots, sharing through launch permissions,
  * copies between regions (their snapshots are copied too), deprecation and deregistration.
@@ -36,20 +47,38 @@ export class ImageService {
   readonly region: string;
   readonly catalog: CatalogStore;
   readonly snapshots: SnapshotService;
-  readonly #watching = new Map<string, Promise<void>>();
+  readonly #pending: PendingImages;
+  readonly #sharing: Sharing;
+  readonly #quotas: RegionQuotas;
 
-  constructor(region: string, catalog: CatalogStore, snapshots: SnapshotService) {
+  constructor(
+    region: string,
+    catalog: CatalogStore,
+    snapshots: SnapshotService,
+    sharing: Sharing,
+    quotas = RegionQuotas.none(region),
+  ) {
+    this.#quotas = quotas;
     this.region = region;
     this.catalog = catalog;
     this.snapshots = snapshots;
+    this.#sharing = sharing;
+    this.#pending = new PendingImages(catalog, snapshots);
   }
 
+  /**
+   * RegisterImage (and CreateImage, CopyImage): an image of the owner's own snapshots, with its
+   * tags in the same transaction.
+   */
   async register(
     ownerId: string,
     input: RegisterImageInput,
     origin: Partial<ImageRecord> = {},
+    tags: Tag[] = [],
   ): Promise<ImageRecord> {
     checkName(input.name);
+    if (input.description !== undefined) checkDescription(input.description);
+    validateTags(tags);
     const architecture = input.architecture ?? "x86_64";
     if (!ARCHITECTURES.includes(architecture)) {
       throw new StrataError("InvalidParameterValue", `Invalid value '${architecture}' for architecture`);
@@ -98,8 +127,8 @@ export class ImageService {
       lastLaunchedTime: null,
       ...origin,
     };
-    await this.catalog.insertImage(image);
-    if (pending) this.#watch(image.id);
+    await this.#quotas.reserve(ownerId, { images: 1 }, () => this.catalog.insertImage(image, tags));
+    if (pending) this.#pending.watch(image);
     return image;
   }
 
@@ -114,12 +143,24 @@ export class ImageService {
         );
       }
       names.add(m.deviceName);
+      if (!isDeviceName(m.deviceName)) {
+        throw new StrataError(
+          "InvalidBlockDeviceMapping",
+          `The device name ${m.deviceName} is not a valid EBS device name (such as /dev/xvda or /dev/sdf)`,
+        );
+      }
       const ebs = m.ebs;
       const snapshotId = ebs?.snapshotId;
       if (!ebs || !snapshotId) continue;
-      const snap = await this.snapshots.meta.getSnapshot(snapshotId);
-      if (!snap || !(await this.snapshotVisibleTo(snap, ownerId))) {
-        throw new StrataError("InvalidSnapshot.NotFound", `The snapshot '${snapshotId}' does not exist.`);
+      const snap = await this.snapshots.visible(ownerId, snapshotId);
+      // As on EC2, an image is registered on the account's own snapshots: one shared with it is
+      // copied first (CopySnapshot), so what the grantee builds never pins or outlives the
+      // owner's snapshot and the owner's revocation ends the grantee's access.
+      if (snap.ownerId !== ownerId) {
+        throw new StrataError(
+          "UnauthorizedOperation",
+          `You are not authorized to register an image with snapshot ${snapshotId}: copy it to your account first (CopySnapshot)`,
+        );
       }
       if (snap.state === "error") {
         throw new StrataError("IncorrectState", `Snapshot '${snapshotId}' is in the error state.`);
@@ -136,36 +177,22 @@ export class ImageService {
     return out;
   }
 
-  /** Owner, an explicit createVolumePermission, or public. */
-  async snapshotVisibleTo(snap: SnapshotRecord, accountId: string): Promise<boolean> {
-    if (snap.ownerId === accountId) return true;
-    const grantees = await this.catalog.permissions(snap.id);
-    return grantees.includes(accountId) || grantees.includes("all");
-  }
-
-  /** Owner, an explicit launch permission, or public. */
-  async imageVisibleTo(image: ImageRecord, accountId: string): Promise<boolean> {
-    if (image.ownerId === accountId) return true;
-    const grantees = await this.catalog.permissions(image.id);
-    return grantees.includes(accountId) || grantees.includes("all");
-  }
-
   async get(id: string): Promise<ImageRecord> {
     const image = await this.catalog.getImage(id);
-    if (!image) throw notFound(id);
+    if (!image) throw notFound("image", id);
     return image;
   }
 
-  /** The image if the account may see it; EC2 answers NotFound (not "forbidden") otherwise. */
-  async getVisible(id: string, accountId: string): Promise<ImageRecord> {
-    const image = await this.catalog.getImage(id);
-    if (!image || !(await this.imageVisibleTo(image, accountId))) throw notFound(id);
+  /** The image if the account may launch it (own, shared with it, public); NotFound otherwise. */
+  async visible(accountId: string, id: string): Promise<ImageRecord> {
+    const image = await this.catalog.getImage(checkId("image", id));
+    if (!image || !(await this.#sharing.mayUse(image, accountId))) throw notFound("image", id);
     return image;
   }
 
-  /** The image if the account owns it (modifying calls); NotFound for other accounts' private images. */
-  async getOwned(id: string, accountId: string): Promise<ImageRecord> {
-    const image = await this.getVisible(id, accountId);
+  /** The image if the account owns it (changes); a shared one it may only launch or copy. */
+  async owned(accountId: string, id: string): Promise<ImageRecord> {
+    const image = await this.visible(accountId, id);
     if (image.ownerId !== accountId) {
       throw new StrataError("AuthFailure", `Not authorized for image:${id}`);
     }
@@ -176,8 +203,98 @@ export class ImageService {
     return this.catalog.listImages();
   }
 
-  async update(image: ImageRecord): Promise<void> {
-    await this.catalog.updateImage(image);
+  /** Whether the account has an image of this name already (names are unique per owner). */
+  async nameTaken(ownerId: string, name: string): Promise<boolean> {
+    const literal = name.replace(/[\\*?]/g, "\\$&");
+    const found = await this.catalog.imagesVisibleTo(ownerId, {
+      ownerIds: [ownerId],
+      where: [{ column: "name", patterns: [literal] }],
+    });
+    return found.length > 0;
+  }
+
+  /** The images an account may launch, narrowed by the scope (one indexed query). */
+  listVisible(accountId: string, scope?: ListScope): Promise<ImageRecord[]> {
+    return this.catalog.imagesVisibleTo(accountId, scope);
+  }
+
+  /** ExecutableUsers, as far as the caller may know (see Sharing.usableBy). */
+  executableBy(image: ImageRecord, user: string, callerId: string): Promise<boolean> {
+    return this.#sharing.usableBy(image, user, callerId, false);
+  }
+
+  publicIds(): Promise<Set<string>> {
+    return this.#sharing.publicIds();
+  }
+
+  /** launchPermission, for the owner's eyes only. */
+  async grantees(accountId: string, id: string): Promise<string[]> {
+    return this.#sharing.grantees(await this.owned(accountId, id));
+  }
+
+  /** ModifyImageAttribute's launchPermission: making an image public counts against the public AMIs quota. */
+  async share(accountId: string, id: string, add: string[], remove: string[]): Promise<void> {
+    const image = await this.owned(accountId, id);
+    const becomesPublic =
+      add.includes("all") &&
+      !remove.includes("all") &&
+      !(await this.#sharing.grantees(image)).includes("all");
+    await this.#quotas.reserve(image.ownerId, { publicImages: becomesPublic ? 1 : 0 }, () =>
+      this.#sharing.change(image, add, remove),
+    );
+  }
+
+  async resetSharing(accountId: string, id: string): Promise<void> {
+    await this.#sharing.reset(await this.owned(accountId, id));
+  }
+
+  async setDescription(accountId: string, id: string, description: string): Promise<void> {
+    checkDescription(description);
+    await this.catalog.updateImageAttributes((await this.owned(accountId, id)).id, { description });
+  }
+
+  /** EnableImageDeprecation (a time) / DisableImageDeprecation (null). */
+  async setDeprecation(accountId: string, id: string, at: Date | null): Promise<void> {
+    const image = await this.owned(accountId, id);
+    if (at) checkDeprecationTime(at);
+    await this.catalog.updateImageAttributes(image.id, { deprecationTime: at ? at.toISOString() : null });
+  }
+
+  /**
+   * Enable/DisableImageDeregistrationProtection; returns the new state. With a cooldown, protection
+   * lasts 24 hours after it is disabled (as on EC2). The change applies only if the state is still
+   * the one it was computed from, so two concurrent calls cannot interleave.
+   */
+  async setDeregistrationProtection(
+    accountId: string,
+    id: string,
+    enable: boolean,
+    withCooldown = false,
+  ): Promise<string> {
+    for (;;) {
+      const image = await this.owned(accountId, id);
+      const state = nextProtection(image.deregistrationProtection, enable, withCooldown);
+      const changed = await this.catalog.updateImageAttributes(
+        image.id,
+        { deregistrationProtection: state },
+        { deregistrationProtection: image.deregistrationProtection },
+      );
+      if (changed) return state;
+    }
+  }
+
+  /** RunInstances records when an image was last launched (only that field changes). */
+  async markLaunched(id: string): Promise<void> {
+    await this.catalog.updateImageAttributes(id, { lastLaunchedTime: new Date().toISOString() });
+  }
+
+  /** DeregisterImage for an account: its own images only. */
+  async deregisterOwned(
+    accountId: string,
+    id: string,
+    deleteSnapshots: boolean,
+  ): Promise<{ snapshotId: string; returnCode: string }[]> {
+    return this.deregister(await this.owned(accountId, id), deleteSnapshots);
   }
 
   /** Deregisters; with deleteSnapshots, deletes the image's snapshots that no other image uses. */
@@ -185,18 +302,20 @@ export class ImageService {
     image: ImageRecord,
     deleteSnapshots: boolean,
   ): Promise<{ snapshotId: string; returnCode: string }[]> {
-    const until = /^disabled-until (.+)$/.exec(image.deregistrationProtection)?.[1];
-    if (image.deregistrationProtection !== "disabled" && !(until && new Date(until) <= new Date())) {
-      throw new StrataError(
-        "InvalidParameterValue",
-        `Image ${image.id} has deregistration protection enabled; disable it before deregistering`,
-      );
-    }
-    const snapshotIds = await this.catalog.deleteImage(image.id);
+    // Checked on the current record inside the delete's transaction: a protection enabled
+    // meanwhile is honoured.
+    const snapshotIds = await this.catalog.deleteImage(image.id, (current) => {
+      if (!deregistrationAllowed(current.deregistrationProtection)) {
+        throw new StrataError(
+          "InvalidParameterValue",
+          `Image ${image.id} has deregistration protection enabled; disable it before deregistering`,
+        );
+      }
+    });
     if (!deleteSnapshots) return [];
     const results = [];
     for (const snapshotId of snapshotIds) {
-      const users = await this.catalog.imagesUsingSnapshot(snapshotId);
+      const users = await this.catalog.imagesUsingSnapshot(snapshotId, image.ownerId);
       const snap = await this.snapshots.meta.getSnapshot(snapshotId);
       if (!snap) {
         results.push({ snapshotId, returnCode: "skipped" });
@@ -218,137 +337,47 @@ export class ImageService {
   }
 
   /**
-   * CopyImage into this region: each EBS snapshot is copied (owned by the caller) and the new
-   * image stays `pending` until every copy completes. Idempotent per ClientToken.
+   * CopyImage into this region, owned by the caller: each EBS snapshot is copied and the new image
+   * stays `pending` until every copy completes. As on EC2, the caller needs read access to the
+   * image's snapshots too, not only its launch permission. Idempotent per ClientToken.
    */
   async copyFrom(
     source: ImageService,
     sourceImageId: string,
     ownerId: string,
-    options: { name: string; description?: string; clientToken?: string; copyTags?: boolean },
+    options: CopyOptions & { clientToken?: string },
   ): Promise<ImageRecord> {
-    const requestHash = hashOf({ region: source.region, sourceImageId, ...options });
-    if (options.clientToken) {
-      const seen = await this.catalog.clientToken(ownerId, options.clientToken);
-      if (seen) {
-        if (seen.requestHash !== requestHash || seen.action !== "CopyImage") {
-          throw new StrataError(
-            "IdempotentParameterMismatch",
-            `The client token ${options.clientToken} was already used with different parameters`,
-          );
-        }
-        return this.get(seen.resourceId);
-      }
-    }
-    checkName(options.name);
-    if (
-      (await this.catalog.imagesVisibleTo(ownerId, { ownerIds: [ownerId] })).some(
-        (i) => i.name === options.name,
-      )
-    ) {
-      throw new StrataError("InvalidAMIName.Duplicate", `AMI name ${options.name} is already in use`);
-    }
-    const src = await source.getVisible(sourceImageId, ownerId);
-    if (src.state !== "available") {
-      throw new StrataError("IncorrectState", `Image ${sourceImageId} is ${src.state}, not available.`);
-    }
-    const mappings: BlockDeviceMappingRecord[] = [];
-    for (const m of src.blockDeviceMappings) {
-      if (!m.ebs?.snapshotId) {
-        mappings.push(m);
-        continue;
-      }
-      const copy = await this.snapshots.copyFrom(source.snapshots, m.ebs.snapshotId, {
-        ownerId,
-        description: `Copied for DestinationAmi from SourceAmi ${src.id} for SourceSnapshot ${m.ebs.snapshotId}`,
-      });
-      mappings.push({ ...m, ebs: { ...m.ebs, snapshotId: copy.id } });
-    }
-    const image = await this.register(
-      ownerId,
+    const { clientToken, ...request } = options;
+    return idempotent(
       {
-        name: options.name,
-        description: options.description ?? src.description,
-        architecture: src.architecture,
-        virtualizationType: src.virtualizationType,
-        rootDeviceName: src.rootDeviceName,
-        bootMode: src.bootMode ?? undefined,
-        enaSupport: src.enaSupport,
-        sriovNetSupport: src.sriovNetSupport ?? undefined,
-        imdsSupport: src.imdsSupport ?? undefined,
-        tpmSupport: src.tpmSupport ?? undefined,
-        blockDeviceMappings: mappings,
+        catalog: this.catalog,
+        scope: this.region,
+        ownerId,
+        token: clientToken,
+        action: "CopyImage",
+        request: { region: source.region, sourceImageId, ...request },
+        mismatch: () =>
+          new StrataError(
+            "IdempotentParameterMismatch",
+            `The client token ${clientToken} was already used with different parameters`,
+          ),
       },
-      { sourceImageId: src.id, sourceRegion: source.region },
+      (id) => this.get(id),
+      async () => {
+        const image = await copyImage(this, this.#quotas, source, sourceImageId, ownerId, options);
+        return { resourceId: image.id, result: image };
+      },
     );
-    if (options.copyTags) await this.catalog.setTags([image.id], await source.catalog.tags(src.id));
-    if (options.clientToken) {
-      await this.catalog.saveClientToken(ownerId, options.clientToken, "CopyImage", requestHash, image.id);
-    }
-    return image;
   }
 
   /** Resolves when the image is no longer pending. */
   async wait(id: string): Promise<ImageRecord> {
-    await this.#watching.get(id);
+    await this.#pending.settled(id);
     return this.get(id);
   }
 
-  #watch(id: string): void {
-    if (this.#watching.has(id)) return;
-    const done = (async () => {
-      const image = await this.get(id);
-      const ids = image.blockDeviceMappings.flatMap((m) => (m.ebs?.snapshotId ? [m.ebs.snapshotId] : []));
-      const results = await Promise.all(ids.map((s) => this.#settled(s)));
-      const failed = results.find((s) => s?.state !== "completed");
-      const current = await this.catalog.getImage(id);
-      if (!current) return;
-      if (failed === undefined) {
-        await this.catalog.updateImage({ ...current, state: "available" });
-      } else {
-        await this.catalog.updateImage({
-          ...current,
-          state: "failed",
-          stateReason: { code: "Client.SnapshotError", message: `Snapshot ${failed?.id ?? "?"} failed` },
-        });
-      }
-    })()
-      .catch((e: Error) => console.error(`image ${id}: ${e.message}`))
-      .finally(() => this.#watching.delete(id));
-    this.#watching.set(id, done);
-  }
-
-  /**
-   * The snapshot once it is no longer pending (undefined if deleted). Snapshots written through
-   * the EBS APIs have no job to wait for: they are polled until completed or timed out.
-   */
-  async #settled(snapshotId: string) {
-    for (;;) {
-      const s = await this.snapshots.wait(snapshotId).catch(() => undefined);
-      if (s?.state !== "pending") return s;
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-  }
-
   /** After a restart: keep watching images whose snapshots were still pending. */
-  async resume(): Promise<void> {
-    for (const image of await this.catalog.listImages()) if (image.state === "pending") this.#watch(image.id);
+  resume(): Promise<void> {
+    return this.#pending.resume();
   }
-}
-
-function checkName(name: string): void {
-  if (!AMI_NAME.test(name)) {
-    throw new StrataError(
-      "InvalidAMIName.Malformed",
-      `AMI names must be between 3 and 128 characters long, and may contain letters, numbers, '(', ')', '.', '-', '/' and '_'`,
-    );
-  }
-}
-
-function notFound(id: string): StrataError {
-  return new StrataError("InvalidAMIID.NotFound", `The image id '[${id}]' does not exist`);
-}
-
-function hashOf(value: unknown): string {
-  return createHash("sha256").update(JSON.stringify(value)).digest("hex");
 }

@@ -3,6 +3,7 @@
 // anything is created.
 import { StrataError } from "../../errors.ts";
 import type { BlockDeviceMappingRecord, ImageRecord } from "../../storage/metadata/catalog-store.ts";
+import { checkDeviceName } from "../images/device-names.ts";
 
 export interface PlannedVolume {
   deviceName: string;
@@ -10,17 +11,8 @@ export interface PlannedVolume {
   sizeGiB: number | undefined;
   volumeType: string;
   deleteOnTermination: boolean;
-}
-
-const DEVICE_NAME = /^\/dev\/(sd[a-z]|xvd[a-z]{1,2}|sd[b-z][1-9]|xvd[b-z][1-9]|hd[a-z]|vd[a-z])$/;
-
-export function checkDeviceName(name: string): void {
-  if (!DEVICE_NAME.test(name)) {
-    throw new StrataError(
-      "InvalidDevice",
-      `Value (${name}) for parameter device is invalid. ${name} is not a valid EBS device name.`,
-    );
-  }
+  /** Provisioned IOPS (io1/io2). */
+  iops?: number;
 }
 
 export function planVolumes(image: ImageRecord, overrides: BlockDeviceMappingRecord[]): PlannedVolume[] {
@@ -33,6 +25,7 @@ export function planVolumes(image: ImageRecord, overrides: BlockDeviceMappingRec
       sizeGiB: m.ebs.volumeSize,
       volumeType: m.ebs.volumeType ?? "gp3",
       deleteOnTermination: m.ebs.deleteOnTermination,
+      iops: m.ebs.iops,
     });
   }
   const seen = new Set<string>();
@@ -66,6 +59,7 @@ export function planVolumes(image: ImageRecord, overrides: BlockDeviceMappingRec
         volumeType: ebs.volumeType ?? base.volumeType,
         deleteOnTermination: ebs.deleteOnTermination,
         snapshotId: ebs.snapshotId ?? base.snapshotId,
+        iops: ebs.iops ?? (ebs.volumeType && ebs.volumeType !== base.volumeType ? undefined : base.iops),
       });
     } else {
       if (ebs.snapshotId === undefined && ebs.volumeSize === undefined) {
@@ -80,6 +74,7 @@ export function planVolumes(image: ImageRecord, overrides: BlockDeviceMappingRec
         sizeGiB: ebs.volumeSize,
         volumeType: ebs.volumeType ?? "gp3",
         deleteOnTermination: ebs.deleteOnTermination,
+        iops: ebs.iops,
       });
     }
   }

@@ -3,6 +3,8 @@
 // half-applied change. SQLite implements it today; a PostgreSQL implementation (one schema per
 // region, advisory locks for lockChunks) plugs in without changes to the services.
 
+import type { Tag } from "./catalog-store.ts";
+
 export type VolumeState = "creating" | "available" | "in-use" | "deleting" | "deleted" | "error";
 export type SnapshotState = "pending" | "completed" | "error";
 
@@ -18,6 +20,8 @@ export interface VolumeRecord {
   /** The snapshot whose block map the volume's unchanged blocks match (parent of its next snapshot). */
   lastSnapshotId: string | null;
   createdAt: string;
+  /** Provisioned IOPS (io1/io2 only; null or absent for the other types). */
+  iops?: number | null;
   /** Set while attached to an instance (state in-use). */
   attachment?: {
     instanceId: string;
@@ -93,10 +97,15 @@ export interface MetadataStore {
   close(): void;
 
   // Volumes
-  insertVolume(volume: VolumeRecord): Promise<void>;
+  /** Inserts the volume and its tags in one transaction. */
+  insertVolume(volume: VolumeRecord, tags?: Tag[]): Promise<void>;
   getVolume(id: string): Promise<VolumeRecord | undefined>;
-  listVolumes(): Promise<VolumeRecord[]>;
-  updateVolume(id: string, change: { sizeGiB: number; volumeType: string }): Promise<void>;
+  /** Every volume, or one account's, oldest first. */
+  listVolumes(ownerId?: string): Promise<VolumeRecord[]>;
+  updateVolume(
+    id: string,
+    change: { sizeGiB: number; volumeType: string; iops?: number | null },
+  ): Promise<void>;
   /** Removes the volume and everything it tracked; returns chunks it referenced (GC candidates). */
   deleteVolume(id: string): Promise<string[]>;
   volumeTracking(id: string): Promise<VolumeTracking>;
@@ -108,9 +117,9 @@ export interface MetadataStore {
   markLocal(id: string, blocks: number[]): Promise<void>;
 
   // Snapshots
-  /** Inserts the pending snapshot and freezes the volume's dirty set into it, atomically. */
-  beginVolumeSnapshot(snapshot: SnapshotRecord): Promise<number[]>;
-  insertSnapshot(snapshot: SnapshotRecord): Promise<void>;
+  /** Inserts the pending snapshot with its tags and freezes the volume's dirty set into it, atomically. */
+  beginVolumeSnapshot(snapshot: SnapshotRecord, tags?: Tag[]): Promise<number[]>;
+  insertSnapshot(snapshot: SnapshotRecord, tags?: Tag[]): Promise<void>;
   getSnapshot(id: string): Promise<SnapshotRecord | undefined>;
   listSnapshots(): Promise<SnapshotRecord[]>;
   /**
