@@ -8,6 +8,8 @@ const STRATA = join(import.meta.dirname, "..", "bin", "strata");
 
 export interface BenchDaemon {
   url: string;
+  /** The server process (bin/strata execs node, so this is the daemon itself). */
+  pid: number;
   /** The admin API on the data dir's socket, as `account` (default admin). */
   client(region?: string, account?: string): AdminClient;
   stop(): Promise<void>;
@@ -31,6 +33,7 @@ export async function startBenchDaemon(dataDir: string, args: string[]): Promise
   });
   return {
     url,
+    pid: proc.pid!,
     client: (region = "us-east-1", account = "admin") =>
       new AdminClient(adminSocketPath(dataDir), region, account),
     async stop() {

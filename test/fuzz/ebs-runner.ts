@@ -2,7 +2,7 @@
 import { createHash } from "node:crypto";
 import { blockBytes, describeEbsCase, type EbsCase } from "./ebs-cases.ts";
 import type { Harness } from "./harness.ts";
-import { checkAdminReply, checkEbsReply, checkEc2Reply } from "./oracle.ts";
+import { checkEbsReply, checkEc2Reply } from "./oracle.ts";
 import { type Reply, signedCall } from "./wire.ts";
 
 export interface EbsResult {
@@ -32,13 +32,10 @@ export async function runEbsCase(h: Harness, c: EbsCase): Promise<EbsResult> {
   } catch (e) {
     return { outcome: "no answer", failures: [`no answer: ${(e as Error).message}`] };
   }
-  // A mutated path may leave the EBS API: "/" is the EC2 endpoint, the rest the admin API's.
+  // A mutated path may leave the EBS API: every other path on the TCP port is the EC2 endpoint's
+  // (an unknown one answers EC2's InvalidAction; the admin API is on the unix socket only).
   const ebsPath = path === "/snapshots" || path.startsWith("/snapshots/");
-  const verdict = ebsPath
-    ? checkEbsReply(reply)
-    : path === "/"
-      ? checkEc2Reply(reply)
-      : checkAdminReply(reply);
+  const verdict = ebsPath ? checkEbsReply(reply) : checkEc2Reply(reply);
   if (!verdict.ok) failures.push(verdict.why);
   else if (reply.status === 200) failures.push(...checkContent(c, reply));
   const died = h.died();

@@ -53,28 +53,3 @@ export function checkEbsReply(reply: Reply): Verdict {
   if (typeof message !== "string") return { ok: false, why: `${code}: no message in ${JSON.stringify(doc)}` };
   return knownCode(code, reply.status);
 }
-
-/**
- * A path outside /snapshots (a mutated one) is not the EBS API's: the JSON admin API answers it,
- * with its own error shape (`{"error":{"code","message"}}`; 404 when no route matches).
- */
-export function checkAdminReply(reply: Reply): Verdict {
-  if (reply.status === 500)
-    return { ok: false, why: `HTTP 500: ${reply.body.toString("utf8").slice(0, 300)}` };
-  if (reply.status < 300) return { ok: true };
-  let doc: { error?: { code?: unknown; message?: unknown } };
-  try {
-    doc = JSON.parse(reply.body.toString("utf8"));
-  } catch {
-    return {
-      ok: false,
-      why: `admin API error that is not JSON: ${reply.body.toString("utf8").slice(0, 200)}`,
-    };
-  }
-  const code = doc.error?.code;
-  if (typeof code !== "string" || typeof doc.error?.message !== "string")
-    return { ok: false, why: `admin API error without code and message: ${JSON.stringify(doc)}` };
-  if (!Object.hasOwn(errorCatalogue, code))
-    return { ok: false, why: `error code ${code} is not in src/errors.ts` };
-  return { ok: true, error: code as ErrorCode };
-}

@@ -74,7 +74,10 @@ export class Pool {
     const client = (who: "a" | "b", region = EAST) => this.#clients[`${who}/${region}`];
     const volume = (who: "a" | "b", data: boolean) => async () => {
       const v = await client(who).send(new CreateVolumeCommand({ Size: 1, AvailabilityZone: "us-east-1a" }));
-      if (data) await deps.daemon.client().write(v.VolumeId!, 0, Buffer.alloc(64 * 1024, 0x5a));
+      if (data) {
+        const owner = who === "a" ? deps.admin.accountId : deps.bob.accountId;
+        await deps.daemon.client(EAST, owner).write(v.VolumeId!, 0, Buffer.alloc(64 * 1024, 0x5a));
+      }
       return v.VolumeId!;
     };
     const snapshot =
