@@ -67,12 +67,21 @@ async function snapshotOf(
   return { volumeId: vol.VolumeId!, snapshot };
 }
 
-/** SHA-256 of the first `length` bytes of a new volume restored from the snapshot in `region`. */
-async function restoredHash(client: EC2Client, region: string, snapshotId: string, length: number) {
+/**
+ * SHA-256 of the first `length` bytes of a new volume restored from the snapshot in `region`,
+ * read through the admin socket as the volume's owner (the account behind `client`).
+ */
+async function restoredHash(
+  client: EC2Client,
+  region: string,
+  snapshotId: string,
+  length: number,
+  account = "admin",
+) {
   const vol = await client.send(
     new CreateVolumeCommand({ SnapshotId: snapshotId, AvailabilityZone: `${region}a` }),
   );
-  return sha256(await daemon.client(region).read(vol.VolumeId!, 0, length));
+  return sha256(await daemon.client(region, account).read(vol.VolumeId!, 0, length));
 }
 
 test("CopySnapshot within a region and to another one: new completed snapshots with the same bytes", async () => {
@@ -161,7 +170,10 @@ test("createVolumePermission: Modify, Describe and ResetSnapshotAttribute; a gra
   );
   const copied = await completed(bobEc2, bobCopy.SnapshotId!);
   assert.equal(copied.OwnerId, bob.accountId);
-  assert.equal(await restoredHash(bobEc2, "us-east-1", copied.SnapshotId!, data.length), sha256(data));
+  assert.equal(
+    await restoredHash(bobEc2, "us-east-1", copied.SnapshotId!, data.length, bob.accountId),
+    sha256(data),
+  );
 
   // Removing one grant keeps the other; a reset removes them all.
   await admin.send(
