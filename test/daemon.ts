@@ -37,11 +37,12 @@ after(async () => {
 /**
  * Starts `strata server`. Tests about storage and the API skip the base image (it would appear
  * among the images they list); instance tests pass `baseImage: true` and extra server flags.
+ * `wrapper` runs it through a command that execs it (e.g. `prlimit --nofile=256:256 --`).
  */
 export async function startDaemon(
   dataDir: string,
   regions = "us-east-1,eu-west-1",
-  options: { baseImage?: boolean; args?: string[] } = {},
+  options: { baseImage?: boolean; args?: string[]; wrapper?: string[] } = {},
 ): Promise<Daemon> {
   const args = [
     "server",
@@ -54,7 +55,8 @@ export async function startDaemon(
     ...(options.args ?? []),
   ];
   if (!options.baseImage) args.push("--no-base-image");
-  const proc = spawn(join(ROOT, "bin/strata"), args, {
+  const [command, ...commandArgs] = [...(options.wrapper ?? []), join(ROOT, "bin/strata"), ...args];
+  const proc = spawn(command, commandArgs, {
     env: { ...process.env, STRATA_LOG_REQUESTS: "0" },
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -16,6 +16,7 @@ Usage:
   strata server [--data-dir DIR] [--host 127.0.0.1] [--port 4566] [--regions us-east-1,us-west-2,eu-west-1]
                 [--hostname NAME[,NAME]]... [--tls-cert FILE --tls-key FILE]
                 [--no-base-image] [--cpu-allocation-ratio 16] [--cache-dir ~/.cache/strata]
+                [--max-open-volume-files 128]
   strata images build-base [--cache-dir DIR]     build the base image's raw disk into the cache
 
   strata accounts create NAME [--alias ALIAS] [--json] [--data-dir DIR]
@@ -66,6 +67,7 @@ const options = {
   "no-base-image": { type: "boolean", default: false },
   "cpu-allocation-ratio": { type: "string" },
   "cache-dir": { type: "string" },
+  "max-open-volume-files": { type: "string" },
   json: { type: "boolean", default: false },
   help: { type: "boolean", short: "h", default: false },
   ...importExportOptions,
@@ -89,6 +91,7 @@ async function main(argv: string[]): Promise<number> {
       port: Number(o.port),
       regions: o.regions?.split(","),
       baseImage: !o["no-base-image"],
+      ...(o["max-open-volume-files"] ? { maxOpenVolumeFiles: Number(o["max-open-volume-files"]) } : {}),
       hostnames: (o.hostname ?? []).flatMap((h) => h.split(",")).filter((h) => h !== ""),
       tls: o["tls-cert"] && o["tls-key"] ? { certFile: o["tls-cert"], keyFile: o["tls-key"] } : undefined,
       compute: {

@@ -12,7 +12,9 @@ import { Engine } from "../services/engine.ts";
 import { publishBaseImage } from "../services/images/base-image-publisher.ts";
 import type { ComputeOptions } from "../services/instances/compute-host.ts";
 import { BLOCK_SIZE } from "../storage/blocks.ts";
+import { DEFAULT_MAX_OPEN_VOLUME_FILES } from "../storage/volume-files/descriptor-pool.ts";
 import { assertDataDirFree, listenAdminSocket } from "./admin-socket.ts";
+import { httpConnectionCap } from "./connection-cap.ts";
 import { makeDataDirPrivate } from "./data-dir.ts";
 import { handleEbs, isEbsPath } from "./ebs-endpoint.ts";
 import { handleEc2, sendEc2Error } from "./ec2-endpoint.ts";
@@ -27,6 +29,8 @@ export interface ServerOptions {
   /** Build (or take from the cache) and publish the public base image in every region (default true). */
   baseImage?: boolean;
   compute?: Partial<ComputeOptions>;
+  /** Volume segment files the daemon keeps open at most (see EngineOptions). */
+  maxOpenVolumeFiles?: number;
   /** Names clients may reach the server by besides its own addresses (the Host header check). */
   hostnames?: string[];
   /** PEM files: serve HTTPS instead of HTTP on the same port. */
@@ -70,6 +74,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     dataDir: options.dataDir,
     regions: options.regions,
     compute: options.compute,
+    maxOpenVolumeFiles: options.maxOpenVolumeFiles,
     // Read at each check: `strata accounts set-quota` beside the running daemon applies at once.
     quotaSettings: (accountId) => quotaSettingsOf(accounts, accountId),
   });
@@ -155,6 +160,17 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // Longer than clients keep idle connections, so a client never reuses a socket the server is
   // closing at that moment ("other side closed" under load).
   http.keepAliveTimeout = 75_000;
+  const cap = httpConnectionCap(options.maxOpenVolumeFiles ?? DEFAULT_MAX_OPEN_VOLUME_FILES);
+  if (cap !== undefined) {
+    // Beyond it, node closes new connections at once (better than every account's I/O failing).
+    http.maxConnections = cap;
+    let warned = 0;
+    http.on("drop", () => {
+      if (Date.now() - warned < 60_000) return;
+      warned = Date.now();
+      console.error(`http: ${cap} connections open, the most allowed: closing new ones`);
+    });
+  }
   await new Promise<void>((resolve, reject) => {
     http.once("error", (e) => {
       // The port is taken (or the address is not ours): release what is open, so the process ends.

@@ -3,6 +3,7 @@ import { buildBaseImage, defaultBaseImageCacheDir } from "../compute/base-image/
 import { StrataError } from "../errors.ts";
 import { CodecPool } from "../storage/chunks/codec-pool.ts";
 import type { Tag } from "../storage/metadata/catalog-store.ts";
+import { DescriptorPool } from "../storage/volume-files/descriptor-pool.ts";
 import { ComputeHost, type ComputeOptions } from "./instances/compute-host.ts";
 import type { QuotaSettingsSource } from "./quotas/region-quotas.ts";
 import { Region } from "./regions/region.ts";
@@ -15,6 +16,12 @@ export interface EngineOptions {
   regions?: string[];
   /** Worker threads for hashing and compression (default: one per core). */
   threads?: number;
+  /**
+   * Volume segment files open at once, across all volumes of all regions (default
+   * DEFAULT_MAX_OPEN_VOLUME_FILES): the daemon's descriptors for volume data stay bounded however
+   * many and however large the volumes are.
+   */
+  maxOpenVolumeFiles?: number;
   /** Copy restored volumes' blocks to local disk in the background (default true). */
   backgroundHydration?: boolean;
   /** How long EBS block tokens stay valid (default 7 days). */
@@ -27,19 +34,25 @@ export interface EngineOptions {
 
 const EXPIRY_SWEEP_MS = 30_000;
 
-/** The storage engine: every configured region, sharing one pool of codec workers. */
+/**
+ * The storage engine: every configured region, sharing one pool of codec workers and one pool of
+ * volume file descriptors.
+ */
 export class Engine {
   readonly regions = new Map<string, Region>();
   readonly codec: CodecPool;
+  readonly descriptors: DescriptorPool;
   #compute: ComputeHost | undefined;
   #sweeper: NodeJS.Timeout | undefined;
 
-  private constructor(codec: CodecPool) {
+  private constructor(codec: CodecPool, descriptors: DescriptorPool) {
     this.codec = codec;
+    this.descriptors = descriptors;
   }
 
   static async open(options: EngineOptions): Promise<Engine> {
-    const engine = new Engine(new CodecPool(options.threads));
+    const descriptors = new DescriptorPool(options.maxOpenVolumeFiles);
+    const engine = new Engine(new CodecPool(options.threads), descriptors);
     const computeOptions: ComputeOptions = { cacheDir: defaultBaseImageCacheDir(), ...options.compute };
     engine.#compute = await ComputeHost.open(options.dataDir, computeOptions, async (region, volumeId) =>
       engine.regions.get(region)?.volumes.handle(volumeId),
@@ -65,6 +78,7 @@ export class Engine {
           name,
           options.dataDir,
           engine.codec,
+          descriptors,
           tokens,
           compute,
           options.backgroundHydration ?? true,
@@ -134,6 +148,7 @@ export class Engine {
     clearInterval(this.#sweeper);
     await Promise.all([...this.regions.values()].map((r) => r.instances.close()));
     for (const r of this.regions.values()) await r.close();
+    await this.descriptors.closeAll();
     await this.#compute?.close();
     await this.codec.close();
   }

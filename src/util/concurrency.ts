@@ -33,3 +33,26 @@ export function deferred<T = void>(): Deferred<T> {
   promise.catch(() => {});
   return { promise, resolve, reject };
 }
+
+/** At most `limit` holders at once; the others wait, first come first served. */
+export class Semaphore {
+  #free: number;
+  readonly #queue: (() => void)[] = [];
+
+  constructor(limit: number) {
+    this.#free = limit;
+  }
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.#free > 0) this.#free--;
+    else await new Promise<void>((r) => this.#queue.push(r));
+    try {
+      return await fn();
+    } finally {
+      // The slot passes straight to the next waiter (so a newcomer cannot overtake it).
+      const next = this.#queue.shift();
+      if (next) next();
+      else this.#free++;
+    }
+  }
+}

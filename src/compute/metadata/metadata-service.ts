@@ -83,6 +83,10 @@ export const IMDS_VERSIONS = [
 
 const MAX_TTL_SECONDS = 21600;
 const MAX_TOKENS = 10_000;
+// Connections one guest may hold open at once: each is a descriptor of the daemon's (and a
+// forwarding process on the host). EC2 too limits simultaneous connections from an instance to
+// its IMDS.
+export const MAX_IMDS_CONNECTIONS = 32;
 const TTL_HEADER = "x-aws-ec2-metadata-token-ttl-seconds";
 const TOKEN_HEADER = "x-aws-ec2-metadata-token";
 
@@ -117,6 +121,7 @@ export class MetadataService {
     server.keepAliveTimeout = 5_000;
     server.headersTimeout = 10_000;
     server.requestTimeout = 10_000;
+    server.maxConnections = MAX_IMDS_CONNECTIONS;
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen({ path: socketPath }, () => {

@@ -10,6 +10,7 @@ import { SqliteDatabase } from "../../storage/metadata/sqlite/sqlite-database.ts
 import { SqliteInstanceStore } from "../../storage/metadata/sqlite/sqlite-instance-store.ts";
 import { SqliteMetadataStore } from "../../storage/metadata/sqlite/sqlite-metadata-store.ts";
 import { SqliteQuotaUsage } from "../../storage/metadata/sqlite/sqlite-quota-usage.ts";
+import type { DescriptorPool } from "../../storage/volume-files/descriptor-pool.ts";
 import { Sharing } from "../access/sharing.ts";
 import { collectGarbage } from "../chunks/chunk-references.ts";
 import { ImageService } from "../images/image-service.ts";
@@ -46,6 +47,7 @@ export class Region {
     name: string,
     dataDir: string,
     codec: CodecPool,
+    descriptors: DescriptorPool,
     tokens: BlockTokens,
     compute: { host: () => ComputeHost; probeDisk: ProbeDisk },
     backgroundHydration = true,
@@ -65,6 +67,7 @@ export class Region {
       this.meta,
       this.blocks,
       join(dir, "volumes"),
+      descriptors,
       sharing,
       backgroundHydration,
       quotas,

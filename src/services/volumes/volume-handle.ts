@@ -39,8 +39,9 @@ export class VolumeHandle {
   #gate: Promise<void> | null = null;
   #drained: (() => void) | null = null;
   #closed = false;
-  // Reads, writes and hydration in progress: close() waits for them, so no worker thread can
-  // still write through a descriptor number the OS may reuse once the file is closed.
+  // Reads, writes and hydration in progress: close() waits for them, so nothing still writes to
+  // the files once they are regrown or deleted. (Each I/O also pins its descriptor in the pool, so
+  // no worker thread writes through a descriptor number the OS has since reused.)
   #ops = 0;
   #idle: (() => void) | null = null;
 
@@ -157,7 +158,7 @@ export class VolumeHandle {
     into?: { buffer: SharedArrayBuffer; offset: number },
   ): Promise<Buffer | null> {
     const h = hash ?? (await this.#meta.remoteBlockHashes(this.id, block, block)).get(block);
-    if (h) return this.#store.fetch(h, { writeTo: this.#file.target(block), into });
+    if (h) return this.#file.withTarget(block, (writeTo) => this.#store.fetch(h, { writeTo, into }));
     const zeros = Buffer.alloc(BLOCK_SIZE);
     await this.#file.write(block, 0, zeros);
     return zeros;

@@ -6,6 +6,7 @@ import { MAX_VOLUME_GIB, MIN_VOLUME_GIB } from "../../storage/blocks.ts";
 import type { BlockStore } from "../../storage/chunks/block-store.ts";
 import type { Tag } from "../../storage/metadata/catalog-store.ts";
 import type { MetadataStore, VolumeRecord } from "../../storage/metadata/metadata-store.ts";
+import type { DescriptorPool } from "../../storage/volume-files/descriptor-pool.ts";
 import { VolumeFile } from "../../storage/volume-files/volume-file.ts";
 import { KeyedLock } from "../../util/keyed-lock.ts";
 import { checkId, notFound } from "../access/resource-ids.ts";
@@ -57,6 +58,7 @@ export class VolumeService {
   readonly #meta: MetadataStore;
   readonly #blocks: BlockStore;
   readonly #dir: string;
+  readonly #descriptors: DescriptorPool;
   readonly #handles = new Map<string, Promise<VolumeHandle>>();
   readonly #hydrators = new Map<string, Hydrator>();
   // Held by whatever changes a volume's life (delete, grow, snapshot start), one at a time.
@@ -70,10 +72,12 @@ export class VolumeService {
     meta: MetadataStore,
     blocks: BlockStore,
     dir: string,
+    descriptors: DescriptorPool,
     sharing: Sharing,
     backgroundHydration = true,
     quotas = RegionQuotas.none(region),
   ) {
+    this.#descriptors = descriptors;
     this.#quotas = quotas;
     this.#sharing = sharing;
     this.#backgroundHydration = backgroundHydration;
@@ -138,16 +142,15 @@ export class VolumeService {
   async #insert(record: VolumeRecord, tags: Tag[] | undefined): Promise<VolumeRecord> {
     const size = record.sizeGiB;
     // The file first: a crash before the row leaves only a directory that start-up removes.
-    const file = await VolumeFile.create(this.#volumeDir(record.id), size);
+    await VolumeFile.create(this.#descriptors, this.#volumeDir(record.id), size);
     try {
       await this.#meta.insertVolume(record, tags);
     } catch (e) {
-      await file.close();
-      await VolumeFile.remove(this.#volumeDir(record.id));
+      await VolumeFile.remove(this.#descriptors, this.#volumeDir(record.id));
       throw e;
     }
-    this.#handles.set(record.id, this.#open(record, file));
-    await this.#handles.get(record.id);
+    // A restored volume starts hydrating at once; an empty one is opened on first use.
+    if (record.sourceSnapshotId) await this.handle(record.id);
     return record;
   }
 
@@ -193,7 +196,7 @@ export class VolumeService {
     let h = this.#handles.get(id);
     if (!h) {
       const record = await this.get(id);
-      h = VolumeFile.open(this.#volumeDir(id), record.sizeGiB).then((file) => this.#open(record, file));
+      h = this.#open(record, VolumeFile.open(this.#descriptors, this.#volumeDir(id), record.sizeGiB));
       this.#handles.set(id, h);
       h.catch(() => this.#handles.delete(id));
     }
@@ -289,7 +292,7 @@ export class VolumeService {
       await this.#assertNoPendingSnapshot(id);
       await this.#closeHandle(id);
       const candidates = await this.#meta.deleteVolume(id);
-      await VolumeFile.remove(this.#volumeDir(id));
+      await VolumeFile.remove(this.#descriptors, this.#volumeDir(id));
       await releaseChunks(this.#meta, this.#blocks, candidates);
     });
   }
@@ -302,14 +305,17 @@ export class VolumeService {
     if (h) await (await h).close();
   }
 
-  /** Opens every volume (starting hydrators) and removes directories no volume owns. */
+  /**
+   * Resumes hydration of restored volumes and removes directories no volume owns. Other volumes
+   * stay closed until first used (opening one opens none of its files either).
+   */
   async recover(): Promise<void> {
     const volumes = await this.#meta.listVolumes();
     const known = new Set(volumes.map((v) => v.id));
     for (const name of await readdir(this.#dir).catch(() => [] as string[])) {
-      if (!known.has(name)) await VolumeFile.remove(join(this.#dir, name));
+      if (!known.has(name)) await VolumeFile.remove(this.#descriptors, join(this.#dir, name));
     }
-    for (const v of volumes) await this.handle(v.id);
+    for (const v of volumes) if (await this.#meta.hasRemoteBlocks(v.id)) await this.handle(v.id);
   }
 
   async close(): Promise<void> {

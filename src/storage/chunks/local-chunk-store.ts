@@ -2,9 +2,13 @@ import { mkdirSync } from "node:fs";
 import { mkdir, open, readdir, readFile, rename, rm, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { StrataError } from "../../errors.ts";
+import { Semaphore } from "../../util/concurrency.ts";
 import type { ChunkStore } from "./chunk-store.ts";
 
 const KEY = /^[0-9a-f]{64}$/;
+// Chunk files open at once per store: snapshot and copy jobs (which an account can start many of)
+// store and read whole batches of chunks concurrently, each a descriptor until it is done.
+const FILES_OPEN = 32;
 
 /** Chunks as files under `<root>/ab/cd/<key>`, written via temp file + fsync + rename. */
 export class LocalChunkStore implements ChunkStore {
@@ -12,6 +16,7 @@ export class LocalChunkStore implements ChunkStore {
   readonly #root: string;
   readonly #tmp: string;
   #tmpSeq = 0;
+  readonly #files = new Semaphore(FILES_OPEN);
 
   constructor(root: string) {
     this.#root = root;
@@ -29,7 +34,11 @@ export class LocalChunkStore implements ChunkStore {
     return join(this.#root, key.slice(0, 2), key.slice(2, 4), key);
   }
 
-  async put(key: string, encoded: Uint8Array): Promise<void> {
+  put(key: string, encoded: Uint8Array): Promise<void> {
+    return this.#files.run(() => this.#put(key, encoded));
+  }
+
+  async #put(key: string, encoded: Uint8Array): Promise<void> {
     const final = this.#path(key);
     const tmp = join(this.#tmp, `${key}.${process.pid}.${this.#tmpSeq++}`);
     const fh = await open(tmp, "wx");
@@ -49,8 +58,9 @@ export class LocalChunkStore implements ChunkStore {
   }
 
   async get(key: string): Promise<Buffer> {
+    const path = this.#path(key);
     try {
-      return await readFile(this.#path(key));
+      return await this.#files.run(() => readFile(path));
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === "ENOENT") {
         throw new StrataError("ChunkMissing", `Chunk ${key} is missing from ${this.description}`);

@@ -109,6 +109,8 @@ export interface MetadataStore {
   /** Removes the volume and everything it tracked; returns chunks it referenced (GC candidates). */
   deleteVolume(id: string): Promise<string[]>;
   volumeTracking(id: string): Promise<VolumeTracking>;
+  /** Whether some of the volume's blocks are still only in the block store (hydration not done). */
+  hasRemoteBlocks(id: string): Promise<boolean>;
   /** Chunk hashes of the not-yet-hydrated blocks in [fromBlock, toBlock]. */
   remoteBlockHashes(id: string, fromBlock: number, toBlock: number): Promise<Map<number, string>>;
   markDirty(id: string, blocks: number[]): Promise<void>;

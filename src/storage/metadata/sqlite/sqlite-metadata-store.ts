@@ -142,6 +142,13 @@ export class SqliteMetadataStore implements MetadataStore {
     return { dirty: dirty as number[], frozen, remote: remote as number[], mapped };
   }
 
+  async hasRemoteBlocks(id: string): Promise<boolean> {
+    return (
+      this.#db.q("SELECT 1 FROM volume_blocks WHERE volume_id = ? AND local = 0 LIMIT 1").get(id) !==
+      undefined
+    );
+  }
+
   async remoteBlockHashes(id: string, fromBlock: number, toBlock: number): Promise<Map<number, string>> {
     const rows = this.#db
       .q(
