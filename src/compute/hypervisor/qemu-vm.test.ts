@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { type InstanceMetadata, MetadataService } from "../metadata/metadata-service.ts";
+import { MetadataService } from "../metadata/metadata-service.ts";
+import { sampleMetadata } from "../metadata/sample-metadata.ts";
 import { userNetdev } from "./qemu-vm.ts";
 
 /** QEMU's option syntax: key=value pairs split at single commas; ",," is a literal comma. */
@@ -28,22 +29,7 @@ function parseQemuOpts(text: string): [string, string][] {
   });
 }
 
-const meta: InstanceMetadata = {
-  instanceId: "i-0123456789abcdef0",
-  imageId: "ami-0fedcba9876543210",
-  instanceType: "t3.micro",
-  region: "us-east-1",
-  availabilityZone: "us-east-1a",
-  accountId: "123456789012",
-  hostname: "ip-169-254-0-15.ec2.internal",
-  localIpv4: "169.254.0.15",
-  mac: "02:ab:cd:ef:01:23",
-  amiLaunchIndex: 0,
-  reservationId: "r-0123456789abcdef0",
-  launchedAt: new Date(),
-  publicKeys: [],
-  blockDevices: { root: "/dev/xvda", ebs: [] },
-};
+const meta = sampleMetadata();
 
 describe("the guest's user-mode network", () => {
   let dir: string;

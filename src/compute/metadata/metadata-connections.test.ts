@@ -5,7 +5,8 @@ import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { type InstanceMetadata, MAX_IMDS_CONNECTIONS, MetadataService } from "./metadata-service.ts";
+import { MAX_IMDS_CONNECTIONS, MetadataService } from "./metadata-service.ts";
+import { sampleMetadata } from "./sample-metadata.ts";
 
 function instanceId(socketPath: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -23,22 +24,7 @@ function instanceId(socketPath: string): Promise<string> {
 
 test("a guest holding many connections to its metadata service gets only a bounded number of the daemon's descriptors", async () => {
   const dir = mkdtempSync(join(tmpdir(), "strata-imds-conn-"));
-  const meta: InstanceMetadata = {
-    instanceId: "i-0123456789abcdef0",
-    imageId: "ami-0fedcba9876543210",
-    instanceType: "t3.micro",
-    region: "us-east-1",
-    availabilityZone: "us-east-1a",
-    accountId: "123456789012",
-    hostname: "ip-169-254-0-15.ec2.internal",
-    localIpv4: "169.254.0.15",
-    mac: "02:ab:cd:ef:01:23",
-    amiLaunchIndex: 0,
-    reservationId: "r-0123456789abcdef0",
-    launchedAt: new Date("2026-11-22T07:00:00.123Z"),
-    publicKeys: [],
-    blockDevices: { root: "/dev/xvda", ebs: [] },
-  };
+  const meta = sampleMetadata();
   const service = await MetadataService.start(() => meta, join(dir, "guest.imds"));
   let sockets: Socket[] = [];
   try {

@@ -18,28 +18,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { IMDS_VERSIONS, type InstanceMetadata, MetadataService } from "./metadata-service.ts";
+import { sampleMetadata } from "./sample-metadata.ts";
 
 const MAC = "02:ab:cd:ef:01:23";
 
 function instance(overrides: Partial<InstanceMetadata> = {}): InstanceMetadata {
-  return {
-    instanceId: "i-0123456789abcdef0",
-    imageId: "ami-0fedcba9876543210",
-    instanceType: "t3.micro",
-    region: "us-east-1",
-    availabilityZone: "us-east-1a",
-    accountId: "123456789012",
-    hostname: "ip-169-254-0-15.ec2.internal",
-    localIpv4: "169.254.0.15",
+  return sampleMetadata({
     mac: MAC,
-    amiLaunchIndex: 0,
-    reservationId: "r-0123456789abcdef0",
-    launchedAt: new Date("2026-11-22T07:00:00.123Z"),
     publicKeys: [{ name: "my-key", openssh: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExample my-key" }],
     userData: Buffer.from("#!/bin/sh\necho hi\n"),
     blockDevices: { root: "/dev/xvda", ebs: ["/dev/sdf", "/dev/sdg"] },
     ...overrides,
-  };
+  });
 }
 
 interface RequestInit {

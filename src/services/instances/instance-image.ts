@@ -13,6 +13,15 @@ import { checkDescription, type SnapshotService } from "../snapshots/snapshot-se
 import { validateTags } from "../tags/tag-rules.ts";
 import type { InstanceContext } from "./instance-context.ts";
 
+export interface CreateImageInput {
+  name: string;
+  description?: string;
+  noReboot: boolean;
+  /** The request's BlockDeviceMappings: changes to the instance's volumes, or NoDevice. */
+  overrides: BlockDeviceMappingRecord[];
+  tags?: { image: Tag[]; snapshot: Tag[] };
+}
+
 /**
  * CreateImage: all the instance's volumes snapshotted at one point in time. Unless noReboot, a
  * running instance is shut down cleanly first and started again once the snapshots have begun
@@ -22,13 +31,7 @@ export async function createInstanceImage(
   ctx: InstanceContext,
   accountId: string,
   id: string,
-  input: {
-    name: string;
-    description?: string;
-    noReboot: boolean;
-    overrides: BlockDeviceMappingRecord[];
-    tags?: { image: Tag[]; snapshot: Tag[] };
-  },
+  input: CreateImageInput,
 ): Promise<ImageRecord> {
   const owned = await ctx.store.getInstance(id);
   if (!owned || owned.ownerId !== accountId) throw notFound("instance", id);

@@ -1,7 +1,7 @@
 import { open } from "node:fs/promises";
 import { instanceType } from "../../compute/instance-types.ts";
 import { StrataError } from "../../errors.ts";
-import type { BlockDeviceMappingRecord, ImageRecord, Tag } from "../../storage/metadata/catalog-store.ts";
+import type { ImageRecord } from "../../storage/metadata/catalog-store.ts";
 import type {
   InstanceRecord,
   InstanceStore,
@@ -17,7 +17,7 @@ import type { VolumeService } from "../volumes/volume-service.ts";
 import type { ComputeHost } from "./compute-host.ts";
 import type { InstanceContext } from "./instance-context.ts";
 import { ec2Time } from "./instance-identity.ts";
-import { createInstanceImage } from "./instance-image.ts";
+import { type CreateImageInput, createInstanceImage } from "./instance-image.ts";
 import { launchInstances, type RunInput } from "./instance-launch.ts";
 import { consoleLogPath } from "./instance-runtime.ts";
 import { attachVolume, detachVolume } from "./instance-volumes.ts";
@@ -239,17 +239,7 @@ export class InstanceService {
   }
 
   /** CreateImage of the account's instance (see instance-image.ts). */
-  createImage(
-    accountId: string,
-    id: string,
-    input: {
-      name: string;
-      description?: string;
-      noReboot: boolean;
-      overrides: BlockDeviceMappingRecord[];
-      tags?: { image: Tag[]; snapshot: Tag[] };
-    },
-  ): Promise<ImageRecord> {
+  createImage(accountId: string, id: string, input: CreateImageInput): Promise<ImageRecord> {
     return createInstanceImage(this.#ctx, accountId, id, input);
   }
 
