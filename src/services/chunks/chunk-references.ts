@@ -8,6 +8,7 @@
 //   an upload of the same content can never land between those two steps and then vanish.
 import type { BlockStore } from "../../storage/chunks/block-store.ts";
 import type { BlockRef, MetadataStore } from "../../storage/metadata/metadata-store.ts";
+import { crashPoint } from "../../util/crash-points.ts";
 
 /** Encoded bytes for a chunk key, fetched only if the chunk turns out to be missing. */
 export type ChunkSource = (hash: string) => Promise<Uint8Array>;
@@ -20,6 +21,7 @@ export async function recordBlocks(
   source: ChunkSource,
 ): Promise<number> {
   const missing = await meta.addSnapshotBlocks(snapshotId, refs);
+  crashPoint("chunks.referenced");
   if (missing.length === 0) return 0;
   const release = await meta.lockChunks(missing);
   try {
@@ -33,6 +35,7 @@ export async function recordBlocks(
           return { hash, storedBytes: encoded.byteLength };
         }),
     );
+    crashPoint("chunks.uploaded");
     await meta.addChunks(added);
     return added.reduce((sum, c) => sum + c.storedBytes, 0);
   } finally {
@@ -50,6 +53,7 @@ export async function releaseChunks(
   const release = await meta.lockChunks(candidates);
   try {
     const dropped = await meta.dropUnreferencedChunks(candidates);
+    crashPoint("chunks.rows-dropped");
     await Promise.all(dropped.map((h) => blocks.chunks.delete(h)));
     return dropped.length;
   } finally {

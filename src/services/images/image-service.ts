@@ -7,6 +7,7 @@ import type {
   ImageRecord,
 } from "../../storage/metadata/catalog-store.ts";
 import type { SnapshotRecord } from "../../storage/metadata/metadata-store.ts";
+import { crashPoint } from "../../util/crash-points.ts";
 import type { SnapshotService } from "../snapshots/snapshot-service.ts";
 
 export interface RegisterImageInput {
@@ -263,6 +264,7 @@ export class ImageService {
         description: `Copied for DestinationAmi from SourceAmi ${src.id} for SourceSnapshot ${m.ebs.snapshotId}`,
       });
       mappings.push({ ...m, ebs: { ...m.ebs, snapshotId: copy.id } });
+      crashPoint("image.copy-snapshot-started");
     }
     const image = await this.register(
       ownerId,

@@ -9,6 +9,7 @@ import type {
   InstanceStore,
   VolumeAttachmentRecord,
 } from "../../storage/metadata/instance-store.ts";
+import { crashPoint } from "../../util/crash-points.ts";
 import { KeyedLock } from "../../util/keyed-lock.ts";
 import type { ImageService } from "../images/image-service.ts";
 import type { SnapshotService } from "../snapshots/snapshot-service.ts";
@@ -403,6 +404,7 @@ export class InstanceService {
         // A restart that fails leaves the instance stopped with the reason; the image still stands.
         if (restart) await this.#boot(id).catch(() => {});
       }
+      crashPoint("image.snapshots-begun");
       const mappings: BlockDeviceMappingRecord[] = attachments.map((a, k) => {
         const o = input.overrides.find((m) => m.deviceName === a.device);
         return {

@@ -5,6 +5,7 @@ import { BLOCK_SIZE, blockCount, MAX_VOLUME_GIB, zeroBlock } from "../../storage
 import type { BlockStore } from "../../storage/chunks/block-store.ts";
 import type { CatalogStore, Tag } from "../../storage/metadata/catalog-store.ts";
 import type { BlockRef, MetadataStore, SnapshotRecord } from "../../storage/metadata/metadata-store.ts";
+import { crashPoint } from "../../util/crash-points.ts";
 import { recordBlocks, releaseChunks } from "../chunks/chunk-references.ts";
 import type { BlockTokens } from "./block-tokens.ts";
 
@@ -134,6 +135,7 @@ export class DirectSnapshots {
       (r) => r.block === block,
     )?.hash;
     const stored = await recordBlocks(this.#meta, this.#blocks, snapshotId, [ref], async () => encoded!);
+    crashPoint("direct.block-recorded");
     // A block written again replaces its reference; the old chunk may now be garbage.
     if (before && before !== ref.hash) await releaseChunks(this.#meta, this.#blocks, [before]);
     const pct =

@@ -3,6 +3,7 @@ import { newId } from "../../ids.ts";
 import type { BlockStore } from "../../storage/chunks/block-store.ts";
 import type { CatalogStore } from "../../storage/metadata/catalog-store.ts";
 import type { MetadataStore, SnapshotRecord, SnapshotStats } from "../../storage/metadata/metadata-store.ts";
+import { crashPoint } from "../../util/crash-points.ts";
 import { releaseChunks } from "../chunks/chunk-references.ts";
 import type { VolumeHandle } from "../volumes/volume-handle.ts";
 import type { VolumeService } from "../volumes/volume-service.ts";
@@ -201,7 +202,9 @@ export class SnapshotService {
       running.job.cancel();
       await running.done;
     }
-    await releaseChunks(this.meta, this.blocks, await this.meta.deleteSnapshot(id));
+    const candidates = await this.meta.deleteSnapshot(id);
+    crashPoint("snapshot.row-deleted");
+    await releaseChunks(this.meta, this.blocks, candidates);
   }
 
   /**

@@ -3,6 +3,7 @@ import type { EncodeResult } from "../../storage/chunks/codec-worker.ts";
 import type { MetadataStore } from "../../storage/metadata/metadata-store.ts";
 import { Bitset } from "../../util/bitset.ts";
 import { type Deferred, deferred, mapConcurrent } from "../../util/concurrency.ts";
+import { crashPoint } from "../../util/crash-points.ts";
 import { recordBlocks, releaseChunks } from "../chunks/chunk-references.ts";
 import type { VolumeHandle, WriteHook } from "../volumes/volume-handle.ts";
 import { progressPercent, SnapshotCancelled, type SnapshotJob } from "./snapshot-job.ts";
@@ -82,7 +83,10 @@ export class VolumeSnapshotJob implements SnapshotJob, WriteHook {
     if (failed) throw (failed as PromiseRejectedResult).reason;
     if (this.#cancelled) throw new SnapshotCancelled(this.snapshotId);
     await Promise.all(this.#inflight.values());
-    await releaseChunks(this.#meta, this.#blocks, await this.#meta.completeVolumeSnapshot(this.snapshotId));
+    crashPoint("snapshot.before-complete");
+    const replaced = await this.#meta.completeVolumeSnapshot(this.snapshotId);
+    crashPoint("snapshot.completed");
+    await releaseChunks(this.#meta, this.#blocks, replaced);
   }
 
   async #captureBatch(blocks: number[]): Promise<void> {

@@ -6,6 +6,7 @@ import { MAX_VOLUME_GIB, MIN_VOLUME_GIB } from "../../storage/blocks.ts";
 import type { BlockStore } from "../../storage/chunks/block-store.ts";
 import type { MetadataStore, VolumeRecord } from "../../storage/metadata/metadata-store.ts";
 import { VolumeFile } from "../../storage/volume-files/volume-file.ts";
+import { crashPoint } from "../../util/crash-points.ts";
 import { KeyedLock } from "../../util/keyed-lock.ts";
 import { releaseChunks } from "../chunks/chunk-references.ts";
 import { Hydrator } from "./hydrator.ts";
@@ -191,6 +192,7 @@ export class VolumeService {
       await this.#assertNoPendingSnapshot(id);
       await this.#closeHandle(id);
       const candidates = await this.#meta.deleteVolume(id);
+      crashPoint("volume.row-deleted");
       await VolumeFile.remove(this.#volumeDir(id));
       await releaseChunks(this.#meta, this.#blocks, candidates);
     });

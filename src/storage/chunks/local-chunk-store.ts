@@ -2,6 +2,7 @@ import { mkdirSync } from "node:fs";
 import { mkdir, open, readdir, readFile, rename, rm, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { StrataError } from "../../errors.ts";
+import { crashPoint } from "../../util/crash-points.ts";
 import type { ChunkStore } from "./chunk-store.ts";
 
 const KEY = /^[0-9a-f]{64}$/;
@@ -39,6 +40,7 @@ export class LocalChunkStore implements ChunkStore {
     } finally {
       await fh.close();
     }
+    crashPoint("chunk-store.before-rename");
     try {
       await rename(tmp, final);
     } catch (e) {
