@@ -21,14 +21,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-# Install only when package-lock.json changed since the last install. `npm install` rather than
-# `npm ci`: npm 11 refuses `ci` when optional per-platform packages (biome's) are absent from the
-# lock, which is how it writes the lock here; `install` follows the same lock.
+# Install exactly the committed lock (`npm ci`, which never rewrites it, so a fresh clone stays
+# clean), and only when package-lock.json changed since the last install.
 stamp=node_modules/.strata-installed
 want=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [ ! -x node_modules/node/bin/node ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "setup: installing npm packages"
-  npm install --no-audit --no-fund --loglevel=error
+  npm ci --no-audit --no-fund --loglevel=error
   echo "$want" > "$stamp"
 fi
 echo "setup: ready ($(bin/node --version))"

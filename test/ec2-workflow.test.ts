@@ -143,6 +143,18 @@ test("the golden-image workflow, end to end, through @aws-sdk/client-ec2", async
     (await admin.send(new DescribeImagesCommand({ ImageIds: [v2] }))).Images![0].OwnerId,
   );
   assert.equal(seen.Images?.[0].Public, false);
+  // As on EC2, a copy needs read access to the image's snapshot as well.
+  await assert.rejects(
+    bobEc2.send(new CopyImageCommand({ SourceRegion: "us-east-1", SourceImageId: v2, Name: "bobs" })),
+    { name: "UnauthorizedOperation" },
+  );
+  await admin.send(
+    new ModifySnapshotAttributeCommand({
+      SnapshotId: snap.SnapshotId,
+      Attribute: "createVolumePermission",
+      CreateVolumePermission: { Add: [{ UserId: bob.accountId }] },
+    }),
+  );
   const bobCopy = await bobEc2.send(
     new CopyImageCommand({ SourceRegion: "us-east-1", SourceImageId: v2, Name: "bobs" }),
   );
@@ -154,13 +166,6 @@ test("the golden-image workflow, end to end, through @aws-sdk/client-ec2", async
   );
 
   // The retained snapshot shared with Bob is restorable by him, as its owner sees too.
-  await admin.send(
-    new ModifySnapshotAttributeCommand({
-      SnapshotId: snap.SnapshotId,
-      Attribute: "createVolumePermission",
-      CreateVolumePermission: { Add: [{ UserId: bob.accountId }] },
-    }),
-  );
   const restorable = await admin.send(
     new DescribeSnapshotsCommand({ OwnerIds: ["self"], RestorableByUserIds: [bob.accountId] }),
   );

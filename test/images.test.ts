@@ -84,7 +84,7 @@ test("private images and snapshots are invisible to other accounts until shared"
   const r = engine.region("us-east-1");
   const snap = await snapshotWith(ALICE, "private");
   const image = await r.images.register(ALICE, { name: "private-1", blockDeviceMappings: mapping(snap.id) });
-  await assert.rejects(r.images.getVisible(image.id, BOB), { code: "InvalidAMIID.NotFound" });
+  await assert.rejects(r.images.visible(BOB, image.id), { code: "InvalidAMIID.NotFound" });
   await assert.rejects(r.images.register(BOB, { name: "stolen", blockDeviceMappings: mapping(snap.id) }), {
     code: "InvalidSnapshot.NotFound",
   });
@@ -94,9 +94,21 @@ test("private images and snapshots are invisible to other accounts until shared"
       code: "InvalidAMIID.NotFound",
     },
   );
-  await r.catalog.changePermissions(image.id, [BOB], []);
-  assert.equal((await r.images.getVisible(image.id, BOB)).id, image.id);
-  await assert.rejects(r.images.getOwned(image.id, BOB), { code: "AuthFailure" });
+  await r.images.share(ALICE, image.id, [BOB], []);
+  assert.equal((await r.images.visible(BOB, image.id)).id, image.id);
+  await assert.rejects(r.images.owned(BOB, image.id), { code: "AuthFailure" });
+  // As on EC2, copying needs read access to the image's snapshots too, not only its launch permission.
+  const euImages = (await engine.region("eu-west-1").images.list()).length;
+  await assert.rejects(
+    engine.copyImage("us-east-1", image.id, "eu-west-1", BOB, { name: "no-storage-access" }),
+    { code: "UnauthorizedOperation", message: /permission to access the storage of this ami/ },
+  );
+  assert.equal((await engine.region("eu-west-1").images.list()).length, euImages);
+  await r.snapshots.share(ALICE, snap.id, [BOB], []);
+  // A shared snapshot is Bob's to restore or copy, not to register an image on (EC2: copy it first).
+  await assert.rejects(r.images.register(BOB, { name: "on-shared", blockDeviceMappings: mapping(snap.id) }), {
+    code: "UnauthorizedOperation",
+  });
   // Bob owns his copy (and its snapshots).
   const bobs = await engine
     .region("eu-west-1")

@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { buildBaseImage, defaultBaseImageCacheDir } from "../compute/base-image/build-base-image.ts";
 import { StrataError } from "../errors.ts";
 import { CodecPool } from "../storage/chunks/codec-pool.ts";
+import type { Tag } from "../storage/metadata/catalog-store.ts";
 import { ComputeHost, type ComputeOptions } from "./instances/compute-host.ts";
 import { Region } from "./regions/region.ts";
 import { BlockTokens } from "./snapshots/block-tokens.ts";
@@ -93,7 +94,7 @@ export class Engine {
     fromRegion: string,
     snapshotId: string,
     toRegion: string,
-    options: { ownerId?: string; description?: string } = {},
+    options: { ownerId?: string; description?: string; tags?: Tag[] } = {},
   ) {
     return this.region(toRegion).snapshots.copyFrom(this.region(fromRegion).snapshots, snapshotId, options);
   }
@@ -104,7 +105,7 @@ export class Engine {
     imageId: string,
     toRegion: string,
     ownerId: string,
-    options: { name: string; description?: string; clientToken?: string; copyTags?: boolean },
+    options: { name: string; description?: string; clientToken?: string; copyTags?: boolean; tags?: Tag[] },
   ) {
     return this.region(toRegion).images.copyFrom(this.region(fromRegion).images, imageId, ownerId, options);
   }

@@ -1,41 +1,7 @@
 import type { Tag as SdkTag, TagSpecification } from "@aws-sdk/client-ec2";
 import { StrataError } from "../../errors.ts";
+import { validateTags } from "../../services/tags/tag-rules.ts";
 import type { Tag } from "../../storage/metadata/catalog-store.ts";
-
-const MAX_TAGS = 50;
-
-/** EC2's resource type names, by id prefix. */
-export function resourceTypeOf(id: string): string | undefined {
-  const prefix = id.slice(0, id.indexOf("-"));
-  return (
-    { vol: "volume", snap: "snapshot", ami: "image", i: "instance", key: "key-pair" } as Record<
-      string,
-      string
-    >
-  )[prefix];
-}
-
-/** EC2's tag rules: keys 1-128 characters, not `aws:`-prefixed; values up to 256 characters. */
-export function validateTags(tags: Tag[]): Tag[] {
-  for (const t of tags) {
-    if (!t.key || t.key.length > 128) {
-      throw new StrataError("InvalidParameterValue", `Tag key '${t.key}' must be 1 to 128 characters long`);
-    }
-    if (t.key.toLowerCase().startsWith("aws:")) {
-      throw new StrataError(
-        "InvalidParameterValue",
-        "Tag keys starting with 'aws:' are reserved for internal use",
-      );
-    }
-    if (t.value.length > 256) {
-      throw new StrataError("InvalidParameterValue", `Tag value for key '${t.key}' exceeds 256 characters`);
-    }
-  }
-  if (new Set(tags.map((t) => t.key)).size > MAX_TAGS) {
-    throw new StrataError("TagLimitExceeded", `A resource can have at most ${MAX_TAGS} tags`);
-  }
-  return tags;
-}
 
 export function fromSdkTags(tags: SdkTag[] | undefined): Tag[] {
   return (tags ?? []).map((t) => ({ key: t.Key ?? "", value: t.Value ?? "" }));
@@ -45,17 +11,30 @@ export function toSdkTags(tags: Tag[] | undefined): SdkTag[] | undefined {
   return tags?.length ? tags.map((t) => ({ Key: t.key, Value: t.value })) : undefined;
 }
 
-/** The tags a create call's TagSpecifications give the resource type it creates. */
-export function tagsFromSpecifications(specs: TagSpecification[] | undefined, resourceType: string): Tag[] {
-  const tags: Tag[] = [];
+/**
+ * The tags a create call's TagSpecifications give each resource type it creates (only the types
+ * in `types`; the first is the only one most calls take), checked against EC2's tag rules.
+ */
+export function tagsBySpecification<T extends string>(
+  specs: TagSpecification[] | undefined,
+  types: readonly T[],
+): Record<T, Tag[]> {
+  const out = Object.fromEntries(types.map((t) => [t, [] as Tag[]])) as Record<T, Tag[]>;
   for (const spec of specs ?? []) {
-    if (spec.ResourceType !== resourceType) {
+    const type = spec.ResourceType as T | undefined;
+    if (type === undefined || !types.includes(type)) {
       throw new StrataError(
         "InvalidParameterValue",
         `'${spec.ResourceType ?? ""}' is not a valid taggable resource type for this operation.`,
       );
     }
-    tags.push(...fromSdkTags(spec.Tags));
+    out[type].push(...fromSdkTags(spec.Tags));
   }
-  return validateTags(tags);
+  for (const t of types) validateTags(out[t]);
+  return out;
+}
+
+/** The tags a create call's TagSpecifications give the one resource type it creates. */
+export function tagsFromSpecifications(specs: TagSpecification[] | undefined, resourceType: string): Tag[] {
+  return tagsBySpecification(specs, [resourceType])[resourceType];
 }

@@ -1,6 +1,6 @@
 // Publishes the base image (a raw disk built from Debian packages, see compute/base-image) in a
 // region: its non-zero blocks are written to a scratch volume, snapshotted, and the snapshot is
-// registered as a public image of the provider account. Idempotent: an image of that name is
+// registered as a public image of the provider account (its snapshot public too). Idempotent: an image of that name is
 // published once per region.
 import { open } from "node:fs/promises";
 import { BLOCK_SIZE, isZeroBlock } from "../../storage/blocks.ts";
@@ -20,7 +20,10 @@ export async function publishBaseImage(
   disk: BaseDisk,
 ): Promise<ImageRecord> {
   const existing = (await region.images.list()).find((i) => i.ownerId === providerId && i.name === disk.name);
-  if (existing) return existing;
+  if (existing) {
+    await makePublic(region, providerId, existing);
+    return existing;
+  }
   const sizeGiB = Math.ceil(disk.sizeBytes / 2 ** 30);
   const volume = await region.volumes.create({ ownerId: providerId, sizeGiB });
   try {
@@ -62,9 +65,20 @@ export async function publishBaseImage(
         },
       ],
     });
-    await region.catalog.changePermissions(image.id, ["all"], []);
+    await makePublic(region, providerId, image);
     return image;
   } finally {
     await region.volumes.delete(volume.id);
+  }
+}
+
+/**
+ * Public with its snapshots, as AWS publishes its own AMIs: any account may launch it, and copy it
+ * to another region (which needs read access to the snapshots too).
+ */
+async function makePublic(region: Region, providerId: string, image: ImageRecord): Promise<void> {
+  await region.images.share(providerId, image.id, ["all"], []);
+  for (const m of image.blockDeviceMappings) {
+    if (m.ebs?.snapshotId) await region.snapshots.share(providerId, m.ebs.snapshotId, ["all"], []);
   }
 }

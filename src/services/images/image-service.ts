@@ -1,14 +1,19 @@
-import { createHash } from "node:crypto";
 import { StrataError } from "../../errors.ts";
 import { newId } from "../../ids.ts";
 import type {
   BlockDeviceMappingRecord,
   CatalogStore,
   ImageRecord,
+  Tag,
 } from "../../storage/metadata/catalog-store.ts";
-import type { SnapshotRecord } from "../../storage/metadata/metadata-store.ts";
+import type { ListScope, SnapshotRecord } from "../../storage/metadata/metadata-store.ts";
 import { crashPoint } from "../../util/crash-points.ts";
-import type { SnapshotService } from "../snapshots/snapshot-service.ts";
+import { idempotent } from "../access/idempotency.ts";
+import { checkId, notFound } from "../access/resource-ids.ts";
+import type { Sharing } from "../access/sharing.ts";
+import { checkDescription, type SnapshotService } from "../snapshots/snapshot-service.ts";
+import { validateTags } from "../tags/tag-rules.ts";
+import { isDeviceName } from "./device-names.ts";
 
 export interface RegisterImageInput {
   name: string;
@@ -27,6 +32,7 @@ export interface RegisterImageInput {
 // EC2's rule for AMI names: 3-128 characters of letters, digits and ( ) [ ] space . / - ' @ _
 const AMI_NAME = /^[A-Za-z0-9()[\] ./\-'@_]{3,128}$/;
 const ARCHITECTURES = ["i386", "x86_64", "arm64", "x86_64_mac", "arm64_mac"];
+const DAY_MS = 24 * 3600 * 1000;
 
 /**
  * One region's images (AMIs): registration from snapshots, sharing through launch permissions,
@@ -38,19 +44,28 @@ export class ImageService {
   readonly catalog: CatalogStore;
   readonly snapshots: SnapshotService;
   readonly #watching = new Map<string, Promise<void>>();
+  readonly #sharing: Sharing;
 
-  constructor(region: string, catalog: CatalogStore, snapshots: SnapshotService) {
+  constructor(region: string, catalog: CatalogStore, snapshots: SnapshotService, sharing: Sharing) {
     this.region = region;
     this.catalog = catalog;
     this.snapshots = snapshots;
+    this.#sharing = sharing;
   }
 
+  /**
+   * RegisterImage (and CreateImage, CopyImage): an image of the owner's own snapshots, with its
+   * tags in the same transaction.
+   */
   async register(
     ownerId: string,
     input: RegisterImageInput,
     origin: Partial<ImageRecord> = {},
+    tags: Tag[] = [],
   ): Promise<ImageRecord> {
     checkName(input.name);
+    if (input.description !== undefined) checkDescription(input.description);
+    validateTags(tags);
     const architecture = input.architecture ?? "x86_64";
     if (!ARCHITECTURES.includes(architecture)) {
       throw new StrataError("InvalidParameterValue", `Invalid value '${architecture}' for architecture`);
@@ -99,7 +114,7 @@ export class ImageService {
       lastLaunchedTime: null,
       ...origin,
     };
-    await this.catalog.insertImage(image);
+    await this.catalog.insertImage(image, tags);
     if (pending) this.#watch(image.id);
     return image;
   }
@@ -115,12 +130,24 @@ export class ImageService {
         );
       }
       names.add(m.deviceName);
+      if (!isDeviceName(m.deviceName)) {
+        throw new StrataError(
+          "InvalidBlockDeviceMapping",
+          `The device name ${m.deviceName} is not a valid EBS device name (such as /dev/xvda or /dev/sdf)`,
+        );
+      }
       const ebs = m.ebs;
       const snapshotId = ebs?.snapshotId;
       if (!ebs || !snapshotId) continue;
-      const snap = await this.snapshots.meta.getSnapshot(snapshotId);
-      if (!snap || !(await this.snapshotVisibleTo(snap, ownerId))) {
-        throw new StrataError("InvalidSnapshot.NotFound", `The snapshot '${snapshotId}' does not exist.`);
+      const snap = await this.snapshots.visible(ownerId, snapshotId);
+      // As on EC2, an image is registered on the account's own snapshots: one shared with it is
+      // copied first (CopySnapshot), so what the grantee builds never pins or outlives the
+      // owner's snapshot and the owner's revocation ends the grantee's access.
+      if (snap.ownerId !== ownerId) {
+        throw new StrataError(
+          "UnauthorizedOperation",
+          `You are not authorized to register an image with snapshot ${snapshotId}: copy it to your account first (CopySnapshot)`,
+        );
       }
       if (snap.state === "error") {
         throw new StrataError("IncorrectState", `Snapshot '${snapshotId}' is in the error state.`);
@@ -137,36 +164,22 @@ export class ImageService {
     return out;
   }
 
-  /** Owner, an explicit createVolumePermission, or public. */
-  async snapshotVisibleTo(snap: SnapshotRecord, accountId: string): Promise<boolean> {
-    if (snap.ownerId === accountId) return true;
-    const grantees = await this.catalog.permissions(snap.id);
-    return grantees.includes(accountId) || grantees.includes("all");
-  }
-
-  /** Owner, an explicit launch permission, or public. */
-  async imageVisibleTo(image: ImageRecord, accountId: string): Promise<boolean> {
-    if (image.ownerId === accountId) return true;
-    const grantees = await this.catalog.permissions(image.id);
-    return grantees.includes(accountId) || grantees.includes("all");
-  }
-
   async get(id: string): Promise<ImageRecord> {
     const image = await this.catalog.getImage(id);
-    if (!image) throw notFound(id);
+    if (!image) throw notFound("image", id);
     return image;
   }
 
-  /** The image if the account may see it; EC2 answers NotFound (not "forbidden") otherwise. */
-  async getVisible(id: string, accountId: string): Promise<ImageRecord> {
-    const image = await this.catalog.getImage(id);
-    if (!image || !(await this.imageVisibleTo(image, accountId))) throw notFound(id);
+  /** The image if the account may launch it (own, shared with it, public); NotFound otherwise. */
+  async visible(accountId: string, id: string): Promise<ImageRecord> {
+    const image = await this.catalog.getImage(checkId("image", id));
+    if (!image || !(await this.#sharing.mayUse(image, accountId))) throw notFound("image", id);
     return image;
   }
 
-  /** The image if the account owns it (modifying calls); NotFound for other accounts' private images. */
-  async getOwned(id: string, accountId: string): Promise<ImageRecord> {
-    const image = await this.getVisible(id, accountId);
+  /** The image if the account owns it (changes); a shared one it may only launch or copy. */
+  async owned(accountId: string, id: string): Promise<ImageRecord> {
+    const image = await this.visible(accountId, id);
     if (image.ownerId !== accountId) {
       throw new StrataError("AuthFailure", `Not authorized for image:${id}`);
     }
@@ -177,8 +190,98 @@ export class ImageService {
     return this.catalog.listImages();
   }
 
-  async update(image: ImageRecord): Promise<void> {
-    await this.catalog.updateImage(image);
+  /** Whether the account has an image of this name already (names are unique per owner). */
+  async nameTaken(ownerId: string, name: string): Promise<boolean> {
+    const literal = name.replace(/[\\*?]/g, "\\$&");
+    const found = await this.catalog.imagesVisibleTo(ownerId, {
+      ownerIds: [ownerId],
+      where: [{ column: "name", patterns: [literal] }],
+    });
+    return found.length > 0;
+  }
+
+  /** The images an account may launch, narrowed by the scope (one indexed query). */
+  listVisible(accountId: string, scope?: ListScope): Promise<ImageRecord[]> {
+    return this.catalog.imagesVisibleTo(accountId, scope);
+  }
+
+  /** ExecutableUsers, as far as the caller may know (see Sharing.usableBy). */
+  executableBy(image: ImageRecord, user: string, callerId: string): Promise<boolean> {
+    return this.#sharing.usableBy(image, user, callerId, false);
+  }
+
+  publicIds(): Promise<Set<string>> {
+    return this.#sharing.publicIds();
+  }
+
+  /** launchPermission, for the owner's eyes only. */
+  async grantees(accountId: string, id: string): Promise<string[]> {
+    return this.#sharing.grantees(await this.owned(accountId, id));
+  }
+
+  async share(accountId: string, id: string, add: string[], remove: string[]): Promise<void> {
+    await this.#sharing.change(await this.owned(accountId, id), add, remove);
+  }
+
+  async resetSharing(accountId: string, id: string): Promise<void> {
+    await this.#sharing.reset(await this.owned(accountId, id));
+  }
+
+  async setDescription(accountId: string, id: string, description: string): Promise<void> {
+    checkDescription(description);
+    await this.catalog.updateImageAttributes((await this.owned(accountId, id)).id, { description });
+  }
+
+  /** EnableImageDeprecation (a time) / DisableImageDeprecation (null). */
+  async setDeprecation(accountId: string, id: string, at: Date | null): Promise<void> {
+    const image = await this.owned(accountId, id);
+    if (at) checkDeprecationTime(at);
+    await this.catalog.updateImageAttributes(image.id, { deprecationTime: at ? at.toISOString() : null });
+  }
+
+  /**
+   * Enable/DisableImageDeregistrationProtection; returns the new state. With a cooldown, protection
+   * lasts 24 hours after it is disabled (as on EC2). The change applies only if the state is still
+   * the one it was computed from, so two concurrent calls cannot interleave.
+   */
+  async setDeregistrationProtection(
+    accountId: string,
+    id: string,
+    enable: boolean,
+    withCooldown = false,
+  ): Promise<string> {
+    for (;;) {
+      const image = await this.owned(accountId, id);
+      const state = enable
+        ? withCooldown
+          ? "enabled-with-cooldown"
+          : "enabled"
+        : image.deregistrationProtection === "enabled-with-cooldown"
+          ? `disabled-until ${new Date(Date.now() + DAY_MS).toISOString()}`
+          : image.deregistrationProtection.startsWith("disabled")
+            ? image.deregistrationProtection
+            : "disabled";
+      const changed = await this.catalog.updateImageAttributes(
+        image.id,
+        { deregistrationProtection: state },
+        { deregistrationProtection: image.deregistrationProtection },
+      );
+      if (changed) return state;
+    }
+  }
+
+  /** RunInstances records when an image was last launched (only that field changes). */
+  async markLaunched(id: string): Promise<void> {
+    await this.catalog.updateImageAttributes(id, { lastLaunchedTime: new Date().toISOString() });
+  }
+
+  /** DeregisterImage for an account: its own images only. */
+  async deregisterOwned(
+    accountId: string,
+    id: string,
+    deleteSnapshots: boolean,
+  ): Promise<{ snapshotId: string; returnCode: string }[]> {
+    return this.deregister(await this.owned(accountId, id), deleteSnapshots);
   }
 
   /** Deregisters; with deleteSnapshots, deletes the image's snapshots that no other image uses. */
@@ -186,18 +289,22 @@ export class ImageService {
     image: ImageRecord,
     deleteSnapshots: boolean,
   ): Promise<{ snapshotId: string; returnCode: string }[]> {
-    const until = /^disabled-until (.+)$/.exec(image.deregistrationProtection)?.[1];
-    if (image.deregistrationProtection !== "disabled" && !(until && new Date(until) <= new Date())) {
-      throw new StrataError(
-        "InvalidParameterValue",
-        `Image ${image.id} has deregistration protection enabled; disable it before deregistering`,
-      );
-    }
-    const snapshotIds = await this.catalog.deleteImage(image.id);
+    // Checked on the current record inside the delete's transaction: a protection enabled
+    // meanwhile is honoured.
+    const snapshotIds = await this.catalog.deleteImage(image.id, (current) => {
+      const protection = current.deregistrationProtection;
+      const until = /^disabled-until (.+)$/.exec(protection)?.[1];
+      if (protection !== "disabled" && !(until && new Date(until) <= new Date())) {
+        throw new StrataError(
+          "InvalidParameterValue",
+          `Image ${image.id} has deregistration protection enabled; disable it before deregistering`,
+        );
+      }
+    });
     if (!deleteSnapshots) return [];
     const results = [];
     for (const snapshotId of snapshotIds) {
-      const users = await this.catalog.imagesUsingSnapshot(snapshotId);
+      const users = await this.catalog.imagesUsingSnapshot(snapshotId, image.ownerId);
       const snap = await this.snapshots.meta.getSnapshot(snapshotId);
       if (!snap) {
         results.push({ snapshotId, returnCode: "skipped" });
@@ -219,40 +326,75 @@ export class ImageService {
   }
 
   /**
-   * CopyImage into this region: each EBS snapshot is copied (owned by the caller) and the new
-   * image stays `pending` until every copy completes. Idempotent per ClientToken.
+   * CopyImage into this region, owned by the caller: each EBS snapshot is copied and the new image
+   * stays `pending` until every copy completes. As on EC2, the caller needs read access to the
+   * image's snapshots too, not only its launch permission. Idempotent per ClientToken.
    */
   async copyFrom(
     source: ImageService,
     sourceImageId: string,
     ownerId: string,
-    options: { name: string; description?: string; clientToken?: string; copyTags?: boolean },
+    options: { name: string; description?: string; clientToken?: string; copyTags?: boolean; tags?: Tag[] },
   ): Promise<ImageRecord> {
-    const requestHash = hashOf({ region: source.region, sourceImageId, ...options });
-    if (options.clientToken) {
-      const seen = await this.catalog.clientToken(ownerId, options.clientToken);
-      if (seen) {
-        if (seen.requestHash !== requestHash || seen.action !== "CopyImage") {
-          throw new StrataError(
+    const { clientToken, ...request } = options;
+    return idempotent(
+      {
+        catalog: this.catalog,
+        scope: this.region,
+        ownerId,
+        token: clientToken,
+        action: "CopyImage",
+        request: { region: source.region, sourceImageId, ...request },
+        mismatch: () =>
+          new StrataError(
             "IdempotentParameterMismatch",
-            `The client token ${options.clientToken} was already used with different parameters`,
-          );
-        }
-        return this.get(seen.resourceId);
-      }
-    }
+            `The client token ${clientToken} was already used with different parameters`,
+          ),
+      },
+      (id) => this.get(id),
+      async () => {
+        const image = await this.#copy(source, sourceImageId, ownerId, options);
+        return { resourceId: image.id, result: image };
+      },
+    );
+  }
+
+  async #copy(
+    source: ImageService,
+    sourceImageId: string,
+    ownerId: string,
+    options: { name: string; description?: string; copyTags?: boolean; tags?: Tag[] },
+  ): Promise<ImageRecord> {
     checkName(options.name);
-    if (
-      (await this.catalog.imagesVisibleTo(ownerId, { ownerIds: [ownerId] })).some(
-        (i) => i.name === options.name,
-      )
-    ) {
+    if (options.description !== undefined) checkDescription(options.description);
+    validateTags(options.tags ?? []);
+    if (await this.nameTaken(ownerId, options.name)) {
       throw new StrataError("InvalidAMIName.Duplicate", `AMI name ${options.name} is already in use`);
     }
-    const src = await source.getVisible(sourceImageId, ownerId);
+    const src = await source.visible(ownerId, sourceImageId);
     if (src.state !== "available") {
       throw new StrataError("IncorrectState", `Image ${sourceImageId} is ${src.state}, not available.`);
     }
+    for (const m of src.blockDeviceMappings) {
+      const id = m.ebs?.snapshotId;
+      if (
+        id &&
+        !(await source.snapshots.visible(ownerId, id).then(
+          () => true,
+          () => false,
+        ))
+      ) {
+        throw new StrataError(
+          "UnauthorizedOperation",
+          `You do not have permission to access the storage of this ami (${sourceImageId})`,
+        );
+      }
+    }
+    // The source owner's tags are copied only when the caller owns the source (a grantee never sees them).
+    const tags = [
+      ...(options.copyTags && src.ownerId === ownerId ? await source.catalog.tags(src.id) : []),
+      ...(options.tags ?? []),
+    ];
     const mappings: BlockDeviceMappingRecord[] = [];
     for (const m of src.blockDeviceMappings) {
       if (!m.ebs?.snapshotId) {
@@ -266,7 +408,7 @@ export class ImageService {
       mappings.push({ ...m, ebs: { ...m.ebs, snapshotId: copy.id } });
       crashPoint("image.copy-snapshot-started");
     }
-    const image = await this.register(
+    return this.register(
       ownerId,
       {
         name: options.name,
@@ -282,12 +424,8 @@ export class ImageService {
         blockDeviceMappings: mappings,
       },
       { sourceImageId: src.id, sourceRegion: source.region },
+      [...new Map(tags.map((t) => [t.key, t])).values()],
     );
-    if (options.copyTags) await this.catalog.setTags([image.id], await source.catalog.tags(src.id));
-    if (options.clientToken) {
-      await this.catalog.saveClientToken(ownerId, options.clientToken, "CopyImage", requestHash, image.id);
-    }
-    return image;
   }
 
   /** Resolves when the image is no longer pending. */
@@ -303,15 +441,12 @@ export class ImageService {
       const ids = image.blockDeviceMappings.flatMap((m) => (m.ebs?.snapshotId ? [m.ebs.snapshotId] : []));
       const results = await Promise.all(ids.map((s) => this.#settled(s)));
       const failed = results.find((s) => s?.state !== "completed");
-      const current = await this.catalog.getImage(id);
-      if (!current) return;
       if (failed === undefined) {
-        await this.catalog.updateImage({ ...current, state: "available" });
+        await this.catalog.setImageState(id, "pending", "available");
       } else {
-        await this.catalog.updateImage({
-          ...current,
-          state: "failed",
-          stateReason: { code: "Client.SnapshotError", message: `Snapshot ${failed?.id ?? "?"} failed` },
+        await this.catalog.setImageState(id, "pending", "failed", {
+          code: "Client.SnapshotError",
+          message: `Snapshot ${failed?.id ?? "?"} failed`,
         });
       }
     })()
@@ -338,19 +473,22 @@ export class ImageService {
   }
 }
 
-function checkName(name: string): void {
+/** EC2 refuses past dates and more than 10 years ahead. (EC2 rounds to the minute; Strata keeps seconds.) */
+export function checkDeprecationTime(at: Date): void {
+  const now = Date.now();
+  if (!(at.getTime() >= now - 1000 && at.getTime() <= now + 10 * 365 * DAY_MS)) {
+    throw new StrataError(
+      "InvalidParameterValue",
+      `DeprecateAt must be in the future and within 10 years: ${Number.isNaN(at.getTime()) ? "invalid date" : at.toISOString()}`,
+    );
+  }
+}
+
+export function checkName(name: string): void {
   if (!AMI_NAME.test(name)) {
     throw new StrataError(
       "InvalidAMIName.Malformed",
       `AMI names must be between 3 and 128 characters long, and may contain letters, numbers, '(', ')', '.', '-', '/' and '_'`,
     );
   }
-}
-
-function notFound(id: string): StrataError {
-  return new StrataError("InvalidAMIID.NotFound", `The image id '[${id}]' does not exist`);
-}
-
-function hashOf(value: unknown): string {
-  return createHash("sha256").update(JSON.stringify(value)).digest("hex");
 }

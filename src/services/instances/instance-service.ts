@@ -2,7 +2,7 @@ import { open } from "node:fs/promises";
 import { type InstanceTypeInfo, instanceType } from "../../compute/instance-types.ts";
 import { StrataError } from "../../errors.ts";
 import { newId } from "../../ids.ts";
-import type { BlockDeviceMappingRecord, ImageRecord } from "../../storage/metadata/catalog-store.ts";
+import type { BlockDeviceMappingRecord, ImageRecord, Tag } from "../../storage/metadata/catalog-store.ts";
 import type {
   InstanceRecord,
   InstanceStateName,
@@ -11,28 +11,36 @@ import type {
 } from "../../storage/metadata/instance-store.ts";
 import { crashPoint } from "../../util/crash-points.ts";
 import { KeyedLock } from "../../util/keyed-lock.ts";
-import type { ImageService } from "../images/image-service.ts";
-import type { SnapshotService } from "../snapshots/snapshot-service.ts";
-import { VOLUME_TYPES, type VolumeService } from "../volumes/volume-service.ts";
+import { idempotent } from "../access/idempotency.ts";
+import { checkId, notFound } from "../access/resource-ids.ts";
+import { checkDeviceName } from "../images/device-names.ts";
+import { checkName, type ImageService } from "../images/image-service.ts";
+import type { KeyPairService } from "../key-pairs/key-pair-service.ts";
+import { checkDescription, type SnapshotService } from "../snapshots/snapshot-service.ts";
+import { validateTags } from "../tags/tag-rules.ts";
+import { checkAvailabilityZone, VOLUME_TYPES, type VolumeService } from "../volumes/volume-service.ts";
 import { type ComputeHost, insufficientCapacity } from "./compute-host.ts";
 import { disk, ec2Time, instanceMetadata, killIfOurs, macFor, privateIpFor } from "./instance-identity.ts";
 import { consoleLogPath, InstanceRuntime } from "./instance-runtime.ts";
-import { checkDeviceName, planVolumes } from "./launch-plan.ts";
+import { planVolumes } from "./launch-plan.ts";
 
 export interface RunInput {
   ownerId: string;
-  image: ImageRecord;
+  imageId: string;
   instanceType: string;
   minCount: number;
   maxCount: number;
   /** Base64, as the API carries it (already checked). */
   userData: string | null;
   keyName: string | null;
-  publicKey: string | null;
   availabilityZone: string;
   blockDeviceMappings: BlockDeviceMappingRecord[];
   clientToken: string | null;
   shutdownBehavior: "stop" | "terminate";
+  /** TagSpecifications, written with the instances and with their volumes. */
+  tags?: { instance: Tag[]; volume: Tag[] };
+  /** The request's parameters, which a retry with the same ClientToken must repeat. */
+  request?: unknown;
 }
 
 export interface StateChange {
@@ -57,6 +65,7 @@ export class InstanceService {
   readonly #volumes: VolumeService;
   readonly #snapshots: SnapshotService;
   readonly #images: ImageService;
+  readonly #keyPairs: KeyPairService;
   readonly #host: () => ComputeHost;
   readonly #probeDisk: ProbeDisk;
   readonly #runtimes = new Map<string, InstanceRuntime>();
@@ -74,7 +83,12 @@ export class InstanceService {
   constructor(
     region: string,
     store: InstanceStore,
-    services: { volumes: VolumeService; snapshots: SnapshotService; images: ImageService },
+    services: {
+      volumes: VolumeService;
+      snapshots: SnapshotService;
+      images: ImageService;
+      keyPairs: KeyPairService;
+    },
     host: () => ComputeHost,
     probeDisk: ProbeDisk,
   ) {
@@ -83,40 +97,74 @@ export class InstanceService {
     this.#volumes = services.volumes;
     this.#snapshots = services.snapshots;
     this.#images = services.images;
+    this.#keyPairs = services.keyPairs;
     this.#host = host;
     this.#probeDisk = probeDisk;
   }
 
   // Launch
 
+  /**
+   * RunInstances for an account: an image it may launch, its own key pair, snapshots it may
+   * restore in extra mappings. Everything is checked before anything is created; one launch per
+   * ClientToken, even when retries arrive concurrently. Returns the reservation's instances.
+   */
   async run(input: RunInput): Promise<InstanceRecord[]> {
+    return idempotent(
+      {
+        catalog: this.#images.catalog,
+        scope: this.region,
+        ownerId: input.ownerId,
+        token: input.clientToken,
+        action: "RunInstances",
+        request: input.request ?? null,
+        mismatch: () =>
+          new StrataError(
+            "IdempotentParameterMismatch",
+            `Client token '${input.clientToken}' was already used with different parameters`,
+          ),
+      },
+      (reservationId) => this.reservation(reservationId),
+      async () => {
+        const records = await this.#launch(input);
+        return { resourceId: records[0].reservationId, result: records };
+      },
+    );
+  }
+
+  /** The instances of one reservation. */
+  async reservation(reservationId: string): Promise<InstanceRecord[]> {
+    return (await this.store.listInstances()).filter((i) => i.reservationId === reservationId);
+  }
+
+  async #launch(input: RunInput): Promise<InstanceRecord[]> {
     const type = instanceType(input.instanceType);
     if (!type)
       throw new StrataError(
         "InvalidInstanceType",
         `The instance type '${input.instanceType}' does not exist`,
       );
-    if (input.image.state !== "available") {
-      throw new StrataError(
-        "InvalidAMIID.Unavailable",
-        `Image ${input.image.id} is ${input.image.state}, not available`,
-      );
+    const image = await this.#images.visible(input.ownerId, input.imageId);
+    const publicKey =
+      input.keyName === null ? null : (await this.#keyPairs.byName(input.ownerId, input.keyName)).publicKey;
+    checkAvailabilityZone(this.region, input.availabilityZone);
+    if (image.state !== "available") {
+      throw new StrataError("InvalidAMIID.Unavailable", `Image ${image.id} is ${image.state}, not available`);
     }
-    const plan = planVolumes(input.image, input.blockDeviceMappings);
-    const imageSnapshots = new Set(input.image.blockDeviceMappings.map((m) => m.ebs?.snapshotId));
+    const tags = input.tags ?? { instance: [], volume: [] };
+    validateTags(tags.instance);
+    validateTags(tags.volume);
+    const plan = planVolumes(image, input.blockDeviceMappings);
+    const imageSnapshots = new Set(image.blockDeviceMappings.map((m) => m.ebs?.snapshotId));
     for (const p of plan) {
       if (!VOLUME_TYPES.includes(p.volumeType)) {
         throw new StrataError("InvalidParameterValue", `Invalid value '${p.volumeType}' for VolumeType`);
       }
       if (p.snapshotId) {
-        const snap = await this.#snapshots.meta.getSnapshot(p.snapshotId);
         // The image's own snapshots come with its launch permission; others must be visible.
-        if (
-          !snap ||
-          (!imageSnapshots.has(snap.id) && !(await this.#images.snapshotVisibleTo(snap, input.ownerId)))
-        ) {
-          throw new StrataError("InvalidSnapshot.NotFound", `The snapshot '${p.snapshotId}' does not exist.`);
-        }
+        const snap = imageSnapshots.has(p.snapshotId)
+          ? await this.#snapshots.get(p.snapshotId)
+          : await this.#snapshots.visible(input.ownerId, p.snapshotId);
         if (p.sizeGiB !== undefined && p.sizeGiB < snap.volumeSizeGiB) {
           throw new StrataError(
             "InvalidBlockDeviceMapping",
@@ -143,7 +191,7 @@ export class InstanceService {
           id,
           ownerId: input.ownerId,
           reservationId,
-          imageId: input.image.id,
+          imageId: image.id,
           instanceType: type.name,
           state: "pending",
           stateTransitionReason: "",
@@ -153,15 +201,15 @@ export class InstanceService {
           launchedAt: now,
           availabilityZone: input.availabilityZone,
           userData: input.userData,
-          rootDeviceName: input.image.rootDeviceName,
-          architecture: input.image.architecture,
+          rootDeviceName: image.rootDeviceName,
+          architecture: image.architecture,
           clientToken: input.clientToken,
           mac: macFor(id),
           privateIp: ip,
           sshPort: 0,
           pid: null,
           terminatedAt: null,
-          publicKey: input.publicKey,
+          publicKey,
           shutdownBehavior: input.shutdownBehavior,
         });
         for (const p of plan) {
@@ -171,6 +219,8 @@ export class InstanceService {
             sizeGiB: p.sizeGiB,
             availabilityZone: input.availabilityZone,
             volumeType: p.volumeType,
+            tags: tags.volume,
+            grantedByImage: p.snapshotId !== null && imageSnapshots.has(p.snapshotId),
           });
           created.push(v.id);
           attachments.push({
@@ -182,7 +232,7 @@ export class InstanceService {
           });
         }
       }
-      await this.store.insertInstances(records, attachments);
+      await this.store.insertInstances(records, attachments, tags.instance);
     } catch (e) {
       // Nothing half-made stays behind: the volumes made so far go again.
       for (const v of created) await this.#volumes.delete(v).catch(() => {});
@@ -193,6 +243,7 @@ export class InstanceService {
       this.#reservations.set(r.id, releases[k]);
       this.#background(r.id, () => this.#locks.with(r.id, () => this.#boot(r.id, true)));
     }
+    await this.#images.markLaunched(image.id);
     return records;
   }
 
@@ -200,6 +251,25 @@ export class InstanceService {
 
   async get(id: string): Promise<InstanceRecord | undefined> {
     return this.store.getInstance(id);
+  }
+
+  /** The account's instance; another account's is answered as one that does not exist. */
+  async owned(accountId: string, id: string): Promise<InstanceRecord> {
+    const i = await this.store.getInstance(checkId("instance", id));
+    if (!i || i.ownerId !== accountId) throw notFound("instance", id);
+    return i;
+  }
+
+  /** The account's instances (each must be its own), in the order given. */
+  async ownedAll(accountId: string, ids: string[]): Promise<InstanceRecord[]> {
+    const out: InstanceRecord[] = [];
+    for (const id of ids) out.push(await this.owned(accountId, id));
+    return out;
+  }
+
+  /** The account's instances, terminated ones for an hour after termination. */
+  async listOwned(accountId: string): Promise<InstanceRecord[]> {
+    return (await this.list()).filter((i) => i.ownerId === accountId);
   }
 
   /** Every instance, terminated ones for an hour after termination (as EC2 lists them). */
@@ -353,12 +423,25 @@ export class InstanceService {
    * (copy-on-write keeps them consistent while it runs again).
    */
   async createImage(
+    accountId: string,
     id: string,
-    ownerId: string,
-    input: { name: string; description?: string; noReboot: boolean; overrides: BlockDeviceMappingRecord[] },
+    input: {
+      name: string;
+      description?: string;
+      noReboot: boolean;
+      overrides: BlockDeviceMappingRecord[];
+      tags?: { image: Tag[]; snapshot: Tag[] };
+    },
   ): Promise<ImageRecord> {
+    await this.owned(accountId, id);
+    const ownerId = accountId;
+    checkName(input.name);
+    if (input.description !== undefined) checkDescription(input.description);
+    const tags = input.tags ?? { image: [], snapshot: [] };
+    validateTags(tags.image);
+    validateTags(tags.snapshot);
     return this.#locks.with(id, async () => {
-      if ((await this.#images.list()).some((i) => i.ownerId === ownerId && i.name === input.name)) {
+      if (await this.#images.nameTaken(ownerId, input.name)) {
         throw new StrataError(
           "InvalidAMIName.Duplicate",
           `AMI name ${input.name} is already in use by an AMI`,
@@ -399,6 +482,7 @@ export class InstanceService {
         snaps = await this.#snapshots.createMany(
           attachments.map((a) => a.volumeId),
           `Created by CreateImage(${id}) for ${imageId}`,
+          tags.snapshot,
         );
       } finally {
         // A restart that fails leaves the instance stopped with the reason; the image still stands.
@@ -432,6 +516,7 @@ export class InstanceService {
           ),
         },
         { id: imageId },
+        tags.image,
       );
     });
   }

@@ -3,6 +3,7 @@
 // anything is created.
 import { StrataError } from "../../errors.ts";
 import type { BlockDeviceMappingRecord, ImageRecord } from "../../storage/metadata/catalog-store.ts";
+import { checkDeviceName } from "../images/device-names.ts";
 
 export interface PlannedVolume {
   deviceName: string;
@@ -10,17 +11,6 @@ export interface PlannedVolume {
   sizeGiB: number | undefined;
   volumeType: string;
   deleteOnTermination: boolean;
-}
-
-const DEVICE_NAME = /^\/dev\/(sd[a-z]|xvd[a-z]{1,2}|sd[b-z][1-9]|xvd[b-z][1-9]|hd[a-z]|vd[a-z])$/;
-
-export function checkDeviceName(name: string): void {
-  if (!DEVICE_NAME.test(name)) {
-    throw new StrataError(
-      "InvalidDevice",
-      `Value (${name}) for parameter device is invalid. ${name} is not a valid EBS device name.`,
-    );
-  }
 }
 
 export function planVolumes(image: ImageRecord, overrides: BlockDeviceMappingRecord[]): PlannedVolume[] {

@@ -9,13 +9,16 @@ import { SqliteCatalogStore } from "../../storage/metadata/sqlite/sqlite-catalog
 import { SqliteDatabase } from "../../storage/metadata/sqlite/sqlite-database.ts";
 import { SqliteInstanceStore } from "../../storage/metadata/sqlite/sqlite-instance-store.ts";
 import { SqliteMetadataStore } from "../../storage/metadata/sqlite/sqlite-metadata-store.ts";
+import { Sharing } from "../access/sharing.ts";
 import { collectGarbage } from "../chunks/chunk-references.ts";
 import { ImageService } from "../images/image-service.ts";
 import type { ComputeHost } from "../instances/compute-host.ts";
 import { InstanceService, type ProbeDisk } from "../instances/instance-service.ts";
+import { KeyPairService } from "../key-pairs/key-pair-service.ts";
 import type { BlockTokens } from "../snapshots/block-tokens.ts";
 import { DirectSnapshots } from "../snapshots/direct-snapshots.ts";
 import { SnapshotService } from "../snapshots/snapshot-service.ts";
+import { TagService } from "../tags/tag-service.ts";
 import { VolumeService } from "../volumes/volume-service.ts";
 
 /**
@@ -32,6 +35,8 @@ export class Region {
   readonly images: ImageService;
   readonly direct: DirectSnapshots;
   readonly instances: InstanceService;
+  readonly keyPairs: KeyPairService;
+  readonly tags: TagService;
 
   constructor(
     name: string,
@@ -47,16 +52,44 @@ export class Region {
     this.meta = new SqliteMetadataStore(db);
     this.catalog = new SqliteCatalogStore(db);
     this.blocks = new BlockStore(new LocalChunkStore(join(dir, "chunks")), codec);
-    this.volumes = new VolumeService(name, this.meta, this.blocks, join(dir, "volumes"), backgroundHydration);
-    this.snapshots = new SnapshotService(name, this.meta, this.catalog, this.blocks, this.volumes);
-    this.images = new ImageService(name, this.catalog, this.snapshots);
-    this.direct = new DirectSnapshots(this.meta, this.catalog, this.blocks, tokens);
+    const sharing = new Sharing(this.catalog);
+    this.volumes = new VolumeService(
+      name,
+      this.meta,
+      this.blocks,
+      join(dir, "volumes"),
+      sharing,
+      backgroundHydration,
+    );
+    this.snapshots = new SnapshotService(name, this.meta, this.catalog, this.blocks, this.volumes, sharing);
+    this.images = new ImageService(name, this.catalog, this.snapshots, sharing);
+    this.direct = new DirectSnapshots(name, this.meta, this.catalog, this.blocks, tokens, sharing);
+    const instanceStore = new SqliteInstanceStore(db);
+    this.keyPairs = new KeyPairService(instanceStore);
     this.instances = new InstanceService(
       name,
-      new SqliteInstanceStore(db),
-      { volumes: this.volumes, snapshots: this.snapshots, images: this.images },
+      instanceStore,
+      { volumes: this.volumes, snapshots: this.snapshots, images: this.images, keyPairs: this.keyPairs },
       compute.host,
       compute.probeDisk,
+    );
+    this.tags = new TagService(
+      this.catalog,
+      {
+        volume: (a, id) => this.volumes.owned(a, id),
+        snapshot: (a, id) => this.snapshots.owned(a, id),
+        image: (a, id) => this.images.owned(a, id),
+        instance: (a, id) => this.instances.owned(a, id),
+        "key-pair": (a, id) => this.keyPairs.owned(a, id),
+      },
+      async (a) =>
+        new Set([
+          ...(await this.volumes.listOwned(a)).map((v) => v.id),
+          ...(await this.snapshots.listVisible(a, { ownerIds: [a] })).map((s) => s.id),
+          ...(await this.images.listVisible(a, { ownerIds: [a] })).map((i) => i.id),
+          ...(await this.instances.listOwned(a)).map((i) => i.id),
+          ...(await this.keyPairs.list(a)).map((k) => k.id),
+        ]),
     );
   }
 

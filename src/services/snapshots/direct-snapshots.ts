@@ -6,7 +6,10 @@ import type { BlockStore } from "../../storage/chunks/block-store.ts";
 import type { CatalogStore, Tag } from "../../storage/metadata/catalog-store.ts";
 import type { BlockRef, MetadataStore, SnapshotRecord } from "../../storage/metadata/metadata-store.ts";
 import { crashPoint } from "../../util/crash-points.ts";
+import { idempotent } from "../access/idempotency.ts";
+import type { Sharing } from "../access/sharing.ts";
 import { recordBlocks, releaseChunks } from "../chunks/chunk-references.ts";
+import { validateTags } from "../tags/tag-rules.ts";
 import type { BlockTokens } from "./block-tokens.ts";
 
 const ZERO_HASH = createHash("sha256").update(zeroBlock()).digest("hex");
@@ -36,32 +39,59 @@ export class DirectSnapshots {
   readonly #catalog: CatalogStore;
   readonly #blocks: BlockStore;
   readonly tokens: BlockTokens;
+  readonly #sharing: Sharing;
+  readonly #region: string;
 
-  constructor(meta: MetadataStore, catalog: CatalogStore, blocks: BlockStore, tokens: BlockTokens) {
+  constructor(
+    region: string,
+    meta: MetadataStore,
+    catalog: CatalogStore,
+    blocks: BlockStore,
+    tokens: BlockTokens,
+    sharing: Sharing,
+  ) {
+    this.#region = region;
+    this.#sharing = sharing;
     this.#meta = meta;
     this.#catalog = catalog;
     this.#blocks = blocks;
     this.tokens = tokens;
   }
 
+  /** StartSnapshot; idempotent per ClientToken (a retry gets the same snapshot). */
   async start(ownerId: string, input: StartInput): Promise<SnapshotRecord> {
-    const requestHash = createHash("sha256").update(JSON.stringify(input)).digest("hex");
-    if (input.clientToken) {
-      const seen = await this.#catalog.clientToken(ownerId, input.clientToken);
-      if (seen) {
-        if (seen.requestHash !== requestHash || seen.action !== "StartSnapshot") {
-          throw new StrataError(
-            "ConflictException",
-            "The ClientToken was already used with other parameters",
-            "",
-          );
-        }
-        return this.#owned(ownerId, seen.resourceId);
-      }
-    }
+    const { clientToken, ...request } = input;
+    return idempotent(
+      {
+        catalog: this.#catalog,
+        scope: this.#region,
+        ownerId,
+        token: clientToken,
+        action: "StartSnapshot",
+        request,
+        mismatch: () =>
+          new StrataError("ConflictException", "The ClientToken was already used with other parameters", ""),
+      },
+      (id) => this.#owned(ownerId, id),
+      async () => {
+        const record = await this.#start(ownerId, input);
+        return { resourceId: record.id, result: record };
+      },
+    );
+  }
+
+  async #start(ownerId: string, input: StartInput): Promise<SnapshotRecord> {
     const size = input.volumeSizeGiB;
     if (!Number.isInteger(size) || size < 1 || size > MAX_VOLUME_GIB) {
       throw invalid(`VolumeSize must be 1 to ${MAX_VOLUME_GIB} GiB`, "INVALID_VOLUME_SIZE");
+    }
+    if (input.description !== undefined && [...input.description].length > 255) {
+      throw invalid("Description exceeds 255 characters");
+    }
+    try {
+      validateTags(input.tags ?? []);
+    } catch (e) {
+      throw invalid((e as Error).message, "INVALID_TAG");
     }
     const timeout = input.timeoutMinutes ?? 60;
     if (!Number.isInteger(timeout) || timeout < 10 || timeout > 4320)
@@ -94,17 +124,7 @@ export class DirectSnapshots {
       expiresAt: new Date(now.getTime() + timeout * 60_000).toISOString(),
       timeoutMinutes: timeout,
     };
-    await this.#meta.insertSnapshot(record);
-    if (input.tags?.length) await this.#catalog.setTags([record.id], input.tags);
-    if (input.clientToken) {
-      await this.#catalog.saveClientToken(
-        ownerId,
-        input.clientToken,
-        "StartSnapshot",
-        requestHash,
-        record.id,
-      );
-    }
+    await this.#meta.insertSnapshot(record, input.tags);
     return record;
   }
 
@@ -290,15 +310,12 @@ export class DirectSnapshots {
         `The snapshot ${id} does not exist`,
         "SNAPSHOT_NOT_FOUND",
       );
-    if (snap.ownerId !== ownerId) {
-      const grantees = await this.#catalog.permissions(snap.id);
-      if (!grantees.includes(ownerId) && !grantees.includes("all")) {
-        throw new StrataError(
-          "ResourceNotFoundException",
-          `The snapshot ${id} does not exist`,
-          "SNAPSHOT_NOT_FOUND",
-        );
-      }
+    if (!(await this.#sharing.mayUse(snap, ownerId))) {
+      throw new StrataError(
+        "ResourceNotFoundException",
+        `The snapshot ${id} does not exist`,
+        "SNAPSHOT_NOT_FOUND",
+      );
     }
     return snap;
   }

@@ -1,10 +1,18 @@
 import { StrataError } from "../../errors.ts";
 import { newId } from "../../ids.ts";
 import type { BlockStore } from "../../storage/chunks/block-store.ts";
-import type { CatalogStore } from "../../storage/metadata/catalog-store.ts";
-import type { MetadataStore, SnapshotRecord, SnapshotStats } from "../../storage/metadata/metadata-store.ts";
+import type { CatalogStore, Tag } from "../../storage/metadata/catalog-store.ts";
+import type {
+  ListScope,
+  MetadataStore,
+  SnapshotRecord,
+  SnapshotStats,
+} from "../../storage/metadata/metadata-store.ts";
 import { crashPoint } from "../../util/crash-points.ts";
+import { checkId, notFound } from "../access/resource-ids.ts";
+import type { Sharing } from "../access/sharing.ts";
 import { releaseChunks } from "../chunks/chunk-references.ts";
+import { validateTags } from "../tags/tag-rules.ts";
 import type { VolumeHandle } from "../volumes/volume-handle.ts";
 import type { VolumeService } from "../volumes/volume-service.ts";
 import { CopySnapshotJob } from "./copy-snapshot-job.ts";
@@ -22,6 +30,7 @@ export class SnapshotService {
   // Snapshots being read by a copy into another region: deleting them must wait.
   readonly #readers = new Map<string, number>();
   #closing = false;
+  readonly #sharing: Sharing;
 
   constructor(
     region: string,
@@ -29,7 +38,9 @@ export class SnapshotService {
     catalog: CatalogStore,
     blocks: BlockStore,
     volumes: VolumeService,
+    sharing: Sharing,
   ) {
+    this.#sharing = sharing;
     this.region = region;
     this.meta = meta;
     this.#catalog = catalog;
@@ -37,20 +48,44 @@ export class SnapshotService {
     this.#volumes = volumes;
   }
 
-  async create(volumeId: string, description = ""): Promise<SnapshotRecord> {
-    return (await this.createMany([volumeId], description))[0];
+  async create(volumeId: string, description = "", tags: Tag[] = []): Promise<SnapshotRecord> {
+    return (await this.createMany([volumeId], description, tags))[0];
+  }
+
+  /** CreateSnapshot for an account: of its own volume, owned by it. */
+  async createOwned(
+    accountId: string,
+    volumeId: string,
+    description = "",
+    tags: Tag[] = [],
+  ): Promise<SnapshotRecord> {
+    await this.#volumes.owned(accountId, volumeId);
+    return this.create(volumeId, description, tags);
   }
 
   /**
    * Snapshots of several volumes at one point in time (CreateSnapshots, CreateImage): writes to
    * all of them are held while every dirty set is frozen and every copy-on-write hook installed.
+   * Each snapshot gets `tags` (or its volume's entry in a map) in the transaction that creates it.
    */
-  async createMany(volumeIds: string[], description = ""): Promise<SnapshotRecord[]> {
+  async createMany(
+    volumeIds: string[],
+    description = "",
+    tags: Tag[] | Map<string, Tag[]> = [],
+  ): Promise<SnapshotRecord[]> {
+    checkDescription(description);
+    for (const t of tags instanceof Map ? tags.values() : [tags]) validateTags(t);
     const ids = [...new Set(volumeIds)].sort();
-    return this.#volumes.withLifecycle(ids, () => this.#createMany(ids, volumeIds, description));
+    const tagsOf = (volumeId: string) => (tags instanceof Map ? (tags.get(volumeId) ?? []) : tags);
+    return this.#volumes.withLifecycle(ids, () => this.#createMany(ids, volumeIds, description, tagsOf));
   }
 
-  async #createMany(ids: string[], volumeIds: string[], description: string): Promise<SnapshotRecord[]> {
+  async #createMany(
+    ids: string[],
+    volumeIds: string[],
+    description: string,
+    tagsOf: (volumeId: string) => Tag[],
+  ): Promise<SnapshotRecord[]> {
     const volumes = await Promise.all(ids.map((id) => this.#volumes.get(id)));
     const handles = await Promise.all(ids.map((id) => this.#volumes.handle(id)));
     const records: SnapshotRecord[] = volumes.map((volume) => ({
@@ -74,7 +109,7 @@ export class SnapshotService {
         for (const [k, record] of records.entries()) {
           // Read under the pause: a snapshot that completed meanwhile is the parent.
           record.parentSnapshotId = (await this.#volumes.get(record.volumeId!)).lastSnapshotId;
-          await this.#begin(record, handles[k]);
+          await this.#begin(record, handles[k], tagsOf(record.volumeId!));
         }
       },
     );
@@ -83,8 +118,8 @@ export class SnapshotService {
     return Promise.all(volumeIds.map((v) => this.get(byVolume.get(v)!)));
   }
 
-  async #begin(record: SnapshotRecord, handle: VolumeHandle): Promise<void> {
-    const frozen = await this.meta.beginVolumeSnapshot(record);
+  async #begin(record: SnapshotRecord, handle: VolumeHandle, tags: Tag[]): Promise<void> {
+    const frozen = await this.meta.beginVolumeSnapshot(record, tags);
     for (const b of frozen) handle.dirty.delete(b);
     const job = new VolumeSnapshotJob(record.id, handle, this.meta, this.blocks, frozen);
     handle.hook = job;
@@ -94,13 +129,22 @@ export class SnapshotService {
     });
   }
 
-  /** Starts a copy of a completed snapshot of `source` (possibly another region) into this region. */
+  /**
+   * Starts a copy of a completed snapshot of `source` (possibly another region) into this region.
+   * With an owner, the copy is that account's and the source must be one it may read (its own,
+   * shared with it, or public); without, an engine-internal copy keeps the source's owner.
+   */
   async copyFrom(
     source: SnapshotService,
     sourceId: string,
-    options: { ownerId?: string; description?: string } = {},
+    options: { ownerId?: string; description?: string; tags?: Tag[] } = {},
   ): Promise<SnapshotRecord> {
-    const src = await source.get(sourceId);
+    const src =
+      options.ownerId === undefined
+        ? await source.get(sourceId)
+        : await source.visible(options.ownerId, sourceId);
+    if (options.description !== undefined) checkDescription(options.description);
+    validateTags(options.tags ?? []);
     if (src.state !== "completed") {
       throw new StrataError(
         "IncorrectState",
@@ -117,7 +161,7 @@ export class SnapshotService {
       sourceRegion: source.region,
       sourceSnapshotId: sourceId,
     };
-    await this.meta.insertSnapshot(record);
+    await this.meta.insertSnapshot(record, options.tags);
     this.#startCopy(source, record.id, sourceId);
     return this.get(record.id);
   }
@@ -169,12 +213,57 @@ export class SnapshotService {
 
   async get(id: string): Promise<SnapshotRecord> {
     const s = await this.meta.getSnapshot(id);
-    if (!s) throw new StrataError("InvalidSnapshot.NotFound", `The snapshot '${id}' does not exist.`);
+    if (!s) throw notFound("snapshot", id);
+    return s;
+  }
+
+  /** A snapshot the account may read (own, shared with it, public); others do not exist for it. */
+  async visible(accountId: string, id: string): Promise<SnapshotRecord> {
+    const s = await this.meta.getSnapshot(checkId("snapshot", id));
+    if (!s || !(await this.#sharing.mayUse(s, accountId))) throw notFound("snapshot", id);
+    return s;
+  }
+
+  /** A snapshot the account owns (changes); a shared one it may only read. */
+  async owned(accountId: string, id: string): Promise<SnapshotRecord> {
+    const s = await this.visible(accountId, id);
+    if (s.ownerId !== accountId) {
+      throw new StrataError("UnauthorizedOperation", `You are not authorized to modify snapshot ${id}`);
+    }
     return s;
   }
 
   list(): Promise<SnapshotRecord[]> {
     return this.meta.listSnapshots();
+  }
+
+  /** The snapshots an account may read, narrowed by the scope (one indexed query). */
+  listVisible(accountId: string, scope?: ListScope): Promise<SnapshotRecord[]> {
+    return this.meta.snapshotsVisibleTo(accountId, scope);
+  }
+
+  /** RestorableByUserIds, as far as the caller may know (see Sharing.usableBy). */
+  restorableBy(s: SnapshotRecord, user: string, callerId: string): Promise<boolean> {
+    return this.#sharing.usableBy(s, user, callerId, true);
+  }
+
+  /** createVolumePermission, for the owner's eyes only. */
+  async grantees(accountId: string, id: string): Promise<string[]> {
+    return this.#sharing.grantees(await this.owned(accountId, id));
+  }
+
+  async share(accountId: string, id: string, add: string[], remove: string[]): Promise<void> {
+    await this.#sharing.change(await this.owned(accountId, id), add, remove);
+  }
+
+  async resetSharing(accountId: string, id: string): Promise<void> {
+    await this.#sharing.reset(await this.owned(accountId, id));
+  }
+
+  /** DeleteSnapshot for an account: its own snapshots only. */
+  async deleteOwned(accountId: string, id: string): Promise<void> {
+    await this.owned(accountId, id);
+    await this.delete(id);
   }
 
   async stats(id: string): Promise<SnapshotStats> {
@@ -183,8 +272,9 @@ export class SnapshotService {
   }
 
   async delete(id: string): Promise<void> {
-    await this.get(id);
-    const images = await this.#catalog.imagesUsingSnapshot(id);
+    const snap = await this.get(id);
+    // Only the owner's images pin its snapshot (the same rule holds in the store's transaction).
+    const images = await this.#catalog.imagesUsingSnapshot(id, snap.ownerId);
     if (images.length > 0) {
       throw new StrataError(
         "InvalidSnapshot.InUse",
@@ -251,6 +341,13 @@ export class SnapshotService {
     const running = [...this.#jobs.values()];
     for (const r of running) r.job.cancel();
     await Promise.allSettled(running.map((r) => r.done));
+  }
+}
+
+/** EC2: a snapshot description is at most 255 characters. */
+export function checkDescription(description: string): void {
+  if ([...description].length > 255) {
+    throw new StrataError("InvalidParameterValue", "Description exceeds 255 characters");
   }
 }
 

@@ -4,11 +4,15 @@ import { StrataError } from "../../errors.ts";
 import { newId } from "../../ids.ts";
 import { MAX_VOLUME_GIB, MIN_VOLUME_GIB } from "../../storage/blocks.ts";
 import type { BlockStore } from "../../storage/chunks/block-store.ts";
+import type { Tag } from "../../storage/metadata/catalog-store.ts";
 import type { MetadataStore, VolumeRecord } from "../../storage/metadata/metadata-store.ts";
 import { VolumeFile } from "../../storage/volume-files/volume-file.ts";
 import { crashPoint } from "../../util/crash-points.ts";
 import { KeyedLock } from "../../util/keyed-lock.ts";
+import { checkId, notFound } from "../access/resource-ids.ts";
+import type { Sharing } from "../access/sharing.ts";
 import { releaseChunks } from "../chunks/chunk-references.ts";
+import { validateTags } from "../tags/tag-rules.ts";
 import { Hydrator } from "./hydrator.ts";
 import { VolumeHandle } from "./volume-handle.ts";
 
@@ -16,12 +20,32 @@ import { VolumeHandle } from "./volume-handle.ts";
 export const VOLUME_TYPES = ["standard", "io1", "io2", "gp2", "gp3", "sc1", "st1"];
 
 export interface CreateVolumeInput {
-  /** The owning account (omit for engine-internal volumes). */
+  /**
+   * The owning account: it must be allowed to restore `snapshotId` (its own, shared with it, or
+   * public). Omitted only for engine-internal volumes, which no account can see.
+   */
   ownerId?: string;
   sizeGiB?: number;
   snapshotId?: string;
   availabilityZone?: string;
   volumeType?: string;
+  /** Written in the same transaction as the volume. */
+  tags?: Tag[];
+  /**
+   * RunInstances: the snapshot backs the image being launched, whose launch permission is what
+   * lets the account restore it (EC2 needs no createVolumePermission for an image's snapshots).
+   */
+  grantedByImage?: boolean;
+}
+
+/** EC2's zones here are the region's name and a letter (a-c). */
+export function checkAvailabilityZone(region: string, az: string): void {
+  if (!az.startsWith(region) || !/^[a-c]$/.test(az.slice(region.length))) {
+    throw new StrataError(
+      "InvalidParameterValue",
+      `Invalid availability zone: [${az}] (this region's zones are ${region}a-c)`,
+    );
+  }
 }
 
 /** One region's volumes: creation (empty or lazily restored), open handles, deletion. */
@@ -35,14 +59,17 @@ export class VolumeService {
   // Held by whatever changes a volume's life (delete, grow, snapshot start), one at a time.
   readonly #lifecycle = new KeyedLock<string>();
   readonly #backgroundHydration: boolean;
+  readonly #sharing: Sharing;
 
   constructor(
     region: string,
     meta: MetadataStore,
     blocks: BlockStore,
     dir: string,
+    sharing: Sharing,
     backgroundHydration = true,
   ) {
+    this.#sharing = sharing;
     this.#backgroundHydration = backgroundHydration;
     this.#region = region;
     this.#meta = meta;
@@ -52,13 +79,19 @@ export class VolumeService {
 
   async create(input: CreateVolumeInput): Promise<VolumeRecord> {
     let size = input.sizeGiB;
+    if (input.volumeType !== undefined && !VOLUME_TYPES.includes(input.volumeType)) {
+      throw new StrataError("InvalidParameterValue", `Invalid value '${input.volumeType}' for VolumeType`);
+    }
+    if (input.availabilityZone !== undefined) checkAvailabilityZone(this.#region, input.availabilityZone);
+    validateTags(input.tags ?? []);
     if (input.snapshotId !== undefined) {
       const snap = await this.#meta.getSnapshot(input.snapshotId);
-      if (!snap)
-        throw new StrataError(
-          "InvalidSnapshot.NotFound",
-          `The snapshot '${input.snapshotId}' does not exist.`,
-        );
+      const allowed =
+        snap &&
+        (input.ownerId === undefined ||
+          input.grantedByImage ||
+          (await this.#sharing.mayUse(snap, input.ownerId)));
+      if (!snap || !allowed) throw notFound("snapshot", input.snapshotId);
       if (snap.state !== "completed") {
         throw new StrataError("IncorrectState", `Snapshot '${snap.id}' is ${snap.state}, not completed.`);
       }
@@ -93,7 +126,7 @@ export class VolumeService {
     // The file first: a crash before the row leaves only a directory that start-up removes.
     const file = await VolumeFile.create(this.#volumeDir(record.id), size);
     try {
-      await this.#meta.insertVolume(record);
+      await this.#meta.insertVolume(record, input.tags);
     } catch (e) {
       await file.close();
       await VolumeFile.remove(this.#volumeDir(record.id));
@@ -106,12 +139,39 @@ export class VolumeService {
 
   async get(id: string): Promise<VolumeRecord> {
     const v = await this.#meta.getVolume(id);
-    if (!v) throw new StrataError("InvalidVolume.NotFound", `The volume '${id}' does not exist.`);
+    if (!v) throw notFound("volume", id);
+    return v;
+  }
+
+  /** The account's volume; another account's is answered as one that does not exist. */
+  async owned(accountId: string, id: string): Promise<VolumeRecord> {
+    const v = await this.#meta.getVolume(checkId("volume", id));
+    if (!v || v.ownerId !== accountId) throw notFound("volume", id);
     return v;
   }
 
   list(): Promise<VolumeRecord[]> {
     return this.#meta.listVolumes();
+  }
+
+  listOwned(accountId: string): Promise<VolumeRecord[]> {
+    return this.#meta.listVolumes(accountId);
+  }
+
+  /** DeleteVolume for an account: its own volumes only. */
+  async deleteOwned(accountId: string, id: string): Promise<void> {
+    await this.owned(accountId, id);
+    await this.delete(id);
+  }
+
+  /** ModifyVolume for an account: its own volumes only. */
+  async modifyOwned(
+    accountId: string,
+    id: string,
+    change: { sizeGiB?: number; volumeType?: string },
+  ): Promise<VolumeRecord> {
+    await this.owned(accountId, id);
+    return this.modify(id, change);
   }
 
   /** The open handle through which all I/O on the volume goes. */
@@ -144,6 +204,9 @@ export class VolumeService {
   /** ModifyVolume: grow and/or change the recorded type. Growing reopens the volume's files. */
   async modify(id: string, change: { sizeGiB?: number; volumeType?: string }): Promise<VolumeRecord> {
     const v = await this.get(id);
+    if (change.volumeType !== undefined && !VOLUME_TYPES.includes(change.volumeType)) {
+      throw new StrataError("InvalidParameterValue", `Invalid value '${change.volumeType}' for VolumeType`);
+    }
     const sizeGiB = change.sizeGiB ?? v.sizeGiB;
     if (!Number.isInteger(sizeGiB) || sizeGiB < v.sizeGiB || sizeGiB > MAX_VOLUME_GIB) {
       throw new StrataError(

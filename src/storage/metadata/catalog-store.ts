@@ -51,23 +51,46 @@ export interface ImageRecord {
   lastLaunchedTime: string | null;
 }
 
+/** The image attributes that change after registration (kept in the JSON attributes column). */
+export type ImageAttributeChange = Partial<
+  Pick<ImageRecord, "description" | "deprecationTime" | "deregistrationProtection" | "lastLaunchedTime">
+>;
+
 export interface Tag {
   key: string;
   value: string;
 }
 
 export interface CatalogStore {
-  /** Inserts the image; fails with InvalidAMIName.Duplicate if the owner already has the name. */
-  insertImage(image: ImageRecord): Promise<void>;
+  /** Inserts the image with its tags; fails with InvalidAMIName.Duplicate if the owner already has the name. */
+  insertImage(image: ImageRecord, tags?: Tag[]): Promise<void>;
   getImage(id: string): Promise<ImageRecord | undefined>;
   listImages(): Promise<ImageRecord[]>;
   /** Images the account owns or may launch (launch permission to it or to 'all'), by id. */
   imagesVisibleTo(accountId: string, scope?: ListScope): Promise<ImageRecord[]>;
-  updateImage(image: ImageRecord): Promise<void>;
-  /** Removes the image, its permissions and tags; returns the snapshots it used. */
-  deleteImage(id: string): Promise<string[]>;
-  /** Images whose block device mappings use the snapshot. */
-  imagesUsingSnapshot(snapshotId: string): Promise<string[]>;
+  /**
+   * Changes only the named attributes, and only if every field in `condition` still has the given
+   * value (so a change never undoes a concurrent one); false when the image or the condition failed.
+   */
+  updateImageAttributes(
+    id: string,
+    change: ImageAttributeChange,
+    condition?: ImageAttributeChange,
+  ): Promise<boolean>;
+  /** Moves the image from one state to another; false if it was no longer in `from`. */
+  setImageState(
+    id: string,
+    from: ImageState,
+    to: ImageState,
+    stateReason?: ImageRecord["stateReason"],
+  ): Promise<boolean>;
+  /**
+   * Removes the image, its permissions and tags; returns the snapshots it used. `guard` sees the
+   * current record inside the transaction and may refuse by throwing.
+   */
+  deleteImage(id: string, guard?: (image: ImageRecord) => void): Promise<string[]>;
+  /** Images whose block device mappings use the snapshot (only one owner's, when given). */
+  imagesUsingSnapshot(snapshotId: string, ownerId?: string): Promise<string[]>;
 
   /** Grantees (account ids or 'all') of a launch or create-volume permission. */
   permissions(resourceId: string): Promise<string[]>;

@@ -1,6 +1,8 @@
 // Instances, key pairs and volume attachments, in the region's database beside volumes (so
 // "attach this volume" and "is it in use" are one transaction on one row).
 
+import type { Tag } from "./catalog-store.ts";
+
 export type InstanceStateName =
   | "pending"
   | "running"
@@ -62,8 +64,12 @@ export interface KeyPairRecord {
 }
 
 export interface InstanceStore {
-  /** Inserts instances and attaches their (new) volumes in one transaction. */
-  insertInstances(instances: InstanceRecord[], attachments: VolumeAttachmentRecord[]): Promise<void>;
+  /** Inserts instances with their tags and attaches their (new) volumes in one transaction. */
+  insertInstances(
+    instances: InstanceRecord[],
+    attachments: VolumeAttachmentRecord[],
+    tags?: Tag[],
+  ): Promise<void>;
   getInstance(id: string): Promise<InstanceRecord | undefined>;
   listInstances(): Promise<InstanceRecord[]>;
   updateInstance(instance: InstanceRecord): Promise<void>;
@@ -75,8 +81,9 @@ export interface InstanceStore {
   allAttachments(): Promise<VolumeAttachmentRecord[]>;
   setDeleteOnTermination(volumeId: string, value: boolean): Promise<void>;
 
-  /** Fails with InvalidKeyPair.Duplicate when the owner has the name already. */
-  insertKeyPair(key: KeyPairRecord): Promise<void>;
+  /** Inserts the key pair and its tags; InvalidKeyPair.Duplicate when the owner has the name already. */
+  insertKeyPair(key: KeyPairRecord, tags?: Tag[]): Promise<void>;
   keyPairs(ownerId: string): Promise<KeyPairRecord[]>;
+  /** Deletes the key pair and its tags. */
   deleteKeyPair(id: string): Promise<void>;
 }

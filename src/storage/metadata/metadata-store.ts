@@ -3,6 +3,8 @@
 // half-applied change. SQLite implements it today; a PostgreSQL implementation (one schema per
 // region, advisory locks for lockChunks) plugs in without changes to the services.
 
+import type { Tag } from "./catalog-store.ts";
+
 export type VolumeState = "creating" | "available" | "in-use" | "deleting" | "deleted" | "error";
 export type SnapshotState = "pending" | "completed" | "error";
 
@@ -93,9 +95,11 @@ export interface MetadataStore {
   close(): void;
 
   // Volumes
-  insertVolume(volume: VolumeRecord): Promise<void>;
+  /** Inserts the volume and its tags in one transaction. */
+  insertVolume(volume: VolumeRecord, tags?: Tag[]): Promise<void>;
   getVolume(id: string): Promise<VolumeRecord | undefined>;
-  listVolumes(): Promise<VolumeRecord[]>;
+  /** Every volume, or one account's, oldest first. */
+  listVolumes(ownerId?: string): Promise<VolumeRecord[]>;
   updateVolume(id: string, change: { sizeGiB: number; volumeType: string }): Promise<void>;
   /** Removes the volume and everything it tracked; returns chunks it referenced (GC candidates). */
   deleteVolume(id: string): Promise<string[]>;
@@ -106,9 +110,9 @@ export interface MetadataStore {
   markLocal(id: string, blocks: number[]): Promise<void>;
 
   // Snapshots
-  /** Inserts the pending snapshot and freezes the volume's dirty set into it, atomically. */
-  beginVolumeSnapshot(snapshot: SnapshotRecord): Promise<number[]>;
-  insertSnapshot(snapshot: SnapshotRecord): Promise<void>;
+  /** Inserts the pending snapshot with its tags and freezes the volume's dirty set into it, atomically. */
+  beginVolumeSnapshot(snapshot: SnapshotRecord, tags?: Tag[]): Promise<number[]>;
+  insertSnapshot(snapshot: SnapshotRecord, tags?: Tag[]): Promise<void>;
   getSnapshot(id: string): Promise<SnapshotRecord | undefined>;
   listSnapshots(): Promise<SnapshotRecord[]>;
   /**

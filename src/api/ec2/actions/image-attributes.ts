@@ -1,16 +1,14 @@
 import type * as EC2 from "@aws-sdk/client-ec2";
 import { StrataError } from "../../../errors.ts";
+import { checkDeprecationTime } from "../../../services/images/image-service.ts";
 import type { ImageRecord } from "../../../storage/metadata/catalog-store.ts";
 import { dryRunCheck, type Out, type RequestContext, required } from "../context.ts";
 import { permissionChanges, toPermissions } from "../permissions.ts";
 import { toImage } from "../shapes.ts";
-import { checkImageId } from "./images.ts";
 
 function owned(ctx: RequestContext, id: string | undefined): Promise<ImageRecord> {
-  return ctx.region.images.getOwned(checkImageId(required(id, "ImageId")), ctx.accountId);
+  return ctx.region.images.owned(ctx.accountId, required(id, "ImageId"));
 }
-
-const DAY_MS = 24 * 3600 * 1000;
 
 export async function ModifyImageAttribute(
   ctx: RequestContext,
@@ -23,7 +21,7 @@ export async function ModifyImageAttribute(
     if (value.length > 255)
       throw new StrataError("InvalidParameterValue", "Description exceeds 255 characters");
     dryRunCheck(input);
-    await ctx.region.images.update({ ...image, description: value });
+    await ctx.region.images.setDescription(ctx.accountId, image.id, value);
     return {};
   }
   if (attribute !== "launchPermission") {
@@ -37,7 +35,7 @@ export async function ModifyImageAttribute(
     throw new StrataError("MissingParameter", "The request must contain the parameter LaunchPermission");
   }
   dryRunCheck(input);
-  await ctx.region.catalog.changePermissions(image.id, add, remove);
+  await ctx.region.images.share(ctx.accountId, image.id, add, remove);
   return {};
 }
 
@@ -54,7 +52,10 @@ export async function DescribeImageAttribute(
     case "description":
       return { ...out, Description: value(image.description) };
     case "launchPermission":
-      return { ...out, LaunchPermissions: toPermissions(await ctx.region.catalog.permissions(image.id)) };
+      return {
+        ...out,
+        LaunchPermissions: toPermissions(await ctx.region.images.grantees(ctx.accountId, image.id)),
+      };
     case "blockDeviceMapping":
       return { ...out, BlockDeviceMappings: toImage(image, { isPublic: false }).BlockDeviceMappings };
     case "bootMode":
@@ -91,7 +92,7 @@ export async function ResetImageAttribute(
     throw new StrataError("InvalidParameterValue", `Only the launchPermission attribute can be reset`);
   }
   dryRunCheck(input);
-  await ctx.region.catalog.resetPermissions(image.id);
+  await ctx.region.images.resetSharing(ctx.accountId, image.id);
   return {};
 }
 
@@ -101,16 +102,9 @@ export async function EnableImageDeprecation(
 ): Promise<Out<EC2.EnableImageDeprecationCommandOutput>> {
   const image = await owned(ctx, input.ImageId);
   const at = required(input.DeprecateAt, "DeprecateAt");
-  const now = Date.now();
-  // EC2 refuses past dates and more than 10 years ahead. (EC2 rounds to the minute; Strata keeps seconds.)
-  if (at.getTime() < now - 1000 || at.getTime() > now + 10 * 365 * DAY_MS) {
-    throw new StrataError(
-      "InvalidParameterValue",
-      `DeprecateAt must be in the future and within 10 years: ${at.toISOString()}`,
-    );
-  }
+  checkDeprecationTime(at);
   dryRunCheck(input);
-  await ctx.region.images.update({ ...image, deprecationTime: at.toISOString() });
+  await ctx.region.images.setDeprecation(ctx.accountId, image.id, at);
   return { Return: true };
 }
 
@@ -120,7 +114,7 @@ export async function DisableImageDeprecation(
 ): Promise<Out<EC2.DisableImageDeprecationCommandOutput>> {
   const image = await owned(ctx, input.ImageId);
   dryRunCheck(input);
-  await ctx.region.images.update({ ...image, deprecationTime: null });
+  await ctx.region.images.setDeprecation(ctx.accountId, image.id, null);
   return { Return: true };
 }
 
@@ -130,9 +124,14 @@ export async function EnableImageDeregistrationProtection(
 ): Promise<Out<EC2.EnableImageDeregistrationProtectionCommandOutput>> {
   const image = await owned(ctx, input.ImageId);
   dryRunCheck(input);
-  const state = input.WithCooldown ? "enabled-with-cooldown" : "enabled";
-  await ctx.region.images.update({ ...image, deregistrationProtection: state });
-  return { Return: state };
+  return {
+    Return: await ctx.region.images.setDeregistrationProtection(
+      ctx.accountId,
+      image.id,
+      true,
+      input.WithCooldown ?? false,
+    ),
+  };
 }
 
 export async function DisableImageDeregistrationProtection(
@@ -141,11 +140,5 @@ export async function DisableImageDeregistrationProtection(
 ): Promise<Out<EC2.DisableImageDeregistrationProtectionCommandOutput>> {
   const image = await owned(ctx, input.ImageId);
   dryRunCheck(input);
-  // With a cooldown, protection lasts 24 hours after it is disabled.
-  const state =
-    image.deregistrationProtection === "enabled-with-cooldown"
-      ? `disabled-until ${new Date(Date.now() + DAY_MS).toISOString()}`
-      : "disabled";
-  await ctx.region.images.update({ ...image, deregistrationProtection: state });
-  return { Return: state };
+  return { Return: await ctx.region.images.setDeregistrationProtection(ctx.accountId, image.id, false) };
 }

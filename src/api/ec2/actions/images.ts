@@ -49,20 +49,24 @@ export async function RegisterImage(
     if (!input.BlockDeviceMappings?.length) required(undefined, "BlockDeviceMapping");
     dryRunCheck(input);
   }
-  const image = await ctx.region.images.register(ctx.accountId, {
-    name,
-    description: input.Description,
-    architecture: input.Architecture,
-    virtualizationType: input.VirtualizationType,
-    rootDeviceName: input.RootDeviceName,
-    bootMode: input.BootMode,
-    enaSupport: input.EnaSupport,
-    sriovNetSupport: input.SriovNetSupport,
-    imdsSupport: input.ImdsSupport,
-    tpmSupport: input.TpmSupport,
-    blockDeviceMappings: toMappings(input.BlockDeviceMappings),
-  });
-  if (tags.length) await ctx.region.catalog.setTags([image.id], tags);
+  const image = await ctx.region.images.register(
+    ctx.accountId,
+    {
+      name,
+      description: input.Description,
+      architecture: input.Architecture,
+      virtualizationType: input.VirtualizationType,
+      rootDeviceName: input.RootDeviceName,
+      bootMode: input.BootMode,
+      enaSupport: input.EnaSupport,
+      sriovNetSupport: input.SriovNetSupport,
+      imdsSupport: input.ImdsSupport,
+      tpmSupport: input.TpmSupport,
+      blockDeviceMappings: toMappings(input.BlockDeviceMappings),
+    },
+    {},
+    tags,
+  );
   return { ImageId: image.id };
 }
 
@@ -108,7 +112,6 @@ export async function DescribeImages(
   input: EC2.DescribeImagesCommandInput,
 ): Promise<Out<EC2.DescribeImagesCommandOutput>> {
   noMaxResultsWithIds(input.ImageIds, input.MaxResults, "imageIds");
-  const catalog = ctx.region.catalog;
   const window = pageWindow(input);
   const owners = input.Owners?.length ? await resolveOwners(ctx, input.Owners) : undefined;
   const split = splitFilters(input.Filters, IMAGE_COLUMNS);
@@ -118,13 +121,12 @@ export async function DescribeImages(
   const seek = !input.ImageIds?.length && !filters.length && !input.ExecutableUsers?.length;
   let images: ImageRecord[] = [];
   if (input.ImageIds?.length) {
-    for (const id of input.ImageIds)
-      images.push(await ctx.region.images.getVisible(checkImageId(id), ctx.accountId));
+    for (const id of input.ImageIds) images.push(await ctx.region.images.visible(ctx.accountId, id));
     if (owners) images = images.filter((i) => owners.has(i.ownerId));
   } else {
     // Without ids EC2 lists every image the caller may launch: its own, shared, public. As on
     // EC2, other owners' deprecated images are left out unless IncludeDeprecated is set.
-    images = await catalog.imagesVisibleTo(ctx.accountId, {
+    images = await ctx.region.images.listVisible(ctx.accountId, {
       ownerIds: owners && [...owners],
       where: split.pushed,
       hideDeprecatedAt: input.IncludeDeprecated ? undefined : new Date().toISOString(),
@@ -133,14 +135,17 @@ export async function DescribeImages(
         : {}),
     });
   }
-  const publicIds = await catalog.resourcesSharedWith(["all"]);
+  const publicIds = await ctx.region.images.publicIds();
   if (input.ExecutableUsers?.length) {
     const users = new Set(input.ExecutableUsers.map((u) => (u === "self" ? ctx.accountId : u)));
     const keep: ImageRecord[] = [];
     for (const i of images) {
-      const grants = await catalog.permissions(i.id);
-      if ([...users].some((u) => (u === "all" ? publicIds.has(i.id) : i.ownerId === u || grants.includes(u))))
-        keep.push(i);
+      for (const u of users) {
+        if (await ctx.region.images.executableBy(i, u, ctx.accountId)) {
+          keep.push(i);
+          break;
+        }
+      }
     }
     images = keep;
   }
@@ -148,7 +153,8 @@ export async function DescribeImages(
     ctx,
     images.map((i) => i.ownerId),
   );
-  const allTags = needsTags(filters) ? await catalog.tagsOf(images.map((i) => i.id)) : null;
+  // Tags are the owner's: an account an image is shared with does not see them (as on EC2).
+  const allTags = needsTags(filters) ? await ctx.region.tags.visibleTo(ctx.accountId, images) : null;
   const fields: FilterFields<ImageRecord> = {
     ...imageFilters,
     "is-public": (i) => publicIds.has(i.id),
@@ -159,7 +165,7 @@ export async function DescribeImages(
   const after = window.after;
   const rest = seek || after === undefined ? matched : matched.filter((i) => i.id > after);
   const { page, nextToken } = pageOf(rest, (i) => i.id, window);
-  const tags = allTags ?? (await catalog.tagsOf(page.map((i) => i.id)));
+  const tags = allTags ?? (await ctx.region.tags.visibleTo(ctx.accountId, page));
   return {
     Images: page.map((i) =>
       toImage(i, { tags: tags.get(i.id), ownerAlias: aliases.get(i.ownerId), isPublic: publicIds.has(i.id) }),
@@ -177,7 +183,7 @@ export async function CopyImage(
   const sourceImageId = checkImageId(required(input.SourceImageId, "SourceImageId"));
   const tags = tagsFromSpecifications(input.TagSpecifications, "image");
   if (input.DryRun) {
-    await ctx.engine.region(sourceRegion).images.getVisible(sourceImageId, ctx.accountId);
+    await ctx.engine.region(sourceRegion).images.visible(ctx.accountId, sourceImageId);
     dryRunCheck(input);
   }
   const image = await ctx.engine.copyImage(sourceRegion, sourceImageId, ctx.regionName, ctx.accountId, {
@@ -185,8 +191,8 @@ export async function CopyImage(
     description: input.Description,
     clientToken: input.ClientToken,
     copyTags: input.CopyImageTags,
+    tags,
   });
-  if (tags.length) await ctx.region.catalog.setTags([image.id], tags);
   return { ImageId: image.id };
 }
 
@@ -194,12 +200,13 @@ export async function DeregisterImage(
   ctx: RequestContext,
   input: EC2.DeregisterImageCommandInput,
 ): Promise<Out<EC2.DeregisterImageCommandOutput>> {
-  const image = await ctx.region.images.getOwned(
-    checkImageId(required(input.ImageId, "ImageId")),
-    ctx.accountId,
-  );
+  const image = await ctx.region.images.owned(ctx.accountId, required(input.ImageId, "ImageId"));
   dryRunCheck(input);
-  const results = await ctx.region.images.deregister(image, input.DeleteAssociatedSnapshots ?? false);
+  const results = await ctx.region.images.deregisterOwned(
+    ctx.accountId,
+    image.id,
+    input.DeleteAssociatedSnapshots ?? false,
+  );
   return {
     Return: true,
     DeleteSnapshotResults: input.DeleteAssociatedSnapshots

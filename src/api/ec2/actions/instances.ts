@@ -1,11 +1,9 @@
-import { createHash } from "node:crypto";
 import type * as EC2 from "@aws-sdk/client-ec2";
 import { INSTANCE_TYPES, instanceType } from "../../../compute/instance-types.ts";
 import { StrataError } from "../../../errors.ts";
-import { isId } from "../../../ids.ts";
-import type { Tag } from "../../../storage/metadata/catalog-store.ts";
+import { checkName } from "../../../services/images/image-service.ts";
+import { checkAvailabilityZone } from "../../../services/volumes/volume-service.ts";
 import type { InstanceRecord } from "../../../storage/metadata/instance-store.ts";
-import { KeyedLock } from "../../../util/keyed-lock.ts";
 import { dryRunCheck, type Out, type RequestContext, required } from "../context.ts";
 import { applyFilters, type FilterFields } from "../filters.ts";
 import {
@@ -16,29 +14,14 @@ import {
   toInstanceStatus,
 } from "../instance-shapes.ts";
 import { noMaxResultsWithIds, paginate } from "../pagination.ts";
-import { fromSdkTags, validateTags } from "../tagging.ts";
-import { toMappings } from "./images.ts";
+import { tagsBySpecification } from "../tagging.ts";
+import { checkImageId, toMappings } from "./images.ts";
 
 const MAX_USER_DATA = 16 * 1024;
-const tokenLocks = new KeyedLock();
 
-/** The caller's instance, or InvalidInstanceID.NotFound (another account's does not exist for it). */
-export async function ownedInstance(ctx: RequestContext, id: string): Promise<InstanceRecord> {
-  if (!isId("i", id)) {
-    throw new StrataError("InvalidInstanceID.Malformed", `Invalid id: "${id}" (expecting "i-...")`);
-  }
-  const i = await ctx.region.instances.get(id);
-  if (!i || i.ownerId !== ctx.accountId) {
-    throw new StrataError("InvalidInstanceID.NotFound", `The instance ID '${id}' does not exist`);
-  }
-  return i;
-}
-
-async function ownedInstances(ctx: RequestContext, ids: string[] | undefined): Promise<InstanceRecord[]> {
-  if (!ids?.length) required(undefined, "InstanceId");
-  const out: InstanceRecord[] = [];
-  for (const id of ids ?? []) out.push(await ownedInstance(ctx, id));
-  return out;
+/** The caller's own instances named by a lifecycle call (at least one). */
+function ownedInstances(ctx: RequestContext, ids: string[] | undefined): Promise<InstanceRecord[]> {
+  return ctx.region.instances.ownedAll(ctx.accountId, required(ids?.length ? ids : undefined, "InstanceId"));
 }
 
 /** EC2 takes user data base64-encoded and limits the decoded bytes to 16 KB. */
@@ -56,23 +39,6 @@ function checkUserData(userData: string | undefined): string | null {
     );
   }
   return compact;
-}
-
-/** RunInstances' TagSpecifications: tags for the instances and for their volumes. */
-function launchTags(specs: EC2.TagSpecification[] | undefined): { instance: Tag[]; volume: Tag[] } {
-  const out = { instance: [] as Tag[], volume: [] as Tag[] };
-  for (const spec of specs ?? []) {
-    if (spec.ResourceType !== "instance" && spec.ResourceType !== "volume") {
-      throw new StrataError(
-        "InvalidParameterValue",
-        `'${spec.ResourceType ?? ""}' is not a valid taggable resource type for this operation.`,
-      );
-    }
-    out[spec.ResourceType].push(...fromSdkTags(spec.Tags));
-  }
-  validateTags(out.instance);
-  validateTags(out.volume);
-  return out;
 }
 
 export async function RunInstances(
@@ -104,89 +70,32 @@ export async function RunInstances(
       `Invalid value '${shutdownBehavior}' for InstanceInitiatedShutdownBehavior (stop or terminate)`,
     );
   }
-  const tags = launchTags(input.TagSpecifications);
-  if (!isId("ami", imageId)) {
-    throw new StrataError("InvalidAMIID.Malformed", `Invalid id: "${imageId}" (expecting "ami-...")`);
-  }
-  const image = await ctx.region.images.getVisible(imageId, ctx.accountId);
-  let publicKey: string | null = null;
-  if (input.KeyName !== undefined) {
-    const key = (await ctx.region.instances.store.keyPairs(ctx.accountId)).find(
-      (k) => k.name === input.KeyName,
-    );
-    if (!key)
-      throw new StrataError("InvalidKeyPair.NotFound", `The key pair '${input.KeyName}' does not exist`);
-    publicKey = key.publicKey;
-  }
+  const tags = tagsBySpecification(input.TagSpecifications, ["instance", "volume"] as const);
+  checkImageId(imageId);
   const az = input.Placement?.AvailabilityZone ?? `${ctx.regionName}a`;
-  if (!az.startsWith(ctx.regionName) || !/^[a-c]$/.test(az.slice(ctx.regionName.length))) {
-    throw new StrataError("InvalidParameterValue", `Invalid availability zone: [${az}]`);
-  }
-  const token = input.ClientToken;
-  const requestHash = createHash("sha256")
-    .update(JSON.stringify({ ...input, ClientToken: undefined }))
-    .digest("hex");
-  // One launch per ClientToken, even when retries arrive concurrently.
-  const launch = async (): Promise<Out<EC2.Reservation>> => {
-    if (token) {
-      const prior = await ctx.region.catalog.clientToken(ctx.accountId, token);
-      if (prior) {
-        if (prior.action !== "RunInstances" || prior.requestHash !== requestHash) {
-          throw new StrataError(
-            "IdempotentParameterMismatch",
-            `Client token '${token}' was already used with different parameters`,
-          );
-        }
-        return reservation(ctx, prior.resourceId);
-      }
-    }
+  if (input.DryRun) {
+    await ctx.region.images.visible(ctx.accountId, imageId);
+    if (input.KeyName !== undefined) await ctx.region.keyPairs.byName(ctx.accountId, input.KeyName);
+    checkAvailabilityZone(ctx.regionName, az);
     dryRunCheck(input);
-    const records = await ctx.region.instances.run({
-      ownerId: ctx.accountId,
-      image,
-      instanceType: typeName,
-      minCount,
-      maxCount,
-      userData,
-      keyName: input.KeyName ?? null,
-      publicKey,
-      availabilityZone: az,
-      blockDeviceMappings: toMappings(input.BlockDeviceMappings),
-      clientToken: token ?? null,
-      shutdownBehavior,
-    });
-    if (tags.instance.length)
-      await ctx.region.catalog.setTags(
-        records.map((r) => r.id),
-        tags.instance,
-      );
-    if (tags.volume.length) {
-      const volumes = (await Promise.all(records.map((r) => ctx.region.instances.attachments(r.id)))).flat();
-      await ctx.region.catalog.setTags(
-        volumes.map((a) => a.volumeId),
-        tags.volume,
-      );
-    }
-    if (token) {
-      await ctx.region.catalog.saveClientToken(
-        ctx.accountId,
-        token,
-        "RunInstances",
-        requestHash,
-        records[0].reservationId,
-      );
-    }
-    image.lastLaunchedTime = new Date().toISOString();
-    await ctx.region.images.update(image);
-    return reservation(ctx, records[0].reservationId);
-  };
-  return token ? tokenLocks.with(`${ctx.regionName}/${ctx.accountId}/${token}`, launch) : launch();
-}
-
-async function reservation(ctx: RequestContext, reservationId: string): Promise<Out<EC2.Reservation>> {
-  const records = (await ctx.region.instances.list()).filter((i) => i.reservationId === reservationId);
+  }
+  const records = await ctx.region.instances.run({
+    ownerId: ctx.accountId,
+    imageId,
+    instanceType: typeName,
+    minCount,
+    maxCount,
+    userData,
+    keyName: input.KeyName ?? null,
+    availabilityZone: az,
+    blockDeviceMappings: toMappings(input.BlockDeviceMappings),
+    clientToken: input.ClientToken ?? null,
+    shutdownBehavior,
+    tags,
+    request: { ...input, ClientToken: undefined },
+  });
   return {
-    ReservationId: reservationId,
+    ReservationId: records[0].reservationId,
     OwnerId: ctx.accountId,
     Groups: [],
     Instances: await shapes(ctx, records),
@@ -194,7 +103,7 @@ async function reservation(ctx: RequestContext, reservationId: string): Promise<
 }
 
 async function shapes(ctx: RequestContext, records: InstanceRecord[]): Promise<EC2.Instance[]> {
-  const tags = await ctx.region.catalog.tagsOf(records.map((r) => r.id));
+  const tags = await ctx.region.tags.visibleTo(ctx.accountId, records);
   const attachments = await ctx.region.instances.store.allAttachments();
   return records.map((r) =>
     toInstance(
@@ -229,16 +138,10 @@ export async function DescribeInstances(
   input: EC2.DescribeInstancesCommandInput,
 ): Promise<Out<EC2.DescribeInstancesCommandOutput>> {
   noMaxResultsWithIds(input.InstanceIds, input.MaxResults, "instanceIds");
-  let instances = (await ctx.region.instances.list()).filter((i) => i.ownerId === ctx.accountId);
-  if (input.InstanceIds?.length) {
-    const byId = new Map(instances.map((i) => [i.id, i]));
-    instances = input.InstanceIds.map((id) => {
-      const i = byId.get(id);
-      if (!i) throw new StrataError("InvalidInstanceID.NotFound", `The instance ID '${id}' does not exist`);
-      return i;
-    });
-  }
-  const tags = await ctx.region.catalog.tagsOf(instances.map((i) => i.id));
+  const instances = input.InstanceIds?.length
+    ? await ctx.region.instances.ownedAll(ctx.accountId, input.InstanceIds)
+    : await ctx.region.instances.listOwned(ctx.accountId);
+  const tags = await ctx.region.tags.visibleTo(ctx.accountId, instances);
   const matched = applyFilters(instances, input.Filters, instanceFilters, (i) =>
     instanceTags(i, tags.get(i.id) ?? []),
   );
@@ -262,8 +165,9 @@ export async function DescribeInstanceStatus(
   input: EC2.DescribeInstanceStatusCommandInput,
 ): Promise<Out<EC2.DescribeInstanceStatusCommandOutput>> {
   noMaxResultsWithIds(input.InstanceIds, input.MaxResults, "instanceIds");
-  let instances = (await ctx.region.instances.list()).filter((i) => i.ownerId === ctx.accountId);
-  if (input.InstanceIds?.length) instances = await ownedInstances(ctx, input.InstanceIds);
+  let instances = input.InstanceIds?.length
+    ? await ctx.region.instances.ownedAll(ctx.accountId, input.InstanceIds)
+    : await ctx.region.instances.listOwned(ctx.accountId);
   // EC2 lists only running instances unless IncludeAllInstances.
   if (!input.IncludeAllInstances) instances = instances.filter((i) => i.state === "running");
   const reachable = (i: InstanceRecord) => ctx.region.instances.guestReachable(i.id);
@@ -335,7 +239,7 @@ export async function GetConsoleOutput(
   ctx: RequestContext,
   input: EC2.GetConsoleOutputCommandInput,
 ): Promise<Out<EC2.GetConsoleOutputCommandOutput>> {
-  const i = await ownedInstance(ctx, required(input.InstanceId, "InstanceId"));
+  const i = await ctx.region.instances.owned(ctx.accountId, required(input.InstanceId, "InstanceId"));
   dryRunCheck(input);
   // Latest or not, Strata's console log is current (EC2 buffers the non-latest form).
   const { output, timestamp } = await ctx.region.instances.consoleOutput(i.id);
@@ -350,34 +254,18 @@ export async function CreateImage(
   ctx: RequestContext,
   input: EC2.CreateImageCommandInput,
 ): Promise<Out<EC2.CreateImageCommandOutput>> {
-  const i = await ownedInstance(ctx, required(input.InstanceId, "InstanceId"));
+  const i = await ctx.region.instances.owned(ctx.accountId, required(input.InstanceId, "InstanceId"));
   const name = required(input.Name, "Name");
-  const tags = { image: [] as Tag[], snapshot: [] as Tag[] };
-  for (const spec of input.TagSpecifications ?? []) {
-    if (spec.ResourceType !== "image" && spec.ResourceType !== "snapshot") {
-      throw new StrataError(
-        "InvalidParameterValue",
-        `'${spec.ResourceType ?? ""}' is not a valid taggable resource type for this operation.`,
-      );
-    }
-    tags[spec.ResourceType].push(...validateTags(fromSdkTags(spec.Tags)));
-  }
-  if (!/^[A-Za-z0-9()[\] ./\-'@_]{3,128}$/.test(name)) {
-    throw new StrataError(
-      "InvalidAMIName.Malformed",
-      `AMI names must be between 3 and 128 characters long, and may contain letters, numbers, '(', ')', '.', '-', '/' and '_' (got '${name}')`,
-    );
-  }
+  const tags = tagsBySpecification(input.TagSpecifications, ["image", "snapshot"] as const);
+  checkName(name);
   dryRunCheck(input);
-  const image = await ctx.region.instances.createImage(i.id, ctx.accountId, {
+  const image = await ctx.region.instances.createImage(ctx.accountId, i.id, {
     name,
     description: input.Description,
     noReboot: input.NoReboot ?? false,
     overrides: toMappings(input.BlockDeviceMappings),
+    tags,
   });
-  if (tags.image.length) await ctx.region.catalog.setTags([image.id], tags.image);
-  const snapshots = image.blockDeviceMappings.flatMap((m) => (m.ebs?.snapshotId ? [m.ebs.snapshotId] : []));
-  if (tags.snapshot.length && snapshots.length) await ctx.region.catalog.setTags(snapshots, tags.snapshot);
   return { ImageId: image.id };
 }
 
@@ -447,7 +335,7 @@ export async function ModifyInstanceAttribute(
   ctx: RequestContext,
   input: EC2.ModifyInstanceAttributeCommandInput,
 ): Promise<Out<EC2.ModifyInstanceAttributeCommandOutput>> {
-  const i = await ownedInstance(ctx, required(input.InstanceId, "InstanceId"));
+  const i = await ctx.region.instances.owned(ctx.accountId, required(input.InstanceId, "InstanceId"));
   // Two forms: Attribute + Value, or one typed member per attribute.
   const byName = (name: string) => (input.Attribute === name ? input.Value : undefined);
   const type = input.InstanceType?.Value ?? byName("instanceType");
@@ -499,7 +387,7 @@ export async function DescribeInstanceAttribute(
   ctx: RequestContext,
   input: EC2.DescribeInstanceAttributeCommandInput,
 ): Promise<Out<EC2.DescribeInstanceAttributeCommandOutput>> {
-  const i = await ownedInstance(ctx, required(input.InstanceId, "InstanceId"));
+  const i = await ctx.region.instances.owned(ctx.accountId, required(input.InstanceId, "InstanceId"));
   const attribute = required(input.Attribute, "Attribute");
   dryRunCheck(input);
   const out: Out<EC2.DescribeInstanceAttributeCommandOutput> = { InstanceId: i.id };

@@ -1,6 +1,7 @@
 import type * as EC2 from "@aws-sdk/client-ec2";
 import { StrataError } from "../../../errors.ts";
-import { isId } from "../../../ids.ts";
+import { checkDescription } from "../../../services/snapshots/snapshot-service.ts";
+import { validateTags } from "../../../services/tags/tag-rules.ts";
 import type { Tag } from "../../../storage/metadata/catalog-store.ts";
 import type { SnapshotRecord } from "../../../storage/metadata/metadata-store.ts";
 import { dryRunCheck, type Out, type RequestContext, required, resolveOwners } from "../context.ts";
@@ -10,49 +11,17 @@ import { noMaxResultsWithIds, pageOf, pageWindow } from "../pagination.ts";
 import { permissionChanges, toPermissions } from "../permissions.ts";
 import { toSnapshot } from "../shapes.ts";
 import { tagsFromSpecifications } from "../tagging.ts";
-import { ownedInstance } from "./instances.ts";
-import { ownedVolume } from "./volumes.ts";
-
-function notFound(id: string): StrataError {
-  return new StrataError("InvalidSnapshot.NotFound", `The snapshot '${id}' does not exist.`);
-}
-
-function checkId(id: string): void {
-  if (!isId("snap", id))
-    throw new StrataError("InvalidSnapshotID.Malformed", `Invalid id: "${id}" (expecting "snap-...")`);
-}
-
-/** A snapshot the caller may read (owner, createVolumePermission, public); NotFound otherwise. */
-export async function visibleSnapshot(
-  ctx: RequestContext,
-  id: string,
-  region = ctx.region,
-): Promise<SnapshotRecord> {
-  checkId(id);
-  const s = await region.meta.getSnapshot(id);
-  if (!s || !(await region.images.snapshotVisibleTo(s, ctx.accountId))) throw notFound(id);
-  return s;
-}
-
-async function ownedSnapshot(ctx: RequestContext, id: string): Promise<SnapshotRecord> {
-  const s = await visibleSnapshot(ctx, id);
-  if (s.ownerId !== ctx.accountId)
-    throw new StrataError("UnauthorizedOperation", `You are not authorized to modify snapshot ${id}`);
-  return s;
-}
 
 export async function CreateSnapshot(
   ctx: RequestContext,
   input: EC2.CreateSnapshotCommandInput,
 ): Promise<Out<EC2.CreateSnapshotCommandOutput>> {
-  const v = await ownedVolume(ctx, required(input.VolumeId, "VolumeId"));
+  const v = await ctx.region.volumes.owned(ctx.accountId, required(input.VolumeId, "VolumeId"));
   const description = input.Description ?? "";
-  if (description.length > 255)
-    throw new StrataError("InvalidParameterValue", "Description exceeds 255 characters");
+  checkDescription(description);
   const tags = tagsFromSpecifications(input.TagSpecifications, "snapshot");
   dryRunCheck(input);
-  const s = await ctx.region.snapshots.create(v.id, description);
-  if (tags.length) await ctx.region.catalog.setTags([s.id], tags);
+  const s = await ctx.region.snapshots.createOwned(ctx.accountId, v.id, description, tags);
   return toSnapshot(s, tags);
 }
 
@@ -82,7 +51,6 @@ export async function DescribeSnapshots(
   input: EC2.DescribeSnapshotsCommandInput,
 ): Promise<Out<EC2.DescribeSnapshotsCommandOutput>> {
   noMaxResultsWithIds(input.SnapshotIds, input.MaxResults, "snapshotIds");
-  const catalog = ctx.region.catalog;
   const window = pageWindow(input);
   const ownerIds = input.OwnerIds?.length ? [...(await resolveOwners(ctx, input.OwnerIds))] : undefined;
   const split = splitFilters(input.Filters, SNAPSHOT_COLUMNS);
@@ -92,11 +60,11 @@ export async function DescribeSnapshots(
   const seek = !input.SnapshotIds?.length && !filters.length && !input.RestorableByUserIds?.length;
   let snaps: SnapshotRecord[] = [];
   if (input.SnapshotIds?.length) {
-    for (const id of input.SnapshotIds) snaps.push(await visibleSnapshot(ctx, id));
+    for (const id of input.SnapshotIds) snaps.push(await ctx.region.snapshots.visible(ctx.accountId, id));
     if (ownerIds) snaps = snaps.filter((s) => ownerIds.includes(s.ownerId));
   } else {
     // Without ids EC2 lists every snapshot the caller may restore: its own, shared, public.
-    snaps = await ctx.region.meta.snapshotsVisibleTo(ctx.accountId, {
+    snaps = await ctx.region.snapshots.listVisible(ctx.accountId, {
       ownerIds,
       where: split.pushed,
       ...(seek
@@ -108,9 +76,12 @@ export async function DescribeSnapshots(
     const users = await resolveOwners(ctx, input.RestorableByUserIds);
     const keep: SnapshotRecord[] = [];
     for (const s of snaps) {
-      const grants = users.has(s.ownerId) ? [] : await catalog.permissions(s.id);
-      if ([...users].some((u) => s.ownerId === u || grants.includes(u) || grants.includes("all")))
-        keep.push(s);
+      for (const u of users) {
+        if (await ctx.region.snapshots.restorableBy(s, u, ctx.accountId)) {
+          keep.push(s);
+          break;
+        }
+      }
     }
     snaps = keep;
   }
@@ -118,14 +89,15 @@ export async function DescribeSnapshots(
     ctx,
     snaps.map((s) => s.ownerId),
   );
-  const allTags = needsTags(filters) ? await catalog.tagsOf(snaps.map((s) => s.id)) : null;
+  // Tags are the owner's: an account a snapshot is shared with does not see them (as on EC2).
+  const allTags = needsTags(filters) ? await ctx.region.tags.visibleTo(ctx.accountId, snaps) : null;
   const fields = { ...snapshotFilters, "owner-alias": (s: SnapshotRecord) => aliases.get(s.ownerId) };
   const matched = applyFilters(snaps, filters, fields, (s) => allTags?.get(s.id) ?? []);
   dryRunCheck(input);
   const after = window.after;
   const rest = seek || after === undefined ? matched : matched.filter((s) => s.id > after);
   const { page, nextToken } = pageOf(rest, (s) => s.id, window);
-  const tags = allTags ?? (await catalog.tagsOf(page.map((s) => s.id)));
+  const tags = allTags ?? (await ctx.region.tags.visibleTo(ctx.accountId, page));
   return {
     Snapshots: page.map((s) => toSnapshot(s, tags.get(s.id), aliases.get(s.ownerId))),
     NextToken: nextToken,
@@ -136,9 +108,9 @@ export async function DeleteSnapshot(
   ctx: RequestContext,
   input: EC2.DeleteSnapshotCommandInput,
 ): Promise<Out<EC2.DeleteSnapshotCommandOutput>> {
-  const s = await ownedSnapshot(ctx, required(input.SnapshotId, "SnapshotId"));
+  const s = await ctx.region.snapshots.owned(ctx.accountId, required(input.SnapshotId, "SnapshotId"));
   dryRunCheck(input);
-  await ctx.region.snapshots.delete(s.id);
+  await ctx.region.snapshots.deleteOwned(ctx.accountId, s.id);
   return {};
 }
 
@@ -147,7 +119,10 @@ export async function CopySnapshot(
   input: EC2.CopySnapshotCommandInput,
 ): Promise<Out<EC2.CopySnapshotCommandOutput>> {
   const sourceRegion = ctx.engine.region(required(input.SourceRegion, "SourceRegion"));
-  const src = await visibleSnapshot(ctx, required(input.SourceSnapshotId, "SourceSnapshotId"), sourceRegion);
+  const src = await sourceRegion.snapshots.visible(
+    ctx.accountId,
+    required(input.SourceSnapshotId, "SourceSnapshotId"),
+  );
   if (src.state !== "completed") {
     throw new StrataError(
       "IncorrectState",
@@ -155,13 +130,15 @@ export async function CopySnapshot(
     );
   }
   const tags = tagsFromSpecifications(input.TagSpecifications, "snapshot");
+  const description =
+    input.Description ?? `[Copied ${src.id} from ${sourceRegion.name}] ${src.description}`.trim();
+  checkDescription(description);
   dryRunCheck(input);
   const copy = await ctx.region.snapshots.copyFrom(sourceRegion.snapshots, src.id, {
     ownerId: ctx.accountId,
-    description:
-      input.Description ?? `[Copied ${src.id} from ${sourceRegion.name}] ${src.description}`.trim(),
+    description,
+    tags,
   });
-  if (tags.length) await ctx.region.catalog.setTags([copy.id], tags);
   return {
     SnapshotId: copy.id,
     Tags: tags.length ? tags.map((t) => ({ Key: t.key, Value: t.value })) : undefined,
@@ -181,11 +158,11 @@ export async function ModifySnapshotAttribute(
   ctx: RequestContext,
   input: EC2.ModifySnapshotAttributeCommandInput,
 ): Promise<Out<EC2.ModifySnapshotAttributeCommandOutput>> {
-  const s = await ownedSnapshot(ctx, required(input.SnapshotId, "SnapshotId"));
+  const s = await ctx.region.snapshots.owned(ctx.accountId, required(input.SnapshotId, "SnapshotId"));
   checkAttribute(input.Attribute ?? "createVolumePermission");
   const { add, remove } = permissionChanges(input.CreateVolumePermission, input, "InvalidParameterValue");
   dryRunCheck(input);
-  await ctx.region.catalog.changePermissions(s.id, add, remove);
+  await ctx.region.snapshots.share(ctx.accountId, s.id, add, remove);
   return {};
 }
 
@@ -193,13 +170,13 @@ export async function DescribeSnapshotAttribute(
   ctx: RequestContext,
   input: EC2.DescribeSnapshotAttributeCommandInput,
 ): Promise<Out<EC2.DescribeSnapshotAttributeCommandOutput>> {
-  const s = await ownedSnapshot(ctx, required(input.SnapshotId, "SnapshotId"));
+  const s = await ctx.region.snapshots.owned(ctx.accountId, required(input.SnapshotId, "SnapshotId"));
+  if (input.Attribute !== "productCodes") checkAttribute(input.Attribute);
   dryRunCheck(input);
   if (input.Attribute === "productCodes") return { SnapshotId: s.id, ProductCodes: [] };
-  checkAttribute(input.Attribute);
   return {
     SnapshotId: s.id,
-    CreateVolumePermissions: toPermissions(await ctx.region.catalog.permissions(s.id)),
+    CreateVolumePermissions: toPermissions(await ctx.region.snapshots.grantees(ctx.accountId, s.id)),
   };
 }
 
@@ -207,10 +184,10 @@ export async function ResetSnapshotAttribute(
   ctx: RequestContext,
   input: EC2.ResetSnapshotAttributeCommandInput,
 ): Promise<Out<EC2.ResetSnapshotAttributeCommandOutput>> {
-  const s = await ownedSnapshot(ctx, required(input.SnapshotId, "SnapshotId"));
+  const s = await ctx.region.snapshots.owned(ctx.accountId, required(input.SnapshotId, "SnapshotId"));
   checkAttribute(input.Attribute);
   dryRunCheck(input);
-  await ctx.region.catalog.resetPermissions(s.id);
+  await ctx.region.snapshots.resetSharing(ctx.accountId, s.id);
   return {};
 }
 
@@ -223,11 +200,13 @@ export async function CreateSnapshots(
   input: EC2.CreateSnapshotsCommandInput,
 ): Promise<Out<EC2.CreateSnapshotsCommandOutput>> {
   const spec = input.InstanceSpecification;
-  const instance = await ownedInstance(ctx, required(spec?.InstanceId, "InstanceSpecification.InstanceId"));
+  const instance = await ctx.region.instances.owned(
+    ctx.accountId,
+    required(spec?.InstanceId, "InstanceSpecification.InstanceId"),
+  );
   const tags = tagsFromSpecifications(input.TagSpecifications, "snapshot");
   const description = input.Description ?? "";
-  if (description.length > 255)
-    throw new StrataError("InvalidParameterValue", "Description exceeds 255 characters");
+  checkDescription(description);
   const attachments = await ctx.region.instances.attachments(instance.id);
   for (const v of spec?.ExcludeDataVolumeIds ?? []) {
     const a = attachments.find((x) => x.volumeId === v);
@@ -245,22 +224,26 @@ export async function CreateSnapshots(
   if (volumes.length === 0) {
     throw new StrataError("InvalidParameterValue", `Instance ${instance.id} has no volumes left to snapshot`);
   }
+  const copied =
+    input.CopyTagsFromSource === "volume"
+      ? await ctx.region.tags.visibleTo(
+          ctx.accountId,
+          volumes.map((a) => ({ id: a.volumeId, ownerId: instance.ownerId })),
+        )
+      : new Map<string, Tag[]>();
+  const tagsOf = new Map(
+    volumes.map((a) => [a.volumeId, mergeTags(copied.get(a.volumeId) ?? [], tags)] as const),
+  );
+  for (const t of tagsOf.values()) validateTags(t);
   dryRunCheck(input);
   const snaps = await ctx.region.snapshots.createMany(
     volumes.map((a) => a.volumeId),
     description,
+    tagsOf,
   );
-  const copied =
-    input.CopyTagsFromSource === "volume"
-      ? await ctx.region.catalog.tagsOf(volumes.map((a) => a.volumeId))
-      : new Map<string, Tag[]>();
-  for (const s of snaps) {
-    const own = [...(copied.get(s.volumeId ?? "") ?? []), ...tags];
-    if (own.length) await ctx.region.catalog.setTags([s.id], own);
-  }
   return {
     Snapshots: snaps.map((s) => {
-      const shape = toSnapshot(s, [...(copied.get(s.volumeId ?? "") ?? []), ...tags]);
+      const shape = toSnapshot(s, tagsOf.get(s.volumeId ?? ""));
       return {
         SnapshotId: shape.SnapshotId,
         VolumeId: shape.VolumeId,
@@ -275,4 +258,9 @@ export async function CreateSnapshots(
       };
     }),
   };
+}
+
+/** Tags copied from a volume, then the request's (which win on the same key). */
+function mergeTags(copied: Tag[], given: Tag[]): Tag[] {
+  return [...new Map([...copied, ...given].map((t) => [t.key, t])).values()];
 }

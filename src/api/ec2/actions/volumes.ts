@@ -1,63 +1,40 @@
 import type * as EC2 from "@aws-sdk/client-ec2";
 import { StrataError } from "../../../errors.ts";
-import { isId } from "../../../ids.ts";
-import { checkDeviceName } from "../../../services/instances/launch-plan.ts";
-import { VOLUME_TYPES } from "../../../services/volumes/volume-service.ts";
+import { checkDeviceName } from "../../../services/images/device-names.ts";
+import { checkAvailabilityZone, VOLUME_TYPES } from "../../../services/volumes/volume-service.ts";
 import type { VolumeRecord } from "../../../storage/metadata/metadata-store.ts";
 import { dryRunCheck, type Out, type RequestContext, required } from "../context.ts";
 import { applyFilters, type FilterFields } from "../filters.ts";
 import { noMaxResultsWithIds, paginate } from "../pagination.ts";
 import { toVolume } from "../shapes.ts";
 import { tagsFromSpecifications } from "../tagging.ts";
-import { ownedInstance } from "./instances.ts";
-
-/** The caller's volume, or InvalidVolume.NotFound (another account's volume does not exist for it). */
-export async function ownedVolume(ctx: RequestContext, id: string): Promise<VolumeRecord> {
-  if (!isId("vol", id))
-    throw new StrataError("InvalidVolumeID.Malformed", `Invalid id: "${id}" (expecting "vol-...")`);
-  const v = await ctx.region.meta.getVolume(id);
-  if (!v || v.ownerId !== ctx.accountId) {
-    throw new StrataError("InvalidVolume.NotFound", `The volume '${id}' does not exist.`);
-  }
-  return v;
-}
-
-function checkAvailabilityZone(ctx: RequestContext, az: string): void {
-  if (!/^[a-z]$/.test(az.slice(ctx.regionName.length)) || !az.startsWith(ctx.regionName)) {
-    throw new StrataError(
-      "InvalidParameterValue",
-      `Invalid availability zone: [${az}] (this region's zones are ${ctx.regionName}a-c)`,
-    );
-  }
-}
 
 export async function CreateVolume(
   ctx: RequestContext,
   input: EC2.CreateVolumeCommandInput,
 ): Promise<Out<EC2.CreateVolumeCommandOutput>> {
   const az = required(input.AvailabilityZone, "AvailabilityZone");
-  checkAvailabilityZone(ctx, az);
-  if (input.VolumeType && !VOLUME_TYPES.includes(input.VolumeType)) {
-    throw new StrataError("InvalidParameterValue", `Invalid value '${input.VolumeType}' for VolumeType`);
-  }
+  checkAvailabilityZone(ctx.regionName, az);
   if (input.SnapshotId !== undefined) {
-    const snap = await ctx.region.meta.getSnapshot(input.SnapshotId);
-    if (!snap || !(await ctx.region.images.snapshotVisibleTo(snap, ctx.accountId))) {
-      throw new StrataError("InvalidSnapshot.NotFound", `The snapshot '${input.SnapshotId}' does not exist.`);
-    }
+    await ctx.region.snapshots.visible(ctx.accountId, input.SnapshotId);
   } else if (input.Size === undefined) {
     throw new StrataError("MissingParameter", "The request must contain the parameter size or snapshotId");
   }
   const tags = tagsFromSpecifications(input.TagSpecifications, "volume");
-  dryRunCheck(input);
+  if (input.DryRun) {
+    if (input.VolumeType && !VOLUME_TYPES.includes(input.VolumeType)) {
+      throw new StrataError("InvalidParameterValue", `Invalid value '${input.VolumeType}' for VolumeType`);
+    }
+    dryRunCheck(input);
+  }
   const v = await ctx.region.volumes.create({
     ownerId: ctx.accountId,
     sizeGiB: input.Size,
     snapshotId: input.SnapshotId,
     availabilityZone: az,
     volumeType: input.VolumeType ?? "gp2",
+    tags,
   });
-  if (tags.length) await ctx.region.catalog.setTags([v.id], tags);
   return toVolume(v, tags);
 }
 
@@ -78,15 +55,9 @@ export async function DescribeVolumes(
   input: EC2.DescribeVolumesCommandInput,
 ): Promise<Out<EC2.DescribeVolumesCommandOutput>> {
   noMaxResultsWithIds(input.VolumeIds, input.MaxResults, "volumeIds");
-  let volumes = (await ctx.region.volumes.list()).filter((v) => v.ownerId === ctx.accountId);
-  if (input.VolumeIds?.length) {
-    const byId = new Map(volumes.map((v) => [v.id, v]));
-    volumes = input.VolumeIds.map((id) => {
-      const v = byId.get(id);
-      if (!v) throw new StrataError("InvalidVolume.NotFound", `The volume '${id}' does not exist.`);
-      return v;
-    });
-  }
+  const volumes = input.VolumeIds?.length
+    ? await Promise.all(input.VolumeIds.map((id) => ctx.region.volumes.owned(ctx.accountId, id)))
+    : await ctx.region.volumes.listOwned(ctx.accountId);
   const tags = await ctx.region.catalog.tagsOf(volumes.map((v) => v.id));
   const matched = applyFilters(volumes, input.Filters, volumeFilters, (v) => tags.get(v.id) ?? []);
   dryRunCheck(input);
@@ -98,9 +69,9 @@ export async function DeleteVolume(
   ctx: RequestContext,
   input: EC2.DeleteVolumeCommandInput,
 ): Promise<Out<EC2.DeleteVolumeCommandOutput>> {
-  const v = await ownedVolume(ctx, required(input.VolumeId, "VolumeId"));
+  const v = await ctx.region.volumes.owned(ctx.accountId, required(input.VolumeId, "VolumeId"));
   dryRunCheck(input);
-  await ctx.region.volumes.delete(v.id);
+  await ctx.region.volumes.deleteOwned(ctx.accountId, v.id);
   return {};
 }
 
@@ -108,7 +79,7 @@ export async function ModifyVolume(
   ctx: RequestContext,
   input: EC2.ModifyVolumeCommandInput,
 ): Promise<Out<EC2.ModifyVolumeCommandOutput>> {
-  const v = await ownedVolume(ctx, required(input.VolumeId, "VolumeId"));
+  const v = await ctx.region.volumes.owned(ctx.accountId, required(input.VolumeId, "VolumeId"));
   if (input.VolumeType && !VOLUME_TYPES.includes(input.VolumeType)) {
     throw new StrataError("InvalidParameterValue", `Invalid value '${input.VolumeType}' for VolumeType`);
   }
@@ -130,7 +101,7 @@ export async function ModifyVolume(
   }
   dryRunCheck(input);
   const start = new Date();
-  const updated = await ctx.region.volumes.modify(v.id, {
+  const updated = await ctx.region.volumes.modifyOwned(ctx.accountId, v.id, {
     sizeGiB: input.Size,
     volumeType: input.VolumeType,
   });
@@ -154,8 +125,8 @@ export async function AttachVolume(
   input: EC2.AttachVolumeCommandInput,
 ): Promise<Out<EC2.AttachVolumeCommandOutput>> {
   const device = required(input.Device, "Device");
-  const v = await ownedVolume(ctx, required(input.VolumeId, "VolumeId"));
-  const i = await ownedInstance(ctx, required(input.InstanceId, "InstanceId"));
+  const v = await ctx.region.volumes.owned(ctx.accountId, required(input.VolumeId, "VolumeId"));
+  const i = await ctx.region.instances.owned(ctx.accountId, required(input.InstanceId, "InstanceId"));
   checkDeviceName(device);
   if (v.availabilityZone !== i.availabilityZone) {
     throw new StrataError(
@@ -179,7 +150,7 @@ export async function DetachVolume(
   ctx: RequestContext,
   input: EC2.DetachVolumeCommandInput,
 ): Promise<Out<EC2.DetachVolumeCommandOutput>> {
-  const v = await ownedVolume(ctx, required(input.VolumeId, "VolumeId"));
+  const v = await ctx.region.volumes.owned(ctx.accountId, required(input.VolumeId, "VolumeId"));
   const at = v.attachment;
   if (!at) throw new StrataError("IncorrectState", `Volume '${v.id}' is in the 'available' state.`);
   if (

@@ -1,5 +1,5 @@
 import { StrataError } from "../../../errors.ts";
-import type { CatalogStore, ImageRecord, Tag } from "../catalog-store.ts";
+import type { CatalogStore, ImageAttributeChange, ImageRecord, Tag } from "../catalog-store.ts";
 import type { ListScope } from "../metadata-store.ts";
 import type { Row, SqliteDatabase } from "./sqlite-database.ts";
 
@@ -10,8 +10,9 @@ export class SqliteCatalogStore implements CatalogStore {
     this.#db = db;
   }
 
-  async insertImage(image: ImageRecord): Promise<void> {
+  async insertImage(image: ImageRecord, tags: Tag[] = []): Promise<void> {
     this.#db.tx(() => {
+      this.#db.insertTags([image.id], tags);
       const taken = this.#db
         .q("SELECT id FROM images WHERE owner_id = ? AND name = ?")
         .get(image.ownerId, image.name) as Row | undefined;
@@ -44,14 +45,45 @@ export class SqliteCatalogStore implements CatalogStore {
     return (this.#db.visibleTo("images", accountId, scope) as Row[]).map(toImage);
   }
 
-  async updateImage(image: ImageRecord): Promise<void> {
-    this.#db
-      .q("UPDATE images SET state = ?, name = ?, attributes = ? WHERE id = ?")
-      .run(image.state, image.name, attributes(image), image.id);
+  async updateImageAttributes(
+    id: string,
+    change: ImageAttributeChange,
+    condition?: ImageAttributeChange,
+  ): Promise<boolean> {
+    const sets = Object.entries(change);
+    const where = Object.entries(condition ?? {});
+    if (sets.length === 0) return true;
+    // json_set changes only the named fields: a concurrent change to another field survives.
+    const sql = `UPDATE images SET attributes = json_set(attributes, ${sets.map(() => "?, json(?)").join(", ")})
+      WHERE id = ?${where.map(() => " AND json_extract(attributes, ?) IS json_extract(json(?), '$')").join("")}`;
+    const params = [
+      ...sets.flatMap(([k, v]) => [`$.${k}`, JSON.stringify(v)]),
+      id,
+      ...where.flatMap(([k, v]) => [`$.${k}`, JSON.stringify(v)]),
+    ];
+    return Number(this.#db.q(sql).run(...params).changes) > 0;
   }
 
-  async deleteImage(id: string): Promise<string[]> {
+  async setImageState(
+    id: string,
+    from: ImageRecord["state"],
+    to: ImageRecord["state"],
+    stateReason: ImageRecord["stateReason"] = null,
+  ): Promise<boolean> {
+    const r = this.#db
+      .q(
+        "UPDATE images SET state = ?, attributes = json_set(attributes, '$.stateReason', json(?)) WHERE id = ? AND state = ?",
+      )
+      .run(to, JSON.stringify(stateReason), id, from);
+    return Number(r.changes) > 0;
+  }
+
+  async deleteImage(id: string, guard?: (image: ImageRecord) => void): Promise<string[]> {
     return this.#db.tx(() => {
+      if (guard) {
+        const row = this.#db.q("SELECT * FROM images WHERE id = ?").get(id) as Row | undefined;
+        if (row) guard(toImage(row));
+      }
       const snapshots = this.#db.column(
         "SELECT snapshot_id AS v FROM image_snapshots WHERE image_id = ?",
         id,
@@ -68,10 +100,18 @@ export class SqliteCatalogStore implements CatalogStore {
     });
   }
 
-  async imagesUsingSnapshot(snapshotId: string): Promise<string[]> {
+  async imagesUsingSnapshot(snapshotId: string, ownerId?: string): Promise<string[]> {
+    if (ownerId === undefined) {
+      return this.#db.column(
+        "SELECT image_id AS v FROM image_snapshots WHERE snapshot_id = ? ORDER BY image_id",
+        snapshotId,
+      ) as string[];
+    }
     return this.#db.column(
-      "SELECT image_id AS v FROM image_snapshots WHERE snapshot_id = ? ORDER BY image_id",
+      `SELECT l.image_id AS v FROM image_snapshots l JOIN images i ON i.id = l.image_id
+       WHERE l.snapshot_id = ? AND i.owner_id = ? ORDER BY l.image_id`,
       snapshotId,
+      ownerId,
     ) as string[];
   }
 

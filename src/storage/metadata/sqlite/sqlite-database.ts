@@ -105,6 +105,14 @@ export class SqliteDatabase {
     ) as Row[];
   }
 
+  /** Writes tags for resources inside the caller's transaction (a create and its tags commit together). */
+  insertTags(resourceIds: string[], tags: { key: string; value: string }[]): void {
+    const up = this.q(
+      "INSERT INTO tags (resource_id, key, value) VALUES (?, ?, ?) ON CONFLICT (resource_id, key) DO UPDATE SET value = excluded.value",
+    );
+    for (const id of resourceIds) for (const t of tags) up.run(id, t.key, t.value);
+  }
+
   /** The `v` column of every row. */
   column(sql: string, ...params: SQLInputValue[]): SQLInputValue[] {
     return (this.q(sql).all(...params) as Row[]).map((r) => r.v);

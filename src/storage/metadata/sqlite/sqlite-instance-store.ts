@@ -1,4 +1,5 @@
 import { StrataError } from "../../../errors.ts";
+import type { Tag } from "../catalog-store.ts";
 import type {
   InstanceRecord,
   InstanceStore,
@@ -14,8 +15,16 @@ export class SqliteInstanceStore implements InstanceStore {
     this.#db = db;
   }
 
-  async insertInstances(instances: InstanceRecord[], attachments: VolumeAttachmentRecord[]): Promise<void> {
+  async insertInstances(
+    instances: InstanceRecord[],
+    attachments: VolumeAttachmentRecord[],
+    tags: Tag[] = [],
+  ): Promise<void> {
     this.#db.tx(() => {
+      this.#db.insertTags(
+        instances.map((i) => i.id),
+        tags,
+      );
       const ins = this.#db.q(
         "INSERT INTO instances (id, owner_id, state, launched_at, attributes) VALUES (?, ?, ?, ?, ?)",
       );
@@ -94,8 +103,9 @@ export class SqliteInstanceStore implements InstanceStore {
     this.#db.q("UPDATE volumes SET delete_on_termination = ? WHERE id = ?").run(value ? 1 : 0, volumeId);
   }
 
-  async insertKeyPair(k: KeyPairRecord): Promise<void> {
+  async insertKeyPair(k: KeyPairRecord, tags: Tag[] = []): Promise<void> {
     this.#db.tx(() => {
+      this.#db.insertTags([k.id], tags);
       if (this.#db.q("SELECT 1 FROM key_pairs WHERE owner_id = ? AND name = ?").get(k.ownerId, k.name)) {
         throw new StrataError("InvalidKeyPair.Duplicate", `The keypair already exists`);
       }
@@ -123,7 +133,10 @@ export class SqliteInstanceStore implements InstanceStore {
   }
 
   async deleteKeyPair(id: string): Promise<void> {
-    this.#db.q("DELETE FROM key_pairs WHERE id = ?").run(id);
+    this.#db.tx(() => {
+      this.#db.q("DELETE FROM key_pairs WHERE id = ?").run(id);
+      this.#db.q("DELETE FROM tags WHERE resource_id = ?").run(id);
+    });
   }
 }
 

@@ -1,6 +1,7 @@
 import { StrataError } from "../../../errors.ts";
 import { KeyedLock } from "../../../util/keyed-lock.ts";
 import { BLOCK_SIZE, GIB } from "../../blocks.ts";
+import type { Tag } from "../catalog-store.ts";
 import type {
   BlockRef,
   ChunkRecord,
@@ -36,8 +37,9 @@ export class SqliteMetadataStore implements MetadataStore {
 
   // Volumes
 
-  async insertVolume(v: VolumeRecord): Promise<void> {
+  async insertVolume(v: VolumeRecord, tags: Tag[] = []): Promise<void> {
     this.#db.tx(() => {
+      this.#db.insertTags([v.id], tags);
       this.#db
         .q(
           `INSERT INTO volumes (id, size_gib, state, availability_zone, volume_type, source_snapshot_id,
@@ -81,8 +83,12 @@ export class SqliteMetadataStore implements MetadataStore {
     return row && toVolume(row);
   }
 
-  async listVolumes(): Promise<VolumeRecord[]> {
-    return (this.#db.q("SELECT * FROM volumes ORDER BY created_at, id").all() as Row[]).map(toVolume);
+  async listVolumes(ownerId?: string): Promise<VolumeRecord[]> {
+    const rows =
+      ownerId === undefined
+        ? this.#db.q("SELECT * FROM volumes ORDER BY created_at, id").all()
+        : this.#db.q("SELECT * FROM volumes WHERE owner_id = ? ORDER BY created_at, id").all(ownerId);
+    return (rows as Row[]).map(toVolume);
   }
 
   async updateVolume(id: string, change: { sizeGiB: number; volumeType: string }): Promise<void> {
@@ -187,9 +193,10 @@ export class SqliteMetadataStore implements MetadataStore {
       );
   }
 
-  async beginVolumeSnapshot(s: SnapshotRecord): Promise<number[]> {
+  async beginVolumeSnapshot(s: SnapshotRecord, tags: Tag[] = []): Promise<number[]> {
     return this.#db.tx(() => {
       this.#insertSnapshot(s);
+      this.#db.insertTags([s.id], tags);
       this.#db.q("UPDATE volume_dirty SET gen = ? WHERE volume_id = ? AND gen = ''").run(s.id, s.volumeId);
       return this.#db.column(
         "SELECT block AS v FROM volume_dirty WHERE volume_id = ? AND gen = ?",
@@ -199,8 +206,11 @@ export class SqliteMetadataStore implements MetadataStore {
     }) as number[];
   }
 
-  async insertSnapshot(s: SnapshotRecord): Promise<void> {
-    this.#insertSnapshot(s);
+  async insertSnapshot(s: SnapshotRecord, tags: Tag[] = []): Promise<void> {
+    this.#db.tx(() => {
+      this.#insertSnapshot(s);
+      this.#db.insertTags([s.id], tags);
+    });
   }
 
   async getSnapshot(id: string): Promise<SnapshotRecord | undefined> {
@@ -414,9 +424,15 @@ export class SqliteMetadataStore implements MetadataStore {
   async deleteSnapshot(id: string): Promise<string[]> {
     return this.#db.tx(() => {
       // Checked in the same transaction as the delete, so a RegisterImage cannot slip in between.
-      const image = this.#db.q("SELECT image_id FROM image_snapshots WHERE snapshot_id = ?").get(id) as
-        | Row
-        | undefined;
+      // Only the owner's own images count: an image only its owner's snapshots can back (older
+      // versions let another account register one on a shared snapshot; it does not pin it).
+      const image = this.#db
+        .q(
+          `SELECT l.image_id FROM image_snapshots l JOIN images i ON i.id = l.image_id
+           JOIN snapshots s ON s.id = l.snapshot_id
+           WHERE l.snapshot_id = ? AND i.owner_id = s.owner_id ORDER BY l.image_id`,
+        )
+        .get(id) as Row | undefined;
       if (image) {
         throw new StrataError(
           "InvalidSnapshot.InUse",

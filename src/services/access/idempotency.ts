@@ -1,0 +1,43 @@
+// EC2's ClientToken: a retried create with the same token returns what the first call made, and
+// the same token with other parameters is refused. One helper serves every action: the token is
+// held (a lock per account and token) while the work runs, then recorded with a unique insert, so
+// two concurrent retries do the work once and the second answers like the first.
+import { createHash } from "node:crypto";
+import type { StrataError } from "../../errors.ts";
+import type { CatalogStore } from "../../storage/metadata/catalog-store.ts";
+import { KeyedLock } from "../../util/keyed-lock.ts";
+
+const held = new KeyedLock<string>();
+
+export interface ClientTokenUse {
+  catalog: CatalogStore;
+  /** Scopes the lock (the region), as the catalogue scopes the record. */
+  scope: string;
+  ownerId: string;
+  token: string | null | undefined;
+  action: string;
+  /** The request's parameters (without the token): a retry must repeat them. */
+  request: unknown;
+  /** The action's own error for a token reused with other parameters. */
+  mismatch: () => StrataError;
+}
+
+export async function idempotent<T>(
+  use: ClientTokenUse,
+  replay: (resourceId: string) => Promise<T>,
+  work: () => Promise<{ resourceId: string; result: T }>,
+): Promise<T> {
+  const { catalog, ownerId, token, action } = use;
+  if (!token) return (await work()).result;
+  const requestHash = createHash("sha256").update(JSON.stringify(use.request)).digest("hex");
+  return held.with(`${use.scope}/${ownerId}/${token}`, async () => {
+    const seen = await catalog.clientToken(ownerId, token);
+    if (seen) {
+      if (seen.action !== action || seen.requestHash !== requestHash) throw use.mismatch();
+      return replay(seen.resourceId);
+    }
+    const done = await work();
+    await catalog.saveClientToken(ownerId, token, action, requestHash, done.resourceId);
+    return done.result;
+  });
+}

@@ -1,0 +1,97 @@
+// The instance half of foreign-ids.test.ts, against one real instance of A (a VM: booted once,
+// ~10-20 s under software emulation): B's calls with its id, its attached root volume and its key
+// answer as with ids that never existed and change nothing, while it runs and once terminated.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import {
+  CreateKeyPairCommand,
+  DescribeInstancesCommand,
+  type EC2Client,
+  RunInstancesCommand,
+  TerminateInstancesCommand,
+  waitUntilInstanceRunning,
+  waitUntilInstanceTerminated,
+} from "@aws-sdk/client-ec2";
+import { assertStoreConsistent, type Daemon, startDaemon } from "../daemon.ts";
+import { tempDir } from "../helpers.ts";
+import { baseImageId, describeInstance, waitForConsole } from "../instance-helpers.ts";
+import { probeTests } from "./probe-tests.ts";
+import type { Target, World } from "./probes.ts";
+import { A_TAGS, image, party, snapshot, volume } from "./world.ts";
+
+const dataDir = tempDir();
+let daemon: Daemon;
+let w: World;
+let instanceId = "";
+const waiter = (client: EC2Client) => ({ client, maxWaitTime: 300, minDelay: 1, maxDelay: 2 });
+
+before(async () => {
+  daemon = await startDaemon(dataDir, "us-east-1,eu-west-1", { baseImage: true });
+  const [a, b, c] = await Promise.all([
+    party(daemon, dataDir, "alpha"),
+    party(daemon, dataDir, "bravo"),
+    party(daemon, dataDir, "charlie"),
+  ]);
+  const key = await a.ec2.send(new CreateKeyPairCommand({ KeyName: "a-key", KeyType: "ed25519" }));
+  const run = await a.ec2.send(
+    new RunInstancesCommand({
+      ImageId: await baseImageId(a.ec2),
+      InstanceType: "t3.micro",
+      MinCount: 1,
+      MaxCount: 1,
+      KeyName: "a-key",
+      UserData: Buffer.from("#!/bin/sh\necho a-secret-user-data\n").toString("base64"),
+      TagSpecifications: [{ ResourceType: "instance", Tags: A_TAGS }],
+    }),
+  );
+  instanceId = run.Instances![0].InstanceId!;
+  await waitUntilInstanceRunning(waiter(a.ec2), { InstanceIds: [instanceId] });
+  // Booted and settled: nothing about it changes on its own while B probes it.
+  await waitForConsole(a.ec2, instanceId, "strata: boot finished");
+  const i = await describeInstance(a.ec2, instanceId);
+  const rootVolume = i.BlockDeviceMappings!.find((m) => m.DeviceName === i.RootDeviceName)!.Ebs!.VolumeId!;
+  const volB = await volume(b);
+  const snapB = await snapshot(b, volB, "b's own");
+  const targets: Target[] = [
+    { kind: "instance", state: "running", id: instanceId },
+    { kind: "volume", state: "root of a running instance", id: rootVolume },
+    { kind: "keyName", state: "used by a running instance", id: "a-key" },
+    { kind: "keyId", state: "used by a running instance", id: key.KeyPairId! },
+  ];
+  w = {
+    daemon,
+    dataDir,
+    a,
+    b,
+    c,
+    targets,
+    bOwn: { volumeId: volB, snapshotId: snapB, imageId: await image(b, snapB, "b-own") },
+    secrets: [
+      a.account.accountId,
+      c.account.accountId,
+      "a-private-tag",
+      instanceId,
+      rootVolume,
+      key.KeyPairId!,
+    ],
+  };
+});
+after(async () => {
+  await daemon.kill("SIGTERM");
+  assertStoreConsistent(dataDir);
+});
+
+probeTests(() => w, ["instance", "volume", "keyName", "keyId"], " (A's running instance)");
+
+test("A's instance is still running, as A left it", async () => {
+  const { Reservations } = await w.a.ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+  assert.equal(Reservations?.[0].Instances?.[0].State?.Name, "running");
+});
+
+test("A terminates its instance", async () => {
+  await w.a.ec2.send(new TerminateInstancesCommand({ InstanceIds: [instanceId] }));
+  await waitUntilInstanceTerminated(waiter(w.a.ec2), { InstanceIds: [instanceId] });
+  for (const t of w.targets) t.state = t.kind === "instance" ? "terminated" : `${t.state}, now terminated`;
+});
+
+probeTests(() => w, ["instance", "volume"], " (A's terminated instance)");
