@@ -53,16 +53,56 @@ export class ImageService {
     this.#sharing = sharing;
   }
 
-  /**
-   * RegisterImage (and CreateImage, CopyImage): an image of the owner's own snapshots, with its
-   * tags in the same transaction.
-   */
+  /** RegisterImage: an image of the owner's own snapshots, with its tags in the same transaction. */
   async register(
     ownerId: string,
     input: RegisterImageInput,
     origin: Partial<ImageRecord> = {},
     tags: Tag[] = [],
   ): Promise<ImageRecord> {
+    this.#checkInput(input, tags);
+    const snapshots = await this.#checkMappings(ownerId, input.blockDeviceMappings);
+    const pending = snapshots.some((s) => s.state === "pending");
+    const image = this.#record(ownerId, input, { ...origin, state: pending ? "pending" : "available" });
+    await this.catalog.insertImage(image, tags);
+    if (pending) this.#watch(image.id);
+    return image;
+  }
+
+  /**
+   * CreateImage and CopyImage: the image is recorded `pending`, naming the snapshots it will have,
+   * before `begin` creates them (with those ids). So a crash part-way leaves an image that turns
+   * `failed` at restart (a snapshot it names does not exist), never snapshots that no image owns
+   * and no caller was told of. If `begin` throws, the image and what it had begun are removed.
+   */
+  async registerBeforeSnapshots(
+    ownerId: string,
+    input: RegisterImageInput,
+    origin: Partial<ImageRecord>,
+    tags: Tag[],
+    begin: () => Promise<void>,
+  ): Promise<ImageRecord> {
+    this.#checkInput(input, tags);
+    for (const m of input.blockDeviceMappings) checkDevice(m);
+    const image = this.#record(ownerId, input, { ...origin, state: "pending" });
+    await this.catalog.insertImage(image, tags);
+    crashPoint("image.recorded");
+    try {
+      await begin();
+    } catch (e) {
+      await this.catalog.deleteImage(image.id);
+      for (const m of image.blockDeviceMappings) {
+        const id = m.ebs?.snapshotId;
+        if (id && (await this.snapshots.meta.getSnapshot(id))) await this.snapshots.delete(id);
+      }
+      throw e;
+    }
+    this.#watch(image.id);
+    return image;
+  }
+
+  /** What RegisterImage checks before looking at the snapshots. */
+  #checkInput(input: RegisterImageInput, tags: Tag[]): void {
     checkName(input.name);
     if (input.description !== undefined) checkDescription(input.description);
     validateTags(tags);
@@ -76,7 +116,16 @@ export class ImageService {
         "An EBS-backed image needs at least one block device mapping (instance-store images are not supported)",
       );
     }
-    const snapshots = await this.#checkMappings(ownerId, input.blockDeviceMappings);
+    const names = new Set<string>();
+    for (const m of input.blockDeviceMappings) {
+      if (names.has(m.deviceName)) {
+        throw new StrataError(
+          "InvalidBlockDeviceMapping",
+          `The device name ${m.deviceName} is used more than once`,
+        );
+      }
+      names.add(m.deviceName);
+    }
     const rootDeviceName = input.rootDeviceName ?? input.blockDeviceMappings[0].deviceName;
     const root = input.blockDeviceMappings.find((m) => m.deviceName === rootDeviceName);
     if (!root?.ebs?.snapshotId) {
@@ -85,17 +134,19 @@ export class ImageService {
         `The root device name ${rootDeviceName} must be one of the block device mappings, with a snapshot`,
       );
     }
-    const pending = snapshots.some((s) => s.state === "pending");
-    const image: ImageRecord = {
+  }
+
+  #record(ownerId: string, input: RegisterImageInput, origin: Partial<ImageRecord>): ImageRecord {
+    return {
       id: newId("ami"),
       ownerId,
       name: input.name,
-      state: pending ? "pending" : "available",
+      state: "pending",
       creationDate: new Date().toISOString(),
       description: input.description ?? "",
-      architecture,
+      architecture: input.architecture ?? "x86_64",
       virtualizationType: input.virtualizationType ?? "hvm",
-      rootDeviceName,
+      rootDeviceName: input.rootDeviceName ?? input.blockDeviceMappings[0].deviceName,
       rootDeviceType: "ebs",
       bootMode: input.bootMode ?? null,
       imageType: "machine",
@@ -114,28 +165,12 @@ export class ImageService {
       lastLaunchedTime: null,
       ...origin,
     };
-    await this.catalog.insertImage(image, tags);
-    if (pending) this.#watch(image.id);
-    return image;
   }
 
   async #checkMappings(ownerId: string, mappings: BlockDeviceMappingRecord[]): Promise<SnapshotRecord[]> {
-    const names = new Set<string>();
     const out: SnapshotRecord[] = [];
     for (const m of mappings) {
-      if (names.has(m.deviceName)) {
-        throw new StrataError(
-          "InvalidBlockDeviceMapping",
-          `The device name ${m.deviceName} is used more than once`,
-        );
-      }
-      names.add(m.deviceName);
-      if (!isDeviceName(m.deviceName)) {
-        throw new StrataError(
-          "InvalidBlockDeviceMapping",
-          `The device name ${m.deviceName} is not a valid EBS device name (such as /dev/xvda or /dev/sdf)`,
-        );
-      }
+      checkDevice(m);
       const ebs = m.ebs;
       const snapshotId = ebs?.snapshotId;
       if (!ebs || !snapshotId) continue;
@@ -395,20 +430,12 @@ export class ImageService {
       ...(options.copyTags && src.ownerId === ownerId ? await source.catalog.tags(src.id) : []),
       ...(options.tags ?? []),
     ];
-    const mappings: BlockDeviceMappingRecord[] = [];
-    for (const m of src.blockDeviceMappings) {
-      if (!m.ebs?.snapshotId) {
-        mappings.push(m);
-        continue;
-      }
-      const copy = await this.snapshots.copyFrom(source.snapshots, m.ebs.snapshotId, {
-        ownerId,
-        description: `Copied for DestinationAmi from SourceAmi ${src.id} for SourceSnapshot ${m.ebs.snapshotId}`,
-      });
-      mappings.push({ ...m, ebs: { ...m.ebs, snapshotId: copy.id } });
-      crashPoint("image.copy-snapshot-started");
-    }
-    return this.register(
+    // Each snapshot copy gets its id now: the image names them before they exist (see
+    // registerBeforeSnapshots).
+    const mappings: BlockDeviceMappingRecord[] = src.blockDeviceMappings.map((m) =>
+      m.ebs?.snapshotId ? { ...m, ebs: { ...m.ebs, snapshotId: newId("snap") } } : m,
+    );
+    return this.registerBeforeSnapshots(
       ownerId,
       {
         name: options.name,
@@ -425,6 +452,17 @@ export class ImageService {
       },
       { sourceImageId: src.id, sourceRegion: source.region },
       [...new Map(tags.map((t) => [t.key, t])).values()],
+      async () => {
+        for (const [k, m] of src.blockDeviceMappings.entries()) {
+          if (!m.ebs?.snapshotId) continue;
+          await this.snapshots.copyFrom(source.snapshots, m.ebs.snapshotId, {
+            ownerId,
+            description: `Copied for DestinationAmi from SourceAmi ${src.id} for SourceSnapshot ${m.ebs.snapshotId}`,
+            id: mappings[k].ebs!.snapshotId,
+          });
+          crashPoint("image.copy-snapshot-started");
+        }
+      },
     );
   }
 
@@ -440,13 +478,17 @@ export class ImageService {
       const image = await this.get(id);
       const ids = image.blockDeviceMappings.flatMap((m) => (m.ebs?.snapshotId ? [m.ebs.snapshotId] : []));
       const results = await Promise.all(ids.map((s) => this.#settled(s)));
-      const failed = results.find((s) => s?.state !== "completed");
-      if (failed === undefined) {
+      // A snapshot that does not exist fails the image too (a CreateImage or CopyImage cut off
+      // by a crash before it created every snapshot the image names).
+      const failed = results.findIndex((s) => s?.state !== "completed");
+      if (failed === -1) {
         await this.catalog.setImageState(id, "pending", "available");
       } else {
         await this.catalog.setImageState(id, "pending", "failed", {
           code: "Client.SnapshotError",
-          message: `Snapshot ${failed?.id ?? "?"} failed`,
+          message: results[failed]
+            ? `Snapshot ${ids[failed]} failed: ${results[failed].stateMessage ?? "error"}`
+            : `Snapshot ${ids[failed]} was never created (the Strata daemon stopped first)`,
         });
       }
     })()
@@ -480,6 +522,15 @@ export function checkDeprecationTime(at: Date): void {
     throw new StrataError(
       "InvalidParameterValue",
       `DeprecateAt must be in the future and within 10 years: ${Number.isNaN(at.getTime()) ? "invalid date" : at.toISOString()}`,
+    );
+  }
+}
+
+function checkDevice(m: BlockDeviceMappingRecord): void {
+  if (!isDeviceName(m.deviceName)) {
+    throw new StrataError(
+      "InvalidBlockDeviceMapping",
+      `The device name ${m.deviceName} is not a valid EBS device name (such as /dev/xvda or /dev/sdf)`,
     );
   }
 }

@@ -475,27 +475,19 @@ export class InstanceService {
       if (!attachments.some((a) => a.device === r.rootDeviceName)) {
         throw new StrataError("IncorrectInstanceState", `The instance '${id}' has no root volume attached.`);
       }
-      const restart = r.state === "running" && !input.noReboot;
-      if (restart) await this.#shutdown(id, false, true);
-      let snaps: Awaited<ReturnType<SnapshotService["createMany"]>>;
-      try {
-        snaps = await this.#snapshots.createMany(
-          attachments.map((a) => a.volumeId),
-          `Created by CreateImage(${id}) for ${imageId}`,
-          tags.snapshot,
-        );
-      } finally {
-        // A restart that fails leaves the instance stopped with the reason; the image still stands.
-        if (restart) await this.#boot(id).catch(() => {});
-      }
-      crashPoint("image.snapshots-begun");
-      const mappings: BlockDeviceMappingRecord[] = attachments.map((a, k) => {
+      // Only the volumes the image keeps are snapshotted (NoDevice leaves one out, as on EC2).
+      const kept = attachments.filter(
+        (a) => !input.overrides.some((o) => o.deviceName === a.device && o.noDevice),
+      );
+      const snapshotIds = new Map(kept.map((a) => [a.volumeId, newId("snap")]));
+      const sizes = await Promise.all(kept.map(async (a) => (await this.#volumes.get(a.volumeId)).sizeGiB));
+      const mappings: BlockDeviceMappingRecord[] = kept.map((a, k) => {
         const o = input.overrides.find((m) => m.deviceName === a.device);
         return {
           deviceName: a.device,
           ebs: {
-            snapshotId: snaps[k].id,
-            volumeSize: Math.max(snaps[k].volumeSizeGiB, o?.ebs?.volumeSize ?? 0),
+            snapshotId: snapshotIds.get(a.volumeId)!,
+            volumeSize: Math.max(sizes[k], o?.ebs?.volumeSize ?? 0),
             volumeType: o?.ebs?.volumeType ?? "gp3",
             deleteOnTermination: o?.ebs?.deleteOnTermination ?? a.deleteOnTermination,
             encrypted: false,
@@ -503,7 +495,10 @@ export class InstanceService {
         };
       });
       const source = await this.#images.catalog.getImage(r.imageId);
-      return this.#images.register(
+      const restart = r.state === "running" && !input.noReboot;
+      // The image is recorded (pending) before its snapshots begin: a crash in between leaves a
+      // failed image, never snapshots no image owns (see registerBeforeSnapshots).
+      return this.#images.registerBeforeSnapshots(
         ownerId,
         {
           name: input.name,
@@ -511,12 +506,25 @@ export class InstanceService {
           architecture: r.architecture,
           rootDeviceName: r.rootDeviceName,
           bootMode: source?.bootMode ?? undefined,
-          blockDeviceMappings: mappings.filter(
-            (m) => !input.overrides.some((o) => o.deviceName === m.deviceName && o.noDevice),
-          ),
+          blockDeviceMappings: mappings,
         },
         { id: imageId },
         tags.image,
+        async () => {
+          if (restart) await this.#shutdown(id, false, true);
+          try {
+            await this.#snapshots.createMany(
+              kept.map((a) => a.volumeId),
+              `Created by CreateImage(${id}) for ${imageId}`,
+              tags.snapshot,
+              snapshotIds,
+            );
+          } finally {
+            // A restart that fails leaves the instance stopped with the reason; the image still stands.
+            if (restart) await this.#boot(id).catch(() => {});
+          }
+          crashPoint("image.snapshots-begun");
+        },
       );
     });
   }

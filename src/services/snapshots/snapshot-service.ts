@@ -66,18 +66,22 @@ export class SnapshotService {
   /**
    * Snapshots of several volumes at one point in time (CreateSnapshots, CreateImage): writes to
    * all of them are held while every dirty set is frozen and every copy-on-write hook installed.
-   * Each snapshot gets `tags` (or its volume's entry in a map) in the transaction that creates it.
+   * Each snapshot gets `tags` (or its volume's entry in a map) in the transaction that creates it,
+   * and the id given for its volume in `snapshotIds` (CreateImage names them beforehand).
    */
   async createMany(
     volumeIds: string[],
     description = "",
     tags: Tag[] | Map<string, Tag[]> = [],
+    snapshotIds?: Map<string, string>,
   ): Promise<SnapshotRecord[]> {
     checkDescription(description);
     for (const t of tags instanceof Map ? tags.values() : [tags]) validateTags(t);
     const ids = [...new Set(volumeIds)].sort();
     const tagsOf = (volumeId: string) => (tags instanceof Map ? (tags.get(volumeId) ?? []) : tags);
-    return this.#volumes.withLifecycle(ids, () => this.#createMany(ids, volumeIds, description, tagsOf));
+    return this.#volumes.withLifecycle(ids, () =>
+      this.#createMany(ids, volumeIds, description, tagsOf, snapshotIds),
+    );
   }
 
   async #createMany(
@@ -85,11 +89,17 @@ export class SnapshotService {
     volumeIds: string[],
     description: string,
     tagsOf: (volumeId: string) => Tag[],
+    snapshotIds?: Map<string, string>,
   ): Promise<SnapshotRecord[]> {
     const volumes = await Promise.all(ids.map((id) => this.#volumes.get(id)));
     const handles = await Promise.all(ids.map((id) => this.#volumes.handle(id)));
     const records: SnapshotRecord[] = volumes.map((volume) => ({
-      ...blankSnapshot(newId("snap"), volume.ownerId, volume.sizeGiB, description),
+      ...blankSnapshot(
+        snapshotIds?.get(volume.id) ?? newId("snap"),
+        volume.ownerId,
+        volume.sizeGiB,
+        description,
+      ),
       volumeId: volume.id,
       parentSnapshotId: volume.lastSnapshotId,
     }));
@@ -137,7 +147,7 @@ export class SnapshotService {
   async copyFrom(
     source: SnapshotService,
     sourceId: string,
-    options: { ownerId?: string; description?: string; tags?: Tag[] } = {},
+    options: { ownerId?: string; description?: string; tags?: Tag[]; id?: string } = {},
   ): Promise<SnapshotRecord> {
     const src =
       options.ownerId === undefined
@@ -153,7 +163,7 @@ export class SnapshotService {
     }
     const record: SnapshotRecord = {
       ...blankSnapshot(
-        newId("snap"),
+        options.id ?? newId("snap"),
         options.ownerId ?? src.ownerId,
         src.volumeSizeGiB,
         options.description ?? src.description,
