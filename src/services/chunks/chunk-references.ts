@@ -26,7 +26,9 @@ export async function recordBlocks(
   const release = await meta.lockChunks(missing);
   try {
     const live = await meta.liveChunks(missing);
-    const added = await Promise.all(
+    // Every upload settles before the locks go: one that failed (a full disk) must not leave
+    // others still writing, nor their durable bytes without rows (orphans until a restart).
+    const uploads = await Promise.allSettled(
       missing
         .filter((h) => !live.has(h))
         .map(async (hash) => {
@@ -36,7 +38,10 @@ export async function recordBlocks(
         }),
     );
     crashPoint("chunks.uploaded");
+    const added = uploads.flatMap((u) => (u.status === "fulfilled" ? [u.value] : []));
     await meta.addChunks(added);
+    const failed = uploads.find((u) => u.status === "rejected");
+    if (failed) throw (failed as PromiseRejectedResult).reason;
     return added.reduce((sum, c) => sum + c.storedBytes, 0);
   } finally {
     release();

@@ -154,7 +154,16 @@ export class DirectSnapshots {
     const before = (await this.#meta.snapshotBlocks(snapshotId, block - 1, 1)).find(
       (r) => r.block === block,
     )?.hash;
-    const stored = await recordBlocks(this.#meta, this.#blocks, snapshotId, [ref], async () => encoded!);
+    let stored: number;
+    try {
+      stored = await recordBlocks(this.#meta, this.#blocks, snapshotId, [ref], async () => encoded!);
+    } catch (e) {
+      // Not written (the block store is full, say): its reference goes, so a chunk that never
+      // became live neither counts in CompleteSnapshot nor blocks it; what it replaced is garbage.
+      await this.#meta.forgetUnstoredBlocks(snapshotId, [block]);
+      if (before && before !== ref.hash) await releaseChunks(this.#meta, this.#blocks, [before]);
+      throw e;
+    }
     crashPoint("direct.block-recorded");
     // A block written again replaces its reference; the old chunk may now be garbage.
     if (before && before !== ref.hash) await releaseChunks(this.#meta, this.#blocks, [before]);
