@@ -44,15 +44,13 @@ async function sourceImage(ctx: TrialContext, count: number): Promise<string> {
     await settledSnapshot(ctx, "us-east-1", SnapshotId!);
     mappings.push({ DeviceName: `/dev/xvd${String.fromCharCode(97 + k)}`, Ebs: { SnapshotId } });
   }
-  const { ImageId } = await w
-    .ec2()
-    .send(
-      new RegisterImageCommand({
-        Name: "source",
-        RootDeviceName: "/dev/xvda",
-        BlockDeviceMappings: mappings,
-      }),
-    );
+  const { ImageId } = await w.ec2().send(
+    new RegisterImageCommand({
+      Name: "source",
+      RootDeviceName: "/dev/xvda",
+      BlockDeviceMappings: mappings,
+    }),
+  );
   return ImageId!;
 }
 

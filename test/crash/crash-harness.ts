@@ -143,12 +143,21 @@ export async function runCrashTrials(o: RunOptions): Promise<RunReport> {
     const trial = scenario.create(ctx);
     const window = observed.get(scenario.name) ?? scenario.window;
     const killAfterMs = Math.round(trng.next() * window);
-    const crashAt = trng.chance(o.crashPoints ?? 0.35) ? armPoint(trng, scenario.crashPoints) : null;
+    const armed = trng.chance(o.crashPoints ?? 0.35) && trial.armable !== false;
+    const crashAt = armed ? armPoint(trng, scenario.crashPoints) : null;
     let secondKillAfterMs: number | null = null;
     let crashReached = false;
     let landing = "?";
+    // Where a trial's time goes (verbose log only).
+    const phases: string[] = [];
+    let last = Date.now();
+    const phase = (name: string) => {
+      phases.push(`${name} ${((Date.now() - last) / 1000).toFixed(1)}s`);
+      last = Date.now();
+    };
     try {
       await trial.prepare();
+      phase("prepare");
       if (crashAt) {
         // Restarted with the crash point armed: the daemon kills itself when it gets there.
         await world.kill("SIGTERM");
@@ -194,7 +203,9 @@ export async function runCrashTrials(o: RunOptions): Promise<RunReport> {
         world.spawn();
       }
       await world.daemon.ready;
+      phase("kill+restart");
       failures.push(...(await trial.verify()));
+      phase("verify");
       failures.push(...auditStore(o.dataDir, { noPending: true }));
       for (const region of REGIONS) {
         const r = storedResources(o.dataDir, region);
@@ -216,6 +227,7 @@ export async function runCrashTrials(o: RunOptions): Promise<RunReport> {
       if (!world.daemon.alive) await world.start();
       await world.daemon.ready;
       await removeAllBut(world, REGIONS, fixtures);
+      phase("cleanup");
       failures.push(...auditStore(o.dataDir, { noPending: true }));
       failures.push(...growth(o.dataDir, fixtureChunks, fixture));
     } catch (e) {
@@ -239,7 +251,7 @@ export async function runCrashTrials(o: RunOptions): Promise<RunReport> {
     };
     results.push(result);
     log(
-      `trial ${index} ${scenario.name}: ${howKilled(result)}${secondKillAfterMs === null ? "" : ` + ${secondKillAfterMs} ms into the restart`}, landed ${landing}, ${failures.length ? `FAILED:\n  ${failures.join("\n  ")}` : "ok"}${notes.length ? ` (${notes.join("; ")})` : ""} [${result.ms} ms]`,
+      `trial ${index} ${scenario.name}: ${howKilled(result)}${secondKillAfterMs === null ? "" : ` + ${secondKillAfterMs} ms into the restart`}, landed ${landing}, ${failures.length ? `FAILED:\n  ${failures.join("\n  ")}` : "ok"}${notes.length ? ` (${notes.join("; ")})` : ""} [${phases.join(", ")}]`,
     );
   }
   await world.kill("SIGTERM");

@@ -1,6 +1,7 @@
 // The crash harness's model of what every volume and snapshot must hold: per block, the SHA-256
 // of its expected content and a way to make the bytes again (so a partial write can be applied
 // to the expected block without keeping every block in memory).
+import { isZeroBlock } from "../../src/storage/blocks.ts";
 import { BLOCK_SIZE, seededBytes, sha256, textBlock } from "../helpers.ts";
 import type { Prng } from "./prng.ts";
 
@@ -13,6 +14,11 @@ export interface BlockContent {
 export type BlockMap = Map<number, BlockContent>;
 
 export type BlockKind = "random" | "text" | "zero";
+
+/** A whole block of zeros (a memcmp, not a byte loop: the harness reads gigabytes). */
+export function isZero(block: Buffer): boolean {
+  return isZeroBlock(block);
+}
 
 export function content(data: Buffer): BlockContent {
   const copy = Buffer.from(data);

@@ -26,6 +26,8 @@ export interface TrialContext {
 }
 
 export interface Trial {
+  /** False when arming a crash point (a clean restart first) would spoil the trial. */
+  armable?: boolean;
   /** Sets up what the operation needs (never interrupted). */
   prepare(): Promise<void>;
   /** The operation the kill interrupts; resolves once it and its background work are done. */

@@ -7,7 +7,7 @@ import { AdminClient } from "../../src/cli/admin-client.ts";
 import { adminCredentials, type Credentials } from "../ec2-helpers.ts";
 import { BLOCK_SIZE, sha256 } from "../helpers.ts";
 import { type DaemonOptions, DaemonProcess } from "./daemon-process.ts";
-import { type BlockContent, content, type VolumeModel } from "./model.ts";
+import { type BlockContent, content, isZero, type VolumeModel } from "./model.ts";
 
 export const REGIONS = ["us-east-1", "eu-west-1"];
 
@@ -111,7 +111,7 @@ export class World {
       await this.admin(volume.region).write(volume.id, run[0] * BLOCK_SIZE, data);
       for (const b of run) {
         const bytes = writes.get(b)!;
-        volume.set(b, bytes.every((x) => x === 0) ? null : content(bytes));
+        volume.set(b, isZero(bytes) ? null : content(bytes));
         volume.unknown.delete(b);
       }
       i = j;
@@ -125,7 +125,7 @@ export class World {
     patch.copy(next, offset);
     volume.unknown.add(block);
     await this.admin(volume.region).write(volume.id, block * BLOCK_SIZE + offset, patch);
-    volume.set(block, next.every((x) => x === 0) ? null : content(next));
+    volume.set(block, isZero(next) ? null : content(next));
     volume.unknown.delete(block);
   }
 
@@ -141,7 +141,7 @@ export class World {
     const take = (first: number, data: Buffer) => {
       for (let k = 0; k * BLOCK_SIZE < data.byteLength; k++) {
         const block = data.subarray(k * BLOCK_SIZE, (k + 1) * BLOCK_SIZE);
-        if (block.some((x) => x !== 0)) out.set(first + k, sha256(block));
+        if (!isZero(block)) out.set(first + k, sha256(block));
       }
     };
     if (only) {
@@ -160,7 +160,7 @@ export class World {
     const admin = this.admin(volume.region);
     for (const b of [...volume.unknown]) {
       const data = await admin.read(volume.id, b * BLOCK_SIZE, BLOCK_SIZE);
-      volume.set(b, data.every((x) => x === 0) ? null : content(data));
+      volume.set(b, isZero(data) ? null : content(data));
       volume.unknown.delete(b);
     }
   }

@@ -11,7 +11,7 @@ import {
   waitUntilInstanceRunning,
 } from "@aws-sdk/client-ec2";
 import { baseImageId, describeInstance } from "../../instance-helpers.ts";
-import { content, hashes, VolumeModel } from "../model.ts";
+import { content, hashes, isZero, VolumeModel } from "../model.ts";
 import { storedResources, storedSnapshotMap } from "../store-audit.ts";
 import { checkSnapshot, type Scenario, settledImage, type TrialContext } from "../trial.ts";
 import { type World, waitUntil } from "../world.ts";
@@ -74,7 +74,7 @@ async function readRoot(
     const data = await admin.read(f.rootVolumeId, b * 512 * 1024, 64 * 512 * 1024);
     for (let k = 0; k < 64; k++) {
       const block = data.subarray(k * 512 * 1024, (k + 1) * 512 * 1024);
-      if (block.some((x) => x !== 0)) blocks.set(b + k, content(block));
+      if (!isZero(block)) blocks.set(b + k, content(block));
     }
   }
   const model = new VolumeModel(f.rootVolumeId, REGION, blocks);
@@ -100,6 +100,8 @@ export function createImageScenario(fixture: InstanceFixture): Scenario {
       let written: number[] = [];
       const found = () => storedResources(w.dataDir, REGION).images.find((i) => i.name === ctx.tag);
       return {
+        // A clean restart (to arm a crash point) would stop the VM this trial kills the daemon under.
+        armable: !running,
         async prepare() {
           if (running) return;
           const writes = randomWrites(ctx.rng, ctx.tag, RANGE, ctx.rng.int(8, 48), FIRST_BLOCK);

@@ -11,7 +11,7 @@ import {
   StartSnapshotCommand,
 } from "@aws-sdk/client-ebs";
 import { BLOCK_SIZE, sha256 } from "../../helpers.ts";
-import { compareMaps, makeBlock, randomKind } from "../model.ts";
+import { compareMaps, isZero, makeBlock, randomKind } from "../model.ts";
 import {
   checkSnapshot,
   landingOf,
@@ -108,7 +108,7 @@ function uploadOf(ctx: TrialContext, seed: string, count: number, parent?: strin
 function expectedMap(parent: Map<number, string>, upload: Upload): Map<number, string> {
   const out = new Map(parent);
   for (const [b, data] of upload.blocks) {
-    if (data.every((x) => x === 0)) out.delete(b);
+    if (isZero(data)) out.delete(b);
     else out.set(b, sha256(data));
   }
   return out;
