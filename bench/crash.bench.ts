@@ -2,6 +2,7 @@
 // deletes and EBS direct uploads (see test/crash/crash-harness.ts for what each trial checks).
 //   npm run bench:crash -- [--trials 105] [--seed hex] [--scenarios snapshot,gc-delete,...]
 //     [--crash-points 0.35] [--second-kill 0.3] (probabilities per trial) [--keep] (the data dir)
+//     [--crash-point NAME] (arm only that one; see src/util/crash-points.ts and the scenarios)
 // Prints a summary per scenario; exits 1 if any trial failed. The seed reproduces the choices.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -17,6 +18,7 @@ const { values } = parseArgs({
     scenarios: { type: "string", default: SCENARIOS.join(",") },
     "crash-points": { type: "string", default: "0.35" },
     "second-kill": { type: "string", default: "0.3" },
+    "crash-point": { type: "string" },
     keep: { type: "boolean", default: false },
   },
 });
@@ -30,6 +32,7 @@ const report = await runCrashTrials({
   scenarios: values.scenarios.split(","),
   crashPoints: Number(values["crash-points"]),
   secondKill: Number(values["second-kill"]),
+  onlyCrashPoint: values["crash-point"],
   log: (line) => console.log(line),
 });
 console.log(`\n${summarize(report)}`);

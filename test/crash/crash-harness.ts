@@ -46,6 +46,8 @@ export interface RunOptions {
   secondKill?: number;
   /** Probability that a trial arms a crash point instead of killing after a delay (default 0.35). */
   crashPoints?: number;
+  /** Arm only this crash point (by name), where a scenario has it. */
+  onlyCrashPoint?: string;
   log?: (line: string) => void;
 }
 
@@ -144,7 +146,10 @@ export async function runCrashTrials(o: RunOptions): Promise<RunReport> {
     const window = observed.get(scenario.name) ?? scenario.window;
     const killAfterMs = Math.round(trng.next() * window);
     const armed = trng.chance(o.crashPoints ?? 0.35) && trial.armable !== false;
-    const crashAt = armed ? armPoint(trng, scenario.crashPoints) : null;
+    const points = o.onlyCrashPoint
+      ? scenario.crashPoints.filter((p) => p.split("@")[0] === o.onlyCrashPoint)
+      : scenario.crashPoints;
+    const crashAt = armed ? armPoint(trng, points) : null;
     let secondKillAfterMs: number | null = null;
     let crashReached = false;
     let landing = "?";
