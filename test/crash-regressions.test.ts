@@ -12,10 +12,11 @@ import {
   RegisterImageCommand,
 } from "@aws-sdk/client-ec2";
 import { Prng } from "./crash/prng.ts";
-import { auditStore, chunkRows, storedResources } from "./crash/store-audit.ts";
+import { auditStore, chunkRows, storedResources, storedSnapshotMap } from "./crash/store-audit.ts";
 import { createVolume, settledImage, settledSnapshot, type TrialContext } from "./crash/trial.ts";
 import { World } from "./crash/world.ts";
 import { seededBytes, tempDir } from "./helpers.ts";
+import { baseImageId } from "./instance-helpers.ts";
 
 const worlds: World[] = [];
 after(async () => {
@@ -104,3 +105,31 @@ for (const [point, created] of [
     await w.kill("SIGTERM");
   });
 }
+
+test("a crash while the base image is being published leaves no scratch volume or stray snapshot behind", async () => {
+  const w = new World(tempDir(), { baseImage: true });
+  worlds.push(w);
+  w.spawn({ STRATA_CRASH_AT: "base-image.snapshot-started" });
+  await w.daemon.exited;
+  assert.equal(w.daemon.proc.signalCode, "SIGKILL", "the daemon died while publishing");
+  await w.start();
+  for (const region of ["us-east-1", "eu-west-1"]) await baseImageId(w.ec2(region));
+  await w.kill("SIGTERM");
+  for (const region of ["us-east-1", "eu-west-1"]) {
+    const r = storedResources(w.dataDir, region);
+    assert.equal(r.images.length, 1, `${region}: one base image`);
+    assert.deepEqual(r.volumes, [], `${region}: no scratch volume left`);
+    assert.deepEqual(
+      r.snapshots.map((s) => s.id),
+      r.images[0].snapshotIds,
+      `${region}: the image's snapshot and no other`,
+    );
+    const needed = new Set(storedSnapshotMap(w.dataDir, region, r.images[0].snapshotIds[0]).values());
+    assert.deepEqual(
+      [...chunkRows(w.dataDir, region)].sort(),
+      [...needed].sort(),
+      `${region}: only its chunks`,
+    );
+  }
+  assert.deepEqual(auditStore(w.dataDir, { noPending: true }), []);
+});
