@@ -4,6 +4,7 @@
 // QEMU outlived the daemon, that the store holds no leaked bytes, rows, temp files or strays, and
 // that after the trial's cleanup it holds exactly what the fixtures need (so nothing grows).
 
+import { baseImageId } from "../instance-helpers.ts";
 import { Prng } from "./prng.ts";
 import { copyImageScenario, copySnapshotScenario } from "./scenarios/copy.ts";
 import { createImageScenario, type InstanceFixture, launchInstance } from "./scenarios/create-image.ts";
@@ -90,6 +91,8 @@ export async function runCrashTrials(o: RunOptions): Promise<RunReport> {
   await world.start();
   let fixture: InstanceFixture | undefined;
   if (withInstance) {
+    // The base image is published in every region first: it is a fixture, not a stray.
+    for (const region of REGIONS) await baseImageId(world.ec2(region));
     log("launching the instance for create-image (one VM boot)...");
     fixture = await launchInstance(world);
   }
