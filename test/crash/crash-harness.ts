@@ -353,8 +353,13 @@ export function summarize(report: RunReport): string {
   const sizes = report.results.map((r) => r.after);
   if (sizes.length) {
     const f = (t: StoreTotals) =>
-      `${t.chunks} chunks, ${(t.chunkBytes / 2 ** 20).toFixed(1)} MiB, ${t.blockRows} block-map rows`;
-    lines.push(`store after each trial's cleanup: first ${f(sizes[0])}; last ${f(sizes[sizes.length - 1])}`);
+      `${t.chunks} chunks, ${(t.chunkBytes / 2 ** 20).toFixed(1)} MiB, ${t.blockRows} block-map rows, metadata files ${(t.dbBytes / 2 ** 20).toFixed(1)} MiB`;
+    const max = (k: keyof StoreTotals) => Math.max(...sizes.map((t) => t[k]));
+    lines.push(`store after each trial's cleanup: first ${f(sizes[0])}`);
+    lines.push(`                                  last  ${f(sizes[sizes.length - 1])}`);
+    lines.push(
+      `                                  most  ${max("chunks")} chunks, ${(max("chunkBytes") / 2 ** 20).toFixed(1)} MiB, ${max("blockRows")} block-map rows, metadata files ${(max("dbBytes") / 2 ** 20).toFixed(1)} MiB`,
+    );
   }
   for (const r of failed)
     lines.push(`  trial ${r.index} (${r.scenario}, ${howKilled(r)}): ${r.failures.join(" | ")}`);

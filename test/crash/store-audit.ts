@@ -261,11 +261,14 @@ export interface StoreTotals {
   volumes: number;
   images: number;
   blockRows: number;
+  /** The metadata databases' files (with their write-ahead logs). */
+  dbBytes: number;
 }
 
 /** Sizes of what the store holds, summed over regions (for the growth check and the summary). */
 export function storeTotals(dataDir: string): StoreTotals {
   const t: StoreTotals = {
+    dbBytes: 0,
     chunks: 0,
     chunkBytes: 0,
     fileBytes: 0,
@@ -276,6 +279,10 @@ export function storeTotals(dataDir: string): StoreTotals {
   };
   for (const region of regionNames(dataDir)) {
     for (const f of chunkFiles(join(dataDir, "regions", region, "chunks")).values()) t.fileBytes += f.size;
+    for (const suffix of ["", "-wal"]) {
+      const db = join(dataDir, "regions", region, `metadata.db${suffix}`);
+      if (existsSync(db)) t.dbBytes += statSync(db).size;
+    }
     withDb(dataDir, region, (db) => {
       const n = (sql: string) => Number((db.prepare(sql).get() as Row).n);
       t.chunks += n("SELECT count(*) AS n FROM chunks");
