@@ -18,10 +18,17 @@ export interface DaemonOptions {
 }
 
 const live = new Set<ChildProcess>();
-// Whatever happens to the harness, no server it started outlives it.
+// Whatever happens to the harness, no server it started outlives it (a signal ends the process
+// without "exit" handlers, so those are caught too).
 process.once("exit", () => {
   for (const p of live) p.kill("SIGKILL");
 });
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+  process.once(signal, () => {
+    for (const p of live) p.kill("SIGKILL");
+    process.exit(130);
+  });
+}
 
 export class DaemonProcess {
   readonly proc: ChildProcess;
