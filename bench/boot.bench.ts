@@ -20,6 +20,7 @@ import {
   waitUntilInstanceTerminated,
 } from "@aws-sdk/client-ec2";
 import { buildBaseImage, defaultBaseImageCacheDir } from "../src/compute/base-image/build-base-image.ts";
+import { metadataForwardCommand } from "../src/compute/hypervisor/qemu-vm.ts";
 import { MetadataService } from "../src/compute/metadata/metadata-service.ts";
 import { adminCredentials, ec2 } from "../test/ec2-helpers.ts";
 import { baseImageId, describeInstance, ssh, waitForConsole, writeKey } from "../test/instance-helpers.ts";
@@ -49,23 +50,26 @@ async function timeBoot(client: EC2Client, imageId: string, extra: Record<string
 
 /** The reference: QEMU on the cached raw disk (copy-on-write overlay), same guest, same metadata. */
 async function referenceBoot(disk: string, dir: string): Promise<number> {
-  const imds = await MetadataService.start(() => ({
-    instanceId: "i-0000000000000bench",
-    imageId: "ami-00000000000000000",
-    instanceType: "t3.micro",
-    region: "us-east-1",
-    availabilityZone: "us-east-1a",
-    accountId: "000000000000",
-    hostname: "ip-169-254-0-15.ec2.internal",
-    localIpv4: "169.254.0.15",
-    mac: "02:00:00:00:00:01",
-    amiLaunchIndex: 0,
-    reservationId: "r-00000000000000000",
-    launchedAt: new Date(),
-    publicKeys: [],
-    userData: Buffer.from(USER_DATA, "base64"),
-    blockDevices: { root: "/dev/xvda", ebs: [] },
-  }));
+  const imds = await MetadataService.start(
+    () => ({
+      instanceId: "i-0000000000000bench",
+      imageId: "ami-00000000000000000",
+      instanceType: "t3.micro",
+      region: "us-east-1",
+      availabilityZone: "us-east-1a",
+      accountId: "000000000000",
+      hostname: "ip-169-254-0-15.ec2.internal",
+      localIpv4: "169.254.0.15",
+      mac: "02:00:00:00:00:01",
+      amiLaunchIndex: 0,
+      reservationId: "r-00000000000000000",
+      launchedAt: new Date(),
+      publicKeys: [],
+      userData: Buffer.from(USER_DATA, "base64"),
+      blockDevices: { root: "/dev/xvda", ebs: [] },
+    }),
+    join(dir, "reference.imds"),
+  );
   const t0 = performance.now();
   const qemu = spawn(
     "qemu-system-x86_64",
@@ -84,7 +88,7 @@ async function referenceBoot(disk: string, dir: string): Promise<number> {
       "-drive",
       `file=${disk},format=raw,if=virtio,snapshot=on`,
       "-netdev",
-      `user,id=n0,net=169.254.0.0/16,host=169.254.0.2,dhcpstart=169.254.0.15,guestfwd=tcp:169.254.169.254:80-cmd:nc 127.0.0.1 ${imds.port}`,
+      `user,id=n0,ipv4=on,ipv6=off,restrict=on,net=169.254.0.0/16,host=169.254.0.2,dhcpstart=169.254.0.15,guestfwd=tcp:169.254.169.254:80-cmd:${metadataForwardCommand(imds.socketPath)}`,
       "-device",
       "virtio-net-pci,netdev=n0,mac=02:00:00:00:00:01",
     ],

@@ -2,12 +2,16 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { AdminClient } from "../src/cli/admin-client.ts";
+import { adminSocketPath } from "../src/server/admin-socket.ts";
 
 const STRATA = join(import.meta.dirname, "..", "bin", "strata");
 
 export interface BenchDaemon {
   url: string;
-  client(region?: string): AdminClient;
+  /** The server process (bin/strata execs node, so this is the daemon itself). */
+  pid: number;
+  /** The admin API on the data dir's socket, as `account` (default admin). */
+  client(region?: string, account?: string): AdminClient;
   stop(): Promise<void>;
 }
 
@@ -22,14 +26,16 @@ export async function startBenchDaemon(dataDir: string, args: string[]): Promise
     let out = "";
     proc.stdout.on("data", (d: Buffer) => {
       out += d.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
+      const m = /listening on (https?:\/\/\S+)/.exec(out);
       if (m) ok(m[1]);
     });
     proc.once("exit", (code) => fail(new Error(`strata server exited (${code}): ${out}`)));
   });
   return {
     url,
-    client: (region = "us-east-1") => new AdminClient(url, region),
+    pid: proc.pid!,
+    client: (region = "us-east-1", account = "admin") =>
+      new AdminClient(adminSocketPath(dataDir), region, account),
     async stop() {
       proc.kill("SIGTERM");
       await exited;

@@ -27,7 +27,7 @@ test("the error catalogue is complete: every code raised is catalogued, every en
   );
   assert.deepEqual([...catalogued].filter((c) => !raised.has(c)).sort(), [], "catalogued but never raised");
   for (const [code, e] of Object.entries(errorCatalogue)) {
-    assert.ok([400, 401, 403, 404, 409, 412, 500, 503].includes(e.status), `${code} has an HTTP status`);
+    assert.ok([400, 401, 402, 403, 404, 409, 412, 500, 503].includes(e.status), `${code} has an HTTP status`);
     assert.ok(e.summary.length > 10, `${code} has a summary`);
   }
 });

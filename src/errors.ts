@@ -95,7 +95,46 @@ export const errorCatalogue = {
     status: 400,
     summary: "The request date is too far from the server time, or the presigned URL has expired.",
   },
+  // The front door (src/server/front-door.ts): refused before any handler, nothing done.
+  InvalidHostHeader: {
+    status: 400,
+    summary: "The Host header is not one of the server's names (DNS rebinding is refused).",
+  },
+  CrossOriginRequestDenied: {
+    status: 403,
+    summary: "The request comes from another web origin than the server's own.",
+  },
   AccountAlreadyExists: { status: 400, summary: "An account with that name or owner alias already exists." },
+  // Per-account quotas (src/services/quotas): EC2's codes, all 400 on EC2.
+  VcpuLimitExceeded: {
+    status: 400,
+    summary: "The account's running instances would exceed its vCPU quota in the region.",
+  },
+  VolumeLimitExceeded: {
+    status: 400,
+    summary: "The account's volumes of a type would exceed its storage quota (TiB) in the region.",
+  },
+  MaxIOPSLimitExceeded: {
+    status: 400,
+    summary: "The account's io1/io2 volumes would exceed its provisioned IOPS quota in the region.",
+  },
+  SnapshotLimitExceeded: {
+    status: 400,
+    summary: "The account would exceed its snapshot quota in the region.",
+  },
+  ResourceLimitExceeded: {
+    status: 400,
+    summary: "The account would exceed its AMI (or public AMI) quota in the region.",
+  },
+  KeyPairLimitExceeded: {
+    status: 400,
+    summary: "The account would exceed its key pair quota in the region.",
+  },
+  ServiceQuotaExceededException: {
+    status: 402,
+    summary:
+      "EBS: StartSnapshot would exceed the account's snapshot quota (Reason DEPENDENCY_SERVICE_QUOTA_EXCEEDED).",
+  },
 } as const satisfies Record<string, { status: number; summary: string }>;
 
 export type ErrorCode = keyof typeof errorCatalogue;

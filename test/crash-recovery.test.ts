@@ -1,6 +1,8 @@
 // SIGKILL the daemon in the middle of a snapshot, a copy and a restore; after a restart the
 // interrupted work resumes, content is exact (checked by hash), and nothing leaks.
 import assert from "node:assert/strict";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { test } from "node:test";
 import type { AdminClient } from "../src/cli/admin-client.ts";
 import { assertStoreConsistent, startDaemon } from "./daemon.ts";
@@ -37,6 +39,19 @@ async function whenUnderWay<T>(get: () => Promise<T>, ready: (v: T) => boolean):
   throw new Error("work never got under way");
 }
 
+/**
+ * Where the kill really cut the work, read from the region's database once the daemon is dead:
+ * a poll before the kill shows only that the work had started, not that it had not finished.
+ */
+function afterKill(dataDir: string, region: string, sql: string, id: string): Record<string, unknown> {
+  const db = new DatabaseSync(join(dataDir, "regions", region, "metadata.db"), { readOnly: true });
+  try {
+    return db.prepare(sql).get(id) as Record<string, unknown>;
+  } finally {
+    db.close();
+  }
+}
+
 test("SIGKILL during a snapshot with concurrent writes: it resumes and holds the point-in-time content", async () => {
   const dataDir = tempDir();
   let daemon = await startDaemon(dataDir);
@@ -53,6 +68,11 @@ test("SIGKILL during a snapshot with concurrent writes: it resumes and holds the
   )) as Snap;
   await daemon.kill("SIGKILL");
   assert.equal(seen.state, "pending", "the kill must land mid-snapshot for this test to mean anything");
+  assert.equal(
+    afterKill(dataDir, "us-east-1", "SELECT state FROM snapshots WHERE id = ?", s.id).state,
+    "pending",
+    "the snapshot was still pending when the daemon died",
+  );
 
   daemon = await startDaemon(dataDir);
   c = daemon.client();
@@ -83,6 +103,11 @@ test("SIGKILL during a cross-region copy: the copy resumes and completes with th
   );
   await daemon.kill("SIGKILL");
   assert.equal(seen.state, "pending", "the kill must land mid-copy");
+  assert.equal(
+    afterKill(dataDir, "eu-west-1", "SELECT state FROM snapshots WHERE id = ?", copy.id).state,
+    "pending",
+    "the copy was still pending when the daemon died",
+  );
 
   daemon = await startDaemon(dataDir);
   c = daemon.client("eu-west-1");
@@ -110,6 +135,13 @@ test("SIGKILL during a restore: hydration resumes and the volume reads the snaps
   );
   await daemon.kill("SIGKILL");
   assert.ok(seen.hydration.remaining > 0, "the kill must land mid-hydration");
+  const remote = afterKill(
+    dataDir,
+    "us-east-1",
+    "SELECT COUNT(*) AS n FROM volume_blocks WHERE volume_id = ? AND local = 0",
+    restored.id,
+  );
+  assert.ok(Number(remote.n) > 0, "blocks were still to hydrate when the daemon died");
 
   daemon = await startDaemon(dataDir);
   c = daemon.client();

@@ -7,13 +7,17 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { after } from "node:test";
 import { AdminClient } from "../src/cli/admin-client.ts";
+import { adminSocketPath } from "../src/server/admin-socket.ts";
 
 const ROOT = join(import.meta.dirname, "..");
 
 export interface Daemon {
   url: string;
   proc: ChildProcess;
-  client(region?: string): AdminClient;
+  /** The admin API on the data dir's socket, acting as `account` (id, alias or name; default admin). */
+  client(region?: string, account?: string): AdminClient;
+  /** Everything the daemon printed so far (stdout and stderr). */
+  output(): string;
   kill(signal: NodeJS.Signals): Promise<void>;
 }
 
@@ -58,7 +62,7 @@ export async function startDaemon(
   const url = await new Promise<string>((resolve, reject) => {
     const onData = (d: Buffer) => {
       output += d.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(output);
+      const m = /listening on (https?:\/\/\S+)/.exec(output);
       if (m) resolve(m[1]);
     };
     proc.stdout!.on("data", onData);
@@ -79,7 +83,9 @@ export async function startDaemon(
   return {
     url,
     proc,
-    client: (region = "us-east-1") => new AdminClient(url, region),
+    client: (region = "us-east-1", account = "admin") =>
+      new AdminClient(adminSocketPath(dataDir), region, account),
+    output: () => output,
     async kill(signal) {
       proc.kill(signal);
       await exited;

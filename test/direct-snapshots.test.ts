@@ -31,12 +31,15 @@ test("block tokens expire; an unfinished snapshot times out to error and release
     await r.direct.putBlock(OWNER, pending.id, 0, Buffer.from(other), b64(other));
     assert.equal((await r.meta.chunkTotals()).chunks, before.chunks + 1);
     assert.deepEqual(await r.direct.expire(new Date(Date.now() + 5 * 60_000)), [], "not yet");
-    // Each block written restarts the Timeout.
-    const late = Date.now() + 9 * 60_000;
-    await new Promise((res) => setTimeout(res, 20));
+    // Each block written restarts the Timeout: once the clock has moved on, a second block puts
+    // the expiry later, so the first expiry time no longer ends it.
+    const firstExpiry = Date.parse((await r.snapshots.get(pending.id)).expiresAt!);
+    while (Date.now() <= firstExpiry - 10 * 60_000) await new Promise((res) => setTimeout(res, 1));
     await r.direct.putBlock(OWNER, pending.id, 1, Buffer.from(other), b64(other));
-    assert.ok(new Date((await r.snapshots.get(pending.id)).expiresAt!).getTime() > late);
-    assert.deepEqual(await r.direct.expire(new Date(Date.now() + 11 * 60_000)), [pending.id]);
+    const secondExpiry = Date.parse((await r.snapshots.get(pending.id)).expiresAt!);
+    assert.ok(secondExpiry > firstExpiry, `${secondExpiry} > ${firstExpiry}`);
+    assert.deepEqual(await r.direct.expire(new Date(firstExpiry + 1)), [], "restarted by the second block");
+    assert.deepEqual(await r.direct.expire(new Date(secondExpiry + 1)), [pending.id]);
     const failed = await r.snapshots.get(pending.id);
     assert.equal(failed.state, "error");
     assert.match(failed.stateMessage ?? "", /timed out/);

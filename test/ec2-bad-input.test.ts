@@ -29,7 +29,15 @@ let admin: Credentials;
 let bob: Account;
 let adminEc2: EC2Client;
 let bobEc2: EC2Client;
-const ids = { volume: "", snapshot: "", image: "", bobVolume: "", bobSnapshot: "", bobImage: "" };
+const ids = {
+  volume: "",
+  snapshot: "",
+  image: "",
+  bobVolume: "",
+  bobSnapshot: "",
+  bobImage: "",
+  bobPrivateImage: "",
+};
 
 interface SendOptions {
   credentials?: Credentials;
@@ -97,7 +105,7 @@ before(async () => {
     [bobEc2, "bob"],
   ] as const) {
     const v = await client.send(new CreateVolumeCommand({ Size: 1, AvailabilityZone: "us-east-1a" }));
-    await daemon.client().write(v.VolumeId!, 0, Buffer.alloc(4096, 7));
+    await daemon.client("us-east-1", key || "admin").write(v.VolumeId!, 0, Buffer.alloc(4096, 7));
     const s = await client.send(new CreateSnapshotCommand({ VolumeId: v.VolumeId }));
     await waitUntilSnapshotCompleted(
       { client, maxWaitTime: 60, minDelay: 1 },
@@ -136,6 +144,17 @@ before(async () => {
     }),
   );
   await adminEc2.send(new EnableImageDeregistrationProtectionCommand({ ImageId: ids.image }));
+  // A real image of Bob's that is never shared: "another account's private image" must be an id
+  // that exists (an id that never existed would pass even if access checks were missing).
+  ids.bobPrivateImage = (
+    await bobEc2.send(
+      new RegisterImageCommand({
+        Name: "img-bob-private",
+        RootDeviceName: "/dev/xvda",
+        BlockDeviceMappings: [{ DeviceName: "/dev/xvda", Ebs: { SnapshotId: ids.bobSnapshot } }],
+      }),
+    )
+  ).ImageId!;
 });
 
 after(async () => {
@@ -247,7 +266,7 @@ test("at least 30 malformed or hostile requests get EC2's errors and change noth
     ],
     [
       "another account's private image",
-      { Action: "DescribeImages", "ImageId.1": "ami-0123456789abcdef0" },
+      { Action: "DescribeImages", "ImageId.1": ids.bobPrivateImage },
       400,
       "InvalidAMIID.NotFound",
     ],
@@ -314,7 +333,7 @@ test("at least 30 malformed or hostile requests get EC2's errors and change noth
       {
         Action: "CopyImage",
         SourceRegion: "us-east-1",
-        SourceImageId: "ami-0123456789abcdef0",
+        SourceImageId: ids.bobPrivateImage,
         Name: "copy-1",
       },
       400,
@@ -414,6 +433,9 @@ test("at least 30 malformed or hostile requests get EC2's errors and change noth
     ],
   ];
   assert.ok(cases.length >= 30);
+  // The other account's private image exists: its owner sees it.
+  const own = await bobEc2.send(new DescribeImagesCommand({ ImageIds: [ids.bobPrivateImage] }));
+  assert.equal(own.Images?.[0]?.ImageId, ids.bobPrivateImage);
   const before = await world();
   for (const [name, params, status, code, options] of cases) {
     const o = options ?? {};

@@ -186,19 +186,28 @@ test("the golden-image workflow, end to end, through @aws-sdk/client-ec2", async
     publicImages.Images?.map((i) => [i.ImageId, i.Public]),
     [[v2, true]],
   );
-  await admin.send(
-    new EnableImageDeprecationCommand({ ImageId: v2, DeprecateAt: new Date(Date.now() + 1500) }),
-  );
-  await new Promise((r) => setTimeout(r, 2000));
-  const hidden = await carol.send(
-    new DescribeImagesCommand({ Filters: [{ Name: "image-id", Values: [v2] }] }),
-  );
+  // A whole second a few seconds ahead (EC2 refuses past times; the margin covers a slow call).
+  const deprecateAt = new Date(Math.ceil((Date.now() + 3000) / 1000) * 1000);
+  await admin.send(new EnableImageDeprecationCommand({ ImageId: v2, DeprecateAt: deprecateAt }));
+  const byId = { Filters: [{ Name: "image-id", Values: [v2] }] };
+  const early = await carol.send(new DescribeImagesCommand(byId));
+  // The daemon shares this machine's clock: an answer received before the deprecation time was
+  // computed before it, so the image must still be listed.
+  if (Date.now() < deprecateAt.getTime()) {
+    assert.deepEqual(
+      early.Images?.map((i) => i.ImageId),
+      [v2],
+    );
+  }
+  // Wait for the clock to pass the deprecation time (not a guessed sleep), then it is hidden.
+  while (Date.now() <= deprecateAt.getTime()) {
+    await new Promise((r) => setTimeout(r, deprecateAt.getTime() - Date.now() + 1));
+  }
+  const hidden = await carol.send(new DescribeImagesCommand(byId));
   assert.deepEqual(hidden.Images, []);
-  const shown = await carol.send(
-    new DescribeImagesCommand({ Filters: [{ Name: "image-id", Values: [v2] }], IncludeDeprecated: true }),
-  );
+  const shown = await carol.send(new DescribeImagesCommand({ ...byId, IncludeDeprecated: true }));
   assert.equal(shown.Images?.[0].ImageId, v2);
-  assert.ok(shown.Images?.[0].DeprecationTime);
+  assert.equal(Date.parse(shown.Images?.[0].DeprecationTime ?? ""), deprecateAt.getTime());
 
   const tags = await admin.send(
     new DescribeTagsCommand({ Filters: [{ Name: "resource-type", Values: ["volume"] }] }),

@@ -37,10 +37,18 @@ test("register, copy to another region, restore the copy's snapshot: same bytes"
     { code: "InvalidAMIName.Duplicate" },
   );
 
-  const copy = await engine.copyImage("us-east-1", image.id, "eu-west-1", ALICE, {
-    name: "golden-1-eu",
-    clientToken: "t1",
-  });
+  // Holding the destination's lock on the first block's chunk keeps the snapshot copy (and so
+  // the image) pending until released: "pending" is known here, not a race the copy may win.
+  const eu = engine.region("eu-west-1");
+  const release = await eu.meta.lockChunks([
+    sha256(seededBytes("image-root", 4 * BLOCK_SIZE).subarray(0, BLOCK_SIZE)),
+  ]);
+  const copy = await engine
+    .copyImage("us-east-1", image.id, "eu-west-1", ALICE, {
+      name: "golden-1-eu",
+      clientToken: "t1",
+    })
+    .finally(release);
   assert.equal(copy.state, "pending");
   assert.notEqual(copy.id, image.id);
   const again = await engine.copyImage("us-east-1", image.id, "eu-west-1", ALICE, {
@@ -52,7 +60,6 @@ test("register, copy to another region, restore the copy's snapshot: same bytes"
     engine.copyImage("us-east-1", image.id, "eu-west-1", ALICE, { name: "other", clientToken: "t1" }),
     { code: "IdempotentParameterMismatch" },
   );
-  const eu = engine.region("eu-west-1");
   const ready = await eu.images.wait(copy.id);
   assert.equal(ready.state, "available");
   assert.equal(ready.sourceImageId, image.id);

@@ -44,6 +44,7 @@ import { assertStoreConsistent, type Daemon, startDaemon } from "./daemon.ts";
 import { type Account, adminCredentials, createAccount, ec2 } from "./ec2-helpers.ts";
 import { tempDir } from "./helpers.ts";
 import { baseImageId, consoleText, describeInstance, ssh, waitForConsole } from "./instance-helpers.ts";
+import { HostProbes } from "./network-probes.ts";
 
 const run = promisify(execFile);
 const dataDir = tempDir();
@@ -54,15 +55,9 @@ let adminEu: EC2Client;
 let keyFile: string;
 const waiter = (client: EC2Client, maxWaitTime = 300) => ({ client, maxWaitTime, minDelay: 1, maxDelay: 2 });
 
-const USER_DATA = `#!/bin/sh
-echo golden-42 > /etc/golden-marker
-cat > /etc/rc.local <<'EOF'
-#!/bin/sh
-echo "rc.local: service up, marker=$(cat /etc/golden-marker)"
-EOF
-chmod +x /etc/rc.local
-echo "USERDATA-RAN on $(hostname)"
-`;
+let probes: HostProbes;
+// The first instance's user data also probes every way out of the guest's network.
+let USER_DATA = "";
 
 before(async () => {
   daemon = await startDaemon(dataDir, "us-east-1,eu-west-1", { baseImage: true });
@@ -70,8 +65,20 @@ before(async () => {
   adminEu = ec2(daemon, adminCredentials(dataDir), "eu-west-1");
   keyFile = join(keyDir, "id_ed25519");
   await run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", keyFile]);
+  probes = await HostProbes.open(Number(new URL(daemon.url).port));
+  USER_DATA = `#!/bin/sh
+echo golden-42 > /etc/golden-marker
+cat > /etc/rc.local <<'EOF'
+#!/bin/sh
+echo "rc.local: service up, marker=$(cat /etc/golden-marker)"
+EOF
+chmod +x /etc/rc.local
+${probes.script()}
+echo "USERDATA-RAN on $(hostname)"
+`;
 });
 after(async () => {
+  await probes?.close();
   await daemon.kill("SIGTERM");
   assertStoreConsistent(dataDir);
 });
@@ -144,6 +151,18 @@ test("launch the base image with user data and a key: user data runs, SSH works"
     filtered.Reservations?.flatMap((r) => r.Instances!.map((x) => x.InstanceId)),
     [source],
   );
+});
+
+test("the guest reaches nothing of the host but its own metadata service", async () => {
+  const text = await consoleText(admin, source);
+  const seen = HostProbes.parse(text);
+  assert.deepEqual([...seen.keys()].sort(), [...probes.names].sort(), "every probe ran");
+  for (const p of seen.values()) assert.equal(p.result, "closed", p.line);
+  assert.ok(!text.includes(probes.secret), "the host's secret never reached the guest");
+  assert.equal(probes.tcpConnections, 0, "no TCP connection reached the host's listeners");
+  assert.equal(probes.udpDatagrams, 0, "no datagram reached the host's UDP listener");
+  // Its own metadata service still answers: the user data came from it, and the instance id is its own.
+  assert.match(text, new RegExp(`^probe-imds instance-id ${source}\\r?$`, "m"));
 });
 
 test("reboot keeps the root volume's data and does not run user data again", async () => {
@@ -246,7 +265,7 @@ test("CreateImage of the stopped instance; launch it: marker and service there, 
   assert.match(await consoleText(admin, copy), /strata: boot finished/);
   assert.equal((await describeInstance(admin, copy)).State?.Name, "running");
   await admin.send(new TerminateInstancesCommand({ InstanceIds: [copy] }));
-  // One t3 instance at a time fits a 2-core host (vCPUs are not oversubscribed by default).
+  // One VM at a time: a 2-core host running guests under software emulation stays responsive.
   await waitUntilInstanceTerminated(waiter(admin), { InstanceIds: [copy] });
   const hotInstance = await launch(admin, hot!);
   await waitForConsole(admin, hotInstance, "rc.local: service up, marker=golden-42");

@@ -141,11 +141,20 @@ describe("regions", () => {
     const blocks = new Map<number, Buffer>();
     for (let i = 0; i < 300; i++) blocks.set(i, seededBytes(`inuse${i}`, BLOCK_SIZE));
     const { s } = await snapshotOf("us-east-1", blocks);
+    const eu = engine.region("eu-west-1");
+    // The copy cannot finish while the destination's lock on block 0's chunk is held: it is
+    // known to be in progress during the delete, not assumed to be.
+    const release = await eu.meta.lockChunks([sha256(blocks.get(0)!)]);
     const copy = await engine.copySnapshot("us-east-1", s.id, "eu-west-1");
-    await assert.rejects(engine.region("us-east-1").snapshots.delete(s.id), {
-      code: "InvalidSnapshot.InUse",
-    });
-    assert.equal((await engine.region("eu-west-1").snapshots.wait(copy.id)).state, "completed");
+    try {
+      assert.equal((await eu.snapshots.get(copy.id)).state, "pending");
+      await assert.rejects(engine.region("us-east-1").snapshots.delete(s.id), {
+        code: "InvalidSnapshot.InUse",
+      });
+    } finally {
+      release();
+    }
+    assert.equal((await eu.snapshots.wait(copy.id)).state, "completed");
     await engine.region("us-east-1").snapshots.delete(s.id);
   });
 });

@@ -21,6 +21,35 @@ async function volumeWith(sizeGiB: number, blocks: Map<number, Buffer>) {
   return { v, h };
 }
 
+/**
+ * Holds the chunk locks of these blocks' contents: a snapshot job that must store one of them
+ * stays pending (it cannot reach completion) until the returned release is called. Tests use it
+ * to know, not assume, that a job is still running.
+ */
+function holdChunks(...blocks: Buffer[]): Promise<() => void> {
+  return r.meta.lockChunks(blocks.map((b) => sha256(b)));
+}
+
+/** Polls `probe` until it returns a value; fails after `ms`. */
+async function until<T>(probe: () => Promise<T | undefined>, what: string, ms = 60_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((res) => setTimeout(res, 5));
+  }
+}
+
+/** `p`, or a failure naming `what` after `ms`. */
+function within<T>(p: Promise<T>, what: string, ms = 60_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
 async function snapshot(volumeId: string) {
   const s = await r.snapshots.wait((await r.snapshots.create(volumeId)).id);
   assert.equal(s.state, "completed", s.stateMessage ?? "");
@@ -114,11 +143,21 @@ describe("incremental snapshots", () => {
     for (let i = 0; i < 96; i++) blocks.set(i, seededBytes(`pit${i}`, BLOCK_SIZE));
     const { v, h } = await volumeWith(1, blocks);
     const expected = sha256(await h.read(0, 96 * BLOCK_SIZE));
+    // The job cannot complete while block 0's old content is held, so every write below is
+    // issued while it is pending, and some land (copy-on-write) before it is let go.
+    const release = await holdChunks(blocks.get(0)!);
     const started = await r.snapshots.create(v.id);
-    assert.equal(started.state, "pending");
-    // Overwrite every block (back to front, so most land before the job reaches them).
+    let landed = 0;
     const writes = [];
-    for (let i = 95; i >= 0; i--) writes.push(h.write(i * BLOCK_SIZE, seededBytes(`after${i}`, BLOCK_SIZE)));
+    for (let i = 95; i >= 0; i--) {
+      writes.push(
+        h.write(i * BLOCK_SIZE, seededBytes(`after${i}`, BLOCK_SIZE)).then(() => {
+          landed++;
+        }),
+      );
+    }
+    await until(async () => (landed > 0 ? true : undefined), "a write to land", 60_000).finally(release);
+    assert.equal((await r.snapshots.get(started.id)).state, "pending");
     await Promise.all(writes);
     const done = await r.snapshots.wait(started.id);
     assert.equal(done.state, "completed");
@@ -138,17 +177,23 @@ describe("incremental snapshots", () => {
     const blocks = new Map<number, Buffer>();
     for (let i = 0; i < 200; i++) blocks.set(i, seededBytes(`prog${i}`, BLOCK_SIZE));
     const { v } = await volumeWith(1, blocks);
+    // Nothing can be stored while every chunk is held; then all but the last block's.
+    const holdLast = await holdChunks(blocks.get(199)!);
+    const holdRest = await holdChunks(...[...blocks.values()].slice(0, 199));
     const s = await r.snapshots.create(v.id);
     assert.equal(s.state, "pending");
     assert.equal(s.progress, 0);
-    const seen = new Set<number>();
-    while ((await r.snapshots.get(s.id)).state === "pending") {
-      seen.add((await r.snapshots.get(s.id)).progress);
-      await new Promise((res) => setTimeout(res, 2));
-    }
-    const done = await r.snapshots.get(s.id);
+    assert.equal((await r.snapshots.get(s.id)).progress, 0, "nothing stored yet, nothing reported");
+    holdRest();
+    const midway = await until(async () => {
+      const x = await r.snapshots.get(s.id);
+      return x.progress > 0 ? x : undefined;
+    }, "progress above 0").finally(holdLast);
+    assert.equal(midway.state, "pending", "the last block was still held");
+    assert.ok(midway.progress > 0 && midway.progress < 100, `progress ${midway.progress}`);
+    const done = await r.snapshots.wait(s.id);
+    assert.equal(done.state, "completed");
     assert.equal(done.progress, 100);
-    assert.ok([...seen].every((p) => p >= 0 && p < 100));
   });
 });
 
@@ -202,9 +247,28 @@ describe("deleting snapshots", () => {
   test("deleting a pending snapshot cancels it and gives its changes back to the volume", async () => {
     const blocks = new Map<number, Buffer>();
     for (let i = 0; i < 300; i++) blocks.set(i, seededBytes(`cancel${i}`, BLOCK_SIZE));
-    const { v } = await volumeWith(1, blocks);
+    const { v, h } = await volumeWith(1, blocks);
+    const release = await holdChunks(blocks.get(0)!);
     const s = await r.snapshots.create(v.id);
-    await r.snapshots.delete(s.id);
+    assert.equal((await r.snapshots.get(s.id)).state, "pending");
+    // Let the job go only once the delete has cancelled it (the job is the volume's write hook).
+    const job = h.hook as unknown as { cancel(): void };
+    const cancel = job.cancel.bind(job);
+    const cancelled = new Promise<void>((res) => {
+      job.cancel = () => {
+        cancel();
+        res();
+      };
+    });
+    const deleting = r.snapshots.delete(s.id);
+    await within(
+      Promise.race([
+        cancelled,
+        deleting.then(() => assert.fail("the delete finished without cancelling the job")),
+      ]),
+      "the delete to cancel the job",
+    ).finally(release);
+    await deleting;
     await assert.rejects(r.snapshots.get(s.id), { code: "InvalidSnapshot.NotFound" });
     const next = await snapshot(v.id);
     assert.equal(next.blocksRead, 300, "the cancelled snapshot's changes are captured by the next one");
@@ -245,9 +309,15 @@ describe("bad input changes nothing", () => {
 
     // A second snapshot while one is pending, and deleting the volume meanwhile, are refused.
     for (let i = 1; i < 200; i++) await h.write(i * BLOCK_SIZE, seededBytes(`busy${i}`, BLOCK_SIZE));
+    const release = await holdChunks(seededBytes("busy1", BLOCK_SIZE));
     const pending = await r.snapshots.create(v.id);
-    await assert.rejects(r.snapshots.create(v.id), { code: "SnapshotCreationPerVolumeRateExceeded" });
-    await assert.rejects(r.volumes.delete(v.id), { code: "VolumeInUse" });
+    try {
+      assert.equal((await r.snapshots.get(pending.id)).state, "pending");
+      await assert.rejects(r.snapshots.create(v.id), { code: "SnapshotCreationPerVolumeRateExceeded" });
+      await assert.rejects(r.volumes.delete(v.id), { code: "VolumeInUse" });
+    } finally {
+      release();
+    }
     assert.equal((await r.snapshots.wait(pending.id)).state, "completed");
 
     assert.equal((await r.volumes.list()).length, volumesBefore + 1);
@@ -258,9 +328,17 @@ describe("bad input changes nothing", () => {
     const blocks = new Map<number, Buffer>();
     for (let i = 0; i < 200; i++) blocks.set(i, seededBytes(`pend${i}`, BLOCK_SIZE));
     const { v } = await volumeWith(1, blocks);
+    const release = await holdChunks(blocks.get(0)!);
     const s = await r.snapshots.create(v.id);
-    await assert.rejects(r.volumes.create({ snapshotId: s.id }), { code: "IncorrectState" });
-    await r.snapshots.wait(s.id);
+    try {
+      assert.equal((await r.snapshots.get(s.id)).state, "pending");
+      await assert.rejects(r.volumes.create({ snapshotId: s.id }), { code: "IncorrectState" });
+    } finally {
+      release();
+    }
+    assert.equal((await r.snapshots.wait(s.id)).state, "completed");
+    // Once completed, the same restore works: the refusal was about the state.
+    await r.volumes.create({ snapshotId: s.id });
   });
 });
 
@@ -273,18 +351,24 @@ describe("multi-volume snapshots", () => {
       vols.push(await volumeWith(1, blocks));
     }
     const expected = await Promise.all(vols.map(async ({ h }) => sha256(await h.read(0, 40 * BLOCK_SIZE))));
+    // Every job stays pending while its volume's block 0 is held: the writes below all happen
+    // while the set is being taken, and some land before any job may finish.
+    const release = await holdChunks(...[0, 1, 2].map((v) => seededBytes(`multi${v}-0`, BLOCK_SIZE)));
     const snaps = await r.snapshots.createMany(
       vols.map(({ v }) => v.id),
       "consistent set",
     );
     // Overwrite every volume right away; none of it may reach the set.
-    await Promise.all(
-      vols.flatMap(({ h }, v) =>
-        Array.from({ length: 40 }, (_, i) =>
-          h.write(i * BLOCK_SIZE, seededBytes(`later${v}-${i}`, BLOCK_SIZE)),
-        ),
+    let landed = 0;
+    const writes = vols.flatMap(({ h }, v) =>
+      Array.from({ length: 40 }, (_, i) =>
+        h.write(i * BLOCK_SIZE, seededBytes(`later${v}-${i}`, BLOCK_SIZE)).then(() => {
+          landed++;
+        }),
       ),
     );
+    await until(async () => (landed > 0 ? true : undefined), "a write to land").finally(release);
+    await Promise.all(writes);
     assert.deepEqual(
       snaps.map((s) => s.volumeId),
       vols.map(({ v }) => v.id),

@@ -31,5 +31,9 @@ export interface AccountStore {
   findByName(name: string): Promise<Account | undefined>;
   findByAlias(alias: string): Promise<Account | undefined>;
   lookupAccessKey(accessKeyId: string): Promise<AccessKeySecret | undefined>;
+  /** The quota values the operator set for the account (quota name -> value). */
+  quotaOverrides(accountId: string): Promise<Record<string, number>>;
+  /** Sets (or, with null, removes) the account's override of one quota. */
+  setQuotaOverride(accountId: string, name: string, value: number | null): Promise<void>;
   close(): void;
 }

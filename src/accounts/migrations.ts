@@ -23,4 +23,19 @@ export const accountMigrations: Migration[] = [
       CREATE INDEX access_keys_account ON access_keys (account_id);
     `,
   },
+  {
+    version: 2,
+    name: "per-account quota overrides",
+    sql: `
+      -- Only what the operator set (strata accounts set-quota); defaults live in the code, so a
+      -- new default applies to every account that has no override.
+      CREATE TABLE account_quotas (
+        account_id TEXT NOT NULL REFERENCES accounts (id),
+        name TEXT NOT NULL,
+        value REAL NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (account_id, name)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];

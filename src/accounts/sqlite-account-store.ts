@@ -102,6 +102,26 @@ export class SqliteAccountStore implements AccountStore {
     return row && { accountId: String(row.account_id), secretAccessKey: String(row.secret) };
   }
 
+  async quotaOverrides(accountId: string): Promise<Record<string, number>> {
+    const rows = this.#db
+      .q("SELECT name, value FROM account_quotas WHERE account_id = ?")
+      .all(accountId) as Row[];
+    return Object.fromEntries(rows.map((r) => [String(r.name), Number(r.value)]));
+  }
+
+  async setQuotaOverride(accountId: string, name: string, value: number | null): Promise<void> {
+    if (value === null) {
+      this.#db.q("DELETE FROM account_quotas WHERE account_id = ? AND name = ?").run(accountId, name);
+      return;
+    }
+    this.#db
+      .q(
+        `INSERT INTO account_quotas (account_id, name, value, updated_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (account_id, name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+      )
+      .run(accountId, name, value, new Date().toISOString());
+  }
+
   #one(sql: string, value: string): Account | undefined {
     const row = this.#db.q(sql).get(value) as Row | undefined;
     return row && toAccount(row);

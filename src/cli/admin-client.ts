@@ -1,21 +1,60 @@
 import { open } from "node:fs/promises";
+import { Agent, request } from "node:http";
 
-/** Client for the server's JSON admin API (CLI, tests, benchmarks). Errors carry the server's code. */
+// Kept-alive connections to the socket (free ones do not keep the process alive).
+const agent = new Agent({ keepAlive: true });
+
+interface Answer {
+  status: number;
+  body: Buffer;
+}
+
+/**
+ * Client for the server's JSON admin API on its data dir's unix socket (CLI, tests, benchmarks),
+ * acting as `account` (an account id, owner alias or name). Errors carry the server's code.
+ */
 export class AdminClient {
+  readonly #socketPath: string;
   readonly #base: string;
+  readonly #account: string;
 
-  constructor(endpoint: string, region: string) {
-    this.#base = `${endpoint.replace(/\/$/, "")}/strata/v1/${region}`;
+  constructor(socketPath: string, region: string, account: string) {
+    this.#socketPath = socketPath;
+    this.#base = `/strata/v1/${region}`;
+    this.#account = account;
+  }
+
+  #send(method: string, path: string, body?: Uint8Array, contentType?: string): Promise<Answer> {
+    const headers: Record<string, string> = { "x-strata-account": this.#account };
+    if (contentType) headers["content-type"] = contentType;
+    return new Promise((resolve, reject) => {
+      const req = request(
+        { socketPath: this.#socketPath, agent, method, path: this.#base + path, headers },
+        (res) => {
+          const parts: Buffer[] = [];
+          res.on("data", (d: Buffer) => parts.push(d));
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts) }));
+          res.on("error", reject);
+        },
+      );
+      req.on("error", (e: NodeJS.ErrnoException) =>
+        reject(
+          e.code === "ENOENT" || e.code === "ECONNREFUSED"
+            ? new Error(
+                `no strata server is serving ${this.#socketPath} (${e.code}); start one with strata server`,
+              )
+            : e,
+        ),
+      );
+      req.end(body);
+    });
   }
 
   async #call(method: string, path: string, body?: unknown): Promise<unknown> {
-    const res = await fetch(this.#base + path, {
-      method,
-      headers: body === undefined ? {} : { "content-type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const result = await res.json();
-    if (!res.ok) throw new ApiError(res.status, result.error?.code, result.error?.message);
+    const json = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const res = await this.#send(method, path, json, json && "application/json");
+    const result = JSON.parse(res.body.toString("utf8"));
+    if (res.status >= 400) throw new ApiError(res.status, result.error?.code, result.error?.message);
     return result;
   }
 
@@ -48,21 +87,14 @@ export class AdminClient {
   }
 
   async write(id: string, offset: number, data: Uint8Array): Promise<void> {
-    const res = await fetch(`${this.#base}/volumes/${id}/data?offset=${offset}`, {
-      method: "PUT",
-      body: data as Uint8Array<ArrayBuffer>,
-    });
-    const result = await res.json();
-    if (!res.ok) throw new ApiError(res.status, result.error?.code, result.error?.message);
+    const res = await this.#send("PUT", `/volumes/${id}/data?offset=${offset}`, data);
+    if (res.status >= 400) throw apiError(res);
   }
 
   async read(id: string, offset: number, length: number): Promise<Buffer> {
-    const res = await fetch(`${this.#base}/volumes/${id}/data?offset=${offset}&length=${length}`);
-    if (!res.ok) {
-      const result = await res.json();
-      throw new ApiError(res.status, result.error?.code, result.error?.message);
-    }
-    return Buffer.from(await res.arrayBuffer());
+    const res = await this.#send("GET", `/volumes/${id}/data?offset=${offset}&length=${length}`);
+    if (res.status >= 400) throw apiError(res);
+    return res.body;
   }
 
   /** Streams a range of the volume into a file, 16 MiB at a time. */
@@ -79,6 +111,11 @@ export class AdminClient {
       await fh.close();
     }
   }
+}
+
+function apiError(res: Answer): ApiError {
+  const result = JSON.parse(res.body.toString("utf8"));
+  return new ApiError(res.status, result.error?.code, result.error?.message);
 }
 
 export class ApiError extends Error {

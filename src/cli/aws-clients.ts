@@ -65,7 +65,11 @@ export function createClients(o: ClientOptions): Clients {
     endpoint: o.endpoint,
     region: o.region,
     ...(credentials ? { credentials } : {}),
-    requestHandler: { httpAgent: { keepAlive: true, maxSockets: o.maxSockets ?? 64 } },
+    // https: a server started with --tls-cert (NODE_EXTRA_CA_CERTS trusts a private CA).
+    requestHandler: {
+      httpAgent: { keepAlive: true, maxSockets: o.maxSockets ?? 64 },
+      httpsAgent: { keepAlive: true, maxSockets: o.maxSockets ?? 64 },
+    },
   };
   const ebs = new EBSClient(common);
   // PutSnapshotBlock's body is not signed (EBS's contract; the SDK would hash it over http).

@@ -4,18 +4,24 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { openAccountStore } from "../accounts/sqlite-account-store.ts";
+import { adminSocketPath } from "../server/admin-socket.ts";
+import { actingAccount } from "./acting-account.ts";
 import { AdminClient } from "./admin-client.ts";
 import { IMPORT_EXPORT_USAGE, importExportCommand, importExportOptions } from "./import-export.ts";
+import { quotasCommand } from "./quota-commands.ts";
 
 const USAGE = `strata: a self-hosted, EC2-compatible service for machine images and block snapshots
 
 Usage:
   strata server [--data-dir DIR] [--host 127.0.0.1] [--port 4566] [--regions us-east-1,us-west-2,eu-west-1]
-                [--no-base-image] [--cpu-allocation-ratio 1] [--cache-dir ~/.cache/strata]
+                [--hostname NAME[,NAME]]... [--tls-cert FILE --tls-key FILE]
+                [--no-base-image] [--cpu-allocation-ratio 16] [--cache-dir ~/.cache/strata]
   strata images build-base [--cache-dir DIR]     build the base image's raw disk into the cache
 
   strata accounts create NAME [--alias ALIAS] [--json] [--data-dir DIR]
   strata accounts list [--data-dir DIR]
+  strata accounts quotas ACCOUNT [--json] [--data-dir DIR]      ACCOUNT: id, name or alias
+  strata accounts set-quota ACCOUNT QUOTA VALUE|default [--data-dir DIR]
 
   strata volume create (--size GIB | --snapshot SNAP-ID)
   strata volume write VOL-ID FILE [--offset BYTES]
@@ -28,16 +34,24 @@ Usage:
   strata snapshot delete SNAP-ID
   strata snapshot list
 
+The volume and snapshot commands talk to the server serving --data-dir (default ~/.strata) over
+its admin socket (<data-dir>/run/admin.sock) and act as an account: --account ID|ALIAS|NAME, else
+the one whose key is the default profile of <data-dir>/credentials (admin). --region NAME
+(default $AWS_REGION or us-east-1).
+
 ${IMPORT_EXPORT_USAGE}
 
-Client commands talk to a running server: --endpoint URL (default $STRATA_ENDPOINT or
-http://127.0.0.1:4566) and --region NAME (default $AWS_REGION or us-east-1).`;
+Import and export talk to --endpoint URL (default $STRATA_ENDPOINT or http://127.0.0.1:4566).`;
 
 const options = {
   "data-dir": { type: "string" },
   host: { type: "string", default: "127.0.0.1" },
   port: { type: "string", default: "4566" },
   regions: { type: "string" },
+  hostname: { type: "string", multiple: true },
+  "tls-cert": { type: "string" },
+  "tls-key": { type: "string" },
+  account: { type: "string" },
   endpoint: { type: "string", default: process.env.STRATA_ENDPOINT ?? "http://127.0.0.1:4566" },
   region: { type: "string", default: process.env.AWS_REGION ?? "us-east-1" },
   size: { type: "string" },
@@ -66,6 +80,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if (group === "server") {
     const dataDir = o["data-dir"] ?? join(homedir(), ".strata");
+    if (!o["tls-cert"] !== !o["tls-key"]) throw new Error("--tls-cert and --tls-key go together");
     // Loaded only here: the client commands should not pay for the whole server at start.
     const { startServer } = await import("../server/server.ts");
     const server = await startServer({
@@ -74,6 +89,8 @@ async function main(argv: string[]): Promise<number> {
       port: Number(o.port),
       regions: o.regions?.split(","),
       baseImage: !o["no-base-image"],
+      hostnames: (o.hostname ?? []).flatMap((h) => h.split(",")).filter((h) => h !== ""),
+      tls: o["tls-cert"] && o["tls-key"] ? { certFile: o["tls-cert"], keyFile: o["tls-key"] } : undefined,
       compute: {
         ...(o["cache-dir"] ? { cacheDir: o["cache-dir"] } : {}),
         ...(o["cpu-allocation-ratio"] ? { cpuAllocationRatio: Number(o["cpu-allocation-ratio"]) } : {}),
@@ -103,7 +120,18 @@ async function main(argv: string[]): Promise<number> {
     return accountsCommand(verb, rest, o["data-dir"] ?? join(homedir(), ".strata"), o);
   if (["snapshot import", "snapshot export", "image import"].includes(`${group} ${verb}`))
     return importExportCommand(`${group} ${verb}`, rest, o);
-  const api = new AdminClient(o.endpoint, o.region);
+  if (
+    !/^(volume (create|write|read|show|delete|list)|snapshot (create|copy|show|delete|list))$/.test(
+      `${group} ${verb}`,
+    )
+  ) {
+    console.error(USAGE);
+    return 1;
+  }
+  const dataDir = o["data-dir"] ?? join(homedir(), ".strata");
+  const socket = adminSocketPath(dataDir);
+  const account = await actingAccount(dataDir, o.account);
+  const api = new AdminClient(socket, o.region, account);
   const id = verb === "list" || verb === "create" ? undefined : rest[0];
   const print = (v: unknown) => console.log(JSON.stringify(v, null, 2));
   switch (`${group} ${verb}`) {
@@ -147,7 +175,7 @@ async function main(argv: string[]): Promise<number> {
     case "snapshot copy": {
       if (!o.to) throw new Error("usage: strata snapshot copy SNAP-ID --to REGION");
       const s = (await api.copySnapshot(need(id), o.to)) as { id: string };
-      print(o.wait ? await new AdminClient(o.endpoint, o.to).getSnapshot(s.id, true) : s);
+      print(o.wait ? await new AdminClient(socket, o.to, account).getSnapshot(s.id, true) : s);
       return 0;
     }
     case "snapshot show":
@@ -197,6 +225,7 @@ async function accountsCommand(
         console.log(`${a.id}  ${a.name}${a.alias ? `  (alias ${a.alias})` : ""}`);
       return 0;
     }
+    if (verb === "quotas" || verb === "set-quota") return await quotasCommand(store, verb, rest, o.json);
     console.error(USAGE);
     return 1;
   } finally {

@@ -51,8 +51,8 @@ export async function handleEbs(
   const rawUrl = req.url ?? "/";
   const rawPath = rawUrl.split("?")[0];
   const query = new URL(rawUrl, "http://strata").searchParams;
-  const path = decodeURIComponent(rawPath);
-  const route = routes.find(([m, re]) => m === req.method && re.test(path));
+  const path = decodePath(rawPath);
+  const route = path === undefined ? undefined : routes.find(([m, re]) => m === req.method && re.test(path));
   const outcome: EbsOutcome = { action: route?.[2] ?? "-", accountId: "-", region: "-", status: 200 };
   try {
     const caller = await verifySigV4(
@@ -67,6 +67,7 @@ export async function handleEbs(
         "Credential should be scoped to correct service: 'ebs'.",
       );
     }
+    if (path === undefined) throw invalid(`The path ${rawPath} has a malformed percent escape`);
     if (!route) throw invalid(`No EBS operation for ${req.method} ${path}`);
     const params = (route[1].exec(path)?.groups ?? {}) as Record<string, string>;
     const region = deps.engine.region(caller.region);
@@ -85,6 +86,15 @@ export async function handleEbs(
     res.end(doc);
   }
   return outcome;
+}
+
+/** The path with its percent escapes decoded; undefined when one is malformed (`%ZZ`, `%E0%A4`). */
+function decodePath(rawPath: string): string | undefined {
+  try {
+    return decodeURIComponent(rawPath);
+  } catch {
+    return undefined;
+  }
 }
 
 function invalid(message: string, reason = "INVALID_PARAMETER_VALUE"): StrataError {
@@ -124,6 +134,17 @@ async function startSnapshot(c: Call): Promise<void> {
     if (typeof t?.Key !== "string" || t.Key === "") throw invalid("Each tag needs a Key", "INVALID_TAG");
     return { key: t.Key, value: typeof t.Value === "string" ? t.Value : "" };
   });
+  // The EBS API's limits (keys up to 127, values up to 255 characters) and EC2's rules for the
+  // snapshot's tags (at most 50, no aws: prefix): the snapshot is an EC2 snapshot too.
+  const badTag = tags.find((t) => t.key.length > 127 || t.value.length > 255 || /^aws:/i.test(t.key));
+  if (badTag || tags.length > 50) {
+    throw invalid(
+      badTag ? `Invalid tag ${JSON.stringify(badTag.key.slice(0, 130))}` : "A snapshot has at most 50 tags",
+      "INVALID_TAG",
+    );
+  }
+  if (typeof b.Description === "string" && b.Description.length > 255)
+    throw invalid("Description is longer than 255 characters");
   const s = await c.region.direct.start(c.accountId, {
     volumeSizeGiB: typeof b.VolumeSize === "number" ? b.VolumeSize : Number.NaN,
     parentSnapshotId: typeof b.ParentSnapshotId === "string" ? b.ParentSnapshotId : undefined,

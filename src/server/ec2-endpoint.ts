@@ -49,6 +49,10 @@ export async function handleEc2(
     const caller = await verifySigV4(
       { method: req.method ?? "GET", path: rawUrl.split("?")[0], query, headers: req.headersDistinct, body },
       (key) => deps.accounts.lookupAccessKey(key),
+      new Date(),
+      // The action and its parameters are in the body: a signature that does not cover it could
+      // be replayed with another action (EC2 always hashes the body it receives).
+      { signedPayload: true },
     );
     outcome.accountId = caller.accountId;
     outcome.region = caller.region;
@@ -88,6 +92,12 @@ export async function handleEc2(
     send(res, err.status, serializeEc2Error(err.code, err.message, requestId), requestId);
   }
   return outcome;
+}
+
+/** An EC2 error document for a request refused before any handler (Host, Origin, unknown path). */
+export function sendEc2Error(res: ServerResponse, err: StrataError): void {
+  const requestId = randomUUID();
+  send(res, err.status, serializeEc2Error(err.code, err.message, requestId), requestId);
 }
 
 function isForm(req: IncomingMessage): boolean {

@@ -1,5 +1,8 @@
-import { createServer, type IncomingMessage, type Server } from "node:http";
+import { readFileSync } from "node:fs";
+import { createServer, type IncomingMessage, type RequestListener, type Server } from "node:http";
+import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
+import { quotaSettingsOf } from "../accounts/account-quotas.ts";
 import type { AccountStore } from "../accounts/account-store.ts";
 import { bootstrapAccounts } from "../accounts/bootstrap.ts";
 import { openAccountStore } from "../accounts/sqlite-account-store.ts";
@@ -9,8 +12,11 @@ import { Engine } from "../services/engine.ts";
 import { publishBaseImage } from "../services/images/base-image-publisher.ts";
 import type { ComputeOptions } from "../services/instances/compute-host.ts";
 import { BLOCK_SIZE } from "../storage/blocks.ts";
+import { assertDataDirFree, listenAdminSocket } from "./admin-socket.ts";
+import { makeDataDirPrivate } from "./data-dir.ts";
 import { handleEbs, isEbsPath } from "./ebs-endpoint.ts";
-import { handleEc2 } from "./ec2-endpoint.ts";
+import { handleEc2, sendEc2Error } from "./ec2-endpoint.ts";
+import { FrontDoor, isLoopback } from "./front-door.ts";
 import { handleJsonApi } from "./json-api.ts";
 
 export interface ServerOptions {
@@ -21,12 +27,18 @@ export interface ServerOptions {
   /** Build (or take from the cache) and publish the public base image in every region (default true). */
   baseImage?: boolean;
   compute?: Partial<ComputeOptions>;
+  /** Names clients may reach the server by besides its own addresses (the Host header check). */
+  hostnames?: string[];
+  /** PEM files: serve HTTPS instead of HTTP on the same port. */
+  tls?: { certFile: string; keyFile: string };
 }
 
 export interface RunningServer {
   engine: Engine;
   accounts: AccountStore;
-  http: Server;
+  http: Server | HttpsServer;
+  /** The JSON admin API, on `<dataDir>/run/admin.sock`. */
+  admin: Server;
   url: string;
   /** Settles when the base image is published in every region (or publishing failed and was logged). */
   baseImage: Promise<void>;
@@ -38,25 +50,49 @@ export const VERSION = "0.1.0";
 const logRequests = process.env.STRATA_LOG_REQUESTS !== "0";
 
 /**
- * The Strata daemon: the engine (crash recovery done before listening) behind one HTTP port:
- * the EC2 Query API at `/`, a health check at `/health`, the JSON admin API at `/strata/v1/`.
+ * The Strata daemon: the engine (crash recovery done before listening) behind one HTTP(S) port:
+ * the EC2 Query API at `/`, the EBS direct APIs under `/snapshots`, a health check at `/health`;
+ * and the JSON admin API at `/strata/v1/` on the data dir's unix socket only.
  */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  // Before anything is created: every file the daemon and its children write is private.
+  const tightened = makeDataDirPrivate(options.dataDir);
+  if (tightened) console.log(tightened);
+  await assertDataDirFree(options.dataDir);
+  // Read before anything starts, so a missing or unreadable file fails the start at once.
+  const tls = options.tls && {
+    cert: readFileSync(options.tls.certFile),
+    key: readFileSync(options.tls.keyFile),
+  };
+  const scheme = tls ? "https" : "http";
+  const accounts = openAccountStore(options.dataDir);
   const engine = await Engine.open({
     dataDir: options.dataDir,
     regions: options.regions,
     compute: options.compute,
+    // Read at each check: `strata accounts set-quota` beside the running daemon applies at once.
+    quotaSettings: (accountId) => quotaSettingsOf(accounts, accountId),
   });
-  const accounts = openAccountStore(options.dataDir);
   // Accounts exist before the port opens, so no request can beat the admin account into being.
   const boot = await bootstrapAccounts(options.dataDir, {
     store: accounts,
-    endpointUrl: `http://${options.host}:${options.port}`,
+    endpointUrl: `${scheme}://${urlHost(options.host)}:${options.port}`,
   });
-  const http = createServer((req, res) => {
+  // Made once the port is bound (it needs the bound address), before any request is accepted.
+  let door: FrontDoor;
+  const handler: RequestListener = (req, res) => {
     const started = performance.now();
     const ms = () => (performance.now() - started).toFixed(1);
     const path = (req.url ?? "/").split("?")[0];
+    const refused = door.refusal(req);
+    if (refused) {
+      sendEc2Error(res, refused);
+      if (logRequests)
+        console.log(
+          `refused ${req.method} ${path} host=${req.headers.host ?? "-"} origin=${req.headers.origin ?? "-"}: ${refused.code}`,
+        );
+      return;
+    }
     if (path === "/health") {
       const body = JSON.stringify({ status: "ok", version: VERSION, regions: [...engine.regions.keys()] });
       res.writeHead(200, { "content-type": "application/json" });
@@ -89,25 +125,62 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         });
       return;
     }
-    handleJsonApi(engine, req, res).then((handled) => {
-      if (!handled) {
-        const err = new StrataError("InvalidAction", `No route for ${req.method} ${req.url}`);
-        res.writeHead(404, { "content-type": "application/json" });
-        res.end(JSON.stringify({ error: { code: err.code, message: err.message } }));
-      }
-      if (logRequests) console.log(`admin ${req.method} ${path} ${res.statusCode} ${ms()}ms`);
-    });
+    // Everything else (the admin API's /strata/v1 included: it is on the unix socket only).
+    sendEc2Error(res, new StrataError("InvalidAction", `No route for ${req.method} ${path}`));
+    if (logRequests) console.log(`unknown ${req.method} ${path} ${res.statusCode} ${ms()}ms`);
+  };
+  const http = tls ? createHttpsServer(tls, handler) : createServer(handler);
+  const admin = await listenAdminSocket(options.dataDir, (req, res) => {
+    const started = performance.now();
+    const path = (req.url ?? "/").split("?")[0];
+    handleJsonApi({ engine, accounts }, req, res)
+      .then((handled) => {
+        if (!handled) {
+          const err = new StrataError("InvalidAction", `No route for ${req.method} ${req.url}`);
+          res.writeHead(404, { "content-type": "application/json" });
+          res.end(JSON.stringify({ error: { code: err.code, message: err.message } }));
+        }
+        if (logRequests)
+          console.log(
+            `admin ${req.method} ${path} ${res.statusCode} ${(performance.now() - started).toFixed(1)}ms`,
+          );
+      })
+      // As for the other endpoints: a request's failure must never become an unhandled rejection,
+      // which ends the daemon (`GET //` did, found by the fuzzer).
+      .catch((e) => {
+        console.error(e);
+        res.destroy();
+      });
   });
   // Longer than clients keep idle connections, so a client never reuses a socket the server is
   // closing at that moment ("other side closed" under load).
   http.keepAliveTimeout = 75_000;
   await new Promise<void>((resolve, reject) => {
-    http.once("error", reject);
-    http.listen(options.port, options.host, resolve);
+    http.once("error", (e) => {
+      // The port is taken (or the address is not ours): release what is open, so the process ends.
+      admin.close();
+      accounts.close();
+      engine.close().then(() => reject(e), reject);
+    });
+    http.listen(options.port, options.host, () => {
+      const { address } = http.address() as AddressInfo;
+      door = new FrontDoor({
+        scheme,
+        host: options.host,
+        boundAddress: address,
+        hostnames: options.hostnames,
+      });
+      resolve();
+    });
   });
-  const { port } = http.address() as AddressInfo;
-  const url = `http://${options.host}:${port}`;
+  const { port, address } = http.address() as AddressInfo;
+  const url = `${scheme}://${urlHost(options.host)}:${port}`;
   console.log(boot.message);
+  if (!tls && !isLoopback(address)) {
+    console.warn(
+      `warning: listening on ${address} without TLS: requests and answers (user data, console output, key pairs) cross the network in the clear; start with --tls-cert FILE --tls-key FILE`,
+    );
+  }
   // In the background: the first build downloads Debian packages (a minute); later starts only
   // find the image published already, or import it from the cache.
   const baseImage =
@@ -118,12 +191,17 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     engine,
     accounts,
     http,
+    admin,
     url,
     baseImage,
     async close() {
       await baseImage;
-      await new Promise<void>((r) => http.close(() => r()));
+      await Promise.all([
+        new Promise<void>((r) => http.close(() => r())),
+        new Promise<void>((r) => admin.close(() => r())),
+      ]);
       http.closeAllConnections();
+      admin.closeAllConnections();
       await engine.close();
       accounts.close();
     },
@@ -140,6 +218,11 @@ async function publishBaseImages(engine: Engine, providerId: string, cacheDir: s
   } catch (e) {
     console.error(`base image: not published: ${(e as Error).stack ?? e}`);
   }
+}
+
+/** A host as it goes in a URL (IPv6 addresses in brackets). */
+function urlHost(host: string): string {
+  return host.includes(":") ? `[${host}]` : host;
 }
 
 // Reads at most 1 byte past the EC2 limit, so oversized bodies are refused without buffering them.

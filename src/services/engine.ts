@@ -4,6 +4,7 @@ import { StrataError } from "../errors.ts";
 import { CodecPool } from "../storage/chunks/codec-pool.ts";
 import type { Tag } from "../storage/metadata/catalog-store.ts";
 import { ComputeHost, type ComputeOptions } from "./instances/compute-host.ts";
+import type { QuotaSettingsSource } from "./quotas/region-quotas.ts";
 import { Region } from "./regions/region.ts";
 import { BlockTokens } from "./snapshots/block-tokens.ts";
 
@@ -20,6 +21,8 @@ export interface EngineOptions {
   blockTokenTtlMs?: number;
   /** Instances: cache dir, capacity policy (defaults: ~/.cache/strata or $STRATA_CACHE_DIR). */
   compute?: Partial<ComputeOptions>;
+  /** Each account's quota overrides (the accounts database); without it, every account has the defaults. */
+  quotaSettings?: QuotaSettingsSource;
 }
 
 const EXPIRY_SWEEP_MS = 30_000;
@@ -58,7 +61,15 @@ export class Engine {
       if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(name)) throw new Error(`Invalid region name '${name}'`);
       engine.regions.set(
         name,
-        new Region(name, options.dataDir, engine.codec, tokens, compute, options.backgroundHydration ?? true),
+        new Region(
+          name,
+          options.dataDir,
+          engine.codec,
+          tokens,
+          compute,
+          options.backgroundHydration ?? true,
+          options.quotaSettings,
+        ),
       );
     }
     // GC and volume recovery in every region before any pending job resumes (a copy reads

@@ -4,6 +4,7 @@
 import { EBSClient } from "@aws-sdk/client-ebs";
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { AdminClient } from "../../src/cli/admin-client.ts";
+import { adminSocketPath } from "../../src/server/admin-socket.ts";
 import { adminCredentials, type Credentials } from "../ec2-helpers.ts";
 import { BLOCK_SIZE, sha256 } from "../helpers.ts";
 import { type DaemonOptions, DaemonProcess } from "./daemon-process.ts";
@@ -86,8 +87,9 @@ export class World {
     return c;
   }
 
+  /** The JSON admin API on the data dir's unix socket, acting as the admin account. */
   admin(region = REGIONS[0]): AdminClient {
-    return new AdminClient(this.url, region);
+    return new AdminClient(adminSocketPath(this.dataDir), region, "admin");
   }
 
   #dropClients(): void {

@@ -107,7 +107,8 @@ const sha = (data: Uint8Array) => createHash("sha256").update(data).digest("hex"
  */
 export async function contentOf(w: World, volumeIds: string[], snapshotIds: string[]) {
   const volumes: Record<string, string> = {};
-  for (const id of volumeIds) volumes[id] = sha(await w.daemon.client("us-east-1").read(id, 0, 4 * MiB));
+  for (const id of volumeIds)
+    volumes[id] = sha(await w.daemon.client("us-east-1", w.a.account.accountId).read(id, 0, 4 * MiB));
   const snapshots: Record<string, Record<number, string>> = {};
   for (const id of snapshotIds) {
     const blocks: Record<number, string> = {};

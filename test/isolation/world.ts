@@ -144,7 +144,7 @@ export async function storageWorld(daemon: Daemon, dataDir: string): Promise<Sto
   const C = c.account.accountId;
 
   const vol = await volume(a, A_TAGS);
-  await daemon.client("us-east-1").write(vol, 0, seededBytes("a-data", 2 * MiB));
+  await daemon.client("us-east-1", a.account.accountId).write(vol, 0, seededBytes("a-data", 2 * MiB));
   const volDeleted = await volume(a, A_TAGS);
   await a.ec2.send(new DeleteVolumeCommand({ VolumeId: volDeleted }));
 
@@ -188,7 +188,7 @@ export async function storageWorld(daemon: Daemon, dataDir: string): Promise<Sto
 
   // Shared with B and C: a separate volume, so no probe of A's private ids can match them.
   const volShared = await volume(a, A_TAGS);
-  await daemon.client("us-east-1").write(volShared, 0, seededBytes("a-shared", MiB));
+  await daemon.client("us-east-1", a.account.accountId).write(volShared, 0, seededBytes("a-shared", MiB));
   const snapShared = await snapshot(a, volShared, "a shared", A_TAGS);
   await shareSnapshot(a, snapShared, [B, C]);
   const imgShared = await image(a, snapShared, "a-shared", A_TAGS);

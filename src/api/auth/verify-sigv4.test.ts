@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { test } from "node:test";
 import { CopySnapshotCommand, DescribeRegionsCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { Hash } from "@smithy/hash-node";
@@ -138,6 +139,39 @@ test("UNSIGNED-PAYLOAD and a signed path are reproduced (a REST service such as 
   assert.equal((await verifySigV4(request, lookup)).service, "ebs");
   await rejects(verifySigV4({ ...request, path: `${path}8` }, lookup), "SignatureDoesNotMatch");
   await rejects(verifySigV4({ ...request, query: { "x-token": "a b" } }, lookup), "SignatureDoesNotMatch");
+});
+
+test("with signedPayload (EC2) the body received is what is verified: UNSIGNED-PAYLOAD is refused", async () => {
+  const signer = new SignatureV4({
+    credentials,
+    region: "us-east-1",
+    service: "ec2",
+    sha256: Hash.bind(null, "sha256"),
+  });
+  const sign = async (body: string, payloadHash?: string) => {
+    const headers: Record<string, string> = {
+      host: "localhost:4566",
+      "content-type": "application/x-www-form-urlencoded",
+    };
+    if (payloadHash) headers["x-amz-content-sha256"] = payloadHash;
+    const signed = await signer.sign(new HttpRequest({ method: "POST", path: "/", headers, body }));
+    return { method: "POST", path: "/", query: {}, headers: signed.headers, body: Buffer.from(body) };
+  };
+  const strict = { signedPayload: true };
+  const body = "Action=DescribeRegions&Version=2016-11-15";
+  const unsigned = await sign(body, "UNSIGNED-PAYLOAD");
+  // SigV4 as such accepts it (the EBS rule) ...
+  assert.equal((await verifySigV4(unsigned, lookup)).service, "ec2");
+  // ... the EC2 endpoint does not, neither as signed nor with another action in the body.
+  await rejects(verifySigV4(unsigned, lookup, new Date(), strict), "SignatureDoesNotMatch");
+  const swapped = { ...unsigned, body: Buffer.from("Action=DeleteVolume&VolumeId=vol-1") };
+  await rejects(verifySigV4(swapped, lookup, new Date(), strict), "SignatureDoesNotMatch");
+  // The body's hash, with or without the header, verifies; a header claiming another hash does not.
+  assert.equal((await verifySigV4(await sign(body), lookup, new Date(), strict)).service, "ec2");
+  const sha = createHash("sha256").update(body).digest("hex");
+  assert.equal((await verifySigV4(await sign(body, sha), lookup, new Date(), strict)).service, "ec2");
+  const other = await sign(body, createHash("sha256").update("x").digest("hex"));
+  await rejects(verifySigV4(other, lookup, new Date(), strict), "SignatureDoesNotMatch");
 });
 
 test("an unknown access key is AuthFailure; no signature at all is AuthFailure", async () => {

@@ -33,6 +33,15 @@ export type AccessKeyLookup = (
   accessKeyId: string,
 ) => AccessKeySecret | undefined | Promise<AccessKeySecret | undefined>;
 
+export interface VerifyOptions {
+  /**
+   * Verify against the SHA-256 of the body received, whatever x-amz-content-sha256 claims
+   * (UNSIGNED-PAYLOAD included), so a signature covers the body. The EC2 Query API needs it: its
+   * action and parameters travel in the body. REST services such as EBS keep SigV4's rule.
+   */
+  signedPayload?: boolean;
+}
+
 /**
  * Verifies an AWS Signature Version 4 request (Authorization header or presigned query) by
  * recomputing it with the SDK's own signer. Throws StrataError: AuthFailure (unsigned, unknown
@@ -43,6 +52,7 @@ export async function verifySigV4(
   request: SignedRequest,
   lookup: AccessKeyLookup,
   now: Date = new Date(),
+  options: VerifyOptions = {},
 ): Promise<VerifiedCaller> {
   const headers = lowercaseHeaders(request.headers);
   const query = queryRecord(request.query);
@@ -52,7 +62,10 @@ export async function verifySigV4(
   if (!key) {
     throw new StrataError("AuthFailure", "AWS was not able to validate the provided access credentials");
   }
-  const expected = await computeSignature(request, headers, query, auth, key.secretAccessKey);
+  const payload = options.signedPayload
+    ? receivedPayloadHash(request, headers)
+    : payloadHash(request, headers, auth);
+  const expected = await computeSignature(request, headers, query, auth, payload, key.secretAccessKey);
   const a = Buffer.from(expected, "hex");
   const b = Buffer.from(auth.signature, "hex");
   if (a.length !== b.length || !timingSafeEqual(a, b)) {
@@ -94,9 +107,9 @@ async function computeSignature(
   headers: Map<string, string>,
   query: Record<string, string | string[]>,
   auth: SigV4Params,
+  payload: string,
   secretAccessKey: string,
 ): Promise<string> {
-  const payload = payloadHash(request, headers, auth);
   const signedHeaders = new Map<string, string>();
   for (const name of auth.signedHeaders) {
     const value = headers.get(name);
@@ -140,6 +153,22 @@ function payloadHash(request: SignedRequest, headers: Map<string, string>, auth:
     );
   }
   return claimed;
+}
+
+/** The received body's SHA-256; x-amz-content-sha256, when sent, must be exactly that. */
+function receivedPayloadHash(request: SignedRequest, headers: Map<string, string>): string {
+  const actual = bodySha256(request.body);
+  const claimed = headers.get(CONTENT_SHA256);
+  if (claimed !== undefined && claimed !== actual) {
+    // EC2 itself hashes the body it receives, so an UNSIGNED-PAYLOAD signature does not match.
+    throw new StrataError(
+      "SignatureDoesNotMatch",
+      claimed === UNSIGNED_PAYLOAD
+        ? "The request signature must cover the payload: UNSIGNED-PAYLOAD is not accepted by this API."
+        : "The x-amz-content-sha256 header does not match the SHA-256 of the request body.",
+    );
+  }
+  return actual;
 }
 
 function bodySha256(body: Uint8Array): string {

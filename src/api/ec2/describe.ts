@@ -18,6 +18,8 @@ export async function ownerAliases(
   return new Map(await Promise.all(owners.map(async (o) => [o, await alias(o)] as const)));
 }
 
+const MAX_PUSHED_PATTERN = 1024;
+
 /**
  * Splits EC2 filters into those the database can answer (a filter on a column it indexes or
  * stores, wildcards and all) and those applied in memory.
@@ -29,8 +31,12 @@ export function splitFilters(
   const pushed: { column: string; patterns: string[] }[] = [];
   const rest: Filter[] = [];
   for (const f of filters ?? []) {
-    const column = f.Name ? columns[f.Name] : undefined;
-    if (column) pushed.push({ column, patterns: f.Values ?? [] });
+    // Own keys only: a filter named `constructor` is no column (nor Object's constructor).
+    const column = f.Name && Object.hasOwn(columns, f.Name) ? columns[f.Name] : undefined;
+    // SQLite refuses GLOB patterns over 50,000 bytes ("pattern too complex", an InternalError
+    // found by the fuzzer); long ones are matched in memory instead.
+    const short = (f.Values ?? []).every((v) => v.length <= MAX_PUSHED_PATTERN);
+    if (column && short) pushed.push({ column, patterns: f.Values ?? [] });
     else rest.push(f);
   }
   return { pushed, rest };

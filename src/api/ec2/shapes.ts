@@ -27,7 +27,7 @@ export function toVolume(v: VolumeRecord, tags?: Tag[]): Volume {
           },
         ]
       : [],
-    Iops: v.volumeType === "gp3" ? 3000 : undefined,
+    Iops: v.iops ?? (v.volumeType === "gp3" ? 3000 : undefined),
     Throughput: v.volumeType === "gp3" ? 125 : undefined,
     Tags: toSdkTags(tags),
   };

@@ -11,6 +11,7 @@ import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { metadataForwardCommand } from "../hypervisor/qemu-vm.ts";
 import { type InstanceMetadata, MetadataService } from "../metadata/metadata-service.ts";
 import { type BuiltBaseImage, buildBaseImage, defaultBaseImageCacheDir } from "./build-base-image.ts";
 
@@ -102,9 +103,9 @@ class TestVm {
   }
 
   static async boot(disk: string, files: Omit<VmFiles, "sshPort">, meta: InstanceMetadata): Promise<TestVm> {
-    const imds = await MetadataService.start(() => meta);
+    const imds = await MetadataService.start(() => meta, files.imdsSocket);
     const sshPort = await freePort();
-    const args = qemuArgs({ ...files, sshPort }, disk, imds.port);
+    const args = qemuArgs({ ...files, sshPort }, disk, imds.socketPath);
     const proc = spawn("qemu-system-x86_64", args, { stdio: ["ignore", "ignore", "pipe"], env: pathEnv() });
     return new TestVm(proc, imds, args, { ...files, sshPort });
   }
@@ -183,10 +184,11 @@ interface VmFiles {
   /** The SSH private key whose public half is in the metadata. */
   keyFile: string;
   qmpSocket: string;
+  imdsSocket: string;
   sshPort: number;
 }
 
-function qemuArgs(files: VmFiles, disk: string, imdsPort: number): string[] {
+function qemuArgs(files: VmFiles, disk: string, imdsSocket: string): string[] {
   return [
     ...[
       "-machine",
@@ -205,9 +207,9 @@ function qemuArgs(files: VmFiles, disk: string, imdsPort: number): string[] {
     ...["-drive", `file=${disk},format=qcow2,if=virtio`],
     "-netdev",
     [
-      "user,id=n0,net=169.254.0.0/16,host=169.254.0.2,dhcpstart=169.254.0.15",
+      "user,id=n0,ipv4=on,ipv6=off,restrict=on,net=169.254.0.0/16,host=169.254.0.2,dhcpstart=169.254.0.15",
       `hostfwd=tcp:127.0.0.1:${files.sshPort}-:22`,
-      `guestfwd=tcp:169.254.169.254:80-cmd:nc 127.0.0.1 ${imdsPort}`,
+      `guestfwd=tcp:169.254.169.254:80-cmd:${metadataForwardCommand(imdsSocket)}`,
     ].join(","),
     ...["-device", `virtio-net-pci,netdev=n0,mac=${MAC}`],
     // Without an entropy source the guest's first getrandom() waits ~1.5 s for the kernel's jitter entropy.
@@ -378,6 +380,7 @@ describe("base image under QEMU", { skip, timeout: 900_000 }, () => {
       {
         consoleLog: join(dir, `console-${n}.log`),
         qmpSocket: join(dir, `qmp-${n}.sock`),
+        imdsSocket: join(dir, `imds-${n}.sock`),
         keyFile: join(dir, "key"),
       },
       meta,

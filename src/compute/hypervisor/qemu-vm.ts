@@ -1,6 +1,7 @@
 // One QEMU process per running instance. Disks are NBD exports of the daemon (so the storage
-// engine sees every write); the NIC is QEMU user-mode networking on 169.254.0.0/16 so the guest
-// reaches the metadata service at 169.254.169.254 (see ../shared/notes/qemu-facts.md).
+// engine sees every write); the NIC is QEMU user-mode networking on 169.254.0.0/16, restricted:
+// the guest reaches its own metadata service at 169.254.169.254 and nothing else of the host or
+// beyond (see ../shared/notes/qemu-facts.md). SSH comes in through a forward on the host's loopback.
 import { type ChildProcess, spawn } from "node:child_process";
 import { QmpClient } from "./qmp-client.ts";
 
@@ -26,7 +27,8 @@ export interface VmSpec {
   privateIp: string;
   hostname: string;
   sshPort: number;
-  metadataPort: number;
+  /** The instance's metadata service: a unix socket (MetadataService.socketPath). */
+  metadataSocket: string;
   /** SMBIOS product name (the instance type), as EC2's Nitro hosts report it. */
   product: string;
 }
@@ -76,16 +78,34 @@ export function qemuArgs(spec: VmSpec): string[] {
     args.push("-blockdev", JSON.stringify(blockdevOptions(d, spec.nbdSocket)));
     args.push("-device", `virtio-blk-pci,drive=${d.id},id=dev-${d.id}${d.boot ? ",bootindex=0" : ""}`);
   }
-  const net = [
-    "user,id=net0,net=169.254.0.0/16,host=169.254.0.2",
+  args.push("-netdev", userNetdev(spec), "-device", `virtio-net-pci,netdev=net0,mac=${spec.mac}`);
+  return args;
+}
+
+/**
+ * The guest's network. Without `restrict=on`, slirp connects the guest to anything the host can
+ * reach: 169.254.0.2 (and fec0::2) on any port is the host's loopback (the daemon's admin API,
+ * other instances' forwards), other addresses go out through the host. Restricted, it only
+ * answers DHCP and carries the explicit guestfwd (the metadata service) and the SSH hostfwd.
+ * IPv6 is off: the guest has no use for it, and it would be one more way to reach the host.
+ */
+export function userNetdev(
+  spec: Pick<VmSpec, "privateIp" | "hostname" | "sshPort" | "metadataSocket">,
+): string {
+  return [
+    "user,id=net0,ipv4=on,ipv6=off,restrict=on,net=169.254.0.0/16,host=169.254.0.2",
     `dhcpstart=${spec.privateIp}`,
     `hostname=${spec.hostname}`,
     `hostfwd=tcp:127.0.0.1:${spec.sshPort}-:22`,
-    // One `nc` per guest connection: the chardev form breaks after the first HTTP response.
-    `guestfwd=tcp:169.254.169.254:80-cmd:nc 127.0.0.1 ${spec.metadataPort}`,
-  ];
-  args.push("-netdev", net.join(","), "-device", `virtio-net-pci,netdev=net0,mac=${spec.mac}`);
-  return args;
+    // One `nc` per guest connection (the chardev form breaks after the first HTTP response). slirp
+    // splits the command as a shell would; in QEMU's option syntax a comma is written twice.
+    `guestfwd=tcp:169.254.169.254:80-cmd:${metadataForwardCommand(spec.metadataSocket).replaceAll(",", ",,")}`,
+  ].join(",");
+}
+
+/** The command slirp runs per guest connection to 169.254.169.254:80 (netcat-openbsd's `nc -U`). */
+export function metadataForwardCommand(socketPath: string): string {
+  return `nc -U '${socketPath.replaceAll("'", `'\\''`)}'`;
 }
 
 /** A started QEMU process and its QMP connection. */

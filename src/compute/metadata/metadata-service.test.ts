@@ -1,5 +1,21 @@
 import assert from "node:assert/strict";
-import { connect } from "node:net";
+import {
+  chmodSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { request } from "node:http";
+import { connect, createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { IMDS_VERSIONS, type InstanceMetadata, MetadataService } from "./metadata-service.ts";
 
@@ -26,26 +42,85 @@ function instance(overrides: Partial<InstanceMetadata> = {}): InstanceMetadata {
   };
 }
 
+interface RequestInit {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+/** fetch() through a unix socket (Node's fetch has no option for one). */
+function fetchVia(socketPath: string, path: string, init: RequestInit = {}): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    const method = init.method ?? "GET";
+    const req = request({ socketPath, path, method, headers: init.headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("error", reject);
+      res.on("end", () => {
+        const headers = new Headers();
+        for (const [k, v] of Object.entries(res.headers)) {
+          if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(", ") : v);
+        }
+        const body = method === "HEAD" ? null : Buffer.concat(chunks);
+        resolve(new Response(body, { status: res.statusCode, headers }));
+      });
+    });
+    req.on("error", reject);
+    req.end(init.body);
+  });
+}
+
+/** This process's listening TCP sockets (inode numbers), IPv4 and IPv6. */
+function ownTcpListeners(): Set<string> {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync("/proc/self/fd")) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/self/fd/${fd}`));
+      if (m) inodes.add(m[1]);
+    } catch {
+      // closed meanwhile
+    }
+  }
+  const out = new Set<string>();
+  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    for (const line of readFileSync(table, "utf8").trim().split("\n").slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      // st 0A is LISTEN; column 9 the inode.
+      if (cols[3] === "0A" && inodes.has(cols[9])) out.add(cols[9]);
+    }
+  }
+  return out;
+}
+
 describe("MetadataService", () => {
   let meta = instance();
   let service: MetadataService;
-  let base: string;
+  let dir: string;
+  let tcpBefore: Set<string>;
 
   before(async () => {
-    service = await MetadataService.start(() => meta);
-    base = `http://127.0.0.1:${service.port}`;
+    dir = mkdtempSync(join(tmpdir(), "strata-imds-"));
+    tcpBefore = ownTcpListeners();
+    service = await MetadataService.start(() => meta, join(dir, "i-0123456789abcdef0.imds"));
   });
-  after(() => service.close());
+  after(async () => {
+    await service.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  function fetchImds(path: string, init: RequestInit = {}): Promise<Response> {
+    return fetchVia(service.socketPath, path, init);
+  }
 
   async function token(ttl = "21600", headers: Record<string, string> = {}): Promise<Response> {
-    return fetch(`${base}/latest/api/token`, {
+    return fetchImds("/latest/api/token", {
       method: "PUT",
       headers: { "X-aws-ec2-metadata-token-ttl-seconds": ttl, ...headers },
     });
   }
 
   async function get(path: string, tok?: string): Promise<Response> {
-    return fetch(`${base}${path}`, { headers: tok ? { "X-aws-ec2-metadata-token": tok } : {} });
+    return fetchImds(path, { headers: tok ? { "X-aws-ec2-metadata-token": tok } : {} });
   }
 
   async function text(path: string, tok?: string): Promise<string> {
@@ -54,8 +129,22 @@ describe("MetadataService", () => {
     return res.text();
   }
 
-  it("listens on 127.0.0.1 on its own port", () => {
-    assert.ok(service.port > 0);
+  it("listens on a unix socket (0600, in a 0700 dir) and on no TCP port", async () => {
+    const st = statSync(service.socketPath);
+    assert.ok(st.isSocket());
+    assert.equal(st.mode & 0o777, 0o600);
+    assert.equal(statSync(dir).mode & 0o777, 0o700);
+    assert.deepEqual(
+      [...ownTcpListeners()].filter((i) => !tcpBefore.has(i)),
+      [],
+      "no new TCP listener",
+    );
+    // The check sees a TCP listener when there is one.
+    const tcp = createServer();
+    await new Promise<void>((r) => tcp.listen(0, "127.0.0.1", r));
+    assert.equal([...ownTcpListeners()].filter((i) => !tcpBefore.has(i)).length, 1);
+    await new Promise((r) => tcp.close(r));
+    assert.equal(await (await get("/latest/meta-data/instance-id")).text(), "i-0123456789abcdef0");
   });
 
   it("issues IMDSv2 tokens that GETs may carry", async () => {
@@ -72,10 +161,10 @@ describe("MetadataService", () => {
   it("refuses token requests without a TTL in 1-21600, through a proxy, or not PUT", async () => {
     for (const ttl of ["0", "21601", "abc", "-5", ""])
       assert.equal((await token(ttl)).status, 400, `ttl ${ttl}`);
-    const noTtl = await fetch(`${base}/latest/api/token`, { method: "PUT" });
+    const noTtl = await fetchImds("/latest/api/token", { method: "PUT" });
     assert.equal(noTtl.status, 400);
     assert.equal((await token("21600", { "X-Forwarded-For": "10.0.0.1" })).status, 403);
-    const getToken = await fetch(`${base}/latest/api/token`);
+    const getToken = await fetchImds("/latest/api/token");
     assert.equal(getToken.status, 405);
     assert.equal((await token("1")).status, 200);
   });
@@ -243,9 +332,9 @@ describe("MetadataService", () => {
     assert.equal(res.headers.get("content-type"), "text/html");
     assert.match(await res.text(), /<title>404 - Not Found<\/title>/);
     assert.equal((await get("/latest/meta-data/instance-id/extra")).status, 404);
-    const post = await fetch(`${base}/latest/meta-data/instance-id`, { method: "POST", body: "x" });
+    const post = await fetchImds("/latest/meta-data/instance-id", { method: "POST", body: "x" });
     assert.equal(post.status, 405);
-    const head = await fetch(`${base}/latest/meta-data/instance-id`, { method: "HEAD" });
+    const head = await fetchImds("/latest/meta-data/instance-id", { method: "HEAD" });
     assert.equal(head.status, 200);
     assert.equal(head.headers.get("content-length"), "19");
   });
@@ -253,7 +342,7 @@ describe("MetadataService", () => {
   it("speaks HTTP/1.0 to a client that half-closes after its request, as the guest's nc does", async () => {
     const raw = (req: string) =>
       new Promise<string>((resolve, reject) => {
-        const s = connect(service.port, "127.0.0.1", () => s.end(req));
+        const s = connect(service.socketPath, () => s.end(req));
         let data = "";
         s.setEncoding("utf8");
         s.on("data", (d: string) => {
@@ -275,10 +364,48 @@ describe("MetadataService", () => {
     assert.equal(got.split("\r\n\r\n")[1], "169.254.0.15");
   });
 
-  it("closes with its connections", async () => {
-    const other = await MetadataService.start(() => meta);
-    const port = other.port;
+  it("closes with its connections and removes its socket", async () => {
+    const other = await MetadataService.start(() => meta, join(dir, "other.imds"));
+    assert.equal((await fetchVia(other.socketPath, "/latest/meta-data/instance-id")).status, 200);
     await other.close();
-    await assert.rejects(fetch(`http://127.0.0.1:${port}/latest/meta-data/`));
+    assert.equal(existsSync(other.socketPath), false);
+    await assert.rejects(fetchVia(other.socketPath, "/latest/meta-data/"), { code: "ENOENT" });
+  });
+
+  it("replaces a socket a killed daemon left behind, but never a file that is not a socket", async () => {
+    // A second name for a listening socket stays behind as a dead socket once it closes.
+    const path = join(dir, "stale.imds");
+    const old = createServer();
+    await new Promise<void>((r) => old.listen(join(dir, "old.sock"), r));
+    linkSync(join(dir, "old.sock"), path);
+    await new Promise((r) => old.close(r));
+    await assert.rejects(fetchVia(path, "/"), { code: "ECONNREFUSED" });
+    const fresh = await MetadataService.start(() => meta, path);
+    assert.equal(await (await fetchVia(path, "/latest/meta-data/instance-id")).text(), "i-0123456789abcdef0");
+    await fresh.close();
+
+    const file = join(dir, "file.imds");
+    writeFileSync(file, "keep me");
+    await assert.rejects(
+      MetadataService.start(() => meta, file),
+      /not a unix socket/,
+    );
+    assert.equal(readFileSync(file, "utf8"), "keep me");
+  });
+
+  it("refuses a directory others may enter, and a socket path longer than Linux allows", async () => {
+    const open = join(dir, "open");
+    mkdirSync(open);
+    chmodSync(open, 0o755);
+    await assert.rejects(
+      MetadataService.start(() => meta, join(open, "x.imds")),
+      /mode 0700 \(it is 0755\)/,
+    );
+    assert.equal(existsSync(join(open, "x.imds")), false);
+    const long = join(dir, `${"d".repeat(120)}.imds`);
+    await assert.rejects(
+      MetadataService.start(() => meta, long),
+      /bytes, more than the 107 Linux allows/,
+    );
   });
 });

@@ -1,15 +1,18 @@
 // The instance metadata service (IMDS), as EC2 serves it at 169.254.169.254 and as cloud-init and
-// the base image's `imds` client read it. One HTTP server per instance on 127.0.0.1 (ephemeral
-// port): QEMU's guestfwd runs `nc 127.0.0.1 PORT` for each guest connection to
-// 169.254.169.254:80, so the port identifies the instance.
+// the base image's `imds` client read it. One HTTP server per instance on its own unix socket in
+// the daemon's run dir (mode 0700, the socket 0600): QEMU's guestfwd runs `nc -U <socket>` for each
+// guest connection to 169.254.169.254:80. No TCP port: nothing else on the host (another guest, a
+// local user) can ask for an instance's metadata, and the socket identifies the instance.
 //
 // IMDSv2 sessions: `PUT /latest/api/token` with `X-aws-ec2-metadata-token-ttl-seconds` (1-21600)
 // returns an opaque token; GETs carrying an invalid or expired token get 401. GETs without a token
 // are allowed (EC2's default HttpTokens=optional). The same tree is served under `latest` and every
 // dated version.
 import { randomBytes } from "node:crypto";
+import { chmodSync, statSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { dirname } from "node:path";
+import { checkUnixSocketPath, removeStaleSocket } from "../unix-socket.ts";
 
 export interface InstanceMetadata {
   instanceId: string;
@@ -90,35 +93,49 @@ interface Dir {
 }
 
 export class MetadataService {
-  readonly port: number;
+  readonly socketPath: string;
   readonly #server: Server;
   readonly #getMetadata: () => InstanceMetadata;
   /** token -> expiry (ms since the epoch) */
   readonly #tokens = new Map<string, number>();
 
-  private constructor(server: Server, getMetadata: () => InstanceMetadata) {
+  private constructor(server: Server, socketPath: string, getMetadata: () => InstanceMetadata) {
     this.#server = server;
+    this.socketPath = socketPath;
     this.#getMetadata = getMetadata;
-    this.port = (server.address() as AddressInfo).port;
   }
 
-  static async start(getMetadata: () => InstanceMetadata): Promise<MetadataService> {
+  /**
+   * Serves on a unix socket at `socketPath`, in a directory only this user may enter (a socket left
+   * there by a killed daemon is replaced).
+   */
+  static async start(getMetadata: () => InstanceMetadata, socketPath: string): Promise<MetadataService> {
+    checkUnixSocketPath(socketPath);
+    assertPrivateDir(dirname(socketPath));
+    removeStaleSocket(socketPath);
     const server = createServer();
     server.keepAliveTimeout = 5_000;
     server.headersTimeout = 10_000;
     server.requestTimeout = 10_000;
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
-      server.listen(0, "127.0.0.1", () => {
+      server.listen({ path: socketPath }, () => {
         server.off("error", reject);
         resolve();
       });
     });
-    const service = new MetadataService(server, getMetadata);
+    try {
+      chmodSync(socketPath, 0o600);
+    } catch (e) {
+      await new Promise((r) => server.close(r));
+      throw e;
+    }
+    const service = new MetadataService(server, socketPath, getMetadata);
     server.on("request", (req, res) => service.#handle(req, res));
     return service;
   }
 
+  /** Stops serving; the socket file goes with it (libuv unlinks a listening socket on close). */
   close(): Promise<void> {
     return new Promise((resolve) => {
       this.#server.close(() => resolve());
@@ -213,6 +230,17 @@ export class MetadataService {
       node = Object.hasOwn(node, name) ? node[name] : undefined;
     }
     return node;
+  }
+}
+
+/** The directory must be this user's and closed to everyone else (0700): it guards the sockets in it. */
+function assertPrivateDir(dir: string): void {
+  const st = statSync(dir);
+  const mode = st.mode & 0o777;
+  if (!st.isDirectory() || (st.mode & 0o077) !== 0 || st.uid !== process.getuid?.()) {
+    throw new Error(
+      `metadata service: ${dir} must be a directory of this user with mode 0700 (it is ${mode.toString(8).padStart(4, "0")})`,
+    );
   }
 }
 

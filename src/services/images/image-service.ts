@@ -11,9 +11,19 @@ import { crashPoint } from "../../util/crash-points.ts";
 import { idempotent } from "../access/idempotency.ts";
 import { checkId, notFound } from "../access/resource-ids.ts";
 import type { Sharing } from "../access/sharing.ts";
+import { RegionQuotas } from "../quotas/region-quotas.ts";
 import { checkDescription, type SnapshotService } from "../snapshots/snapshot-service.ts";
 import { validateTags } from "../tags/tag-rules.ts";
 import { isDeviceName } from "./device-names.ts";
+import { type CopyOptions, copyImage } from "./image-copy.ts";
+import {
+  ARCHITECTURES,
+  checkDeprecationTime,
+  checkName,
+  deregistrationAllowed,
+  nextProtection,
+} from "./image-rules.ts";
+import { PendingImages } from "./pending-images.ts";
 
 export interface RegisterImageInput {
   name: string;
@@ -29,11 +39,6 @@ export interface RegisterImageInput {
   blockDeviceMappings: BlockDeviceMappingRecord[];
 }
 
-// EC2's rule for AMI names: 3-128 characters of letters, digits and ( ) [ ] space . / - ' @ _
-const AMI_NAME = /^[A-Za-z0-9()[\] ./\-'@_]{3,128}$/;
-const ARCHITECTURES = ["i386", "x86_64", "arm64", "x86_64_mac", "arm64_mac"];
-const DAY_MS = 24 * 3600 * 1000;
-
 /**
  * One region's images (AMIs): registration from snapshots, sharing through launch permissions,
  * copies between regions (their snapshots are copied too), deprecation and deregistration.
@@ -43,14 +48,23 @@ export class ImageService {
   readonly region: string;
   readonly catalog: CatalogStore;
   readonly snapshots: SnapshotService;
-  readonly #watching = new Map<string, Promise<void>>();
+  readonly #pending: PendingImages;
   readonly #sharing: Sharing;
+  readonly #quotas: RegionQuotas;
 
-  constructor(region: string, catalog: CatalogStore, snapshots: SnapshotService, sharing: Sharing) {
+  constructor(
+    region: string,
+    catalog: CatalogStore,
+    snapshots: SnapshotService,
+    sharing: Sharing,
+    quotas = RegionQuotas.none(region),
+  ) {
+    this.#quotas = quotas;
     this.region = region;
     this.catalog = catalog;
     this.snapshots = snapshots;
     this.#sharing = sharing;
+    this.#pending = new PendingImages(catalog, snapshots);
   }
 
   /** RegisterImage: an image of the owner's own snapshots, with its tags in the same transaction. */
@@ -64,8 +78,8 @@ export class ImageService {
     const snapshots = await this.#checkMappings(ownerId, input.blockDeviceMappings);
     const pending = snapshots.some((s) => s.state === "pending");
     const image = this.#record(ownerId, input, { ...origin, state: pending ? "pending" : "available" });
-    await this.catalog.insertImage(image, tags);
-    if (pending) this.#watch(image.id);
+    await this.#quotas.reserve(ownerId, { images: 1 }, () => this.catalog.insertImage(image, tags));
+    if (pending) this.#pending.watch(image);
     return image;
   }
 
@@ -85,7 +99,7 @@ export class ImageService {
     this.#checkInput(input, tags);
     for (const m of input.blockDeviceMappings) checkDevice(m);
     const image = this.#record(ownerId, input, { ...origin, state: "pending" });
-    await this.catalog.insertImage(image, tags);
+    await this.#quotas.reserve(ownerId, { images: 1 }, () => this.catalog.insertImage(image, tags));
     crashPoint("image.recorded");
     try {
       await begin();
@@ -97,7 +111,7 @@ export class ImageService {
       }
       throw e;
     }
-    this.#watch(image.id);
+    this.#pending.watch(image);
     return image;
   }
 
@@ -254,8 +268,16 @@ export class ImageService {
     return this.#sharing.grantees(await this.owned(accountId, id));
   }
 
+  /** ModifyImageAttribute's launchPermission: making an image public counts against the public AMIs quota. */
   async share(accountId: string, id: string, add: string[], remove: string[]): Promise<void> {
-    await this.#sharing.change(await this.owned(accountId, id), add, remove);
+    const image = await this.owned(accountId, id);
+    const becomesPublic =
+      add.includes("all") &&
+      !remove.includes("all") &&
+      !(await this.#sharing.grantees(image)).includes("all");
+    await this.#quotas.reserve(image.ownerId, { publicImages: becomesPublic ? 1 : 0 }, () =>
+      this.#sharing.change(image, add, remove),
+    );
   }
 
   async resetSharing(accountId: string, id: string): Promise<void> {
@@ -287,15 +309,7 @@ export class ImageService {
   ): Promise<string> {
     for (;;) {
       const image = await this.owned(accountId, id);
-      const state = enable
-        ? withCooldown
-          ? "enabled-with-cooldown"
-          : "enabled"
-        : image.deregistrationProtection === "enabled-with-cooldown"
-          ? `disabled-until ${new Date(Date.now() + DAY_MS).toISOString()}`
-          : image.deregistrationProtection.startsWith("disabled")
-            ? image.deregistrationProtection
-            : "disabled";
+      const state = nextProtection(image.deregistrationProtection, enable, withCooldown);
       const changed = await this.catalog.updateImageAttributes(
         image.id,
         { deregistrationProtection: state },
@@ -327,9 +341,7 @@ export class ImageService {
     // Checked on the current record inside the delete's transaction: a protection enabled
     // meanwhile is honoured.
     const snapshotIds = await this.catalog.deleteImage(image.id, (current) => {
-      const protection = current.deregistrationProtection;
-      const until = /^disabled-until (.+)$/.exec(protection)?.[1];
-      if (protection !== "disabled" && !(until && new Date(until) <= new Date())) {
+      if (!deregistrationAllowed(current.deregistrationProtection)) {
         throw new StrataError(
           "InvalidParameterValue",
           `Image ${image.id} has deregistration protection enabled; disable it before deregistering`,
@@ -369,7 +381,7 @@ export class ImageService {
     source: ImageService,
     sourceImageId: string,
     ownerId: string,
-    options: { name: string; description?: string; clientToken?: string; copyTags?: boolean; tags?: Tag[] },
+    options: CopyOptions & { clientToken?: string },
   ): Promise<ImageRecord> {
     const { clientToken, ...request } = options;
     return idempotent(
@@ -388,141 +400,21 @@ export class ImageService {
       },
       (id) => this.get(id),
       async () => {
-        const image = await this.#copy(source, sourceImageId, ownerId, options);
+        const image = await copyImage(this, this.#quotas, source, sourceImageId, ownerId, options);
         return { resourceId: image.id, result: image };
-      },
-    );
-  }
-
-  async #copy(
-    source: ImageService,
-    sourceImageId: string,
-    ownerId: string,
-    options: { name: string; description?: string; copyTags?: boolean; tags?: Tag[] },
-  ): Promise<ImageRecord> {
-    checkName(options.name);
-    if (options.description !== undefined) checkDescription(options.description);
-    validateTags(options.tags ?? []);
-    if (await this.nameTaken(ownerId, options.name)) {
-      throw new StrataError("InvalidAMIName.Duplicate", `AMI name ${options.name} is already in use`);
-    }
-    const src = await source.visible(ownerId, sourceImageId);
-    if (src.state !== "available") {
-      throw new StrataError("IncorrectState", `Image ${sourceImageId} is ${src.state}, not available.`);
-    }
-    for (const m of src.blockDeviceMappings) {
-      const id = m.ebs?.snapshotId;
-      if (
-        id &&
-        !(await source.snapshots.visible(ownerId, id).then(
-          () => true,
-          () => false,
-        ))
-      ) {
-        throw new StrataError(
-          "UnauthorizedOperation",
-          `You do not have permission to access the storage of this ami (${sourceImageId})`,
-        );
-      }
-    }
-    // The source owner's tags are copied only when the caller owns the source (a grantee never sees them).
-    const tags = [
-      ...(options.copyTags && src.ownerId === ownerId ? await source.catalog.tags(src.id) : []),
-      ...(options.tags ?? []),
-    ];
-    // Each snapshot copy gets its id now: the image names them before they exist (see
-    // registerBeforeSnapshots).
-    const mappings: BlockDeviceMappingRecord[] = src.blockDeviceMappings.map((m) =>
-      m.ebs?.snapshotId ? { ...m, ebs: { ...m.ebs, snapshotId: newId("snap") } } : m,
-    );
-    return this.registerBeforeSnapshots(
-      ownerId,
-      {
-        name: options.name,
-        description: options.description ?? src.description,
-        architecture: src.architecture,
-        virtualizationType: src.virtualizationType,
-        rootDeviceName: src.rootDeviceName,
-        bootMode: src.bootMode ?? undefined,
-        enaSupport: src.enaSupport,
-        sriovNetSupport: src.sriovNetSupport ?? undefined,
-        imdsSupport: src.imdsSupport ?? undefined,
-        tpmSupport: src.tpmSupport ?? undefined,
-        blockDeviceMappings: mappings,
-      },
-      { sourceImageId: src.id, sourceRegion: source.region },
-      [...new Map(tags.map((t) => [t.key, t])).values()],
-      async () => {
-        for (const [k, m] of src.blockDeviceMappings.entries()) {
-          if (!m.ebs?.snapshotId) continue;
-          await this.snapshots.copyFrom(source.snapshots, m.ebs.snapshotId, {
-            ownerId,
-            description: `Copied for DestinationAmi from SourceAmi ${src.id} for SourceSnapshot ${m.ebs.snapshotId}`,
-            id: mappings[k].ebs!.snapshotId,
-          });
-          crashPoint("image.copy-snapshot-started");
-        }
       },
     );
   }
 
   /** Resolves when the image is no longer pending. */
   async wait(id: string): Promise<ImageRecord> {
-    await this.#watching.get(id);
+    await this.#pending.settled(id);
     return this.get(id);
   }
 
-  #watch(id: string): void {
-    if (this.#watching.has(id)) return;
-    const done = (async () => {
-      const image = await this.get(id);
-      const ids = image.blockDeviceMappings.flatMap((m) => (m.ebs?.snapshotId ? [m.ebs.snapshotId] : []));
-      const results = await Promise.all(ids.map((s) => this.#settled(s)));
-      // A snapshot that does not exist fails the image too (a CreateImage or CopyImage cut off
-      // by a crash before it created every snapshot the image names).
-      const failed = results.findIndex((s) => s?.state !== "completed");
-      if (failed === -1) {
-        await this.catalog.setImageState(id, "pending", "available");
-      } else {
-        await this.catalog.setImageState(id, "pending", "failed", {
-          code: "Client.SnapshotError",
-          message: results[failed]
-            ? `Snapshot ${ids[failed]} failed: ${results[failed].stateMessage ?? "error"}`
-            : `Snapshot ${ids[failed]} was never created (the Strata daemon stopped first)`,
-        });
-      }
-    })()
-      .catch((e: Error) => console.error(`image ${id}: ${e.message}`))
-      .finally(() => this.#watching.delete(id));
-    this.#watching.set(id, done);
-  }
-
-  /**
-   * The snapshot once it is no longer pending (undefined if deleted). Snapshots written through
-   * the EBS APIs have no job to wait for: they are polled until completed or timed out.
-   */
-  async #settled(snapshotId: string) {
-    for (;;) {
-      const s = await this.snapshots.wait(snapshotId).catch(() => undefined);
-      if (s?.state !== "pending") return s;
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-  }
-
   /** After a restart: keep watching images whose snapshots were still pending. */
-  async resume(): Promise<void> {
-    for (const image of await this.catalog.listImages()) if (image.state === "pending") this.#watch(image.id);
-  }
-}
-
-/** EC2 refuses past dates and more than 10 years ahead. (EC2 rounds to the minute; Strata keeps seconds.) */
-export function checkDeprecationTime(at: Date): void {
-  const now = Date.now();
-  if (!(at.getTime() >= now - 1000 && at.getTime() <= now + 10 * 365 * DAY_MS)) {
-    throw new StrataError(
-      "InvalidParameterValue",
-      `DeprecateAt must be in the future and within 10 years: ${Number.isNaN(at.getTime()) ? "invalid date" : at.toISOString()}`,
-    );
+  resume(): Promise<void> {
+    return this.#pending.resume();
   }
 }
 
@@ -531,15 +423,6 @@ function checkDevice(m: BlockDeviceMappingRecord): void {
     throw new StrataError(
       "InvalidBlockDeviceMapping",
       `The device name ${m.deviceName} is not a valid EBS device name (such as /dev/xvda or /dev/sdf)`,
-    );
-  }
-}
-
-export function checkName(name: string): void {
-  if (!AMI_NAME.test(name)) {
-    throw new StrataError(
-      "InvalidAMIName.Malformed",
-      `AMI names must be between 3 and 128 characters long, and may contain letters, numbers, '(', ')', '.', '-', '/' and '_'`,
     );
   }
 }

@@ -31,7 +31,7 @@ export class InstanceRuntime {
   static async boot(host: ComputeHost, input: BootInput): Promise<InstanceRuntime> {
     const dir = instanceDir(host, input.record.id);
     await mkdir(dir, { recursive: true });
-    const imds = await MetadataService.start(input.metadata);
+    const imds = await MetadataService.start(input.metadata, host.instanceSocket(input.record.id, "imds"));
     try {
       const vm = await QemuVm.start({
         instanceId: input.record.id,
@@ -39,14 +39,14 @@ export class InstanceRuntime {
         vcpus: input.type.vcpus,
         memoryMiB: input.type.memoryMiB,
         nbdSocket: host.nbdSocket,
-        qmpSocket: join(host.runDir, `${input.record.id}.qmp`),
+        qmpSocket: host.instanceSocket(input.record.id, "qmp"),
         consoleLog: consoleLogPath(host, input.record.id),
         disks: input.disks,
         mac: input.record.mac,
         privateIp: input.record.privateIp,
         hostname: privateDnsName(input.record.privateIp, input.region).split(".")[0],
         sshPort: input.record.sshPort,
-        metadataPort: imds.port,
+        metadataSocket: imds.socketPath,
         product: input.record.instanceType,
       });
       return new InstanceRuntime(vm, imds);

@@ -11,6 +11,8 @@ export interface PlannedVolume {
   sizeGiB: number | undefined;
   volumeType: string;
   deleteOnTermination: boolean;
+  /** Provisioned IOPS (io1/io2). */
+  iops?: number;
 }
 
 export function planVolumes(image: ImageRecord, overrides: BlockDeviceMappingRecord[]): PlannedVolume[] {
@@ -23,6 +25,7 @@ export function planVolumes(image: ImageRecord, overrides: BlockDeviceMappingRec
       sizeGiB: m.ebs.volumeSize,
       volumeType: m.ebs.volumeType ?? "gp3",
       deleteOnTermination: m.ebs.deleteOnTermination,
+      iops: m.ebs.iops,
     });
   }
   const seen = new Set<string>();
@@ -56,6 +59,7 @@ export function planVolumes(image: ImageRecord, overrides: BlockDeviceMappingRec
         volumeType: ebs.volumeType ?? base.volumeType,
         deleteOnTermination: ebs.deleteOnTermination,
         snapshotId: ebs.snapshotId ?? base.snapshotId,
+        iops: ebs.iops ?? (ebs.volumeType && ebs.volumeType !== base.volumeType ? undefined : base.iops),
       });
     } else {
       if (ebs.snapshotId === undefined && ebs.volumeSize === undefined) {
@@ -70,6 +74,7 @@ export function planVolumes(image: ImageRecord, overrides: BlockDeviceMappingRec
         sizeGiB: ebs.volumeSize,
         volumeType: ebs.volumeType ?? "gp3",
         deleteOnTermination: ebs.deleteOnTermination,
+        iops: ebs.iops,
       });
     }
   }

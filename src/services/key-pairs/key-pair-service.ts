@@ -10,6 +10,7 @@ import { StrataError } from "../../errors.ts";
 import { newId } from "../../ids.ts";
 import type { Tag } from "../../storage/metadata/catalog-store.ts";
 import type { InstanceStore, KeyPairRecord } from "../../storage/metadata/instance-store.ts";
+import { RegionQuotas } from "../quotas/region-quotas.ts";
 import { validateTags } from "../tags/tag-rules.ts";
 
 export { openSshLine };
@@ -31,9 +32,17 @@ function keyIdNotFound(id: string): StrataError {
 
 export class KeyPairService {
   readonly #store: InstanceStore;
+  readonly #quotas: RegionQuotas;
 
-  constructor(store: InstanceStore) {
+  constructor(store: InstanceStore, quotas = RegionQuotas.none()) {
     this.#store = store;
+    this.#quotas = quotas;
+  }
+
+  #insert(record: KeyPairRecord, tags: Tag[] | undefined): Promise<void> {
+    return this.#quotas.reserve(record.ownerId, { keyPairs: 1 }, () =>
+      this.#store.insertKeyPair(record, tags),
+    );
   }
 
   /** Checks a CreateKeyPair request (DryRun stops after this). */
@@ -70,7 +79,7 @@ export class KeyPairService {
       publicKey: generated.publicKeyOpenSsh,
       createdAt: new Date().toISOString(),
     };
-    await this.#store.insertKeyPair(record, input.tags);
+    await this.#insert(record, input.tags);
     return { record, keyMaterial: generated.keyMaterial };
   }
 
@@ -100,7 +109,7 @@ export class KeyPairService {
       publicKey: key.publicKeyOpenSsh,
       createdAt: new Date().toISOString(),
     };
-    await this.#store.insertKeyPair(record, input.tags);
+    await this.#insert(record, input.tags);
     return record;
   }
 

@@ -9,12 +9,14 @@ import { SqliteCatalogStore } from "../../storage/metadata/sqlite/sqlite-catalog
 import { SqliteDatabase } from "../../storage/metadata/sqlite/sqlite-database.ts";
 import { SqliteInstanceStore } from "../../storage/metadata/sqlite/sqlite-instance-store.ts";
 import { SqliteMetadataStore } from "../../storage/metadata/sqlite/sqlite-metadata-store.ts";
+import { SqliteQuotaUsage } from "../../storage/metadata/sqlite/sqlite-quota-usage.ts";
 import { Sharing } from "../access/sharing.ts";
 import { collectGarbage } from "../chunks/chunk-references.ts";
 import { ImageService } from "../images/image-service.ts";
 import type { ComputeHost } from "../instances/compute-host.ts";
 import { InstanceService, type ProbeDisk } from "../instances/instance-service.ts";
 import { KeyPairService } from "../key-pairs/key-pair-service.ts";
+import { type QuotaSettingsSource, RegionQuotas } from "../quotas/region-quotas.ts";
 import type { BlockTokens } from "../snapshots/block-tokens.ts";
 import { DirectSnapshots } from "../snapshots/direct-snapshots.ts";
 import { SnapshotService } from "../snapshots/snapshot-service.ts";
@@ -37,6 +39,8 @@ export class Region {
   readonly instances: InstanceService;
   readonly keyPairs: KeyPairService;
   readonly tags: TagService;
+  /** Per-account quotas, shared by every service of the region (one lock per account and kind). */
+  readonly quotas: RegionQuotas;
 
   constructor(
     name: string,
@@ -45,12 +49,15 @@ export class Region {
     tokens: BlockTokens,
     compute: { host: () => ComputeHost; probeDisk: ProbeDisk },
     backgroundHydration = true,
+    quotaSettings?: QuotaSettingsSource,
   ) {
     const dir = join(dataDir, "regions", name);
     this.name = name;
     const db = new SqliteDatabase(join(dir, "metadata.db"), migrations);
     this.meta = new SqliteMetadataStore(db);
     this.catalog = new SqliteCatalogStore(db);
+    this.quotas = new RegionQuotas(name, new SqliteQuotaUsage(db), quotaSettings);
+    const quotas = this.quotas;
     this.blocks = new BlockStore(new LocalChunkStore(join(dir, "chunks")), codec);
     const sharing = new Sharing(this.catalog);
     this.volumes = new VolumeService(
@@ -60,18 +67,28 @@ export class Region {
       join(dir, "volumes"),
       sharing,
       backgroundHydration,
+      quotas,
     );
-    this.snapshots = new SnapshotService(name, this.meta, this.catalog, this.blocks, this.volumes, sharing);
-    this.images = new ImageService(name, this.catalog, this.snapshots, sharing);
-    this.direct = new DirectSnapshots(name, this.meta, this.catalog, this.blocks, tokens, sharing);
+    this.snapshots = new SnapshotService(
+      name,
+      this.meta,
+      this.catalog,
+      this.blocks,
+      this.volumes,
+      sharing,
+      quotas,
+    );
+    this.images = new ImageService(name, this.catalog, this.snapshots, sharing, quotas);
+    this.direct = new DirectSnapshots(name, this.meta, this.catalog, this.blocks, tokens, sharing, quotas);
     const instanceStore = new SqliteInstanceStore(db);
-    this.keyPairs = new KeyPairService(instanceStore);
+    this.keyPairs = new KeyPairService(instanceStore, quotas);
     this.instances = new InstanceService(
       name,
       instanceStore,
       { volumes: this.volumes, snapshots: this.snapshots, images: this.images, keyPairs: this.keyPairs },
       compute.host,
       compute.probeDisk,
+      quotas,
     );
     this.tags = new TagService(
       this.catalog,

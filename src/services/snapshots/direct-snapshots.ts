@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { StrataError } from "../../errors.ts";
+import { isStrataError, StrataError } from "../../errors.ts";
 import { newId } from "../../ids.ts";
 import { BLOCK_SIZE, blockCount, MAX_VOLUME_GIB, zeroBlock } from "../../storage/blocks.ts";
 import type { BlockStore } from "../../storage/chunks/block-store.ts";
@@ -9,6 +9,7 @@ import { crashPoint } from "../../util/crash-points.ts";
 import { idempotent } from "../access/idempotency.ts";
 import type { Sharing } from "../access/sharing.ts";
 import { recordBlocks, releaseChunks } from "../chunks/chunk-references.ts";
+import { RegionQuotas } from "../quotas/region-quotas.ts";
 import { validateTags } from "../tags/tag-rules.ts";
 import type { BlockTokens } from "./block-tokens.ts";
 
@@ -41,6 +42,7 @@ export class DirectSnapshots {
   readonly tokens: BlockTokens;
   readonly #sharing: Sharing;
   readonly #region: string;
+  readonly #quotas: RegionQuotas;
 
   constructor(
     region: string,
@@ -49,7 +51,9 @@ export class DirectSnapshots {
     blocks: BlockStore,
     tokens: BlockTokens,
     sharing: Sharing,
+    quotas = RegionQuotas.none(region),
   ) {
+    this.#quotas = quotas;
     this.#region = region;
     this.#sharing = sharing;
     this.#meta = meta;
@@ -124,7 +128,17 @@ export class DirectSnapshots {
       expiresAt: new Date(now.getTime() + timeout * 60_000).toISOString(),
       timeoutMinutes: timeout,
     };
-    await this.#meta.insertSnapshot(record, input.tags);
+    // The EBS API's own error for a quota (HTTP 402), not EC2's SnapshotLimitExceeded.
+    await this.#quotas
+      .reserve(ownerId, { snapshots: 1 }, () => this.#meta.insertSnapshot(record, input.tags))
+      .catch((e) => {
+        if (!isStrataError(e, "SnapshotLimitExceeded")) throw e;
+        throw new StrataError(
+          "ServiceQuotaExceededException",
+          e.message,
+          "DEPENDENCY_SERVICE_QUOTA_EXCEEDED",
+        );
+      });
     return record;
   }
 

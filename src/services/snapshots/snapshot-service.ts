@@ -12,6 +12,7 @@ import { crashPoint } from "../../util/crash-points.ts";
 import { checkId, notFound } from "../access/resource-ids.ts";
 import type { Sharing } from "../access/sharing.ts";
 import { releaseChunks } from "../chunks/chunk-references.ts";
+import { RegionQuotas } from "../quotas/region-quotas.ts";
 import { validateTags } from "../tags/tag-rules.ts";
 import type { VolumeHandle } from "../volumes/volume-handle.ts";
 import type { VolumeService } from "../volumes/volume-service.ts";
@@ -31,6 +32,7 @@ export class SnapshotService {
   readonly #readers = new Map<string, number>();
   #closing = false;
   readonly #sharing: Sharing;
+  readonly #quotas: RegionQuotas;
 
   constructor(
     region: string,
@@ -39,7 +41,9 @@ export class SnapshotService {
     blocks: BlockStore,
     volumes: VolumeService,
     sharing: Sharing,
+    quotas = RegionQuotas.none(region),
   ) {
+    this.#quotas = quotas;
     this.#sharing = sharing;
     this.region = region;
     this.meta = meta;
@@ -79,9 +83,17 @@ export class SnapshotService {
     for (const t of tags instanceof Map ? tags.values() : [tags]) validateTags(t);
     const ids = [...new Set(volumeIds)].sort();
     const tagsOf = (volumeId: string) => (tags instanceof Map ? (tags.get(volumeId) ?? []) : tags);
-    return this.#volumes.withLifecycle(ids, () =>
-      this.#createMany(ids, volumeIds, description, tagsOf, snapshotIds),
-    );
+    // Each snapshot is its volume's owner's; the quota lock is taken before the lifecycle locks.
+    const owners = (await Promise.all(ids.map((id) => this.#volumes.get(id)))).map((v) => v.ownerId);
+    const create = () =>
+      this.#volumes.withLifecycle(ids, () =>
+        this.#createMany(ids, volumeIds, description, tagsOf, snapshotIds),
+      );
+    return [...new Set(owners)].reduceRight<() => Promise<SnapshotRecord[]>>(
+      (inner, owner) => () =>
+        this.#quotas.reserve(owner, { snapshots: owners.filter((o) => o === owner).length }, inner),
+      create,
+    )();
   }
 
   async #createMany(
@@ -171,7 +183,9 @@ export class SnapshotService {
       sourceRegion: source.region,
       sourceSnapshotId: sourceId,
     };
-    await this.meta.insertSnapshot(record, options.tags);
+    await this.#quotas.reserve(record.ownerId, { snapshots: 1 }, () =>
+      this.meta.insertSnapshot(record, options.tags),
+    );
     this.#startCopy(source, record.id, sourceId);
     return this.get(record.id);
   }

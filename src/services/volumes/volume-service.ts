@@ -12,6 +12,8 @@ import { KeyedLock } from "../../util/keyed-lock.ts";
 import { checkId, notFound } from "../access/resource-ids.ts";
 import type { Sharing } from "../access/sharing.ts";
 import { releaseChunks } from "../chunks/chunk-references.ts";
+import { RegionQuotas } from "../quotas/region-quotas.ts";
+import { provisionedIops, volumeChange } from "../quotas/volume-requests.ts";
 import { validateTags } from "../tags/tag-rules.ts";
 import { Hydrator } from "./hydrator.ts";
 import { VolumeHandle } from "./volume-handle.ts";
@@ -29,6 +31,8 @@ export interface CreateVolumeInput {
   snapshotId?: string;
   availabilityZone?: string;
   volumeType?: string;
+  /** Provisioned IOPS (io1/io2; 3,000 if not given). */
+  iops?: number | null;
   /** Written in the same transaction as the volume. */
   tags?: Tag[];
   /**
@@ -60,6 +64,7 @@ export class VolumeService {
   readonly #lifecycle = new KeyedLock<string>();
   readonly #backgroundHydration: boolean;
   readonly #sharing: Sharing;
+  readonly #quotas: RegionQuotas;
 
   constructor(
     region: string,
@@ -68,7 +73,9 @@ export class VolumeService {
     dir: string,
     sharing: Sharing,
     backgroundHydration = true,
+    quotas = RegionQuotas.none(region),
   ) {
+    this.#quotas = quotas;
     this.#sharing = sharing;
     this.#backgroundHydration = backgroundHydration;
     this.#region = region;
@@ -111,6 +118,7 @@ export class VolumeService {
         `Volume size ${size} is out of range: it must be an integer from ${MIN_VOLUME_GIB} to ${MAX_VOLUME_GIB} GiB.`,
       );
     }
+    const volumeType = input.volumeType ?? "gp3";
     const record: VolumeRecord = {
       id: newId("vol"),
       ownerId: input.ownerId ?? "",
@@ -118,15 +126,22 @@ export class VolumeService {
       // Available at once even when restored: blocks not yet copied are fetched on first read.
       state: "available",
       availabilityZone: input.availabilityZone ?? `${this.#region}a`,
-      volumeType: input.volumeType ?? "gp3",
+      volumeType,
       sourceSnapshotId: input.snapshotId ?? null,
       lastSnapshotId: input.snapshotId ?? null,
       createdAt: new Date().toISOString(),
+      iops: provisionedIops(volumeType, input.iops),
     };
+    const request = { volumes: [{ volumeType, sizeGiB: size, iops: record.iops }] };
+    return this.#quotas.reserve(input.ownerId, request, () => this.#insert(record, input.tags));
+  }
+
+  async #insert(record: VolumeRecord, tags: Tag[] | undefined): Promise<VolumeRecord> {
+    const size = record.sizeGiB;
     // The file first: a crash before the row leaves only a directory that start-up removes.
     const file = await VolumeFile.create(this.#volumeDir(record.id), size);
     try {
-      await this.#meta.insertVolume(record, input.tags);
+      await this.#meta.insertVolume(record, tags);
     } catch (e) {
       await file.close();
       await VolumeFile.remove(this.#volumeDir(record.id));
@@ -168,7 +183,7 @@ export class VolumeService {
   async modifyOwned(
     accountId: string,
     id: string,
-    change: { sizeGiB?: number; volumeType?: string },
+    change: { sizeGiB?: number; volumeType?: string; iops?: number },
   ): Promise<VolumeRecord> {
     await this.owned(accountId, id);
     return this.modify(id, change);
@@ -202,7 +217,10 @@ export class VolumeService {
   }
 
   /** ModifyVolume: grow and/or change the recorded type. Growing reopens the volume's files. */
-  async modify(id: string, change: { sizeGiB?: number; volumeType?: string }): Promise<VolumeRecord> {
+  async modify(
+    id: string,
+    change: { sizeGiB?: number; volumeType?: string; iops?: number },
+  ): Promise<VolumeRecord> {
     const v = await this.get(id);
     if (change.volumeType !== undefined && !VOLUME_TYPES.includes(change.volumeType)) {
       throw new StrataError("InvalidParameterValue", `Invalid value '${change.volumeType}' for VolumeType`);
@@ -214,12 +232,29 @@ export class VolumeService {
         `Volume size ${sizeGiB} is invalid: it can only grow, up to ${MAX_VOLUME_GIB} GiB (now ${v.sizeGiB}).`,
       );
     }
+    const volumeType = change.volumeType ?? v.volumeType;
+    // EBS: the IOPS stay unless changed, or the type changes (then the default).
+    const iops = provisionedIops(volumeType, change.iops ?? (volumeType === v.volumeType ? v.iops : null));
+    const growth = volumeChange(v, { volumeType, sizeGiB, iops });
+    // The quota lock is taken before the lifecycle lock, as everywhere.
+    return this.#quotas.reserve(v.ownerId, { volumes: growth }, () =>
+      this.#modify(v, sizeGiB, volumeType, iops),
+    );
+  }
+
+  async #modify(
+    v: VolumeRecord,
+    sizeGiB: number,
+    volumeType: string,
+    iops: number | null,
+  ): Promise<VolumeRecord> {
+    const id = v.id;
     return this.withLifecycle([id], async () => {
       if (sizeGiB !== v.sizeGiB) {
         await this.#assertNoPendingSnapshot(id);
         await VolumeFile.grow(this.#volumeDir(id), sizeGiB);
       }
-      await this.#meta.updateVolume(id, { sizeGiB, volumeType: change.volumeType ?? v.volumeType });
+      await this.#meta.updateVolume(id, { sizeGiB, volumeType, iops });
       // Reopened at the new size on next use (after in-flight I/O on the old handle drains).
       if (sizeGiB !== v.sizeGiB) await this.#closeHandle(id);
       return this.get(id);

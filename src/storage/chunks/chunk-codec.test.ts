@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { test } from "node:test";
 import { BLOCK_SIZE } from "../blocks.ts";
 import { decodeChunk, encodeChunk, FORMAT_RAW, FORMAT_ZSTD, sha256Hex } from "./chunk-codec.ts";
@@ -22,7 +22,18 @@ test("incompressible blocks are kept raw", () => {
 });
 
 test("the key is the SHA-256 of the raw content (the EBS direct API checksum)", () => {
-  assert.equal(sha256Hex(text), createHash("sha256").update(text).digest("hex"));
+  // Known answers from other implementations, not from node:crypto again: FIPS 180-2's "abc"
+  // vector, and coreutils' `sha256sum` of the 512 KiB block above.
+  assert.equal(
+    sha256Hex(Buffer.from("abc")),
+    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+  );
+  const textKey = "9b414060a70a71d50769e90a19d4e25de94f0b4f34f0bca7e60695186b9568ec";
+  assert.equal(sha256Hex(text), textKey);
+  // The encoded (compressed) chunk opens with the raw content's hash, not its own.
+  const encoded = encodeChunk(text);
+  assert.notEqual(sha256Hex(encoded), textKey);
+  assert.deepEqual(decodeChunk(textKey, encoded), text);
 });
 
 test("a flipped bit, a wrong key, a bad format byte or garbage never decode", () => {

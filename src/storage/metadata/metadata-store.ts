@@ -20,6 +20,8 @@ export interface VolumeRecord {
   /** The snapshot whose block map the volume's unchanged blocks match (parent of its next snapshot). */
   lastSnapshotId: string | null;
   createdAt: string;
+  /** Provisioned IOPS (io1/io2 only; null or absent for the other types). */
+  iops?: number | null;
   /** Set while attached to an instance (state in-use). */
   attachment?: {
     instanceId: string;
@@ -100,7 +102,10 @@ export interface MetadataStore {
   getVolume(id: string): Promise<VolumeRecord | undefined>;
   /** Every volume, or one account's, oldest first. */
   listVolumes(ownerId?: string): Promise<VolumeRecord[]>;
-  updateVolume(id: string, change: { sizeGiB: number; volumeType: string }): Promise<void>;
+  updateVolume(
+    id: string,
+    change: { sizeGiB: number; volumeType: string; iops?: number | null },
+  ): Promise<void>;
   /** Removes the volume and everything it tracked; returns chunks it referenced (GC candidates). */
   deleteVolume(id: string): Promise<string[]>;
   volumeTracking(id: string): Promise<VolumeTracking>;

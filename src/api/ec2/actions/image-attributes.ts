@@ -1,6 +1,6 @@
 import type * as EC2 from "@aws-sdk/client-ec2";
 import { StrataError } from "../../../errors.ts";
-import { checkDeprecationTime } from "../../../services/images/image-service.ts";
+import { checkDeprecationTime } from "../../../services/images/image-rules.ts";
 import type { ImageRecord } from "../../../storage/metadata/catalog-store.ts";
 import { dryRunCheck, type Out, type RequestContext, required } from "../context.ts";
 import { permissionChanges, toPermissions } from "../permissions.ts";

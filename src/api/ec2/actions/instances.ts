@@ -1,7 +1,7 @@
 import type * as EC2 from "@aws-sdk/client-ec2";
 import { INSTANCE_TYPES, instanceType } from "../../../compute/instance-types.ts";
 import { StrataError } from "../../../errors.ts";
-import { checkName } from "../../../services/images/image-service.ts";
+import { checkName } from "../../../services/images/image-rules.ts";
 import { checkAvailabilityZone } from "../../../services/volumes/volume-service.ts";
 import type { InstanceRecord } from "../../../storage/metadata/instance-store.ts";
 import { dryRunCheck, type Out, type RequestContext, required } from "../context.ts";

@@ -129,9 +129,13 @@ export async function CopySnapshot(
       `Snapshot '${src.id}' is ${src.state}; only completed snapshots can be copied.`,
     );
   }
+  if ((input.Description ?? "").length > 255)
+    throw new StrataError("InvalidParameterValue", "Description exceeds 255 characters");
   const tags = tagsFromSpecifications(input.TagSpecifications, "snapshot");
+  // The default names the source and keeps its description, within the same 255 characters.
   const description =
-    input.Description ?? `[Copied ${src.id} from ${sourceRegion.name}] ${src.description}`.trim();
+    input.Description ??
+    `[Copied ${src.id} from ${sourceRegion.name}] ${src.description}`.trim().slice(0, 255);
   checkDescription(description);
   dryRunCheck(input);
   const copy = await ctx.region.snapshots.copyFrom(sourceRegion.snapshots, src.id, {

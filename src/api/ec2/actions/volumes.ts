@@ -33,6 +33,7 @@ export async function CreateVolume(
     snapshotId: input.SnapshotId,
     availabilityZone: az,
     volumeType: input.VolumeType ?? "gp2",
+    iops: input.Iops,
     tags,
   });
   return toVolume(v, tags);
@@ -104,6 +105,7 @@ export async function ModifyVolume(
   const updated = await ctx.region.volumes.modifyOwned(ctx.accountId, v.id, {
     sizeGiB: input.Size,
     volumeType: input.VolumeType,
+    iops: input.Iops,
   });
   return {
     VolumeModification: {
@@ -113,6 +115,8 @@ export async function ModifyVolume(
       OriginalSize: v.sizeGiB,
       TargetVolumeType: updated.volumeType as EC2.VolumeType,
       OriginalVolumeType: v.volumeType as EC2.VolumeType,
+      TargetIops: updated.iops ?? undefined,
+      OriginalIops: v.iops ?? undefined,
       Progress: 100,
       StartTime: start,
       EndTime: new Date(),

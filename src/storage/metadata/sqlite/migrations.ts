@@ -173,4 +173,10 @@ export const migrations: Migration[] = [
       );
     `,
   },
+  {
+    version: 7,
+    name: "provisioned IOPS of io1/io2 volumes",
+    // NULL for the other types (their IOPS follow from type and size); the IOPS quotas sum it.
+    sql: "ALTER TABLE volumes ADD COLUMN iops INTEGER;",
+  },
 ];

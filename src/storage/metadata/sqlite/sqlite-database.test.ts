@@ -37,3 +37,29 @@ test("filters answered by the database match the in-memory filters exactly", () 
   }
   db.close();
 });
+
+test("thousands of owners or filter values are one JSON parameter, with the same answer", () => {
+  const db = new SqliteDatabase(":memory:", migrations);
+  const insert = db.q(
+    "INSERT INTO snapshots (id, owner_id, volume_size_gib, state, progress, description, started_at) VALUES (?, ?, 1, ?, 0, '', '')",
+  );
+  const owners = ["111111111111", "222222222222", "333333333333"];
+  for (let i = 0; i < 30; i++)
+    insert.run(`snap-${String(i).padStart(17, "0")}`, owners[i % 3], i % 2 ? "completed" : "pending");
+  const ids = (scope: Parameters<SqliteDatabase["visibleTo"]>[2]) =>
+    db.visibleTo("snapshots", "111111111111", scope).map((r) => String(r.id));
+  // SQLite caps expressions at depth 1000 and statements at 32,766 variables.
+  const manyOwners = [
+    ...Array.from({ length: 40_000 }, (_, i) => `8${String(i).padStart(11, "0")}`),
+    "111111111111",
+  ];
+  const manyStates = [...Array.from({ length: 5_000 }, (_, i) => `state-${i}`), "complet*"];
+  assert.deepEqual(ids({ ownerIds: manyOwners }), ids({ ownerIds: ["111111111111"] }));
+  assert.equal(ids({ ownerIds: ["111111111111"] }).length, 10);
+  assert.deepEqual(
+    ids({ where: [{ column: "state", patterns: manyStates }] }),
+    ids({ where: [{ column: "state", patterns: ["complet*"] }] }),
+  );
+  assert.deepEqual(ids({ ownerIds: manyOwners.slice(0, 100) }), []);
+  db.close();
+});

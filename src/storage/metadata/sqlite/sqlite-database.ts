@@ -24,6 +24,21 @@ function literal(c: string): string {
   return c === "*" || c === "?" || c === "[" ? `[${c}]` : c;
 }
 
+// Up to this many values are bound one by one (the planner sees `owner_id = ?` and seeks the
+// index); more go as one JSON array, since SQLite caps an expression's depth at 1000 and a
+// statement's variables at 32766 (5,000 filter values were an InternalError, found by the fuzzer).
+const MAX_INLINE_VALUES = 64;
+
+/** `column op value` for any of the values (none: false), adding its parameters to `params`. */
+function anyOf(column: string, op: "=" | "GLOB", values: string[], params: SQLInputValue[]): string {
+  if (values.length > MAX_INLINE_VALUES) {
+    params.push(JSON.stringify(values));
+    return `EXISTS (SELECT 1 FROM json_each(?) AS v WHERE ${column} ${op} v.value)`;
+  }
+  params.push(...values);
+  return `(${values.map(() => `${column} ${op} ?`).join(" OR ") || "0"})`;
+}
+
 /**
  * One SQLite file (WAL) with cached statements and versioned migrations. Calls are synchronous,
  * so everything inside tx() is one transaction with nothing interleaved.
@@ -82,14 +97,10 @@ export class SqliteDatabase {
       "(owner_id = ? OR id IN (SELECT resource_id FROM permissions WHERE grantee IN (?, 'all')))",
     ];
     const params: SQLInputValue[] = [accountId, accountId];
-    if (scope.ownerIds) {
-      where.push(`owner_id IN (${scope.ownerIds.map(() => "?").join(", ") || "NULL"})`);
-      params.push(...scope.ownerIds);
-    }
+    if (scope.ownerIds) where.push(anyOf("owner_id", "=", scope.ownerIds, params));
     for (const { column, patterns } of scope.where ?? []) {
       if (!FILTER_COLUMNS.has(column)) throw new Error(`not a filterable column: ${column}`);
-      where.push(`(${patterns.map(() => `${column} GLOB ?`).join(" OR ") || "0"})`);
-      params.push(...patterns.map(toGlob));
+      where.push(anyOf(column, "GLOB", patterns.map(toGlob), params));
     }
     if (scope.hideDeprecatedAt !== undefined) {
       where.push("(owner_id = ? OR coalesce(json_extract(attributes, '$.deprecationTime') > ?, 1))");

@@ -43,7 +43,7 @@ export class SqliteMetadataStore implements MetadataStore {
       this.#db
         .q(
           `INSERT INTO volumes (id, size_gib, state, availability_zone, volume_type, source_snapshot_id,
-           last_snapshot_id, created_at, owner_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           last_snapshot_id, created_at, owner_id, iops) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           v.id,
@@ -55,6 +55,7 @@ export class SqliteMetadataStore implements MetadataStore {
           v.lastSnapshotId,
           v.createdAt,
           v.ownerId,
+          v.iops ?? null,
         );
       if (v.sourceSnapshotId) {
         // Checked in the same transaction as the copy of its map, so a concurrent delete cannot
@@ -91,10 +92,13 @@ export class SqliteMetadataStore implements MetadataStore {
     return (rows as Row[]).map(toVolume);
   }
 
-  async updateVolume(id: string, change: { sizeGiB: number; volumeType: string }): Promise<void> {
+  async updateVolume(
+    id: string,
+    change: { sizeGiB: number; volumeType: string; iops?: number | null },
+  ): Promise<void> {
     this.#db
-      .q("UPDATE volumes SET size_gib = ?, volume_type = ? WHERE id = ?")
-      .run(change.sizeGiB, change.volumeType, id);
+      .q("UPDATE volumes SET size_gib = ?, volume_type = ?, iops = ? WHERE id = ?")
+      .run(change.sizeGiB, change.volumeType, change.iops ?? null, id);
   }
 
   async deleteVolume(id: string): Promise<string[]> {
@@ -536,6 +540,7 @@ function toVolume(r: Row): VolumeRecord {
     sourceSnapshotId: (r.source_snapshot_id as string | null) ?? null,
     lastSnapshotId: (r.last_snapshot_id as string | null) ?? null,
     createdAt: String(r.created_at),
+    iops: r.iops === null || r.iops === undefined ? null : Number(r.iops),
     attachment: r.attached_instance
       ? {
           instanceId: String(r.attached_instance),

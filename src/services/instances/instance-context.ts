@@ -1,0 +1,21 @@
+import type { InstanceStore } from "../../storage/metadata/instance-store.ts";
+import type { ImageService } from "../images/image-service.ts";
+import type { KeyPairService } from "../key-pairs/key-pair-service.ts";
+import type { RegionQuotas } from "../quotas/region-quotas.ts";
+import type { SnapshotService } from "../snapshots/snapshot-service.ts";
+import type { VolumeService } from "../volumes/volume-service.ts";
+import type { ComputeHost } from "./compute-host.ts";
+import type { VmSupervisor } from "./vm-supervisor.ts";
+
+/** What the parts of one region's instance service share: its stores, services and VMs. */
+export interface InstanceContext {
+  region: string;
+  store: InstanceStore;
+  volumes: VolumeService;
+  snapshots: SnapshotService;
+  images: ImageService;
+  keyPairs: KeyPairService;
+  quotas: RegionQuotas;
+  host: () => ComputeHost;
+  vms: VmSupervisor;
+}

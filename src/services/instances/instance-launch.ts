@@ -1,0 +1,171 @@
+// RunInstances' work once its ClientToken is settled: the image, key pair, zone, volume plan and
+// tags checked, the quotas and the host's room reserved for every instance, then the volumes and
+// the instance records (with their tags) in one transaction, and the VMs booted in the background.
+// Nothing half-made stays behind when any step fails.
+import { type InstanceTypeInfo, instanceType } from "../../compute/instance-types.ts";
+import { StrataError } from "../../errors.ts";
+import { newId } from "../../ids.ts";
+import type { BlockDeviceMappingRecord, ImageRecord, Tag } from "../../storage/metadata/catalog-store.ts";
+import type { InstanceRecord, VolumeAttachmentRecord } from "../../storage/metadata/instance-store.ts";
+import { validateTags } from "../tags/tag-rules.ts";
+import { checkAvailabilityZone, VOLUME_TYPES } from "../volumes/volume-service.ts";
+import type { InstanceContext } from "./instance-context.ts";
+import { macFor, privateIpFor } from "./instance-identity.ts";
+import { type PlannedVolume, planVolumes } from "./launch-plan.ts";
+
+export interface RunInput {
+  ownerId: string;
+  imageId: string;
+  instanceType: string;
+  minCount: number;
+  maxCount: number;
+  /** Base64, as the API carries it (already checked). */
+  userData: string | null;
+  keyName: string | null;
+  availabilityZone: string;
+  blockDeviceMappings: BlockDeviceMappingRecord[];
+  clientToken: string | null;
+  shutdownBehavior: "stop" | "terminate";
+  /** TagSpecifications, written with the instances and with their volumes. */
+  tags?: { instance: Tag[]; volume: Tag[] };
+  /** The request's parameters, which a retry with the same ClientToken must repeat. */
+  request?: unknown;
+}
+
+export async function launchInstances(ctx: InstanceContext, input: RunInput): Promise<InstanceRecord[]> {
+  const type = instanceType(input.instanceType);
+  if (!type)
+    throw new StrataError("InvalidInstanceType", `The instance type '${input.instanceType}' does not exist`);
+  const image = await ctx.images.visible(input.ownerId, input.imageId);
+  const publicKey =
+    input.keyName === null ? null : (await ctx.keyPairs.byName(input.ownerId, input.keyName)).publicKey;
+  checkAvailabilityZone(ctx.region, input.availabilityZone);
+  if (image.state !== "available") {
+    throw new StrataError("InvalidAMIID.Unavailable", `Image ${image.id} is ${image.state}, not available`);
+  }
+  const tags = input.tags ?? { instance: [], volume: [] };
+  validateTags(tags.instance);
+  validateTags(tags.volume);
+  const plan = planVolumes(image, input.blockDeviceMappings);
+  // The image's launch permission covers its snapshots only if its owner owns them (images
+  // registered before that rule could name another account's snapshot).
+  const imageSnapshots = new Set<string | undefined>();
+  for (const m of image.blockDeviceMappings) {
+    const snap = m.ebs?.snapshotId ? await ctx.snapshots.meta.getSnapshot(m.ebs.snapshotId) : undefined;
+    if (snap?.ownerId === image.ownerId) imageSnapshots.add(snap.id);
+  }
+  for (const p of plan) {
+    if (!VOLUME_TYPES.includes(p.volumeType)) {
+      throw new StrataError("InvalidParameterValue", `Invalid value '${p.volumeType}' for VolumeType`);
+    }
+    if (p.snapshotId) {
+      // The image's own snapshots come with its launch permission; others must be visible.
+      const snap = imageSnapshots.has(p.snapshotId)
+        ? await ctx.snapshots.get(p.snapshotId)
+        : await ctx.snapshots.visible(input.ownerId, p.snapshotId);
+      if (p.sizeGiB !== undefined && p.sizeGiB < snap.volumeSizeGiB) {
+        throw new StrataError(
+          "InvalidBlockDeviceMapping",
+          `Volume of size ${p.sizeGiB}GB is smaller than snapshot '${snap.id}', expect size >= ${snap.volumeSizeGiB}GB`,
+        );
+      }
+      p.sizeGiB ??= snap.volumeSizeGiB;
+    }
+  }
+  // The vCPU quota, host share and volume quotas are checked (and host room reserved) before
+  // anything is created, so neither a concurrent launch nor a failure leaves anything half-made.
+  const volumesEach = plan.map((p) => ({
+    volumeType: p.volumeType,
+    sizeGiB: p.sizeGiB ?? 0,
+    iops: p.iops,
+  }));
+  const launch = { type, minCount: input.minCount, maxCount: input.maxCount, volumesEach };
+  return ctx.quotas.launch(input.ownerId, launch, ctx.host(), (releases) =>
+    create(ctx, input, { image, publicKey, type, plan, imageSnapshots }, releases),
+  );
+}
+
+async function create(
+  ctx: InstanceContext,
+  input: RunInput,
+  checked: {
+    image: ImageRecord;
+    publicKey: string | null;
+    type: InstanceTypeInfo;
+    plan: PlannedVolume[];
+    imageSnapshots: Set<string | undefined>;
+  },
+  releases: (() => void)[],
+): Promise<InstanceRecord[]> {
+  const { image, publicKey, type, plan, imageSnapshots } = checked;
+  const count = releases.length;
+  const tags = input.tags ?? { instance: [], volume: [] };
+  const reservationId = newId("r");
+  const now = new Date().toISOString();
+  const records: InstanceRecord[] = [];
+  const attachments: VolumeAttachmentRecord[] = [];
+  const created: string[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      const id = newId("i");
+      const ip = privateIpFor(id);
+      records.push({
+        id,
+        ownerId: input.ownerId,
+        reservationId,
+        imageId: image.id,
+        instanceType: type.name,
+        state: "pending",
+        stateTransitionReason: "",
+        stateReason: { code: "pending", message: "pending" },
+        keyName: input.keyName,
+        launchIndex: i,
+        launchedAt: now,
+        availabilityZone: input.availabilityZone,
+        userData: input.userData,
+        rootDeviceName: image.rootDeviceName,
+        architecture: image.architecture,
+        clientToken: input.clientToken,
+        mac: macFor(id),
+        privateIp: ip,
+        sshPort: 0,
+        pid: null,
+        terminatedAt: null,
+        publicKey,
+        shutdownBehavior: input.shutdownBehavior,
+      });
+      for (const p of plan) {
+        const v = await ctx.volumes.create({
+          ownerId: input.ownerId,
+          snapshotId: p.snapshotId ?? undefined,
+          sizeGiB: p.sizeGiB,
+          availabilityZone: input.availabilityZone,
+          volumeType: p.volumeType,
+          iops: p.iops,
+          tags: tags.volume,
+          grantedByImage: p.snapshotId !== null && imageSnapshots.has(p.snapshotId),
+        });
+        created.push(v.id);
+        attachments.push({
+          volumeId: v.id,
+          instanceId: id,
+          device: p.deviceName,
+          attachedAt: now,
+          deleteOnTermination: p.deleteOnTermination,
+        });
+      }
+    }
+    await ctx.store.insertInstances(records, attachments, tags.instance);
+  } catch (e) {
+    // Nothing half-made stays behind: the volumes made so far go again.
+    for (const v of created) await ctx.volumes.delete(v).catch(() => {});
+    for (const release of releases) release();
+    throw e;
+  }
+  for (const [k, r] of records.entries()) {
+    ctx.vms.hold(r.id, releases[k]);
+    ctx.vms.background(r.id, () => ctx.vms.withLock(r.id, () => ctx.vms.boot(r.id, true)));
+  }
+  await ctx.images.markLaunched(image.id);
+  return records;
+}

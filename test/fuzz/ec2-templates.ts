@@ -1,0 +1,201 @@
+// Well-formed requests for every implemented action (wire names, pool references): the fuzzer
+// mutates them one member at a time, so most mutated requests reach the handlers' own checks.
+import { ref } from "./ec2-values.ts";
+
+type Template = Record<string, string>;
+
+const tag = (prefix: string, type: string, key = "Name", value = "fuzz"): Template => ({
+  [`${prefix}.1.ResourceType`]: type,
+  [`${prefix}.1.Tag.1.Key`]: key,
+  [`${prefix}.1.Tag.1.Value`]: value,
+});
+const bdm = (snapshot: string, extra: Template = {}): Template => ({
+  "BlockDeviceMapping.1.DeviceName": "/dev/xvda",
+  "BlockDeviceMapping.1.Ebs.SnapshotId": ref(snapshot),
+  ...extra,
+});
+const future = () => new Date(Date.now() + 86_400_000).toISOString();
+
+export const TEMPLATES: Record<string, (() => Template)[]> = {
+  CreateVolume: [
+    () => ({ AvailabilityZone: "us-east-1a", Size: "1" }),
+    () => ({
+      AvailabilityZone: "us-east-1b",
+      SnapshotId: ref("snap.a.1"),
+      ...tag("TagSpecification", "volume"),
+    }),
+    () => ({ AvailabilityZone: "us-east-1a", SnapshotId: ref("snap.b.1"), VolumeType: "gp3", Size: "2" }),
+    () => ({ AvailabilityZone: "us-east-1c", SnapshotId: ref("dsnap.a.1"), Size: "16384" }),
+  ],
+  DescribeVolumes: [
+    () => ({}),
+    () => ({ "VolumeId.1": ref("vol.a.0"), "VolumeId.2": ref("vol.a.1") }),
+    () => ({ "Filter.1.Name": "status", "Filter.1.Value.1": "available", MaxResults: "5" }),
+  ],
+  DeleteVolume: [() => ({ VolumeId: ref("vol.a.1"), DryRun: "true" }), () => ({ VolumeId: ref("vol.b.0") })],
+  ModifyVolume: [
+    () => ({ VolumeId: ref("vol.a.1"), Size: "2" }),
+    () => ({ VolumeId: ref("vol.a.1"), VolumeType: "gp3" }),
+  ],
+  AttachVolume: [() => ({ VolumeId: ref("vol.a.1"), InstanceId: "i-0123456789abcdef0", Device: "/dev/sdf" })],
+  DetachVolume: [() => ({ VolumeId: ref("vol.a.1") }), () => ({ VolumeId: ref("vol.a.0"), Force: "true" })],
+  CreateSnapshot: [
+    () => ({ VolumeId: ref("vol.a.0"), Description: "fuzz" }),
+    () => ({ VolumeId: ref("vol.a.1"), ...tag("TagSpecification", "snapshot") }),
+  ],
+  DescribeSnapshots: [
+    () => ({ "Owner.1": "self" }),
+    () => ({ "SnapshotId.1": ref("snap.a.0"), "SnapshotId.2": ref("snap.b.1") }),
+    () => ({ "RestorableBy.1": ref("acct.a"), "Filter.1.Name": "tag-key", "Filter.1.Value.1": "*" }),
+    () => ({ MaxResults: "5", "Filter.1.Name": "status", "Filter.1.Value.1": "completed" }),
+  ],
+  DeleteSnapshot: [
+    () => ({ SnapshotId: ref("snap.a.1"), DryRun: "true" }),
+    () => ({ SnapshotId: ref("snap.a.0") }),
+    () => ({ SnapshotId: ref("dsnap.a.0") }),
+  ],
+  CopySnapshot: [
+    () => ({ SourceRegion: "us-east-1", SourceSnapshotId: ref("snap.a.1") }),
+    () => ({ SourceRegion: "eu-west-1", SourceSnapshotId: ref("snap.e.0"), Description: "copy" }),
+    () => ({
+      SourceRegion: "us-east-1",
+      SourceSnapshotId: ref("snap.b.1"),
+      ...tag("TagSpecification", "snapshot"),
+    }),
+  ],
+  ModifySnapshotAttribute: [
+    () => ({
+      SnapshotId: ref("snap.a.1"),
+      Attribute: "createVolumePermission",
+      "CreateVolumePermission.Add.1.UserId": ref("acct.b"),
+    }),
+    () => ({ SnapshotId: ref("snap.a.1"), OperationType: "remove", "UserId.1": ref("acct.b") }),
+  ],
+  DescribeSnapshotAttribute: [() => ({ SnapshotId: ref("snap.a.1"), Attribute: "createVolumePermission" })],
+  ResetSnapshotAttribute: [() => ({ SnapshotId: ref("snap.a.1"), Attribute: "createVolumePermission" })],
+  CreateSnapshots: [() => ({ "InstanceSpecification.InstanceId": "i-0123456789abcdef0" })],
+  RegisterImage: [
+    () => ({ Name: "fuzz-image", RootDeviceName: "/dev/xvda", ...bdm("snap.a.1") }),
+    () => ({ Name: "fuzz-image-2", ...bdm("snap.a.0", { "BlockDeviceMapping.1.Ebs.VolumeSize": "2" }) }),
+    () => ({
+      Name: "fuzz-shared",
+      RootDeviceName: "/dev/xvda",
+      ...bdm("snap.b.1"),
+      ...tag("TagSpecification", "image"),
+    }),
+    () => ({ Name: "fuzz-pending", ...bdm("dsnap.a.0") }),
+    () => ({
+      Name: "fuzz-multi",
+      RootDeviceName: "/dev/xvda",
+      ...bdm("dsnap.a.1"),
+      "BlockDeviceMapping.2.DeviceName": "/dev/sdb",
+      "BlockDeviceMapping.2.Ebs.SnapshotId": ref("snap.b.1"),
+      "BlockDeviceMapping.2.Ebs.DeleteOnTermination": "false",
+      "BlockDeviceMapping.3.DeviceName": "/dev/sdc",
+      "BlockDeviceMapping.3.VirtualName": "ephemeral0",
+      "BlockDeviceMapping.4.DeviceName": "/dev/sdd",
+      "BlockDeviceMapping.4.NoDevice": "",
+    }),
+  ],
+  DescribeImages: [
+    () => ({ "Owner.1": "self" }),
+    () => ({ "ImageId.1": ref("ami.a.0"), "ImageId.2": ref("ami.b.1") }),
+    () => ({ "ExecutableBy.1": "self", IncludeDeprecated: "true" }),
+    () => ({ "Filter.1.Name": "name", "Filter.1.Value.1": "img-*", MaxResults: "5" }),
+  ],
+  CopyImage: [
+    () => ({ SourceRegion: "us-east-1", SourceImageId: ref("ami.a.0"), Name: "fuzz-copy" }),
+    () => ({
+      SourceRegion: "eu-west-1",
+      SourceImageId: ref("ami.e.0"),
+      Name: "fuzz-copy-eu",
+      ClientToken: "tok-1",
+    }),
+    () => ({
+      SourceRegion: "us-east-1",
+      SourceImageId: ref("ami.b.1"),
+      Name: "fuzz-copy-b",
+      CopyImageTags: "true",
+    }),
+  ],
+  DeregisterImage: [
+    () => ({ ImageId: ref("ami.a.0"), DryRun: "true" }),
+    () => ({ ImageId: ref("ami.a.1"), DeleteAssociatedSnapshots: "true" }),
+  ],
+  ModifyImageAttribute: [
+    () => ({ ImageId: ref("ami.a.0"), "LaunchPermission.Add.1.UserId": ref("acct.b") }),
+    () => ({ ImageId: ref("ami.a.0"), "LaunchPermission.Remove.1.Group": "all" }),
+    () => ({ ImageId: ref("ami.a.0"), "Description.Value": "described" }),
+    () => ({
+      ImageId: ref("ami.a.0"),
+      Attribute: "launchPermission",
+      OperationType: "add",
+      "UserGroup.1": "all",
+    }),
+  ],
+  DescribeImageAttribute: [
+    () => ({ ImageId: ref("ami.a.0"), Attribute: "launchPermission" }),
+    () => ({ ImageId: ref("ami.a.1"), Attribute: "blockDeviceMapping" }),
+  ],
+  ResetImageAttribute: [() => ({ ImageId: ref("ami.a.0"), Attribute: "launchPermission" })],
+  EnableImageDeprecation: [() => ({ ImageId: ref("ami.a.0"), DeprecateAt: future() })],
+  DisableImageDeprecation: [() => ({ ImageId: ref("ami.a.0") })],
+  EnableImageDeregistrationProtection: [() => ({ ImageId: ref("ami.a.0"), WithCooldown: "false" })],
+  DisableImageDeregistrationProtection: [() => ({ ImageId: ref("ami.a.1") })],
+  CreateTags: [
+    () => ({ "ResourceId.1": ref("vol.a.0"), "Tag.1.Key": "k", "Tag.1.Value": "v" }),
+    () => ({
+      "ResourceId.1": ref("ami.a.0"),
+      "ResourceId.2": ref("snap.a.0"),
+      "Tag.1.Key": "Name",
+      "Tag.1.Value": "",
+    }),
+    () => ({ "ResourceId.1": ref("keyid.a.0"), "Tag.1.Key": "owner", "Tag.1.Value": "fuzz" }),
+  ],
+  DeleteTags: [
+    () => ({ "ResourceId.1": ref("vol.a.0"), "Tag.1.Key": "k" }),
+    () => ({ "ResourceId.1": ref("snap.a.0") }),
+  ],
+  DescribeTags: [
+    () => ({}),
+    () => ({ "Filter.1.Name": "resource-type", "Filter.1.Value.1": "volume", MaxResults: "5" }),
+  ],
+  DescribeRegions: [() => ({}), () => ({ "RegionName.1": "eu-west-1" })],
+  DescribeAvailabilityZones: [() => ({}), () => ({ "ZoneName.1": "us-east-1b" })],
+  RunInstances: [
+    () => ({ ImageId: ref("ami.a.0"), MinCount: "1", MaxCount: "1", InstanceType: "t3.nano" }),
+    () => ({
+      ImageId: ref("ami.b.1"),
+      MinCount: "1",
+      MaxCount: "2",
+      KeyName: ref("key.a.0"),
+      UserData: Buffer.from("#!/bin/sh\ntrue\n").toString("base64"),
+      ...tag("TagSpecification", "instance"),
+    }),
+  ],
+  DescribeInstances: [
+    () => ({}),
+    () => ({ "Filter.1.Name": "instance-state-name", "Filter.1.Value.1": "running" }),
+  ],
+  DescribeInstanceStatus: [() => ({ IncludeAllInstances: "true" })],
+  StartInstances: [() => ({ "InstanceId.1": "i-0123456789abcdef0" })],
+  StopInstances: [() => ({ "InstanceId.1": "i-0123456789abcdef0", Force: "true" })],
+  TerminateInstances: [() => ({ "InstanceId.1": "i-0123456789abcdef0" })],
+  RebootInstances: [() => ({ "InstanceId.1": "i-0123456789abcdef0" })],
+  GetConsoleOutput: [() => ({ InstanceId: "i-0123456789abcdef0", Latest: "true" })],
+  CreateImage: [() => ({ InstanceId: "i-0123456789abcdef0", Name: "fuzz-from-instance", NoReboot: "true" })],
+  DescribeInstanceTypes: [() => ({}), () => ({ "InstanceType.1": "t3.micro" })],
+  ModifyInstanceAttribute: [() => ({ InstanceId: "i-0123456789abcdef0", "InstanceType.Value": "t3.small" })],
+  DescribeInstanceAttribute: [() => ({ InstanceId: "i-0123456789abcdef0", Attribute: "instanceType" })],
+  CreateKeyPair: [() => ({ KeyName: "fuzz-key", KeyType: "ed25519" })],
+  ImportKeyPair: [
+    () => ({ KeyName: "fuzz-imported", PublicKeyMaterial: ref("pubkey") }),
+    () => ({
+      KeyName: ref("key.a.0"),
+      PublicKeyMaterial: ref("pubkey"),
+      ...tag("TagSpecification", "key-pair"),
+    }),
+  ],
+  DescribeKeyPairs: [() => ({}), () => ({ "KeyName.1": ref("key.a.0"), IncludePublicKey: "true" })],
+  DeleteKeyPair: [() => ({ KeyName: "fuzz-key" }), () => ({ KeyPairId: ref("keyid.b.0") })],
+};
