@@ -187,6 +187,10 @@ export async function runCrashTrials(o: RunOptions): Promise<RunReport> {
       crashReached = reached;
       const killedAt = reached ? Number.POSITIVE_INFINITY : Date.now();
       await world.kill("SIGKILL");
+      // What the daemon logged before it died (an error in background work, say) counts too.
+      const logged = world.daemon.stderr.filter((l) => l.trim() !== "");
+      if (logged.length)
+        failures.push(`the daemon logged errors before the kill:\n    ${logged.slice(0, 20).join("\n    ")}`);
       const outcome = await Promise.race([run, sleep(30_000).then(() => null)]);
       if (outcome === null) failures.push("the interrupted operation's client never returned after the kill");
       else if (!outcome.ok && outcome.at < killedAt && !reached) {
