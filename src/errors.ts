@@ -81,6 +81,8 @@ export const errorCatalogue = {
   AccessDeniedException: { status: 403, summary: "EBS: the account may not use the snapshot." },
   ConflictException: { status: 409, summary: "EBS: a ClientToken was reused with different parameters." },
   RequestThrottledException: { status: 400, summary: "EBS: too many requests for the snapshot or account." },
+  // EC2's code for storage it has no capacity for; 503 because space can come back (deletes).
+  InsufficientVolumeCapacity: { status: 503, summary: "The block store's disk is full (no space left)." },
   ChunkCorrupt: { status: 500, summary: "A stored chunk failed its SHA-256 check." },
   ChunkMissing: { status: 500, summary: "A chunk referenced by metadata is absent from the block store." },
   InternalError: { status: 500, summary: "An internal error occurred." },

@@ -16,10 +16,12 @@ import {
   CreateSnapshotCommand,
   CreateSnapshotsCommand,
   CreateVolumeCommand,
+  DeregisterImageCommand,
   DescribeImagesCommand,
   DescribeInstanceAttributeCommand,
   DescribeInstanceStatusCommand,
   DescribeInstancesCommand,
+  DescribeSnapshotsCommand,
   DescribeVolumesCommand,
   DetachVolumeCommand,
   type EC2Client,
@@ -271,6 +273,35 @@ test("CreateImage of the stopped instance; launch it: marker and service there, 
   await waitForConsole(admin, hotInstance, "rc.local: service up, marker=golden-42");
   await admin.send(new TerminateInstancesCommand({ InstanceIds: [hotInstance] }));
   await waitUntilInstanceTerminated(waiter(admin), { InstanceIds: [hotInstance] });
+});
+
+test("CreateImage with NoDevice leaves that volume out: no snapshot of it is made", async () => {
+  const ofData = async () =>
+    (
+      await admin.send(
+        new DescribeSnapshotsCommand({
+          OwnerIds: ["self"],
+          Filters: [{ Name: "volume-id", Values: [dataVolume] }],
+        }),
+      )
+    ).Snapshots?.map((x) => x.SnapshotId) ?? [];
+  const before = await ofData();
+  const { ImageId } = await admin.send(
+    new CreateImageCommand({
+      InstanceId: source,
+      Name: "golden-root-only",
+      BlockDeviceMappings: [{ DeviceName: "/dev/sdf", NoDevice: "" }],
+    }),
+  );
+  await waitUntilImageAvailable(waiter(admin), { ImageIds: [ImageId!] });
+  const img = (await admin.send(new DescribeImagesCommand({ ImageIds: [ImageId!] }))).Images![0];
+  assert.deepEqual(
+    img.BlockDeviceMappings?.map((m) => m.DeviceName),
+    ["/dev/xvda"],
+  );
+  // The left-out volume was not snapshotted (a snapshot no image owns would only be a leak).
+  assert.deepEqual(await ofData(), before);
+  await admin.send(new DeregisterImageCommand({ ImageId, DeleteAssociatedSnapshots: true }));
 });
 
 test("the detached data volume holds what the guest wrote (read back through the EBS direct APIs)", async () => {

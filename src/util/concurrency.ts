@@ -1,4 +1,8 @@
-/** Runs fn over items with at most `limit` in flight; rejects on the first failure. */
+/**
+ * Runs fn over items with at most `limit` in flight. After a failure no new item starts, and it
+ * rejects with the first failure once those in flight have finished: nothing it began is still
+ * running when the caller goes on (to close a file, to fail a snapshot).
+ */
 export async function mapConcurrent<T, R>(
   items: T[],
   limit: number,
@@ -6,13 +10,21 @@ export async function mapConcurrent<T, R>(
 ): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
+  let failed = false;
   const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
+    while (next < items.length && !failed) {
       const i = next++;
-      out[i] = await fn(items[i]);
+      try {
+        out[i] = await fn(items[i]);
+      } catch (e) {
+        failed = true;
+        throw e;
+      }
     }
   });
-  await Promise.all(lanes);
+  const settled = await Promise.allSettled(lanes);
+  const failure = settled.find((r) => r.status === "rejected");
+  if (failure) throw (failure as PromiseRejectedResult).reason;
   return out;
 }
 

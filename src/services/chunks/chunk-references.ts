@@ -8,6 +8,7 @@
 //   an upload of the same content can never land between those two steps and then vanish.
 import type { BlockStore } from "../../storage/chunks/block-store.ts";
 import type { BlockRef, MetadataStore } from "../../storage/metadata/metadata-store.ts";
+import { crashPoint } from "../../util/crash-points.ts";
 
 /** Encoded bytes for a chunk key, fetched only if the chunk turns out to be missing. */
 export type ChunkSource = (hash: string) => Promise<Uint8Array>;
@@ -20,11 +21,14 @@ export async function recordBlocks(
   source: ChunkSource,
 ): Promise<number> {
   const missing = await meta.addSnapshotBlocks(snapshotId, refs);
+  crashPoint("chunks.referenced");
   if (missing.length === 0) return 0;
   const release = await meta.lockChunks(missing);
   try {
     const live = await meta.liveChunks(missing);
-    const added = await Promise.all(
+    // Every upload settles before the locks go: one that failed (a full disk) must not leave
+    // others still writing, nor their durable bytes without rows (orphans until a restart).
+    const uploads = await Promise.allSettled(
       missing
         .filter((h) => !live.has(h))
         .map(async (hash) => {
@@ -33,7 +37,11 @@ export async function recordBlocks(
           return { hash, storedBytes: encoded.byteLength };
         }),
     );
+    crashPoint("chunks.uploaded");
+    const added = uploads.flatMap((u) => (u.status === "fulfilled" ? [u.value] : []));
     await meta.addChunks(added);
+    const failed = uploads.find((u) => u.status === "rejected");
+    if (failed) throw (failed as PromiseRejectedResult).reason;
     return added.reduce((sum, c) => sum + c.storedBytes, 0);
   } finally {
     release();
@@ -50,6 +58,7 @@ export async function releaseChunks(
   const release = await meta.lockChunks(candidates);
   try {
     const dropped = await meta.dropUnreferencedChunks(candidates);
+    crashPoint("chunks.rows-dropped");
     await Promise.all(dropped.map((h) => blocks.chunks.delete(h)));
     return dropped.length;
   } finally {

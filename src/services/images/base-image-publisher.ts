@@ -5,6 +5,7 @@
 import { open } from "node:fs/promises";
 import { BLOCK_SIZE, isZeroBlock } from "../../storage/blocks.ts";
 import type { ImageRecord } from "../../storage/metadata/catalog-store.ts";
+import { crashPoint } from "../../util/crash-points.ts";
 import type { Region } from "../regions/region.ts";
 
 export interface BaseDisk {
@@ -19,7 +20,9 @@ export async function publishBaseImage(
   providerId: string,
   disk: BaseDisk,
 ): Promise<ImageRecord> {
-  const existing = (await region.images.list()).find((i) => i.ownerId === providerId && i.name === disk.name);
+  const images = (await region.images.list()).filter((i) => i.ownerId === providerId);
+  await removeLeftovers(region, providerId, images);
+  const existing = images.find((i) => i.name === disk.name);
   if (existing) {
     await makePublic(region, providerId, existing);
     return existing;
@@ -42,6 +45,7 @@ export async function publishBaseImage(
     }
     await handle.flush();
     const snap = await region.snapshots.create(volume.id, `${disk.name} root volume`);
+    crashPoint("base-image.snapshot-started");
     await region.snapshots.wait(snap.id);
     const image = await region.images.register(providerId, {
       name: disk.name,
@@ -80,5 +84,20 @@ async function makePublic(region: Region, providerId: string, image: ImageRecord
   await region.images.share(providerId, image.id, ["all"], []);
   for (const m of image.blockDeviceMappings) {
     if (m.ebs?.snapshotId) await region.snapshots.share(providerId, m.ebs.snapshotId, ["all"], []);
+  }
+}
+
+/**
+ * A publication cut off by a crash leaves its scratch volume, and maybe a snapshot no image uses.
+ * The provider account owns nothing but what this publisher makes (its images and their
+ * snapshots), so whatever else it owns is such a leftover and goes before publishing again.
+ */
+async function removeLeftovers(region: Region, providerId: string, images: ImageRecord[]): Promise<void> {
+  const used = new Set(images.flatMap((i) => i.blockDeviceMappings.map((m) => m.ebs?.snapshotId)));
+  for (const s of await region.snapshots.list()) {
+    if (s.ownerId === providerId && !used.has(s.id)) await region.snapshots.delete(s.id);
+  }
+  for (const v of await region.volumes.list()) {
+    if (v.ownerId === providerId && !v.attachment) await region.volumes.delete(v.id);
   }
 }

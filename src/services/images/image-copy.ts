@@ -1,8 +1,10 @@
 // CopyImage's work once its ClientToken is settled: checks (name, the source visible to the
 // caller and, as on EC2, read access to its snapshots), the quotas for the image and every
-// snapshot copy before any starts, then the snapshot copies and the pending image.
+// snapshot copy before any starts, then the pending image and its snapshot copies.
 import { StrataError } from "../../errors.ts";
+import { newId } from "../../ids.ts";
 import type { BlockDeviceMappingRecord, ImageRecord, Tag } from "../../storage/metadata/catalog-store.ts";
+import { crashPoint } from "../../util/crash-points.ts";
 import type { RegionQuotas } from "../quotas/region-quotas.ts";
 import { checkDescription } from "../snapshots/snapshot-service.ts";
 import { validateTags } from "../tags/tag-rules.ts";
@@ -65,19 +67,23 @@ async function copyChecked(
     ...(options.copyTags && src.ownerId === ownerId ? await source.catalog.tags(src.id) : []),
     ...(options.tags ?? []),
   ];
-  const mappings: BlockDeviceMappingRecord[] = [];
-  for (const m of src.blockDeviceMappings) {
-    if (!m.ebs?.snapshotId) {
-      mappings.push(m);
-      continue;
+  // Each snapshot copy gets its id now: the image names them before they exist (see
+  // registerBeforeSnapshots).
+  const mappings: BlockDeviceMappingRecord[] = src.blockDeviceMappings.map((m) =>
+    m.ebs?.snapshotId ? { ...m, ebs: { ...m.ebs, snapshotId: newId("snap") } } : m,
+  );
+  const begin = async () => {
+    for (const [k, m] of src.blockDeviceMappings.entries()) {
+      if (!m.ebs?.snapshotId) continue;
+      await target.snapshots.copyFrom(source.snapshots, m.ebs.snapshotId, {
+        ownerId,
+        description: `Copied for DestinationAmi from SourceAmi ${src.id} for SourceSnapshot ${m.ebs.snapshotId}`,
+        id: mappings[k].ebs!.snapshotId,
+      });
+      crashPoint("image.copy-snapshot-started");
     }
-    const copy = await target.snapshots.copyFrom(source.snapshots, m.ebs.snapshotId, {
-      ownerId,
-      description: `Copied for DestinationAmi from SourceAmi ${src.id} for SourceSnapshot ${m.ebs.snapshotId}`,
-    });
-    mappings.push({ ...m, ebs: { ...m.ebs, snapshotId: copy.id } });
-  }
-  return target.register(
+  };
+  return target.registerBeforeSnapshots(
     ownerId,
     {
       name: options.name,
@@ -94,5 +100,6 @@ async function copyChecked(
     },
     { sourceImageId: src.id, sourceRegion: source.region },
     [...new Map(tags.map((t) => [t.key, t])).values()],
+    begin,
   );
 }

@@ -7,6 +7,7 @@ import type {
   Tag,
 } from "../../storage/metadata/catalog-store.ts";
 import type { ListScope, SnapshotRecord } from "../../storage/metadata/metadata-store.ts";
+import { crashPoint } from "../../util/crash-points.ts";
 import { idempotent } from "../access/idempotency.ts";
 import { checkId, notFound } from "../access/resource-ids.ts";
 import type { Sharing } from "../access/sharing.ts";
@@ -66,16 +67,56 @@ export class ImageService {
     this.#pending = new PendingImages(catalog, snapshots);
   }
 
-  /**
-   * RegisterImage (and CreateImage, CopyImage): an image of the owner's own snapshots, with its
-   * tags in the same transaction.
-   */
+  /** RegisterImage: an image of the owner's own snapshots, with its tags in the same transaction. */
   async register(
     ownerId: string,
     input: RegisterImageInput,
     origin: Partial<ImageRecord> = {},
     tags: Tag[] = [],
   ): Promise<ImageRecord> {
+    this.#checkInput(input, tags);
+    const snapshots = await this.#checkMappings(ownerId, input.blockDeviceMappings);
+    const pending = snapshots.some((s) => s.state === "pending");
+    const image = this.#record(ownerId, input, { ...origin, state: pending ? "pending" : "available" });
+    await this.#quotas.reserve(ownerId, { images: 1 }, () => this.catalog.insertImage(image, tags));
+    if (pending) this.#pending.watch(image);
+    return image;
+  }
+
+  /**
+   * CreateImage and CopyImage: the image is recorded `pending`, naming the snapshots it will have,
+   * before `begin` creates them (with those ids). So a crash part-way leaves an image that turns
+   * `failed` at restart (a snapshot it names does not exist), never snapshots that no image owns
+   * and no caller was told of. If `begin` throws, the image and what it had begun are removed.
+   */
+  async registerBeforeSnapshots(
+    ownerId: string,
+    input: RegisterImageInput,
+    origin: Partial<ImageRecord>,
+    tags: Tag[],
+    begin: () => Promise<void>,
+  ): Promise<ImageRecord> {
+    this.#checkInput(input, tags);
+    for (const m of input.blockDeviceMappings) checkDevice(m);
+    const image = this.#record(ownerId, input, { ...origin, state: "pending" });
+    await this.#quotas.reserve(ownerId, { images: 1 }, () => this.catalog.insertImage(image, tags));
+    crashPoint("image.recorded");
+    try {
+      await begin();
+    } catch (e) {
+      await this.catalog.deleteImage(image.id);
+      for (const m of image.blockDeviceMappings) {
+        const id = m.ebs?.snapshotId;
+        if (id && (await this.snapshots.meta.getSnapshot(id))) await this.snapshots.delete(id);
+      }
+      throw e;
+    }
+    this.#pending.watch(image);
+    return image;
+  }
+
+  /** What RegisterImage checks before looking at the snapshots. */
+  #checkInput(input: RegisterImageInput, tags: Tag[]): void {
     checkName(input.name);
     if (input.description !== undefined) checkDescription(input.description);
     validateTags(tags);
@@ -89,7 +130,16 @@ export class ImageService {
         "An EBS-backed image needs at least one block device mapping (instance-store images are not supported)",
       );
     }
-    const snapshots = await this.#checkMappings(ownerId, input.blockDeviceMappings);
+    const names = new Set<string>();
+    for (const m of input.blockDeviceMappings) {
+      if (names.has(m.deviceName)) {
+        throw new StrataError(
+          "InvalidBlockDeviceMapping",
+          `The device name ${m.deviceName} is used more than once`,
+        );
+      }
+      names.add(m.deviceName);
+    }
     const rootDeviceName = input.rootDeviceName ?? input.blockDeviceMappings[0].deviceName;
     const root = input.blockDeviceMappings.find((m) => m.deviceName === rootDeviceName);
     if (!root?.ebs?.snapshotId) {
@@ -98,17 +148,19 @@ export class ImageService {
         `The root device name ${rootDeviceName} must be one of the block device mappings, with a snapshot`,
       );
     }
-    const pending = snapshots.some((s) => s.state === "pending");
-    const image: ImageRecord = {
+  }
+
+  #record(ownerId: string, input: RegisterImageInput, origin: Partial<ImageRecord>): ImageRecord {
+    return {
       id: newId("ami"),
       ownerId,
       name: input.name,
-      state: pending ? "pending" : "available",
+      state: "pending",
       creationDate: new Date().toISOString(),
       description: input.description ?? "",
-      architecture,
+      architecture: input.architecture ?? "x86_64",
       virtualizationType: input.virtualizationType ?? "hvm",
-      rootDeviceName,
+      rootDeviceName: input.rootDeviceName ?? input.blockDeviceMappings[0].deviceName,
       rootDeviceType: "ebs",
       bootMode: input.bootMode ?? null,
       imageType: "machine",
@@ -127,28 +179,12 @@ export class ImageService {
       lastLaunchedTime: null,
       ...origin,
     };
-    await this.#quotas.reserve(ownerId, { images: 1 }, () => this.catalog.insertImage(image, tags));
-    if (pending) this.#pending.watch(image);
-    return image;
   }
 
   async #checkMappings(ownerId: string, mappings: BlockDeviceMappingRecord[]): Promise<SnapshotRecord[]> {
-    const names = new Set<string>();
     const out: SnapshotRecord[] = [];
     for (const m of mappings) {
-      if (names.has(m.deviceName)) {
-        throw new StrataError(
-          "InvalidBlockDeviceMapping",
-          `The device name ${m.deviceName} is used more than once`,
-        );
-      }
-      names.add(m.deviceName);
-      if (!isDeviceName(m.deviceName)) {
-        throw new StrataError(
-          "InvalidBlockDeviceMapping",
-          `The device name ${m.deviceName} is not a valid EBS device name (such as /dev/xvda or /dev/sdf)`,
-        );
-      }
+      checkDevice(m);
       const ebs = m.ebs;
       const snapshotId = ebs?.snapshotId;
       if (!ebs || !snapshotId) continue;
@@ -379,5 +415,14 @@ export class ImageService {
   /** After a restart: keep watching images whose snapshots were still pending. */
   resume(): Promise<void> {
     return this.#pending.resume();
+  }
+}
+
+function checkDevice(m: BlockDeviceMappingRecord): void {
+  if (!isDeviceName(m.deviceName)) {
+    throw new StrataError(
+      "InvalidBlockDeviceMapping",
+      `The device name ${m.deviceName} is not a valid EBS device name (such as /dev/xvda or /dev/sdf)`,
+    );
   }
 }

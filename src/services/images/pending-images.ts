@@ -25,13 +25,17 @@ export class PendingImages {
     const done = (async () => {
       const ids = image.blockDeviceMappings.flatMap((m) => (m.ebs?.snapshotId ? [m.ebs.snapshotId] : []));
       const results = await Promise.all(ids.map((s) => this.#settled(s)));
-      const failed = results.find((s) => s?.state !== "completed");
-      if (failed === undefined) {
+      // A snapshot that does not exist fails the image too (a CreateImage or CopyImage cut off
+      // by a crash before it created every snapshot the image names).
+      const failed = results.findIndex((s) => s?.state !== "completed");
+      if (failed === -1) {
         await this.#catalog.setImageState(id, "pending", "available");
       } else {
         await this.#catalog.setImageState(id, "pending", "failed", {
           code: "Client.SnapshotError",
-          message: `Snapshot ${failed?.id ?? "?"} failed`,
+          message: results[failed]
+            ? `Snapshot ${ids[failed]} failed: ${results[failed].stateMessage ?? "error"}`
+            : `Snapshot ${ids[failed]} was never created (the Strata daemon stopped first)`,
         });
       }
     })()

@@ -6,10 +6,11 @@ import { StrataError } from "../../errors.ts";
 import { newId } from "../../ids.ts";
 import type { BlockDeviceMappingRecord, ImageRecord, Tag } from "../../storage/metadata/catalog-store.ts";
 import type { InstanceRecord, VolumeAttachmentRecord } from "../../storage/metadata/instance-store.ts";
+import { crashPoint } from "../../util/crash-points.ts";
 import { notFound } from "../access/resource-ids.ts";
 import { checkDeviceName } from "../images/device-names.ts";
 import { checkName } from "../images/image-rules.ts";
-import { checkDescription, type SnapshotService } from "../snapshots/snapshot-service.ts";
+import { checkDescription } from "../snapshots/snapshot-service.ts";
 import { validateTags } from "../tags/tag-rules.ts";
 import type { InstanceContext } from "./instance-context.ts";
 
@@ -73,19 +74,25 @@ export async function createInstanceImage(
     if (!attachments.some((a) => a.device === r.rootDeviceName)) {
       throw new StrataError("IncorrectInstanceState", `The instance '${id}' has no root volume attached.`);
     }
-    // Both quotas before the instance is touched: one image, a snapshot per volume.
-    const request = { images: 1, snapshots: attachments.length };
-    return ctx.quotas.reserve(ownerId, request, () =>
-      imageOf(ctx, r, attachments, imageId, ownerId, input, tags),
+    // Only the volumes the image keeps are snapshotted (NoDevice leaves one out, as on EC2).
+    const kept = attachments.filter(
+      (a) => !input.overrides.some((o) => o.deviceName === a.device && o.noDevice),
     );
+    // Both quotas before the instance is touched: one image, a snapshot per volume it keeps.
+    const request = { images: 1, snapshots: kept.length };
+    return ctx.quotas.reserve(ownerId, request, () => imageOf(ctx, r, kept, imageId, ownerId, input, tags));
   });
 }
 
-/** CreateImage once checked (the instance's lock held): snapshots, then the image. */
+/**
+ * CreateImage once checked (the instance's lock held): the image is recorded (pending, naming
+ * the snapshots' ids) before its snapshots begin, so a crash in between leaves a failed image,
+ * never snapshots no image owns (see registerBeforeSnapshots).
+ */
 async function imageOf(
   ctx: InstanceContext,
   r: InstanceRecord,
-  attachments: VolumeAttachmentRecord[],
+  kept: VolumeAttachmentRecord[],
   imageId: string,
   ownerId: string,
   input: { name: string; description?: string; noReboot: boolean; overrides: BlockDeviceMappingRecord[] },
@@ -93,25 +100,15 @@ async function imageOf(
 ): Promise<ImageRecord> {
   const id = r.id;
   const restart = r.state === "running" && !input.noReboot;
-  if (restart) await ctx.vms.shutdown(id, false, true);
-  let snaps: Awaited<ReturnType<SnapshotService["createMany"]>>;
-  try {
-    snaps = await ctx.snapshots.createMany(
-      attachments.map((a) => a.volumeId),
-      `Created by CreateImage(${id}) for ${imageId}`,
-      tags.snapshot,
-    );
-  } finally {
-    // A restart that fails leaves the instance stopped with the reason; the image still stands.
-    if (restart) await ctx.vms.boot(id).catch(() => {});
-  }
-  const mappings: BlockDeviceMappingRecord[] = attachments.map((a, k) => {
+  const snapshotIds = new Map(kept.map((a) => [a.volumeId, newId("snap")]));
+  const sizes = await Promise.all(kept.map(async (a) => (await ctx.volumes.get(a.volumeId)).sizeGiB));
+  const mappings: BlockDeviceMappingRecord[] = kept.map((a, k) => {
     const o = input.overrides.find((m) => m.deviceName === a.device);
     return {
       deviceName: a.device,
       ebs: {
-        snapshotId: snaps[k].id,
-        volumeSize: Math.max(snaps[k].volumeSizeGiB, o?.ebs?.volumeSize ?? 0),
+        snapshotId: snapshotIds.get(a.volumeId)!,
+        volumeSize: Math.max(sizes[k], o?.ebs?.volumeSize ?? 0),
         volumeType: o?.ebs?.volumeType ?? "gp3",
         deleteOnTermination: o?.ebs?.deleteOnTermination ?? a.deleteOnTermination,
         encrypted: false,
@@ -119,7 +116,7 @@ async function imageOf(
     };
   });
   const source = await ctx.images.catalog.getImage(r.imageId);
-  return ctx.images.register(
+  return ctx.images.registerBeforeSnapshots(
     ownerId,
     {
       name: input.name,
@@ -127,11 +124,24 @@ async function imageOf(
       architecture: r.architecture,
       rootDeviceName: r.rootDeviceName,
       bootMode: source?.bootMode ?? undefined,
-      blockDeviceMappings: mappings.filter(
-        (m) => !input.overrides.some((o) => o.deviceName === m.deviceName && o.noDevice),
-      ),
+      blockDeviceMappings: mappings,
     },
     { id: imageId },
     tags.image,
+    async () => {
+      if (restart) await ctx.vms.shutdown(id, false, true);
+      try {
+        await ctx.snapshots.createMany(
+          kept.map((a) => a.volumeId),
+          `Created by CreateImage(${id}) for ${imageId}`,
+          tags.snapshot,
+          snapshotIds,
+        );
+      } finally {
+        // A restart that fails leaves the instance stopped with the reason; the image still stands.
+        if (restart) await ctx.vms.boot(id).catch(() => {});
+      }
+      crashPoint("image.snapshots-begun");
+    },
   );
 }

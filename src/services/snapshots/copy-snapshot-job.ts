@@ -1,6 +1,7 @@
 import { BLOCK_SIZE } from "../../storage/blocks.ts";
 import type { BlockStore } from "../../storage/chunks/block-store.ts";
 import type { MetadataStore } from "../../storage/metadata/metadata-store.ts";
+import { crashPoint } from "../../util/crash-points.ts";
 import { recordBlocks } from "../chunks/chunk-references.ts";
 import { progressPercent, SnapshotCancelled, type SnapshotJob } from "./snapshot-job.ts";
 
@@ -49,6 +50,7 @@ export class CopySnapshotJob implements SnapshotJob {
       const transferred = await recordBlocks(this.#to.meta, this.#to.blocks, this.snapshotId, refs, (hash) =>
         this.#from.blocks.readVerifiedEncoded(hash),
       );
+      crashPoint("copy.batch-recorded");
       done += refs.length;
       await this.#to.meta.setSnapshotProgress(this.snapshotId, progressPercent(done, total / BLOCK_SIZE), {
         blocksRead: refs.length,

@@ -5,6 +5,7 @@ import { BLOCK_SIZE, blockCount, MAX_VOLUME_GIB, zeroBlock } from "../../storage
 import type { BlockStore } from "../../storage/chunks/block-store.ts";
 import type { CatalogStore, Tag } from "../../storage/metadata/catalog-store.ts";
 import type { BlockRef, MetadataStore, SnapshotRecord } from "../../storage/metadata/metadata-store.ts";
+import { crashPoint } from "../../util/crash-points.ts";
 import { idempotent } from "../access/idempotency.ts";
 import type { Sharing } from "../access/sharing.ts";
 import { recordBlocks, releaseChunks } from "../chunks/chunk-references.ts";
@@ -167,7 +168,17 @@ export class DirectSnapshots {
     const before = (await this.#meta.snapshotBlocks(snapshotId, block - 1, 1)).find(
       (r) => r.block === block,
     )?.hash;
-    const stored = await recordBlocks(this.#meta, this.#blocks, snapshotId, [ref], async () => encoded!);
+    let stored: number;
+    try {
+      stored = await recordBlocks(this.#meta, this.#blocks, snapshotId, [ref], async () => encoded!);
+    } catch (e) {
+      // Not written (the block store is full, say): its reference goes, so a chunk that never
+      // became live neither counts in CompleteSnapshot nor blocks it; what it replaced is garbage.
+      await this.#meta.forgetUnstoredBlocks(snapshotId, [block]);
+      if (before && before !== ref.hash) await releaseChunks(this.#meta, this.#blocks, [before]);
+      throw e;
+    }
+    crashPoint("direct.block-recorded");
     // A block written again replaces its reference; the old chunk may now be garbage.
     if (before && before !== ref.hash) await releaseChunks(this.#meta, this.#blocks, [before]);
     const pct =

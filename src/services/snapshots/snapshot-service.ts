@@ -8,6 +8,7 @@ import type {
   SnapshotRecord,
   SnapshotStats,
 } from "../../storage/metadata/metadata-store.ts";
+import { crashPoint } from "../../util/crash-points.ts";
 import { checkId, notFound } from "../access/resource-ids.ts";
 import type { Sharing } from "../access/sharing.ts";
 import { releaseChunks } from "../chunks/chunk-references.ts";
@@ -69,12 +70,14 @@ export class SnapshotService {
   /**
    * Snapshots of several volumes at one point in time (CreateSnapshots, CreateImage): writes to
    * all of them are held while every dirty set is frozen and every copy-on-write hook installed.
-   * Each snapshot gets `tags` (or its volume's entry in a map) in the transaction that creates it.
+   * Each snapshot gets `tags` (or its volume's entry in a map) in the transaction that creates it,
+   * and the id given for its volume in `snapshotIds` (CreateImage names them beforehand).
    */
   async createMany(
     volumeIds: string[],
     description = "",
     tags: Tag[] | Map<string, Tag[]> = [],
+    snapshotIds?: Map<string, string>,
   ): Promise<SnapshotRecord[]> {
     checkDescription(description);
     for (const t of tags instanceof Map ? tags.values() : [tags]) validateTags(t);
@@ -83,7 +86,9 @@ export class SnapshotService {
     // Each snapshot is its volume's owner's; the quota lock is taken before the lifecycle locks.
     const owners = (await Promise.all(ids.map((id) => this.#volumes.get(id)))).map((v) => v.ownerId);
     const create = () =>
-      this.#volumes.withLifecycle(ids, () => this.#createMany(ids, volumeIds, description, tagsOf));
+      this.#volumes.withLifecycle(ids, () =>
+        this.#createMany(ids, volumeIds, description, tagsOf, snapshotIds),
+      );
     return [...new Set(owners)].reduceRight<() => Promise<SnapshotRecord[]>>(
       (inner, owner) => () =>
         this.#quotas.reserve(owner, { snapshots: owners.filter((o) => o === owner).length }, inner),
@@ -96,11 +101,17 @@ export class SnapshotService {
     volumeIds: string[],
     description: string,
     tagsOf: (volumeId: string) => Tag[],
+    snapshotIds?: Map<string, string>,
   ): Promise<SnapshotRecord[]> {
     const volumes = await Promise.all(ids.map((id) => this.#volumes.get(id)));
     const handles = await Promise.all(ids.map((id) => this.#volumes.handle(id)));
     const records: SnapshotRecord[] = volumes.map((volume) => ({
-      ...blankSnapshot(newId("snap"), volume.ownerId, volume.sizeGiB, description),
+      ...blankSnapshot(
+        snapshotIds?.get(volume.id) ?? newId("snap"),
+        volume.ownerId,
+        volume.sizeGiB,
+        description,
+      ),
       volumeId: volume.id,
       parentSnapshotId: volume.lastSnapshotId,
     }));
@@ -148,7 +159,7 @@ export class SnapshotService {
   async copyFrom(
     source: SnapshotService,
     sourceId: string,
-    options: { ownerId?: string; description?: string; tags?: Tag[] } = {},
+    options: { ownerId?: string; description?: string; tags?: Tag[]; id?: string } = {},
   ): Promise<SnapshotRecord> {
     const src =
       options.ownerId === undefined
@@ -164,7 +175,7 @@ export class SnapshotService {
     }
     const record: SnapshotRecord = {
       ...blankSnapshot(
-        newId("snap"),
+        options.id ?? newId("snap"),
         options.ownerId ?? src.ownerId,
         src.volumeSizeGiB,
         options.description ?? src.description,
@@ -305,7 +316,9 @@ export class SnapshotService {
       running.job.cancel();
       await running.done;
     }
-    await releaseChunks(this.meta, this.blocks, await this.meta.deleteSnapshot(id));
+    const candidates = await this.meta.deleteSnapshot(id);
+    crashPoint("snapshot.row-deleted");
+    await releaseChunks(this.meta, this.blocks, candidates);
   }
 
   /**

@@ -3,6 +3,7 @@ import type { EncodeResult } from "../../storage/chunks/codec-worker.ts";
 import type { MetadataStore } from "../../storage/metadata/metadata-store.ts";
 import { Bitset } from "../../util/bitset.ts";
 import { type Deferred, deferred, mapConcurrent } from "../../util/concurrency.ts";
+import { crashPoint } from "../../util/crash-points.ts";
 import { recordBlocks, releaseChunks } from "../chunks/chunk-references.ts";
 import type { VolumeHandle, WriteHook } from "../volumes/volume-handle.ts";
 import { progressPercent, SnapshotCancelled, type SnapshotJob } from "./snapshot-job.ts";
@@ -27,6 +28,8 @@ export class VolumeSnapshotJob implements SnapshotJob, WriteHook {
   readonly #total: number;
   #done = 0;
   #cancelled = false;
+  // Why the snapshot can no longer complete (a block's capture failed): it ends in error.
+  #failure: unknown = null;
 
   constructor(
     snapshotId: string,
@@ -51,13 +54,25 @@ export class VolumeSnapshotJob implements SnapshotJob, WriteHook {
   }
 
   async beforeWrite(block: number): Promise<void> {
-    if (!this.#pending.has(block)) return;
-    const inflight = this.#inflight.get(block);
-    if (inflight) return inflight;
-    const data = await this.#volume.readForCapture(block);
-    const stored = this.#storeItems([{ block, data }]);
-    this.#inflight.set(block, stored);
-    await stored;
+    if (!this.#pending.has(block) || this.#failure) return;
+    try {
+      const inflight = this.#inflight.get(block);
+      if (inflight) return await inflight;
+      const data = await this.#volume.readForCapture(block);
+      const stored = this.#storeItems([{ block, data }]);
+      this.#inflight.set(block, stored);
+      await stored;
+    } catch (e) {
+      // The old content could not be kept (the block store is full, say): the snapshot fails and
+      // the write goes on, as on EBS, where a failing snapshot never fails the volume's writes.
+      // The block stays in flight (rejected), so no lane can capture its new content.
+      this.#fail(e);
+    }
+  }
+
+  #fail(e: unknown): void {
+    this.#failure ??= e;
+    this.#cancelled = true;
   }
 
   async run(): Promise<void> {
@@ -65,7 +80,7 @@ export class VolumeSnapshotJob implements SnapshotJob, WriteHook {
     let next = 0;
     const lane = async () => {
       while (next < order.length) {
-        if (this.#cancelled) throw new SnapshotCancelled(this.snapshotId);
+        if (this.#cancelled) throw this.#failure ?? new SnapshotCancelled(this.snapshotId);
         const batch = order.slice(next, next + BATCH);
         next += BATCH;
         await this.#captureBatch(batch);
@@ -74,36 +89,41 @@ export class VolumeSnapshotJob implements SnapshotJob, WriteHook {
     // Every lane stops before the job reports failure: none may still be storing blocks while
     // the snapshot is being failed or deleted.
     const stopOthers = (e: unknown) => {
-      this.#cancelled = true;
+      this.#fail(e);
       throw e;
     };
     const settled = await Promise.allSettled(Array.from({ length: LANES }, () => lane().catch(stopOthers)));
+    if (this.#failure) throw this.#failure;
     const failed = settled.find((r) => r.status === "rejected");
     if (failed) throw (failed as PromiseRejectedResult).reason;
     if (this.#cancelled) throw new SnapshotCancelled(this.snapshotId);
     await Promise.all(this.#inflight.values());
-    await releaseChunks(this.#meta, this.#blocks, await this.#meta.completeVolumeSnapshot(this.snapshotId));
+    crashPoint("snapshot.before-complete");
+    const replaced = await this.#meta.completeVolumeSnapshot(this.snapshotId);
+    crashPoint("snapshot.completed");
+    await releaseChunks(this.#meta, this.#blocks, replaced);
   }
 
   async #captureBatch(blocks: number[]): Promise<void> {
     const items: { block: number; data: Buffer; done: Deferred<void> }[] = [];
-    await mapConcurrent(blocks, READS_PER_BATCH, async (block) => {
-      const release = await this.#volume.locks.acquire(block);
-      try {
-        if (!this.#pending.has(block) || this.#inflight.has(block)) return;
-        const data = await this.#volume.readForCapture(block);
-        const done = deferred();
-        this.#inflight.set(block, done.promise);
-        items.push({ block, data, done });
-      } finally {
-        release();
-      }
-    });
-    if (items.length === 0) return;
     try {
+      await mapConcurrent(blocks, READS_PER_BATCH, async (block) => {
+        const release = await this.#volume.locks.acquire(block);
+        try {
+          if (!this.#pending.has(block) || this.#inflight.has(block)) return;
+          const data = await this.#volume.readForCapture(block);
+          const done = deferred();
+          this.#inflight.set(block, done.promise);
+          items.push({ block, data, done });
+        } finally {
+          release();
+        }
+      });
+      if (items.length === 0) return;
       await this.#storeItems(items);
       for (const it of items) it.done.resolve();
     } catch (e) {
+      // Also when a read failed: a write waiting on a block read before it must not wait forever.
       for (const it of items) it.done.reject(e);
       throw e;
     }

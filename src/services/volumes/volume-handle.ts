@@ -5,6 +5,7 @@ import type { MetadataStore, VolumeRecord, VolumeTracking } from "../../storage/
 import type { VolumeFile } from "../../storage/volume-files/volume-file.ts";
 import { Bitset } from "../../util/bitset.ts";
 import { mapConcurrent } from "../../util/concurrency.ts";
+import { crashPoint } from "../../util/crash-points.ts";
 import { KeyedLock } from "../../util/keyed-lock.ts";
 
 /** A pending snapshot's copy-on-write hook: called with the block's lock held, before a write. */
@@ -148,7 +149,10 @@ export class VolumeHandle {
         release();
       }
     });
-    if (hydrated.length) await this.#markLocal(hydrated);
+    if (hydrated.length) {
+      crashPoint("volume.fetched");
+      await this.#markLocal(hydrated);
+    }
   }
 
   /** Copies a remote block from the block store (verified) into the local file (and `into`). */
@@ -190,6 +194,7 @@ export class VolumeHandle {
       if (!this.dirty.has(block)) {
         await this.#meta.markDirty(this.id, [block]);
         this.dirty.add(block);
+        crashPoint("volume.dirty-marked");
       }
       // A still-remote block: a partial write needs the rest of it first. It becomes local only
       // once the new bytes are down and before the write is acknowledged: a crash before that

@@ -8,6 +8,7 @@ import type { Tag } from "../../storage/metadata/catalog-store.ts";
 import type { MetadataStore, VolumeRecord } from "../../storage/metadata/metadata-store.ts";
 import type { DescriptorPool } from "../../storage/volume-files/descriptor-pool.ts";
 import { VolumeFile } from "../../storage/volume-files/volume-file.ts";
+import { crashPoint } from "../../util/crash-points.ts";
 import { KeyedLock } from "../../util/keyed-lock.ts";
 import { checkId, notFound } from "../access/resource-ids.ts";
 import type { Sharing } from "../access/sharing.ts";
@@ -292,6 +293,7 @@ export class VolumeService {
       await this.#assertNoPendingSnapshot(id);
       await this.#closeHandle(id);
       const candidates = await this.#meta.deleteVolume(id);
+      crashPoint("volume.row-deleted");
       await VolumeFile.remove(this.#descriptors, this.#volumeDir(id));
       await releaseChunks(this.#meta, this.#blocks, candidates);
     });

@@ -3,6 +3,7 @@ import { mkdir, open, readdir, readFile, rename, rm, unlink } from "node:fs/prom
 import { join } from "node:path";
 import { StrataError } from "../../errors.ts";
 import { Semaphore } from "../../util/concurrency.ts";
+import { crashPoint } from "../../util/crash-points.ts";
 import type { ChunkStore } from "./chunk-store.ts";
 
 const KEY = /^[0-9a-f]{64}$/;
@@ -41,19 +42,26 @@ export class LocalChunkStore implements ChunkStore {
   async #put(key: string, encoded: Uint8Array): Promise<void> {
     const final = this.#path(key);
     const tmp = join(this.#tmp, `${key}.${process.pid}.${this.#tmpSeq++}`);
-    const fh = await open(tmp, "wx");
     try {
-      await fh.writeFile(encoded);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    try {
-      await rename(tmp, final);
+      const fh = await open(tmp, "wx");
+      try {
+        await fh.writeFile(encoded);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      crashPoint("chunk-store.before-rename");
+      try {
+        await rename(tmp, final);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+        await mkdir(join(final, ".."), { recursive: true });
+        await rename(tmp, final);
+      }
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
-      await mkdir(join(final, ".."), { recursive: true });
-      await rename(tmp, final);
+      // A put cut short (the disk is full) gives its space back now, not at the next start.
+      await rm(tmp, { force: true });
+      throw fullStore(e, this.description);
     }
   }
 
@@ -87,4 +95,14 @@ export class LocalChunkStore implements ChunkStore {
     await Promise.all(names.map((n) => unlink(join(this.#tmp, n))));
     return names.length;
   }
+}
+
+/** ENOSPC and EDQUOT as an error that says what is full (the snapshot's StateMessage shows it). */
+function fullStore(e: unknown, where: string): unknown {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code !== "ENOSPC" && code !== "EDQUOT") return e;
+  return new StrataError(
+    "InsufficientVolumeCapacity",
+    `No space left in the block store (${where}): ${code}`,
+  );
 }

@@ -130,8 +130,8 @@ export interface MetadataStore {
   pendingSnapshots(): Promise<SnapshotRecord[]>;
   /** Blocks already recorded for a (pending) snapshot: what a resumed job skips. */
   recordedBlocks(id: string): Promise<number[]>;
-  /** Drops a pending snapshot's references to chunks that never became live (cut-off upload). */
-  forgetUnstoredBlocks(id: string): Promise<number>;
+  /** Drops a pending snapshot's references (of these blocks, or all) to chunks that never became live. */
+  forgetUnstoredBlocks(id: string, blocks?: number[]): Promise<number>;
   snapshotBlocks(id: string, afterBlock: number, limit: number): Promise<BlockRef[]>;
   /**
    * Records block -> chunk references for a pending snapshot (they protect the chunks from GC

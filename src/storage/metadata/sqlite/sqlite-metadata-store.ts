@@ -247,10 +247,17 @@ export class SqliteMetadataStore implements MetadataStore {
     return this.#db.column("SELECT block AS v FROM snapshot_blocks WHERE snapshot_id = ?", id) as number[];
   }
 
-  async forgetUnstoredBlocks(id: string): Promise<number> {
-    return Number(
-      this.#db.q(`DELETE FROM snapshot_blocks AS s WHERE s.snapshot_id = ? AND ${UNSTORED}`).run(id).changes,
+  async forgetUnstoredBlocks(id: string, blocks?: number[]): Promise<number> {
+    if (!blocks) {
+      return Number(
+        this.#db.q(`DELETE FROM snapshot_blocks AS s WHERE s.snapshot_id = ? AND ${UNSTORED}`).run(id)
+          .changes,
+      );
+    }
+    const del = this.#db.q(
+      `DELETE FROM snapshot_blocks AS s WHERE s.snapshot_id = ? AND s.block = ? AND ${UNSTORED}`,
     );
+    return this.#db.tx(() => blocks.reduce((n, b) => n + Number(del.run(id, b).changes), 0));
   }
 
   #assertAllStored(id: string): void {
