@@ -226,3 +226,67 @@ test("bound to 0.0.0.0: the machine's names and --hostname names pass, others do
     await wide.kill("SIGTERM");
   }
 });
+
+test("an unsigned request or an unknown key is refused before its body is read", async () => {
+  // Headers announcing a 1 MiB body that never comes: the answer must not wait for it.
+  const u = new URL(daemon.url);
+  const stranger = new SignatureV4({
+    credentials: { accessKeyId: "AKIANOSUCHKEY0000000", secretAccessKey: "not-a-secret" },
+    region: "us-east-1",
+    service: "ec2",
+    sha256: Hash.bind(null, "sha256"),
+  });
+  const unknownKey = (
+    await stranger.sign(new HttpRequest({ method: "POST", path: "/", headers: { host: u.host }, body: "" }))
+  ).headers as Record<string, string>;
+  for (const [path, auth] of [
+    ["/", {}],
+    ["/snapshots", {}],
+    ["/", unknownKey],
+  ] as const) {
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const headers: Record<string, string> = {
+        ...auth,
+        host: u.host,
+        "content-type": "application/x-www-form-urlencoded",
+        "content-length": String(1024 * 1024),
+      };
+      const req = request(
+        { host: u.hostname, port: u.port, method: "POST", path, headers, setHost: false },
+        (res) => {
+          let text = "";
+          res.on("data", (d) => {
+            text += d;
+          });
+          res.on("end", () => resolve({ status: res.statusCode!, body: text }));
+        },
+      );
+      req.on("error", reject);
+      req.write("Action=CreateVolume"); // a start of the body, then nothing more
+      setTimeout(() => reject(new Error(`no answer to ${path} without its body`)), 10_000).unref();
+    });
+    assert.equal(answer.status, 401, `${path}: ${answer.body}`);
+    assert.match(answer.body, /not able to validate the provided access credentials/, answer.body);
+  }
+});
+
+test("EBS operations whose parameters are in the body need a signed payload (PutSnapshotBlock keeps UNSIGNED-PAYLOAD)", async () => {
+  const signer = new SignatureV4({
+    credentials: admin,
+    region: "us-east-1",
+    service: "ebs",
+    sha256: Hash.bind(null, "sha256"),
+  });
+  const body = JSON.stringify({ VolumeSize: 1, Timeout: 60 });
+  const headers = {
+    host: new URL(daemon.url).host,
+    "content-type": "application/json",
+    "x-amz-content-sha256": "UNSIGNED-PAYLOAD",
+  };
+  const r = await signer.sign(new HttpRequest({ method: "POST", path: "/snapshots", headers, body }));
+  // Replayed with another body (a larger volume): refused, nothing started.
+  const swapped = JSON.stringify({ VolumeSize: 16384, Timeout: 4320 });
+  const answer = await send(daemon.url, "POST", "/snapshots", r.headers as Record<string, string>, swapped);
+  assert.equal(answer.status, 403, answer.body);
+  assert.equal(answer.headers["x-amzn-errortype"], "SignatureDoesNotMatch");
+});

@@ -5,7 +5,7 @@
 // is refused before anything is created.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -444,4 +444,51 @@ test("concurrent creates at the edge of a limit: exactly the allowed number succ
   );
   assert.deepEqual(codes(snapshots), [...Array(3).fill("SnapshotLimitExceeded"), ...Array(2).fill("ok")]);
   assert.equal((await c.send(new DescribeSnapshotsCommand({ OwnerIds: ["self"] }))).Snapshots?.length, 2);
+});
+
+test("concurrent ModifyVolume calls on one volume are each counted from its size then: the quota holds", async () => {
+  const erin = await createAccount(dataDir, "erin");
+  const erinEc2 = ec2(daemon, erin);
+  await setQuota("erin", "volume-storage-gp2", "0.01"); // 10.24 GiB
+  const sizesOf = async () =>
+    ((await erinEc2.send(new DescribeVolumesCommand({}))).Volumes ?? []).map((v) => [v.VolumeType, v.Size]);
+  for (let round = 0; round < 4; round++) {
+    const vol = await erinEc2.send(
+      new CreateVolumeCommand({ Size: 10, VolumeType: "gp2", AvailabilityZone: "us-east-1a" }),
+    );
+    // A type change and a growth at once: each must see the other's result, or the growth would be
+    // counted against gp3 while the volume stays gp2 (the first version let gp2 grow without bound).
+    const [toGp3, grown] = await Promise.allSettled([
+      erinEc2.send(new ModifyVolumeCommand({ VolumeId: vol.VolumeId, VolumeType: "gp3", Size: 11 })),
+      erinEc2.send(new ModifyVolumeCommand({ VolumeId: vol.VolumeId, Size: 20 })),
+    ]);
+    assert.equal(toGp3.status, "fulfilled", String((toGp3 as PromiseRejectedResult).reason));
+    const now = (await erinEc2.send(new DescribeVolumesCommand({ VolumeIds: [vol.VolumeId!] }))).Volumes![0];
+    if (grown.status === "fulfilled") {
+      // The growth ran after the type change: a gp3 volume of 20 GiB.
+      assert.deepEqual([now.VolumeType, now.Size], ["gp3", 20]);
+    } else {
+      // The growth ran first and was refused (20 GiB of gp2 is over 10.24): gp3, 11 GiB.
+      assert.equal((grown.reason as Error).name, "VolumeLimitExceeded");
+      assert.deepEqual([now.VolumeType, now.Size], ["gp3", 11]);
+    }
+    const gp2 = (await sizesOf()).filter(([t]) => t === "gp2").reduce((n, [, s]) => n + Number(s), 0);
+    assert.ok(gp2 <= 10.24, `erin holds ${gp2} GiB of gp2 (quota 10.24)`);
+  }
+  // Two growths at once: the record and the files agree on the larger one whatever the order.
+  const vol = await erinEc2.send(
+    new CreateVolumeCommand({ Size: 1, VolumeType: "gp3", AvailabilityZone: "us-east-1a" }),
+  );
+  const results = await Promise.allSettled([
+    erinEc2.send(new ModifyVolumeCommand({ VolumeId: vol.VolumeId, Size: 30 })),
+    erinEc2.send(new ModifyVolumeCommand({ VolumeId: vol.VolumeId, Size: 20 })),
+  ]);
+  assert.equal(results[0].status, "fulfilled");
+  const final = (await erinEc2.send(new DescribeVolumesCommand({ VolumeIds: [vol.VolumeId!] }))).Volumes![0];
+  assert.equal(final.Size, 30);
+  if (results[1].status === "rejected")
+    assert.equal((results[1].reason as Error).name, "InvalidParameterValue");
+  const dir = join(dataDir, "regions", "us-east-1", "volumes", vol.VolumeId!);
+  const bytes = readdirSync(dir).reduce((n, f) => n + statSync(join(dir, f)).size, 0);
+  assert.equal(bytes, 30 * 2 ** 30, "the volume's files hold 30 GiB, as its record says");
 });

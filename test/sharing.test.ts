@@ -312,3 +312,58 @@ test("RegisterImage checks descriptions and device names", async () => {
   );
   assert.equal((await alice.send(new DescribeImagesCommand({ Owners: ["self"] }))).Images!.length, before);
 });
+
+test("an EBS child snapshot takes only the caller's own parent: a shared one would outlive the share", async () => {
+  const snap = await aliceSnapshot("ebs-parent");
+  await share(snap, "Add", bob.accountId);
+  const bobEbs = new EBSClient({
+    endpoint: daemon.url,
+    region: "us-east-1",
+    credentials: bob,
+    maxAttempts: 1,
+  });
+  const bobEc2 = ec2(daemon, bob);
+  const before = (await bobEc2.send(new DescribeSnapshotsCommand({ OwnerIds: ["self"] }))).Snapshots ?? [];
+  await assert.rejects(
+    bobEbs.send(new StartSnapshotCommand({ VolumeSize: 1, ParentSnapshotId: snap, Timeout: 60 })),
+    (e: Error) => {
+      assert.equal(e.name, "AccessDeniedException");
+      assert.match(e.message, /copy it to your account first/);
+      return true;
+    },
+  );
+  const after = (await bobEc2.send(new DescribeSnapshotsCommand({ OwnerIds: ["self"] }))).Snapshots ?? [];
+  assert.deepEqual(after, before);
+});
+
+test("ClientToken: at most 64 characters, and CreateVolume's retries make one volume", async () => {
+  const ebs = new EBSClient({
+    endpoint: daemon.url,
+    region: "us-east-1",
+    credentials: adminCredentials(dataDir),
+    maxAttempts: 1,
+  });
+  await assert.rejects(ebs.send(new StartSnapshotCommand({ VolumeSize: 1, ClientToken: "t".repeat(65) })), {
+    name: "ValidationException",
+  });
+  await assert.rejects(
+    alice.send(
+      new CreateVolumeCommand({ Size: 1, AvailabilityZone: "us-east-1a", ClientToken: "v".repeat(65) }),
+    ),
+    { name: "InvalidParameterValue" },
+  );
+  const retries = await Promise.all(
+    Array.from({ length: 3 }, () =>
+      alice.send(
+        new CreateVolumeCommand({ Size: 1, AvailabilityZone: "us-east-1a", ClientToken: "vol-token-1" }),
+      ),
+    ),
+  );
+  assert.equal(new Set(retries.map((v) => v.VolumeId)).size, 1);
+  await assert.rejects(
+    alice.send(
+      new CreateVolumeCommand({ Size: 2, AvailabilityZone: "us-east-1a", ClientToken: "vol-token-1" }),
+    ),
+    { name: "IdempotentParameterMismatch" },
+  );
+});

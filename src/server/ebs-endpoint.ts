@@ -3,7 +3,7 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AccountStore } from "../accounts/account-store.ts";
-import { verifySigV4 } from "../api/auth/verify-sigv4.ts";
+import { checkSignatureHeaders, verifySigV4 } from "../api/auth/verify-sigv4.ts";
 import { StrataError } from "../errors.ts";
 import type { Engine } from "../services/engine.ts";
 import type { Region } from "../services/regions/region.ts";
@@ -45,7 +45,7 @@ export async function handleEbs(
   deps: { engine: Engine; accounts: AccountStore },
   req: IncomingMessage,
   res: ServerResponse,
-  body: Buffer,
+  readBody: () => Promise<Buffer>,
 ): Promise<EbsOutcome> {
   const requestId = randomUUID();
   const rawUrl = req.url ?? "/";
@@ -54,11 +54,24 @@ export async function handleEbs(
   const path = decodePath(rawPath);
   const route = path === undefined ? undefined : routes.find(([m, re]) => m === req.method && re.test(path));
   const outcome: EbsOutcome = { action: route?.[2] ?? "-", accountId: "-", region: "-", status: 200 };
+  let body: Buffer | undefined;
   try {
-    const caller = await verifySigV4(
-      { method: req.method ?? "GET", path: rawPath, query, headers: req.headersDistinct, body },
-      (key) => deps.accounts.lookupAccessKey(key),
-    );
+    const lookup = (key: string) => deps.accounts.lookupAccessKey(key);
+    const signed = { method: req.method ?? "GET", path: rawPath, query, headers: req.headersDistinct };
+    await checkSignatureHeaders(signed, lookup);
+    body = await readBody().catch(() => undefined);
+    if (body === undefined) {
+      // The client went away mid-body: nobody to answer, nothing to log.
+      res.destroy();
+      outcome.status = 0;
+      return outcome;
+    }
+    // SigV4's rule lets a client leave the payload unsigned (PutSnapshotBlock does: its block is
+    // checked against its own x-amz-Checksum), but the JSON operations carry their parameters in
+    // the body, so their signature must cover it.
+    const caller = await verifySigV4({ ...signed, body }, lookup, new Date(), {
+      signedPayload: route?.[2] !== "PutSnapshotBlock",
+    });
     outcome.accountId = caller.accountId;
     outcome.region = caller.region;
     if (caller.service !== "ebs") {
@@ -78,6 +91,8 @@ export async function handleEbs(
     if (!(e instanceof StrataError)) console.error(`request ${requestId}:`, e);
     outcome.status = err.status;
     const doc = JSON.stringify({ message: err.message, Message: err.message, Reason: err.reason });
+    // Refused before its body was read: the connection closes rather than read what follows.
+    if (body === undefined) res.setHeader("connection", "close");
     res.writeHead(err.status, {
       "content-type": "application/json",
       "x-amzn-errortype": err.code,

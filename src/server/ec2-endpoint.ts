@@ -4,7 +4,7 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AccountStore } from "../accounts/account-store.ts";
-import { verifySigV4 } from "../api/auth/verify-sigv4.ts";
+import { checkSignatureHeaders, verifySigV4 } from "../api/auth/verify-sigv4.ts";
 import { actions } from "../api/ec2/actions/index.ts";
 import type { RequestContext } from "../api/ec2/context.ts";
 import { hasOperation } from "../api/protocol/ec2-model.ts";
@@ -31,7 +31,7 @@ export async function handleEc2(
   deps: Ec2Deps,
   req: IncomingMessage,
   res: ServerResponse,
-  body: Buffer,
+  readBody: () => Promise<Buffer>,
 ): Promise<Ec2Outcome> {
   const requestId = randomUUID();
   const rawUrl = req.url ?? "/";
@@ -42,13 +42,24 @@ export async function handleEc2(
     region: "-",
     status: 200,
   };
+  let body: Buffer | undefined;
   try {
+    const lookup = (key: string) => deps.accounts.lookupAccessKey(key);
+    const signed = { method: req.method ?? "GET", path: rawUrl.split("?")[0], query, headers: req.headersDistinct };
+    await checkSignatureHeaders(signed, lookup);
+    body = await readBody().catch(() => undefined);
+    if (body === undefined) {
+      // The client went away mid-body: nobody to answer, nothing to log.
+      res.destroy();
+      outcome.status = 0;
+      return outcome;
+    }
     if (body.byteLength > MAX_BODY) {
       throw new StrataError("InvalidParameterValue", `The request body exceeds ${MAX_BODY} bytes`);
     }
     const caller = await verifySigV4(
-      { method: req.method ?? "GET", path: rawUrl.split("?")[0], query, headers: req.headersDistinct, body },
-      (key) => deps.accounts.lookupAccessKey(key),
+      { ...signed, body },
+      lookup,
       new Date(),
       // The action and its parameters are in the body: a signature that does not cover it could
       // be replayed with another action (EC2 always hashes the body it receives).
@@ -89,6 +100,8 @@ export async function handleEc2(
       e instanceof StrataError ? e : new StrataError("InternalError", "An internal error has occurred.");
     if (!(e instanceof StrataError)) console.error(`request ${requestId}:`, e);
     outcome.status = err.status;
+    // Refused before its body was read: the connection closes rather than read what follows.
+    if (body === undefined) res.setHeader("connection", "close");
     send(res, err.status, serializeEc2Error(err.code, err.message, requestId), requestId);
   }
   return outcome;

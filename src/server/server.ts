@@ -105,8 +105,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       return;
     }
     if (isEbsPath(path)) {
-      readBody(req, BLOCK_SIZE + 1024)
-        .then((body) => handleEbs({ engine, accounts }, req, res, body))
+      handleEbs({ engine, accounts }, req, res, () => readBody(req, BLOCK_SIZE + 1024))
         .then((o) => {
           if (logRequests)
             console.log(`ebs ${o.action} account=${o.accountId} region=${o.region} ${o.status} ${ms()}ms`);
@@ -118,8 +117,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       return;
     }
     if (path === "/") {
-      readBody(req)
-        .then((body) => handleEc2({ engine, accounts }, req, res, body))
+      handleEc2({ engine, accounts }, req, res, () => readBody(req))
         .then((o) => {
           if (logRequests)
             console.log(`ec2 ${o.action} account=${o.accountId} region=${o.region} ${o.status} ${ms()}ms`);

@@ -78,6 +78,23 @@ export async function verifySigV4(
   return { accountId: key.accountId, accessKeyId, region, service };
 }
 
+/**
+ * What can be checked before the body arrives: the signature's form, its time and that its access
+ * key exists. The endpoints do this before they read a body, so an unsigned request or an unknown
+ * key cannot make the server buffer one (up to a megabyte per connection).
+ */
+export async function checkSignatureHeaders(
+  request: Omit<SignedRequest, "body">,
+  lookup: AccessKeyLookup,
+  now: Date = new Date(),
+): Promise<void> {
+  const auth = parseSigV4(lowercaseHeaders(request.headers), queryRecord(request.query));
+  checkTime(auth, now);
+  if (!(await lookup(auth.accessKeyId))) {
+    throw new StrataError("AuthFailure", "AWS was not able to validate the provided access credentials");
+  }
+}
+
 function checkTime(auth: SigV4Params, now: Date): void {
   const signedAt = auth.signingDate.getTime();
   if (auth.presigned) {

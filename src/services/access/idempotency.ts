@@ -3,7 +3,7 @@
 // held (a lock per account and token) while the work runs, then recorded with a unique insert, so
 // two concurrent retries do the work once and the second answers like the first.
 import { createHash } from "node:crypto";
-import type { StrataError } from "../../errors.ts";
+import { StrataError } from "../../errors.ts";
 import type { CatalogStore } from "../../storage/metadata/catalog-store.ts";
 import { KeyedLock } from "../../util/keyed-lock.ts";
 
@@ -20,7 +20,12 @@ export interface ClientTokenUse {
   request: unknown;
   /** The action's own error for a token reused with other parameters. */
   mismatch: () => StrataError;
+  /** The action's own error for a malformed token (EC2's InvalidParameterValue by default). */
+  malformed?: (message: string) => StrataError;
 }
+
+// EC2 and EBS: a client token is up to 64 ASCII characters.
+const TOKEN = /^[\x20-\x7e]{1,64}$/;
 
 export async function idempotent<T>(
   use: ClientTokenUse,
@@ -28,7 +33,11 @@ export async function idempotent<T>(
   work: () => Promise<{ resourceId: string; result: T }>,
 ): Promise<T> {
   const { catalog, ownerId, token, action } = use;
-  if (!token) return (await work()).result;
+  if (token === null || token === undefined || token === "") return (await work()).result;
+  if (!TOKEN.test(token)) {
+    const message = "The client token must be 1 to 64 ASCII characters";
+    throw use.malformed ? use.malformed(message) : new StrataError("InvalidParameterValue", message);
+  }
   const requestHash = createHash("sha256").update(JSON.stringify(use.request)).digest("hex");
   return held.with(`${use.scope}/${ownerId}/${token}`, async () => {
     const seen = await catalog.clientToken(ownerId, token);

@@ -229,8 +229,9 @@ export function insufficientCapacity(host: ComputeHost, type: InstanceTypeInfo, 
   const cap = host.capacity;
   return new StrataError(
     "InsufficientInstanceCapacity",
+    // The host's size, never what other accounts use of it (one tenant must not watch another's load).
     `Insufficient capacity: ${count} x ${type.name} (${type.vcpus} vCPUs, ${type.memoryMiB} MiB each) does not fit on this host ` +
-      `(${cap.vcpus} vCPUs and ${cap.memoryMiB} MiB for instances, ${host.used.vcpus} vCPUs and ${host.used.memoryMiB} MiB in use).`,
+      `now (${cap.vcpus} vCPUs and ${cap.memoryMiB} MiB for instances in all); try again later or ask the operator.`,
   );
 }
 

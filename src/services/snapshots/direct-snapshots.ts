@@ -75,6 +75,7 @@ export class DirectSnapshots {
         request,
         mismatch: () =>
           new StrataError("ConflictException", "The ClientToken was already used with other parameters", ""),
+        malformed: (message) => invalid(message),
       },
       (id) => this.#owned(ownerId, id),
       async () => {
@@ -102,6 +103,16 @@ export class DirectSnapshots {
       throw invalid("Timeout must be 10 to 4320 minutes");
     if (input.parentSnapshotId !== undefined) {
       const parent = await this.#owned(ownerId, input.parentSnapshotId);
+      // A child inherits its parent's blocks when it completes: only the caller's own snapshot
+      // may be a parent, or a grantee could start a child while shared and complete it after the
+      // owner revoked the share (as for RegisterImage, a shared snapshot is copied first).
+      if (parent.ownerId !== ownerId) {
+        throw new StrataError(
+          "AccessDeniedException",
+          `The parent snapshot ${parent.id} is not yours: copy it to your account first (CopySnapshot)`,
+          "UNAUTHORIZED_ACCOUNT",
+        );
+      }
       if (parent.state !== "completed")
         throw invalid(`Parent snapshot ${parent.id} is not completed`, "INVALID_SNAPSHOT_ID");
       if (parent.volumeSizeGiB > size)

@@ -64,6 +64,8 @@ export class VolumeService {
   readonly #hydrators = new Map<string, Hydrator>();
   // Held by whatever changes a volume's life (delete, grow, snapshot start), one at a time.
   readonly #lifecycle = new KeyedLock<string>();
+  // ModifyVolume of one volume, one at a time (taken before the quota and lifecycle locks).
+  readonly #modifying = new KeyedLock<string>();
   readonly #backgroundHydration: boolean;
   readonly #sharing: Sharing;
   readonly #quotas: RegionQuotas;
@@ -219,30 +221,36 @@ export class VolumeService {
     return handle;
   }
 
-  /** ModifyVolume: grow and/or change the recorded type. Growing reopens the volume's files. */
+  /**
+   * ModifyVolume: grow and/or change the recorded type. Growing reopens the volume's files.
+   * Changes of one volume run one at a time, each computed from the record as it is then: two
+   * concurrent calls can neither under-count the quota nor undo each other.
+   */
   async modify(
     id: string,
     change: { sizeGiB?: number; volumeType?: string; iops?: number },
   ): Promise<VolumeRecord> {
-    const v = await this.get(id);
     if (change.volumeType !== undefined && !VOLUME_TYPES.includes(change.volumeType)) {
       throw new StrataError("InvalidParameterValue", `Invalid value '${change.volumeType}' for VolumeType`);
     }
-    const sizeGiB = change.sizeGiB ?? v.sizeGiB;
-    if (!Number.isInteger(sizeGiB) || sizeGiB < v.sizeGiB || sizeGiB > MAX_VOLUME_GIB) {
-      throw new StrataError(
-        "InvalidParameterValue",
-        `Volume size ${sizeGiB} is invalid: it can only grow, up to ${MAX_VOLUME_GIB} GiB (now ${v.sizeGiB}).`,
+    return this.#modifying.with(id, async () => {
+      const v = await this.get(id);
+      const sizeGiB = change.sizeGiB ?? v.sizeGiB;
+      if (!Number.isInteger(sizeGiB) || sizeGiB < v.sizeGiB || sizeGiB > MAX_VOLUME_GIB) {
+        throw new StrataError(
+          "InvalidParameterValue",
+          `Volume size ${sizeGiB} is invalid: it can only grow, up to ${MAX_VOLUME_GIB} GiB (now ${v.sizeGiB}).`,
+        );
+      }
+      const volumeType = change.volumeType ?? v.volumeType;
+      // EBS: the IOPS stay unless changed, or the type changes (then the default).
+      const iops = provisionedIops(volumeType, change.iops ?? (volumeType === v.volumeType ? v.iops : null));
+      const growth = volumeChange(v, { volumeType, sizeGiB, iops });
+      // Lock order: this volume's modify lock, the account's quota lock, the lifecycle lock.
+      return this.#quotas.reserve(v.ownerId, { volumes: growth }, () =>
+        this.#modify(v, sizeGiB, volumeType, iops),
       );
-    }
-    const volumeType = change.volumeType ?? v.volumeType;
-    // EBS: the IOPS stay unless changed, or the type changes (then the default).
-    const iops = provisionedIops(volumeType, change.iops ?? (volumeType === v.volumeType ? v.iops : null));
-    const growth = volumeChange(v, { volumeType, sizeGiB, iops });
-    // The quota lock is taken before the lifecycle lock, as everywhere.
-    return this.#quotas.reserve(v.ownerId, { volumes: growth }, () =>
-      this.#modify(v, sizeGiB, volumeType, iops),
-    );
+    });
   }
 
   async #modify(

@@ -1,5 +1,6 @@
 import type * as EC2 from "@aws-sdk/client-ec2";
 import { StrataError } from "../../../errors.ts";
+import { idempotent } from "../../../services/access/idempotency.ts";
 import { checkDeviceName } from "../../../services/images/device-names.ts";
 import { checkAvailabilityZone, VOLUME_TYPES } from "../../../services/volumes/volume-service.ts";
 import type { VolumeRecord } from "../../../storage/metadata/metadata-store.ts";
@@ -27,15 +28,35 @@ export async function CreateVolume(
     }
     dryRunCheck(input);
   }
-  const v = await ctx.region.volumes.create({
-    ownerId: ctx.accountId,
-    sizeGiB: input.Size,
-    snapshotId: input.SnapshotId,
-    availabilityZone: az,
-    volumeType: input.VolumeType ?? "gp2",
-    iops: input.Iops,
-    tags,
-  });
+  // The SDK sends a ClientToken with every CreateVolume: its retries make one volume.
+  const v = await idempotent(
+    {
+      catalog: ctx.region.catalog,
+      scope: ctx.regionName,
+      ownerId: ctx.accountId,
+      token: input.ClientToken,
+      action: "CreateVolume",
+      request: { ...input, ClientToken: undefined },
+      mismatch: () =>
+        new StrataError(
+          "IdempotentParameterMismatch",
+          `Client token '${input.ClientToken}' was already used with different parameters`,
+        ),
+    },
+    (id) => ctx.region.volumes.owned(ctx.accountId, id),
+    async () => {
+      const created = await ctx.region.volumes.create({
+        ownerId: ctx.accountId,
+        sizeGiB: input.Size,
+        snapshotId: input.SnapshotId,
+        availabilityZone: az,
+        volumeType: input.VolumeType ?? "gp2",
+        iops: input.Iops,
+        tags,
+      });
+      return { resourceId: created.id, result: created };
+    },
+  );
   return toVolume(v, tags);
 }
 
