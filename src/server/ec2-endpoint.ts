@@ -45,7 +45,12 @@ export async function handleEc2(
   let body: Buffer | undefined;
   try {
     const lookup = (key: string) => deps.accounts.lookupAccessKey(key);
-    const signed = { method: req.method ?? "GET", path: rawUrl.split("?")[0], query, headers: req.headersDistinct };
+    const signed = {
+      method: req.method ?? "GET",
+      path: rawUrl.split("?")[0],
+      query,
+      headers: req.headersDistinct,
+    };
     await checkSignatureHeaders(signed, lookup);
     body = await readBody().catch(() => undefined);
     if (body === undefined) {
