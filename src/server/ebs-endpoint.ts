@@ -91,8 +91,9 @@ export async function handleEbs(
     if (!(e instanceof StrataError)) console.error(`request ${requestId}:`, e);
     outcome.status = err.status;
     const doc = JSON.stringify({ message: err.message, Message: err.message, Reason: err.reason });
-    // Refused before its body was read: the connection closes rather than read what follows.
-    if (body === undefined) res.setHeader("connection", "close");
+    // Refused before its body was read: what follows is read and thrown away, never buffered (a
+    // client still sending must get to the answer, not a reset connection).
+    if (body === undefined) req.resume();
     res.writeHead(err.status, {
       "content-type": "application/json",
       "x-amzn-errortype": err.code,

@@ -105,8 +105,9 @@ export async function handleEc2(
       e instanceof StrataError ? e : new StrataError("InternalError", "An internal error has occurred.");
     if (!(e instanceof StrataError)) console.error(`request ${requestId}:`, e);
     outcome.status = err.status;
-    // Refused before its body was read: the connection closes rather than read what follows.
-    if (body === undefined) res.setHeader("connection", "close");
+    // Refused before its body was read: what follows is read and thrown away, never buffered (a
+    // client still sending must get to the answer, not a reset connection).
+    if (body === undefined) req.resume();
     send(res, err.status, serializeEc2Error(err.code, err.message, requestId), requestId);
   }
   return outcome;
