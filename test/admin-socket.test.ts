@@ -9,10 +9,10 @@ import { after, before, test } from "node:test";
 import { promisify } from "node:util";
 import { DescribeSnapshotsCommand, DescribeVolumesCommand, type EC2Client } from "@aws-sdk/client-ec2";
 import { assertStoreConsistent, type Daemon, startDaemon } from "./daemon.ts";
-import { type Account, adminCredentials, createAccount, ec2 } from "./ec2-helpers.ts";
+import { type Account, adminCredentials, createAccount, ec2, strataCli } from "./ec2-helpers.ts";
 import { tempDir } from "./helpers.ts";
 
-const run = promisify(execFile);
+const _run = promisify(execFile);
 const STRATA = join(import.meta.dirname, "..", "bin", "strata");
 const dataDir = tempDir();
 const socketPath = join(dataDir, "run", "admin.sock");
@@ -32,15 +32,7 @@ after(async () => {
   assertStoreConsistent(dataDir);
 });
 
-async function strata(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  try {
-    const { stdout, stderr } = await run(STRATA, [...args, "--data-dir", dataDir]);
-    return { code: 0, out: stdout, err: stderr };
-  } catch (e) {
-    const x = e as { code: number; stdout: string; stderr: string };
-    return { code: x.code, out: x.stdout, err: x.stderr };
-  }
-}
+const strata = (...args: string[]) => strataCli(dataDir, ...args);
 
 async function json(...args: string[]): Promise<{ id: string; [k: string]: unknown }> {
   const r = await strata(...args);

@@ -33,3 +33,17 @@ export async function createAccount(dataDir: string, name: string): Promise<Acco
 export function ec2(daemon: { url: string }, credentials: Credentials, region = "us-east-1"): EC2Client {
   return new EC2Client({ endpoint: daemon.url, region, credentials, maxAttempts: 1 });
 }
+
+/** `strata ARGS --data-dir DIR`, as a user runs it: exit code and both outputs, never throwing. */
+export async function strataCli(
+  dataDir: string,
+  ...args: string[]
+): Promise<{ code: number; out: string; err: string }> {
+  try {
+    const { stdout, stderr } = await run(STRATA, [...args, "--data-dir", dataDir]);
+    return { code: 0, out: stdout, err: stderr };
+  } catch (e) {
+    const x = e as { code: number; stdout: string; stderr: string };
+    return { code: x.code, out: x.stdout, err: x.stderr };
+  }
+}

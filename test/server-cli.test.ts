@@ -5,10 +5,11 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { promisify } from "node:util";
 import { assertStoreConsistent, type Daemon, startDaemon } from "./daemon.ts";
+import { strataCli } from "./ec2-helpers.ts";
 import { MiB, seededBytes, sha256, tempDir } from "./helpers.ts";
 
-const run = promisify(execFile);
-const STRATA = join(import.meta.dirname, "..", "bin", "strata");
+const _run = promisify(execFile);
+const _STRATA = join(import.meta.dirname, "..", "bin", "strata");
 const dataDir = tempDir();
 const work = tempDir();
 let daemon: Daemon;
@@ -21,15 +22,7 @@ after(async () => {
   assertStoreConsistent(dataDir);
 });
 
-async function strata(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  try {
-    const { stdout, stderr } = await run(STRATA, [...args, "--data-dir", dataDir]);
-    return { code: 0, out: stdout, err: stderr };
-  } catch (e) {
-    const x = e as { code: number; stdout: string; stderr: string };
-    return { code: x.code, out: x.stdout, err: x.stderr };
-  }
-}
+const strata = (...args: string[]) => strataCli(dataDir, ...args);
 
 test("the health endpoint reports the version and configured regions", async () => {
   const res = await fetch(`${daemon.url}/health`);
