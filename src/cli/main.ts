@@ -16,7 +16,8 @@ Usage:
   strata server [--data-dir DIR] [--host 127.0.0.1] [--port 4566] [--regions us-east-1,us-west-2,eu-west-1]
                 [--hostname NAME[,NAME]]... [--tls-cert FILE --tls-key FILE]
                 [--no-base-image] [--cpu-allocation-ratio 16] [--cache-dir ~/.cache/strata]
-                [--max-open-volume-files 128]
+                [--max-open-volume-files 128] [--network auto|vpc|user]
+                [--public-pool 100.96.0.0/16] [--guest-egress off|on]
   strata images build-base [--cache-dir DIR]     build the base image's raw disk into the cache
 
   strata accounts create NAME [--alias ALIAS] [--json] [--data-dir DIR]
@@ -68,6 +69,9 @@ const options = {
   "cpu-allocation-ratio": { type: "string" },
   "cache-dir": { type: "string" },
   "max-open-volume-files": { type: "string" },
+  network: { type: "string", default: "auto" },
+  "public-pool": { type: "string" },
+  "guest-egress": { type: "string", default: "off" },
   json: { type: "boolean", default: false },
   help: { type: "boolean", short: "h", default: false },
   ...importExportOptions,
@@ -83,6 +87,11 @@ async function main(argv: string[]): Promise<number> {
   if (group === "server") {
     const dataDir = o["data-dir"] ?? join(homedir(), ".strata");
     if (!o["tls-cert"] !== !o["tls-key"]) throw new Error("--tls-cert and --tls-key go together");
+    const mode = o.network;
+    if (mode !== "auto" && mode !== "vpc" && mode !== "user")
+      throw new Error("--network is auto, vpc or user");
+    const egress = o["guest-egress"];
+    if (egress !== "on" && egress !== "off") throw new Error("--guest-egress is on or off");
     // Loaded only here: the client commands should not pay for the whole server at start.
     const { startServer } = await import("../server/server.ts");
     const server = await startServer({
@@ -94,6 +103,11 @@ async function main(argv: string[]): Promise<number> {
       ...(o["max-open-volume-files"] ? { maxOpenVolumeFiles: Number(o["max-open-volume-files"]) } : {}),
       hostnames: (o.hostname ?? []).flatMap((h) => h.split(",")).filter((h) => h !== ""),
       tls: o["tls-cert"] && o["tls-key"] ? { certFile: o["tls-cert"], keyFile: o["tls-key"] } : undefined,
+      network: {
+        mode,
+        guestEgress: egress === "on",
+        ...(o["public-pool"] ? { publicPool: o["public-pool"] } : {}),
+      },
       compute: {
         ...(o["cache-dir"] ? { cacheDir: o["cache-dir"] } : {}),
         ...(o["cpu-allocation-ratio"] ? { cpuAllocationRatio: Number(o["cpu-allocation-ratio"]) } : {}),

@@ -11,6 +11,7 @@ import { StrataError } from "../errors.ts";
 import { Engine } from "../services/engine.ts";
 import { publishBaseImage } from "../services/images/base-image-publisher.ts";
 import type { ComputeOptions } from "../services/instances/compute-host.ts";
+import type { NetworkOptions } from "../services/network/network-options.ts";
 import { BLOCK_SIZE } from "../storage/blocks.ts";
 import { DEFAULT_MAX_OPEN_VOLUME_FILES } from "../storage/volume-files/descriptor-pool.ts";
 import { assertDataDirFree, listenAdminSocket } from "./admin-socket.ts";
@@ -29,6 +30,8 @@ export interface ServerOptions {
   /** Build (or take from the cache) and publish the public base image in every region (default true). */
   baseImage?: boolean;
   compute?: Partial<ComputeOptions>;
+  /** Instance networking (default: auto, the default pool, no guest egress). */
+  network?: NetworkOptions;
   /** Volume segment files the daemon keeps open at most (see EngineOptions). */
   maxOpenVolumeFiles?: number;
   /** Names clients may reach the server by besides its own addresses (the Host header check). */
@@ -74,6 +77,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     dataDir: options.dataDir,
     regions: options.regions,
     compute: options.compute,
+    network: options.network,
     maxOpenVolumeFiles: options.maxOpenVolumeFiles,
     // Read at each check: `strata accounts set-quota` beside the running daemon applies at once.
     quotaSettings: (accountId) => quotaSettingsOf(accounts, accountId),

@@ -5,6 +5,7 @@ import { CodecPool } from "../storage/chunks/codec-pool.ts";
 import type { Tag } from "../storage/metadata/catalog-store.ts";
 import { DescriptorPool } from "../storage/volume-files/descriptor-pool.ts";
 import { ComputeHost, type ComputeOptions } from "./instances/compute-host.ts";
+import type { NetworkOptions } from "./network/network-options.ts";
 import type { QuotaSettingsSource } from "./quotas/region-quotas.ts";
 import { Region } from "./regions/region.ts";
 import { BlockTokens } from "./snapshots/block-tokens.ts";
@@ -28,6 +29,8 @@ export interface EngineOptions {
   blockTokenTtlMs?: number;
   /** Instances: cache dir, capacity policy (defaults: ~/.cache/strata or $STRATA_CACHE_DIR). */
   compute?: Partial<ComputeOptions>;
+  /** Instance networking (default: auto). */
+  network?: NetworkOptions;
   /** Each account's quota overrides (the accounts database); without it, every account has the defaults. */
   quotaSettings?: QuotaSettingsSource;
 }
