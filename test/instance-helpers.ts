@@ -60,10 +60,13 @@ export async function describeInstance(client: EC2Client, instanceId: string): P
   return Reservations![0].Instances![0];
 }
 
-/** Runs a command in the guest over SSH, through the port DescribeInstances reports. */
+/**
+ * Runs a command in the guest over SSH: port 22 of its public address (VPC networking), or under
+ * user-mode networking the host port its strata:ssh-port tag names.
+ */
 export async function ssh(instance: Instance, keyFile: string, command: string): Promise<string> {
-  const port = instance.Tags?.find((t) => t.Key === "strata:ssh-port")?.Value;
-  if (!port) throw new Error(`instance ${instance.InstanceId} has no strata:ssh-port tag`);
+  const port = instance.Tags?.find((t) => t.Key === "strata:ssh-port")?.Value ?? "22";
+  if (!instance.PublicIpAddress) throw new Error(`instance ${instance.InstanceId} has no public address`);
   const { stdout } = await run(
     "ssh",
     [
