@@ -95,6 +95,9 @@ export const errorCatalogue = {
     status: 400,
     summary: "The request date is too far from the server time, or the presigned URL has expired.",
   },
+  // STS's codes for GetCallerIdentity (src/server/sts-endpoint.ts), where EC2 says AuthFailure.
+  MissingAuthenticationToken: { status: 403, summary: "An STS request is not signed." },
+  InvalidClientTokenId: { status: 403, summary: "An STS request is signed with an unknown access key." },
   // The front door (src/server/front-door.ts): refused before any handler, nothing done.
   InvalidHostHeader: {
     status: 400,

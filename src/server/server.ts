@@ -21,6 +21,7 @@ import { handleEbs, isEbsPath } from "./ebs-endpoint.ts";
 import { handleEc2, sendEc2Error } from "./ec2-endpoint.ts";
 import { FrontDoor, isLoopback } from "./front-door.ts";
 import { handleJsonApi } from "./json-api.ts";
+import { handleSts, isStsRequest } from "./sts-endpoint.ts";
 
 export interface ServerOptions {
   dataDir: string;
@@ -113,6 +114,17 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         .then((o) => {
           if (logRequests)
             console.log(`ebs ${o.action} account=${o.accountId} region=${o.region} ${o.status} ${ms()}ms`);
+        })
+        .catch((e) => {
+          console.error(e);
+          res.destroy();
+        });
+      return;
+    }
+    if (path === "/" && isStsRequest(req)) {
+      handleSts({ accounts }, req, res, () => readBody(req))
+        .then((o) => {
+          if (logRequests) console.log(`sts ${o.action} account=${o.accountId} ${o.status} ${ms()}ms`);
         })
         .catch((e) => {
           console.error(e);

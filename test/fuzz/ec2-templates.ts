@@ -184,7 +184,23 @@ export const TEMPLATES: Record<string, (() => Template)[]> = {
   RebootInstances: [() => ({ "InstanceId.1": "i-0123456789abcdef0" })],
   GetConsoleOutput: [() => ({ InstanceId: "i-0123456789abcdef0", Latest: "true" })],
   CreateImage: [() => ({ InstanceId: "i-0123456789abcdef0", Name: "fuzz-from-instance", NoReboot: "true" })],
-  DescribeInstanceTypes: [() => ({}), () => ({ "InstanceType.1": "t3.micro" })],
+  DescribeInstanceTypes: [
+    () => ({}),
+    () => ({ "InstanceType.1": "t2.micro" }),
+    () => ({
+      "Filter.1.Name": "processor-info.supported-architecture",
+      "Filter.1.Value.1": "arm64",
+      MaxResults: "5",
+    }),
+  ],
+  DescribeInstanceTypeOfferings: [
+    () => ({}),
+    () => ({
+      LocationType: "availability-zone",
+      "Filter.1.Name": "location",
+      "Filter.1.Value.1": "us-east-1a",
+    }),
+  ],
   ModifyInstanceAttribute: [() => ({ InstanceId: "i-0123456789abcdef0", "InstanceType.Value": "t3.small" })],
   DescribeInstanceAttribute: [() => ({ InstanceId: "i-0123456789abcdef0", Attribute: "instanceType" })],
   CreateKeyPair: [() => ({ KeyName: "fuzz-key", KeyType: "ed25519" })],

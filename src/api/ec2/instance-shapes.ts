@@ -70,7 +70,7 @@ export function toInstance(
     EbsOptimized: false,
     EnaSupport: true,
     SourceDestCheck: true,
-    CpuOptions: type ? { CoreCount: type.vcpus, ThreadsPerCore: 1 } : undefined,
+    CpuOptions: type ? { CoreCount: type.cores, ThreadsPerCore: type.threadsPerCore } : undefined,
     PlatformDetails: "Linux/UNIX",
     UsageOperation: "RunInstances",
     BootMode: "legacy-bios",

@@ -207,3 +207,58 @@ test("a parameter given twice is rejected", () => {
     "The parameter VolumeId is specified more than once",
   );
 });
+
+test("an empty string member is absent (as Packer sends them), but where EC2 gives it a meaning", () => {
+  // Packer's RunInstances: VpcId/SubnetId/zone/KMS key all "".
+  assert.deepEqual(
+    parse(
+      "RunInstances",
+      "ImageId=ami-1&MinCount=1&MaxCount=1&SubnetId=&KeyName=&Placement.AvailabilityZone=" +
+        "&BlockDeviceMapping.1.DeviceName=/dev/xvda&BlockDeviceMapping.1.Ebs.KmsKeyId=" +
+        "&BlockDeviceMapping.1.Ebs.VolumeType=&BlockDeviceMapping.1.Ebs.VolumeSize=8",
+    ),
+    {
+      ImageId: "ami-1",
+      MinCount: 1,
+      MaxCount: 1,
+      Placement: {},
+      BlockDeviceMappings: [{ DeviceName: "/dev/xvda", Ebs: { VolumeSize: 8 } }],
+    },
+  );
+  assert.deepEqual(parse("CreateVolume", "AvailabilityZone=a&KmsKeyId=&SnapshotId="), {
+    AvailabilityZone: "a",
+  });
+  // A required member given as "" is missing.
+  rejects("CreateVolume", "AvailabilityZone=", "MissingParameter", /parameter AvailabilityZone$/);
+  // Kept: tag keys and values, NoDevice, descriptions, the values Modify*Attribute sets, list items.
+  assert.deepEqual(parse("CreateTags", "ResourceId.1=vol-1&Tag.1.Key=&Tag.1.Value="), {
+    Resources: ["vol-1"],
+    Tags: [{ Key: "", Value: "" }],
+  });
+  assert.deepEqual(
+    parse(
+      "RegisterImage",
+      "Name=n&Description=&BlockDeviceMapping.1.DeviceName=/dev/sdb&BlockDeviceMapping.1.NoDevice=",
+    ),
+    { Name: "n", Description: "", BlockDeviceMappings: [{ DeviceName: "/dev/sdb", NoDevice: "" }] },
+  );
+  assert.deepEqual(parse("ModifyImageAttribute", "ImageId=ami-1&Description.Value="), {
+    ImageId: "ami-1",
+    Description: { Value: "" },
+  });
+  assert.deepEqual(parse("ModifyInstanceAttribute", "InstanceId=i-1&Attribute=userData&Value="), {
+    InstanceId: "i-1",
+    Attribute: "userData",
+    Value: "",
+  });
+  assert.deepEqual(parse("DescribeVolumes", "Filter.1.Name=tag:a&Filter.1.Value.1="), {
+    Filters: [{ Name: "tag:a", Values: [""] }],
+  });
+  // An empty number or boolean is still malformed.
+  rejects(
+    "RunInstances",
+    "ImageId=a&MinCount=&MaxCount=1",
+    "InvalidParameterValue",
+    "Invalid value '' for MinCount",
+  );
+});

@@ -77,6 +77,7 @@ function parseStructure(
     const name = prefix ? `${prefix}.${wire}` : wire;
     const member = members.get(wire);
     if (member === undefined) throw unknown(name);
+    if (emptyMeansAbsent(shapeName, shape, member, group, depth)) continue;
     result[member] = parseValue(shape.members[member].shape, group, depth + 1, name);
   }
   for (const member of shape.required ?? []) {
@@ -86,6 +87,39 @@ function parseStructure(
     throw new StrataError("MissingParameter", `The request must contain the parameter ${name}`);
   }
   return result;
+}
+
+// EC2 takes `Member=` (empty) for a string member as if it were absent: SDKs send the empty strings
+// they were given (Packer's VpcId="", SubnetId="", Placement.AvailabilityZone="", KmsKeyId="").
+// An empty number, boolean, timestamp or blob stays a malformed value. These string members are
+// the exceptions, where EC2 gives the empty string a meaning of its own.
+const EMPTY_IS_A_VALUE = new Set([
+  // An empty tag value is a value (CreateTags), and DeleteTags with Value="" deletes only a tag
+  // whose value is empty; an empty key gets the tag rules' error, not MissingParameter.
+  "Tag.Key",
+  "Tag.Value",
+  // NoDevice="" suppresses the device (EC2's documented form).
+  "BlockDeviceMapping.NoDevice",
+  "InstanceBlockDeviceMappingSpecification.NoDevice",
+  // A description may be set to, or copied as, the empty string.
+  "*.Description",
+  // The value being set by Modify*Attribute: "" clears a description or the user data.
+  "AttributeValue.Value",
+  "BlobAttributeValue.Value",
+  "ModifyImageAttributeRequest.Value",
+  "ModifyInstanceAttributeRequest.Value",
+]);
+
+function emptyMeansAbsent(
+  shapeName: string,
+  shape: StructureShape,
+  member: string,
+  group: Param[],
+  depth: number,
+): boolean {
+  if (group.length !== 1 || group[0].path.length !== depth + 1 || group[0].value !== "") return false;
+  if (getShape(shape.members[member].shape).type !== "string") return false;
+  return !EMPTY_IS_A_VALUE.has(`${shapeName}.${member}`) && !EMPTY_IS_A_VALUE.has(`*.${member}`);
 }
 
 function parseList(shape: ListShape, params: Param[], depth: number, prefix: string): unknown[] {

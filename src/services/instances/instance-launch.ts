@@ -2,7 +2,7 @@
 // tags checked, the quotas and the host's room reserved for every instance, then the volumes and
 // the instance records (with their tags) in one transaction, and the VMs booted in the background.
 // Nothing half-made stays behind when any step fails.
-import { type InstanceTypeInfo, instanceType } from "../../compute/instance-types.ts";
+import type { InstanceTypeInfo } from "../../compute/instance-types.ts";
 import { StrataError } from "../../errors.ts";
 import { newId } from "../../ids.ts";
 import type { BlockDeviceMappingRecord, ImageRecord, Tag } from "../../storage/metadata/catalog-store.ts";
@@ -11,6 +11,7 @@ import { validateTags } from "../tags/tag-rules.ts";
 import { checkAvailabilityZone, VOLUME_TYPES } from "../volumes/volume-service.ts";
 import type { InstanceContext } from "./instance-context.ts";
 import { macFor, privateIpFor } from "./instance-identity.ts";
+import { checkArchitecture, runnableType } from "./instance-type-rules.ts";
 import { type PlannedVolume, planVolumes } from "./launch-plan.ts";
 
 export interface RunInput {
@@ -33,10 +34,9 @@ export interface RunInput {
 }
 
 export async function launchInstances(ctx: InstanceContext, input: RunInput): Promise<InstanceRecord[]> {
-  const type = instanceType(input.instanceType);
-  if (!type)
-    throw new StrataError("InvalidInstanceType", `The instance type '${input.instanceType}' does not exist`);
+  const type = runnableType(input.instanceType);
   const image = await ctx.images.visible(input.ownerId, input.imageId);
+  checkArchitecture(type, image.architecture);
   const publicKey =
     input.keyName === null ? null : (await ctx.keyPairs.byName(input.ownerId, input.keyName)).publicKey;
   checkAvailabilityZone(ctx.region, input.availabilityZone);

@@ -20,6 +20,7 @@ import { ec2Time } from "./instance-identity.ts";
 import { type CreateImageInput, createInstanceImage } from "./instance-image.ts";
 import { launchInstances, type RunInput } from "./instance-launch.ts";
 import { consoleLogPath } from "./instance-runtime.ts";
+import { checkArchitecture, runnableType } from "./instance-type-rules.ts";
 import { attachVolume, detachVolume } from "./instance-volumes.ts";
 import { type ProbeDisk, type StateChange, VmSupervisor } from "./vm-supervisor.ts";
 
@@ -264,12 +265,8 @@ export class InstanceService {
           `The instance '${id}' is not in the 'stopped' state.`,
         );
       }
-      if (change.instanceType !== undefined && !instanceType(change.instanceType)) {
-        throw new StrataError(
-          "InvalidInstanceType",
-          `The instance type '${change.instanceType}' does not exist`,
-        );
-      }
+      if (change.instanceType !== undefined)
+        checkArchitecture(runnableType(change.instanceType), r.architecture);
       const attachments = await this.store.attachments(id);
       for (const d of change.deleteOnTermination ?? []) {
         if (!attachments.some((a) => a.device === d.device)) {

@@ -3,6 +3,7 @@
 import type { Handler } from "../context.ts";
 import * as imageAttributes from "./image-attributes.ts";
 import * as images from "./images.ts";
+import * as instanceTypes from "./instance-types.ts";
 import * as instances from "./instances.ts";
 import * as keyPairs from "./key-pairs.ts";
 import * as regions from "./regions.ts";
@@ -10,7 +11,17 @@ import * as snapshots from "./snapshots.ts";
 import * as tags from "./tags.ts";
 import * as volumes from "./volumes.ts";
 
-const modules = [volumes, snapshots, images, imageAttributes, tags, regions, instances, keyPairs];
+const modules = [
+  volumes,
+  snapshots,
+  images,
+  imageAttributes,
+  tags,
+  regions,
+  instances,
+  instanceTypes,
+  keyPairs,
+];
 
 export const actions: Record<string, Handler<never, unknown>> = Object.fromEntries(
   modules.flatMap((m) =>

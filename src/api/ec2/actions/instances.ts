@@ -1,7 +1,7 @@
 import type * as EC2 from "@aws-sdk/client-ec2";
-import { INSTANCE_TYPES, instanceType } from "../../../compute/instance-types.ts";
 import { StrataError } from "../../../errors.ts";
 import { checkName } from "../../../services/images/image-rules.ts";
+import { runnableType } from "../../../services/instances/instance-type-rules.ts";
 import { checkAvailabilityZone } from "../../../services/volumes/volume-service.ts";
 import type { InstanceRecord } from "../../../storage/metadata/instance-store.ts";
 import { dryRunCheck, type Out, type RequestContext, required } from "../context.ts";
@@ -55,13 +55,7 @@ export async function RunInstances(
     );
   }
   // EC2's default is m1.small, which Strata does not offer; t3.micro is the closest small type.
-  const typeName = input.InstanceType ?? "t3.micro";
-  if (!instanceType(typeName)) {
-    throw new StrataError(
-      "InvalidInstanceType",
-      `The instance type '${typeName}' is not supported (offered: ${INSTANCE_TYPES.map((t) => t.name).join(", ")})`,
-    );
-  }
+  const typeName = runnableType(input.InstanceType ?? "t3.micro").name;
   const userData = checkUserData(input.UserData);
   const shutdownBehavior = input.InstanceInitiatedShutdownBehavior ?? "stop";
   if (shutdownBehavior !== "stop" && shutdownBehavior !== "terminate") {
@@ -267,68 +261,6 @@ export async function CreateImage(
     tags,
   });
   return { ImageId: image.id };
-}
-
-export async function DescribeInstanceTypes(
-  _ctx: RequestContext,
-  input: EC2.DescribeInstanceTypesCommandInput,
-): Promise<Out<EC2.DescribeInstanceTypesCommandOutput>> {
-  let types = INSTANCE_TYPES;
-  if (input.InstanceTypes?.length) {
-    types = input.InstanceTypes.map((name) => {
-      const t = instanceType(name);
-      if (!t)
-        throw new StrataError(
-          "InvalidInstanceType",
-          `The following supplied instance types do not exist: [${name}]`,
-        );
-      return t;
-    });
-  }
-  const matched = applyFilters(types, input.Filters, {
-    "instance-type": (t) => t.name,
-    "vcpu-info.default-vcpus": (t) => String(t.vcpus),
-    "memory-info.size-in-mib": (t) => String(t.memoryMiB),
-    "burstable-performance-supported": (t) => String(t.burstable),
-    "current-generation": () => "true",
-    "processor-info.supported-architecture": () => "x86_64",
-  });
-  dryRunCheck(input);
-  const { page, nextToken } = paginate(matched, (t) => t.name, input);
-  return {
-    InstanceTypes: page.map((t) => ({
-      InstanceType: t.name as EC2._InstanceType,
-      CurrentGeneration: true,
-      FreeTierEligible: t.name === "t3.micro",
-      SupportedUsageClasses: ["on-demand"],
-      SupportedRootDeviceTypes: ["ebs"],
-      SupportedVirtualizationTypes: ["hvm"],
-      BareMetal: false,
-      Hypervisor: "nitro",
-      ProcessorInfo: { SupportedArchitectures: ["x86_64"] },
-      VCpuInfo: {
-        DefaultVCpus: t.vcpus,
-        DefaultCores: t.vcpus,
-        DefaultThreadsPerCore: 1,
-        ValidCores: [t.vcpus],
-      },
-      MemoryInfo: { SizeInMiB: t.memoryMiB },
-      InstanceStorageSupported: false,
-      EbsInfo: {
-        EbsOptimizedSupport: "default",
-        EncryptionSupport: "unsupported",
-        NvmeSupport: "unsupported",
-      },
-      NetworkInfo: {
-        NetworkPerformance: "Up to 5 Gigabit",
-        MaximumNetworkInterfaces: 1,
-        Ipv4AddressesPerInterface: 1,
-      },
-      BurstablePerformanceSupported: t.burstable,
-      SupportedBootModes: ["legacy-bios"],
-    })),
-    NextToken: nextToken,
-  };
 }
 
 export async function ModifyInstanceAttribute(

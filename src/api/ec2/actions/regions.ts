@@ -11,6 +11,11 @@ function zoneIdPrefix(region: string): string {
   return `${geo}${dir.replace(/(north|south|east|west|central)/g, (w) => w[0])}${n}`;
 }
 
+/** A region's zones as EC2 names them: us-east-1a with its zone id use1-az1, and so on. */
+export function availabilityZones(region: string): { name: string; id: string }[] {
+  return ZONES.map((z, i) => ({ name: `${region}${z}`, id: `${zoneIdPrefix(region)}-az${i + 1}` }));
+}
+
 export async function DescribeRegions(
   ctx: RequestContext,
   input: EC2.DescribeRegionsCommandInput,
@@ -43,7 +48,7 @@ export async function DescribeAvailabilityZones(
   input: EC2.DescribeAvailabilityZonesCommandInput,
 ): Promise<Out<EC2.DescribeAvailabilityZonesCommandOutput>> {
   const region = ctx.regionName;
-  let zones = ZONES.map((z, i) => ({ name: `${region}${z}`, id: `${zoneIdPrefix(region)}-az${i + 1}` }));
+  let zones = availabilityZones(region);
   if (input.ZoneNames?.length || input.ZoneIds?.length) {
     const wanted = new Set([...(input.ZoneNames ?? []), ...(input.ZoneIds ?? [])]);
     const unknown = [...wanted].filter((w) => !zones.some((z) => z.name === w || z.id === w));
