@@ -162,10 +162,7 @@ async function create(
     for (const release of releases) release();
     throw e;
   }
-  for (const [k, r] of records.entries()) {
-    ctx.vms.hold(r.id, releases[k]);
-    ctx.vms.background(r.id, () => ctx.vms.withLock(r.id, () => ctx.vms.boot(r.id, true)));
-  }
+  for (const [k, r] of records.entries()) ctx.vms.launch(r.id, releases[k]);
   await ctx.images.markLaunched(image.id);
   return records;
 }

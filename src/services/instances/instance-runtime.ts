@@ -1,74 +1,7 @@
-// A running instance on this host: its QEMU process, its metadata service and its share of the
-// host's capacity. Created on launch/start, gone once the VM has exited and been accounted for.
-import { mkdir } from "node:fs/promises";
+// Where a VM's files live on the host (its directory and console log) and the name its guest
+// has: shared by the QEMU driver, the metadata and GetConsoleOutput.
 import { join } from "node:path";
-import { type Accelerator, QemuVm, type VmDisk } from "../../compute/hypervisor/qemu-vm.ts";
-import type { InstanceTypeInfo } from "../../compute/instance-types.ts";
-import { type InstanceMetadata, MetadataService } from "../../compute/metadata/metadata-service.ts";
-import type { InstanceRecord } from "../../storage/metadata/instance-store.ts";
 import type { ComputeHost } from "./compute-host.ts";
-
-export interface BootInput {
-  record: InstanceRecord;
-  type: InstanceTypeInfo;
-  accel: Accelerator;
-  region: string;
-  disks: VmDisk[];
-  metadata: () => InstanceMetadata;
-}
-
-export class InstanceRuntime {
-  readonly vm: QemuVm;
-  readonly imds: MetadataService;
-  /** Set before the daemon itself stops or restarts the VM, so its exit is not taken as the guest's own. */
-  expectedExit = false;
-
-  private constructor(vm: QemuVm, imds: MetadataService) {
-    this.vm = vm;
-    this.imds = imds;
-  }
-
-  static async boot(host: ComputeHost, input: BootInput): Promise<InstanceRuntime> {
-    const dir = instanceDir(host, input.record.id);
-    await mkdir(dir, { recursive: true });
-    const imds = await MetadataService.start(input.metadata, host.instanceSocket(input.record.id, "imds"));
-    try {
-      const vm = await QemuVm.start({
-        instanceId: input.record.id,
-        accel: input.accel,
-        vcpus: input.type.vcpus,
-        memoryMiB: input.type.memoryMiB,
-        nbdSocket: host.nbdSocket,
-        qmpSocket: host.instanceSocket(input.record.id, "qmp"),
-        consoleLog: consoleLogPath(host, input.record.id),
-        disks: input.disks,
-        mac: input.record.mac,
-        privateIp: input.record.privateIp,
-        hostname: privateDnsName(input.record.privateIp, input.region).split(".")[0],
-        sshPort: input.record.sshPort,
-        metadataSocket: imds.socketPath,
-        product: input.record.instanceType,
-      });
-      return new InstanceRuntime(vm, imds);
-    } catch (e) {
-      await imds.close();
-      throw e;
-    }
-  }
-
-  /** Clean ACPI shutdown within the time, else power off hard; `force` powers off at once. */
-  async shutdown(force: boolean, timeoutMs: number): Promise<"clean" | "forced"> {
-    this.expectedExit = true;
-    let how: "clean" | "forced" = "clean";
-    if (force || !(await this.vm.powerdown(timeoutMs))) {
-      how = "forced";
-      await this.vm.kill();
-    }
-    this.vm.qmp.close();
-    await this.imds.close();
-    return how;
-  }
-}
 
 export function instanceDir(host: ComputeHost, id: string): string {
   return join(host.instancesDir, id);

@@ -16,13 +16,16 @@ import type { SnapshotService } from "../snapshots/snapshot-service.ts";
 import type { VolumeService } from "../volumes/volume-service.ts";
 import type { ComputeHost } from "./compute-host.ts";
 import type { InstanceContext } from "./instance-context.ts";
-import { ec2Time } from "./instance-identity.ts";
 import { type CreateImageInput, createInstanceImage } from "./instance-image.ts";
 import { launchInstances, type RunInput } from "./instance-launch.ts";
+import { rebootInstances, startInstances, stopInstances, terminateInstances } from "./instance-lifecycle.ts";
 import { consoleLogPath } from "./instance-runtime.ts";
 import { checkArchitecture, runnableType } from "./instance-type-rules.ts";
 import { attachVolume, detachVolume } from "./instance-volumes.ts";
-import { type ProbeDisk, type StateChange, VmSupervisor } from "./vm-supervisor.ts";
+import type { NetworkAttachment } from "./network-attachment.ts";
+import { type ProbeDisk, QemuVmDriver } from "./qemu-vm-driver.ts";
+import type { VmDriver } from "./vm-driver.ts";
+import { type StateChange, VmSupervisor } from "./vm-supervisor.ts";
 
 export type { ProbeDisk, RunInput, StateChange };
 
@@ -52,10 +55,13 @@ export class InstanceService {
     host: () => ComputeHost,
     probeDisk: ProbeDisk,
     quotas = RegionQuotas.none(region),
+    /** What runs the VMs (QEMU on this host unless given) and connects them (user mode unless given). */
+    seams: { driver?: VmDriver; network?: NetworkAttachment } = {},
   ) {
     this.region = region;
     this.store = store;
-    this.#vms = new VmSupervisor(region, store, services, host, probeDisk);
+    const driver = seams.driver ?? new QemuVmDriver(host, probeDisk);
+    this.#vms = new VmSupervisor(region, store, services, driver, seams.network);
     this.#ctx = { region, store, ...services, quotas, host, vms: this.#vms };
   }
 
@@ -153,90 +159,22 @@ export class InstanceService {
   // Lifecycle
 
   async start(ids: string[]): Promise<StateChange[]> {
-    for (const id of ids) {
-      const r = await this.#vms.record(id);
-      if (!["stopped", "pending", "running"].includes(r.state)) {
-        throw new StrataError(
-          "IncorrectInstanceState",
-          `The instance '${id}' is not in a state from which it can be started.`,
-        );
-      }
-      if (
-        r.state === "stopped" &&
-        !(await this.store.attachments(id)).some((a) => a.device === r.rootDeviceName)
-      ) {
-        throw new StrataError(
-          "IncorrectInstanceState",
-          `The instance '${id}' has no root volume attached at ${r.rootDeviceName}.`,
-        );
-      }
-    }
-    const out: StateChange[] = [];
-    for (const id of ids) {
-      out.push(
-        await this.#vms.withLock(id, async () => {
-          const r = await this.#vms.record(id);
-          if (r.state === "running" || r.state === "pending")
-            return { instanceId: id, previous: r.state, current: r.state };
-          if (r.state !== "stopped") {
-            throw new StrataError(
-              "IncorrectInstanceState",
-              `The instance '${id}' is not in a state from which it can be started.`,
-            );
-          }
-          const type = instanceType(r.instanceType)!;
-          // Within the vCPU quota and host share, counted with the instance pending.
-          await this.#ctx.quotas.start(r.ownerId, type, this.#ctx.host(), async (reservation) => {
-            await this.#vms.setState(r, "pending", "");
-            this.#vms.hold(id, reservation);
-          });
-          this.#vms.background(id, () => this.#vms.withLock(id, () => this.#vms.boot(id, false)));
-          return { instanceId: id, previous: "stopped", current: "pending" };
-        }),
-      );
-    }
-    return out;
-  }
-
-  async stop(ids: string[], force: boolean): Promise<StateChange[]> {
-    // EC2: a forced stop of an instance already stopping cuts its shutdown short.
-    if (force) for (const id of ids) this.#vms.cutShutdownShort(id);
-    return this.#vms.transition(ids, "stopping", async (r) => {
-      await this.#vms.shutdown(r.id, force);
-      await this.#vms.setState(await this.#vms.record(r.id), "stopped", `User initiated (${ec2Time()})`, {
-        code: "Client.UserInitiatedShutdown",
-        message: "Client.UserInitiatedShutdown: User initiated shutdown",
-      });
-    });
-  }
-
-  async terminate(ids: string[]): Promise<StateChange[]> {
-    return this.#vms.transition(ids, "shutting-down", (r) =>
-      this.#vms.finishTermination(r.id, `User initiated (${ec2Time()})`, {
-        code: "Client.UserInitiatedShutdown",
-        message: "Client.UserInitiatedShutdown: User initiated shutdown",
-      }),
+    return startInstances(this.#vms, ids, (r, type, started) =>
+      this.#ctx.quotas.start(r.ownerId, type, this.#ctx.host(), started),
     );
   }
 
+  stop(ids: string[], force: boolean): Promise<StateChange[]> {
+    return stopInstances(this.#vms, ids, force);
+  }
+
+  terminate(ids: string[]): Promise<StateChange[]> {
+    return terminateInstances(this.#vms, ids);
+  }
+
   /** RebootInstances: a clean restart of the guest; the instance stays `running`. */
-  async reboot(ids: string[]): Promise<void> {
-    for (const id of ids) {
-      const r = await this.#vms.record(id);
-      if (r.state === "terminated") {
-        throw new StrataError("IncorrectInstanceState", `The instance '${id}' is terminated.`);
-      }
-    }
-    for (const id of ids) {
-      this.#vms.background(id, () =>
-        this.#vms.withLock(id, async () => {
-          const r = await this.#vms.record(id);
-          if (r.state !== "running") return;
-          await this.#vms.shutdown(id, false, true);
-          await this.#vms.boot(id);
-        }),
-      );
-    }
+  reboot(ids: string[]): Promise<void> {
+    return rebootInstances(this.#vms, ids);
   }
 
   /** CreateImage of the account's instance (see instance-image.ts). */

@@ -30,10 +30,10 @@ export async function attachVolume(
     };
     await ctx.store.attachVolume(a);
     await ctx.vms.refreshDevices(id);
-    const rt = ctx.vms.runtime(id);
-    if (rt) {
+    const vm = ctx.vms.runtime(id);
+    if (vm) {
       try {
-        await rt.vm.hotplug(disk(ctx.region, volumeId, false), ctx.host().nbdSocket);
+        await vm.hotplug(disk(ctx.region, volumeId, false));
       } catch (e) {
         await ctx.store.detachVolume(volumeId);
         throw e;
@@ -65,9 +65,10 @@ export async function detachVolume(
         `Unable to detach root volume '${volumeId}' from instance '${r.id}': the instance is not stopped`,
       );
     }
-    const rt = ctx.vms.runtime(a.instanceId);
-    if (rt) {
-      const released = await rt.vm.unplug(volumeId);
+    const vm = ctx.vms.runtime(a.instanceId);
+    if (vm) {
+      const d = disk(ctx.region, volumeId, false);
+      const released = await vm.unplug(d);
       if (!released && !force) {
         throw new StrataError(
           "IncorrectState",
@@ -75,7 +76,7 @@ export async function detachVolume(
         );
       }
       // Forced: QEMU drops its NBD connection, so no write can reach the volume after detach.
-      await ctx.host().disconnectVolume(ctx.region, volumeId);
+      await vm.disconnect(d);
     }
     await ctx.store.detachVolume(volumeId);
     await ctx.vms.refreshDevices(a.instanceId);

@@ -1,6 +1,7 @@
-// The VMs of one region's instances: one QEMU process and metadata service per running instance,
-// its share of the host held while it runs, and every state change recorded before and after
-// each step under the instance's lock, so a daemon restart finds a consistent state.
+// The state machine of one region's instances: a VM per running instance (started by the
+// VmDriver, connected by the NetworkAttachment), its share of the host held while it runs, and
+// every state change recorded before and after each step under the instance's lock, so a daemon
+// restart finds a consistent state.
 import { type InstanceTypeInfo, instanceType } from "../../compute/instance-types.ts";
 import { StrataError } from "../../errors.ts";
 import type {
@@ -9,12 +10,12 @@ import type {
   InstanceStore,
   VolumeAttachmentRecord,
 } from "../../storage/metadata/instance-store.ts";
+import type { MetadataStore } from "../../storage/metadata/metadata-store.ts";
 import { KeyedLock } from "../../util/keyed-lock.ts";
-import type { SnapshotService } from "../snapshots/snapshot-service.ts";
 import type { VolumeService } from "../volumes/volume-service.ts";
-import type { ComputeHost } from "./compute-host.ts";
 import { disk, ec2Time, instanceMetadata, killIfOurs } from "./instance-identity.ts";
-import { InstanceRuntime } from "./instance-runtime.ts";
+import { type NetworkAttachment, userModeNetwork } from "./network-attachment.ts";
+import type { RunningVm, VmDriver } from "./vm-driver.ts";
 
 export interface StateChange {
   instanceId: string;
@@ -22,18 +23,22 @@ export interface StateChange {
   current: InstanceStateName;
 }
 
-/** Where the base image comes from when the accelerator must be probed. */
-export type ProbeDisk = () => Promise<{ path: string; marker: string }>;
+/** What termination needs of the volume and snapshot services: DeleteOnTermination volumes go. */
+export interface SupervisorDeps {
+  volumes: Pick<VolumeService, "delete">;
+  snapshots: { meta: Pick<MetadataStore, "pendingSnapshots"> };
+}
 
 const ACTIVE: InstanceStateName[] = ["pending", "running", "stopping", "shutting-down"];
 
 export class VmSupervisor {
   readonly region: string;
   readonly store: InstanceStore;
-  readonly #deps: { volumes: VolumeService; snapshots: SnapshotService };
-  readonly #host: () => ComputeHost;
-  readonly #probeDisk: ProbeDisk;
-  readonly #runtimes = new Map<string, InstanceRuntime>();
+  readonly #deps: SupervisorDeps;
+  readonly #driver: VmDriver;
+  readonly #network: NetworkAttachment;
+  /** Running VMs; one taken out of here before it stops is one whose exit the daemon asked for. */
+  readonly #runtimes = new Map<string, RunningVm>();
   /** Running instances' volumes, for their metadata (kept current across hot-plug). */
   readonly #devices = new Map<string, VolumeAttachmentRecord[]>();
   /** Instances whose guest has asked the metadata service something since it booted. */
@@ -41,7 +46,7 @@ export class VmSupervisor {
   /** The host room (and quota share) each instance holds while it runs. */
   readonly #reservations = new Map<string, () => void>();
   /** VMs in a clean shutdown: a forced stop meanwhile powers them off at once. */
-  readonly #stopping = new Map<string, InstanceRuntime>();
+  readonly #stopping = new Map<string, RunningVm>();
   readonly #locks = new KeyedLock();
   /** Background transitions, awaited on close. */
   readonly #tasks = new Set<Promise<void>>();
@@ -49,20 +54,26 @@ export class VmSupervisor {
   constructor(
     region: string,
     store: InstanceStore,
-    deps: { volumes: VolumeService; snapshots: SnapshotService },
-    host: () => ComputeHost,
-    probeDisk: ProbeDisk,
+    deps: SupervisorDeps,
+    driver: VmDriver,
+    network: NetworkAttachment = userModeNetwork,
   ) {
     this.region = region;
     this.store = store;
     this.#deps = deps;
-    this.#host = host;
-    this.#probeDisk = probeDisk;
+    this.#driver = driver;
+    this.#network = network;
   }
 
   /** Runs fn holding the instance's lock (one state change at a time per instance). */
   withLock<T>(id: string, fn: () => Promise<T>): Promise<T> {
     return this.#locks.with(id, fn);
+  }
+
+  /** A new instance's first boot, in the background; it holds the reservation until its VM stops. */
+  launch(id: string, reservation: () => void): void {
+    this.hold(id, reservation);
+    this.background(id, () => this.withLock(id, () => this.boot(id, true)));
   }
 
   /** The instance now holds this reservation of the host (released when its VM stops). */
@@ -72,10 +83,11 @@ export class VmSupervisor {
 
   /** EC2: a forced stop of an instance already stopping cuts its clean shutdown short. */
   cutShutdownShort(id: string): void {
-    void this.#stopping.get(id)?.vm.kill();
+    void this.#stopping.get(id)?.kill();
   }
 
-  runtime(id: string): InstanceRuntime | undefined {
+  /** The instance's VM while it runs (hot-plug goes to it). */
+  runtime(id: string): RunningVm | undefined {
     return this.#runtimes.get(id);
   }
 
@@ -123,6 +135,7 @@ export class VmSupervisor {
       if (!ACTIVE.includes(r.state)) continue;
       if (r.pid) killIfOurs(r.pid, r.id);
       r.pid = null;
+      await this.#unplugNic(r.id);
       if (r.state === "shutting-down") {
         const reason = r.stateTransitionReason || `User initiated (${ec2Time()})`;
         this.background(r.id, () =>
@@ -249,9 +262,8 @@ export class VmSupervisor {
       return;
     }
     const type = instanceType(r.instanceType) as InstanceTypeInfo;
-    const host = this.#host();
+    let vm: RunningVm | undefined;
     try {
-      const accel = await host.accelerator(this.#probeDisk);
       const attachments = await this.store.attachments(id);
       const disks = attachments
         .sort((a, b) =>
@@ -265,24 +277,33 @@ export class VmSupervisor {
         )
         .map((a) => disk(this.region, a.volumeId, a.device === r.rootDeviceName));
       this.#devices.set(id, attachments);
-      // A fresh SSH port per boot: one kept while stopped could be taken by then.
-      r.sshPort = await host.freePort();
-      const rt = await InstanceRuntime.boot(host, {
+      const nic = await this.#network.plug(r);
+      vm = await this.#driver.boot({
         record: r,
         type,
-        accel: accel.accel,
         region: this.region,
         disks,
+        nic,
         metadata: () => {
           this.#guestSeen.add(id);
           return instanceMetadata(r, this.region, this.#devices.get(id) ?? attachments);
         },
       });
-      this.#runtimes.set(id, rt);
-      r.pid = rt.vm.pid;
+      this.#runtimes.set(id, vm);
+      r.pid = vm.pid;
+      r.sshPort = vm.sshPort;
       await this.setState(r, "running", "");
-      void rt.vm.exited.then(() => this.#onExit(id, rt));
+      const booted = vm;
+      void booted.exited.then(() => this.#onExit(id, booted));
     } catch (e) {
+      if (vm) {
+        // Booted, but its state could not be recorded: it must not run unaccounted for.
+        this.#runtimes.delete(id);
+        await vm.shutdown(true, 0).catch(() => {});
+      }
+      this.#devices.delete(id);
+      this.#guestSeen.delete(id);
+      await this.#unplugNic(id);
       this.#reservations.get(id)?.();
       this.#reservations.delete(id);
       const message = `Server.InternalError: ${(e as Error).message}`.slice(0, 500);
@@ -299,13 +320,13 @@ export class VmSupervisor {
   }
 
   /** The guest powered itself off (or QEMU died): EC2's default shutdown behaviour is stop. */
-  async #onExit(id: string, rt: InstanceRuntime): Promise<void> {
-    if (rt.expectedExit || this.#runtimes.get(id) !== rt) return;
+  async #onExit(id: string, vm: RunningVm): Promise<void> {
+    if (this.#runtimes.get(id) !== vm) return;
     await this.withLock(id, async () => {
-      if (rt.expectedExit || this.#runtimes.get(id) !== rt) return;
-      rt.vm.qmp.close();
-      await rt.imds.close();
+      if (this.#runtimes.get(id) !== vm) return;
       this.#runtimes.delete(id);
+      await vm.release();
+      await this.#unplugNic(id);
       this.#guestSeen.delete(id);
       this.#devices.delete(id);
       this.#reservations.get(id)?.();
@@ -335,9 +356,10 @@ export class VmSupervisor {
       this.#runtimes.delete(id);
       this.#stopping.set(id, rt);
       try {
-        await rt.shutdown(force, timeoutMs ?? this.#host().options.stopTimeoutMs);
+        await rt.shutdown(force, timeoutMs ?? this.#driver.stopTimeoutMs);
       } finally {
         this.#stopping.delete(id);
+        await this.#unplugNic(id);
       }
       const r = await this.record(id);
       r.pid = null;
@@ -347,5 +369,10 @@ export class VmSupervisor {
       this.#reservations.get(id)?.();
       this.#reservations.delete(id);
     }
+  }
+
+  /** The VM is gone: its NIC goes back (a failure is logged; the state change goes on). */
+  async #unplugNic(id: string): Promise<void> {
+    await this.#network.unplug(id).catch((e: Error) => console.error(`instance ${id}: unplug: ${e.message}`));
   }
 }
