@@ -6,11 +6,22 @@ import * as images from "./images.ts";
 import * as instances from "./instances.ts";
 import * as keyPairs from "./key-pairs.ts";
 import * as regions from "./regions.ts";
+import * as securityGroups from "./security-groups.ts";
 import * as snapshots from "./snapshots.ts";
 import * as tags from "./tags.ts";
 import * as volumes from "./volumes.ts";
 
-const modules = [volumes, snapshots, images, imageAttributes, tags, regions, instances, keyPairs];
+const modules = [
+  volumes,
+  snapshots,
+  images,
+  imageAttributes,
+  tags,
+  regions,
+  instances,
+  keyPairs,
+  securityGroups,
+];
 
 export const actions: Record<string, Handler<never, unknown>> = Object.fromEntries(
   modules.flatMap((m) =>
