@@ -17,6 +17,7 @@ import {
   DescribeSecurityGroupsCommand,
   DescribeTagsCommand,
   type EC2Client,
+  ModifySecurityGroupRulesCommand,
   RevokeSecurityGroupEgressCommand,
   RevokeSecurityGroupIngressCommand,
   type SecurityGroup,
@@ -249,6 +250,58 @@ test("create, describe, authorize, revoke, delete with the SDK; EC2's defaults a
     ].sort(),
   );
 
+  // ModifySecurityGroupRules: the ICMP rule becomes a TCP rule, same id, its tags kept.
+  const icmpRule = rules.SecurityGroupRules!.find((r) => r.IpProtocol === "icmp")!;
+  await assert.rejects(
+    admin.send(
+      new ModifySecurityGroupRulesCommand({
+        GroupId: webId,
+        SecurityGroupRules: [
+          {
+            SecurityGroupRuleId: icmpRule.SecurityGroupRuleId,
+            SecurityGroupRule: { IpProtocol: "tcp", FromPort: 22, ToPort: 22, CidrIpv4: "0.0.0.0/0" },
+          },
+        ],
+      }),
+    ),
+    ec2Code("InvalidPermission.Duplicate"),
+  );
+  const modified = await admin.send(
+    new ModifySecurityGroupRulesCommand({
+      GroupId: webId,
+      SecurityGroupRules: [
+        {
+          SecurityGroupRuleId: icmpRule.SecurityGroupRuleId,
+          SecurityGroupRule: {
+            IpProtocol: "tcp",
+            FromPort: 8080,
+            ToPort: 8081,
+            CidrIpv4: "10.0.0.0/8",
+            Description: "alt",
+          },
+        },
+      ],
+    }),
+  );
+  assert.equal(modified.Return, true);
+  const [icmpAfter] =
+    (
+      await admin.send(
+        new DescribeSecurityGroupRulesCommand({ SecurityGroupRuleIds: [icmpRule.SecurityGroupRuleId!] }),
+      )
+    ).SecurityGroupRules ?? [];
+  assert.deepEqual(
+    [
+      icmpAfter.IpProtocol,
+      icmpAfter.FromPort,
+      icmpAfter.ToPort,
+      icmpAfter.CidrIpv4,
+      icmpAfter.Description,
+      icmpAfter.Tags,
+    ],
+    ["tcp", 8080, 8081, "10.0.0.0/8", "alt", [{ Key: "team", Value: "a" }]],
+  );
+
   // Revoke: by properties (default VPC: unknown rules are answered, the others revoked) and by id.
   const revoked = await admin.send(
     new RevokeSecurityGroupIngressCommand({
@@ -281,7 +334,7 @@ test("create, describe, authorize, revoke, delete with the SDK; EC2's defaults a
   const [final] = await groups(admin, [webId]);
   assert.deepEqual(
     final.IpPermissions?.map((p) => p.FromPort),
-    [80, 8, 443],
+    [80, 443, 8080],
   );
   assert.equal(final.IpPermissionsEgress?.length, 1);
   const ruleTags = (await admin.send(new DescribeTagsCommand({}))).Tags ?? [];

@@ -264,4 +264,14 @@ export const TEMPLATES: Record<string, (() => Template)[]> = {
     () => ({}),
     () => ({ "Filter.1.Name": "group-id", "Filter.1.Value.1": ref("sg.a.0") }),
   ],
+  ModifySecurityGroupRules: [
+    () => ({
+      GroupId: ref("sg.a.0"),
+      "SecurityGroupRule.1.SecurityGroupRuleId": "sgr-0123456789abcdef0",
+      "SecurityGroupRule.1.SecurityGroupRule.IpProtocol": "tcp",
+      "SecurityGroupRule.1.SecurityGroupRule.FromPort": "443",
+      "SecurityGroupRule.1.SecurityGroupRule.ToPort": "443",
+      "SecurityGroupRule.1.SecurityGroupRule.CidrIpv4": "10.0.0.0/8",
+    }),
+  ],
 };

@@ -368,3 +368,54 @@ test("firewallFor: the VPC's attached interfaces, rules resolved to members", as
   ]);
   assert.deepEqual(await service.firewallFor(`vpc-n${A}`), []);
 });
+
+test("modify rules: new form in place (same id and direction), all or none", async () => {
+  const { service, changes } = setup();
+  const g = await service.create(A, { name: "web", description: "x" });
+  const [sshRule] = await service.authorize(A, { groupId: g.id }, false, [
+    ...ssh,
+    ...parsePermissions([
+      { ipProtocol: "tcp", fromPort: 80, toPort: 80, ipRanges: [{ cidrIp: "10.0.0.0/8" }] },
+    ]),
+  ]);
+  const before = await snapshot(service, A);
+  const to80 = { ipProtocol: "tcp", fromPort: 80, toPort: 80, ipRanges: [{ cidrIp: "10.0.0.0/8" }] };
+  await assert.rejects(
+    service.modifyRules(A, g.id, [{ ruleId: sshRule.id, permission: to80 }]),
+    code("InvalidPermission.Duplicate"),
+  );
+  await assert.rejects(
+    service.modifyRules(A, g.id, [
+      { ruleId: sshRule.id, permission: { ...to80, fromPort: 443, toPort: 443 } },
+      { ruleId: "sgr-0123456789abcdef0", permission: to80 },
+    ]),
+    code("InvalidSecurityGroupRuleId.NotFound"),
+  );
+  await assert.rejects(
+    service.modifyRules(A, g.id, [{ ruleId: sshRule.id, permission: { ...to80, fromPort: 90000 } }]),
+    code("InvalidParameterValue"),
+  );
+  await assert.rejects(
+    service.modifyRules(B, g.id, [{ ruleId: sshRule.id, permission: to80 }]),
+    code("InvalidGroup.NotFound"),
+  );
+  assert.deepEqual(await snapshot(service, A), before);
+  changes.length = 0;
+  await service.modifyRules(A, g.id, [
+    {
+      ruleId: sshRule.id,
+      permission: {
+        ipProtocol: "udp",
+        fromPort: 53,
+        toPort: 53,
+        ipRanges: [{ cidrIp: "10.0.0.2/32", description: "dns" }],
+      },
+    },
+  ]);
+  assert.deepEqual(changes, [g.vpcId]);
+  const rule = (await service.describeRules(A, [sshRule.id]))[0];
+  assert.deepEqual(
+    [rule.egress, rule.protocol, rule.fromPort, rule.toPort, rule.cidr, rule.description],
+    [false, "udp", 53, 53, "10.0.0.2/32", "dns"],
+  );
+});

@@ -13,6 +13,7 @@ import type { SecurityGroupRecord, SecurityGroupRuleRecord } from "./network-rec
 import {
   firstDuplicate,
   type PermissionInput,
+  parsePermissions,
   type RuleSpec,
   ruleAsPermission,
   ruleKey,
@@ -372,6 +373,47 @@ export class SecurityGroupService implements SecurityGroupLookup {
       this.notifyChanged(group.vpcId);
     }
     return { revoked, unknown };
+  }
+
+  /**
+   * ModifySecurityGroupRules: each rule of the group takes a new form (protocol, ports, one
+   * source, description), keeping its id, direction and tags; all or none.
+   */
+  async modifyRules(
+    accountId: string,
+    groupId: string,
+    updates: { ruleId: string; permission: PermissionInput }[],
+  ): Promise<void> {
+    const group = await this.owned(accountId, groupId);
+    const existing = await this.#store.rulesOf([group.id]);
+    const replaced: SecurityGroupRuleRecord[] = [];
+    for (const { ruleId, permission } of updates) {
+      checkRuleId(ruleId);
+      const old = existing.find((r) => r.id === ruleId);
+      if (!old) throw ruleNotFound(ruleId);
+      const specs = parsePermissions([permission]);
+      if (specs.length !== 1) {
+        throw new StrataError(
+          "InvalidParameterCombination",
+          "A rule has exactly one source: CidrIpv4 or ReferencedGroupId",
+        );
+      }
+      const [record] = await this.#records(accountId, group, old.egress, specs);
+      replaced.push({ ...record, id: old.id });
+    }
+    const ids = new Set(replaced.map((r) => r.id));
+    const duplicate = firstDuplicate(
+      existing.filter((r) => !ids.has(r.id)),
+      replaced,
+    );
+    if (duplicate) {
+      throw new StrataError(
+        "InvalidPermission.Duplicate",
+        `the specified rule "${ruleText(duplicate)}" already exists`,
+      );
+    }
+    await this.#store.updateRules(group.id, replaced);
+    this.notifyChanged(group.vpcId);
   }
 
   /** DescribeSecurityGroupRules' candidates: the account's rules, or those named (each must exist). */

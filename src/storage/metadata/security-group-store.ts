@@ -32,6 +32,11 @@ export interface SecurityGroupStore {
     tags: Tag[],
     maxPerDirection: number,
   ): Promise<void>;
+  /**
+   * Replaces rules of the group in place (same ids, tags kept): all or none, with
+   * InvalidPermission.Duplicate when a new form equals another rule.
+   */
+  updateRules(groupId: string, rules: SecurityGroupRuleRecord[]): Promise<void>;
   /** Removes the rules (and their tags) of the group; all or none (InvalidPermission.NotFound). */
   removeRules(groupId: string, ruleIds: string[]): Promise<void>;
   /**

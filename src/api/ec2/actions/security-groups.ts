@@ -265,3 +265,36 @@ export async function DescribeSecurityGroupRules(
     NextToken: nextToken,
   };
 }
+
+export async function ModifySecurityGroupRules(
+  ctx: RequestContext,
+  input: EC2.ModifySecurityGroupRulesCommandInput,
+): Promise<Out<EC2.ModifySecurityGroupRulesCommandOutput>> {
+  const groupId = required(present(input.GroupId), "GroupId");
+  const updates = required(input.SecurityGroupRules, "SecurityGroupRule").map((u) => {
+    const r = u.SecurityGroupRule ?? {};
+    if (present(r.CidrIpv6) || present(r.PrefixListId)) {
+      throw new StrataError(
+        "InvalidParameterValue",
+        "Strata's VPCs are IPv4 only: CidrIpv6 and PrefixListId are not supported",
+      );
+    }
+    const description = present(r.Description);
+    const cidr = present(r.CidrIpv4);
+    const referenced = present(r.ReferencedGroupId);
+    return {
+      ruleId: required(present(u.SecurityGroupRuleId), "SecurityGroupRuleId"),
+      permission: {
+        ipProtocol: present(r.IpProtocol),
+        fromPort: r.FromPort,
+        toPort: r.ToPort,
+        ipRanges: cidr ? [{ cidrIp: cidr, description }] : [],
+        groups: referenced ? [{ groupId: referenced, description }] : [],
+      },
+    };
+  });
+  if (!updates.length) required(undefined, "SecurityGroupRule");
+  dryRunCheck(input);
+  await ctx.region.securityGroups.modifyRules(ctx.accountId, groupId, updates);
+  return { Return: true };
+}

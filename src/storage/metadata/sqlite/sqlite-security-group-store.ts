@@ -181,6 +181,21 @@ export class SqliteSecurityGroupStore implements SecurityGroupStore {
       );
   }
 
+  async updateRules(groupId: string, rules: SecurityGroupRuleRecord[]): Promise<void> {
+    this.#db.tx(() => {
+      const del = this.#db.q("DELETE FROM security_group_rules WHERE id = ? AND group_id = ?");
+      for (const r of rules) {
+        if (Number(del.run(r.id, groupId).changes) !== 1) {
+          throw new StrataError(
+            "InvalidSecurityGroupRuleId.NotFound",
+            `The security group rule ID '${r.id}' does not exist`,
+          );
+        }
+      }
+      for (const r of rules) this.#insertRule({ ...r, groupId });
+    });
+  }
+
   async removeRules(groupId: string, ruleIds: string[]): Promise<void> {
     this.#db.tx(() => {
       const del = this.#db.q("DELETE FROM security_group_rules WHERE id = ? AND group_id = ?");
