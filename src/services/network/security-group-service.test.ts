@@ -7,8 +7,9 @@ import { SqliteDatabase } from "../../storage/metadata/sqlite/sqlite-database.ts
 import { SqliteSecurityGroupStore } from "../../storage/metadata/sqlite/sqlite-security-group-store.ts";
 import type { GroupMember, GroupMembership, VpcLookup } from "./contracts.ts";
 import type { VpcRecord } from "./network-records.ts";
+import type { SecurityGroupLimits } from "./security-group-checks.ts";
 import { parsePermissions } from "./security-group-rules.ts";
-import { type SecurityGroupLimits, SecurityGroupService } from "./security-group-service.ts";
+import { SecurityGroupService } from "./security-group-service.ts";
 
 const A = "111111111111";
 const B = "222222222222";

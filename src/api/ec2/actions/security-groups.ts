@@ -1,8 +1,8 @@
 import type * as EC2 from "@aws-sdk/client-ec2";
 import { StrataError } from "../../../errors.ts";
 import type { SecurityGroupRuleRecord } from "../../../services/network/network-records.ts";
+import { checkCreateGroup, type GroupTarget } from "../../../services/network/security-group-checks.ts";
 import { type PermissionInput, parsePermissions } from "../../../services/network/security-group-rules.ts";
-import { checkCreateGroup, type GroupTarget } from "../../../services/network/security-group-service.ts";
 import { dryRunCheck, type Out, type RequestContext, required } from "../context.ts";
 import { applyFilters, type FilterFields } from "../filters.ts";
 import { noMaxResultsWithIds, paginate } from "../pagination.ts";
