@@ -660,3 +660,30 @@ test("the aws CLI: create-security-group, authorize/revoke with --protocol --por
     /InvalidGroup\.NotFound/,
   );
 });
+
+test("groups and rules outlive a daemon restart, ids and all", async () => {
+  const { GroupId } = await admin.send(
+    new CreateSecurityGroupCommand({ GroupName: "durable", Description: "x" }),
+  );
+  await admin.send(
+    new AuthorizeSecurityGroupIngressCommand({
+      GroupId,
+      IpPermissions: [
+        { IpProtocol: "tcp", FromPort: 5432, ToPort: 5432, IpRanges: [{ CidrIp: "10.0.0.0/8" }] },
+      ],
+    }),
+  );
+  const before = await groups(admin);
+  const rulesBefore = (await admin.send(new DescribeSecurityGroupRulesCommand({}))).SecurityGroupRules;
+  await daemon.kill("SIGTERM");
+  daemon = await startDaemon(dataDir, "us-east-1");
+  admin = ec2(daemon, adminCredentials(dataDir));
+  assert.deepEqual(await groups(admin), before);
+  assert.deepEqual(
+    (await admin.send(new DescribeSecurityGroupRulesCommand({}))).SecurityGroupRules,
+    rulesBefore,
+  );
+  // The default group is not made twice.
+  assert.equal(before.filter((g) => g.GroupName === "default").length, 1);
+  await admin.send(new DeleteSecurityGroupCommand({ GroupId }));
+});
