@@ -138,6 +138,44 @@ export const errorCatalogue = {
     summary:
       "EBS: StartSnapshot would exceed the account's snapshot quota (Reason DEPENDENCY_SERVICE_QUOTA_EXCEEDED).",
   },
+  // Security groups (src/services/network/security-group-service.ts): EC2's codes.
+  "InvalidGroup.NotFound": { status: 400, summary: "The security group does not exist for the account." },
+  "InvalidGroup.Duplicate": { status: 400, summary: "The VPC already has a security group with this name." },
+  "InvalidGroup.Reserved": {
+    status: 400,
+    summary: "The name 'default' is reserved for the VPC's default group.",
+  },
+  "InvalidGroupId.Malformed": { status: 400, summary: "The security group id is malformed." },
+  "InvalidPermission.Duplicate": { status: 400, summary: "The security group already has this rule." },
+  "InvalidPermission.NotFound": { status: 400, summary: "The security group has no such rule." },
+  "InvalidPermission.Malformed": {
+    status: 400,
+    summary: "A security group rule names no source or destination.",
+  },
+  "InvalidSecurityGroupRuleId.NotFound": { status: 400, summary: "The security group rule does not exist." },
+  "InvalidSecurityGroupRuleId.Malformed": {
+    status: 400,
+    summary: "The security group rule id is malformed.",
+  },
+  DependencyViolation: {
+    status: 400,
+    summary: "The resource is in use (an interface has the group, or another group's rule references it).",
+  },
+  CannotDelete: { status: 400, summary: "A VPC's default security group cannot be deleted." },
+  InvalidParameter: {
+    status: 400,
+    summary: "A parameter does not fit the request (e.g. a group of another VPC).",
+  },
+  SecurityGroupLimitExceeded: {
+    status: 400,
+    summary: "The account would exceed its security groups per region (2500).",
+  },
+  RulesPerSecurityGroupLimitExceeded: {
+    status: 400,
+    summary: "The group would exceed its inbound or outbound rules (60 each).",
+  },
+  // TemporaryVpcLookup's (the VPC service raises it once merged).
+  "InvalidVpcID.NotFound": { status: 400, summary: "The VPC does not exist for the account." },
 } as const satisfies Record<string, { status: number; summary: string }>;
 
 export type ErrorCode = keyof typeof errorCatalogue;

@@ -380,7 +380,7 @@ test("at least 30 malformed or hostile requests get EC2's errors and change noth
     ],
     [
       "tag an unknown kind of id",
-      { Action: "CreateTags", "ResourceId.1": "sg-12345678", "Tag.1.Key": "k", "Tag.1.Value": "v" },
+      { Action: "CreateTags", "ResourceId.1": "acl-12345678", "Tag.1.Key": "k", "Tag.1.Value": "v" },
       400,
       "InvalidID",
     ],

@@ -214,4 +214,80 @@ export const TEMPLATES: Record<string, (() => Template)[]> = {
   ],
   DescribeKeyPairs: [() => ({}), () => ({ "KeyName.1": ref("key.a.0"), IncludePublicKey: "true" })],
   DeleteKeyPair: [() => ({ KeyName: "fuzz-key" }), () => ({ KeyPairId: ref("keyid.b.0") })],
+  CreateSecurityGroup: [
+    () => ({ GroupName: "fuzz-sg", GroupDescription: "fuzz" }),
+    () => ({
+      GroupName: "fuzz-sg-2",
+      GroupDescription: "fuzz",
+      VpcId: "",
+      ...tag("TagSpecification", "security-group"),
+    }),
+  ],
+  DescribeSecurityGroups: [
+    () => ({}),
+    () => ({ "GroupId.1": ref("sg.a.0"), "GroupId.2": ref("sgd.a") }),
+    () => ({ "GroupName.1": "default" }),
+    () => ({ "Filter.1.Name": "ip-permission.from-port", "Filter.1.Value.1": "22", MaxResults: "5" }),
+  ],
+  DeleteSecurityGroup: [
+    () => ({ GroupId: ref("sg.a.0"), DryRun: "true" }),
+    () => ({ GroupId: ref("sg.b.0") }),
+    () => ({ GroupName: "default" }),
+  ],
+  AuthorizeSecurityGroupIngress: [
+    () => ({
+      GroupId: ref("sg.a.0"),
+      "IpPermissions.1.IpProtocol": "tcp",
+      "IpPermissions.1.FromPort": "22",
+      "IpPermissions.1.ToPort": "22",
+      "IpPermissions.1.IpRanges.1.CidrIp": "10.0.0.0/8",
+    }),
+    () => ({ GroupId: ref("sg.a.0"), IpProtocol: "tcp", FromPort: "80", ToPort: "80", CidrIp: "0.0.0.0/0" }),
+    () => ({
+      GroupId: ref("sg.a.0"),
+      "IpPermissions.1.IpProtocol": "-1",
+      "IpPermissions.1.Groups.1.GroupId": ref("sgd.a"),
+      ...tag("TagSpecification", "security-group-rule"),
+    }),
+  ],
+  AuthorizeSecurityGroupEgress: [
+    () => ({
+      GroupId: ref("sg.a.0"),
+      "IpPermissions.1.IpProtocol": "udp",
+      "IpPermissions.1.FromPort": "53",
+      "IpPermissions.1.ToPort": "53",
+      "IpPermissions.1.IpRanges.1.CidrIp": "10.0.0.2/32",
+    }),
+  ],
+  RevokeSecurityGroupIngress: [
+    () => ({
+      GroupId: ref("sg.a.0"),
+      "IpPermissions.1.IpProtocol": "tcp",
+      "IpPermissions.1.FromPort": "22",
+      "IpPermissions.1.ToPort": "22",
+      "IpPermissions.1.IpRanges.1.CidrIp": "10.0.0.0/8",
+    }),
+    () => ({ GroupId: ref("sg.a.0"), "SecurityGroupRuleId.1": "sgr-0123456789abcdef0" }),
+  ],
+  RevokeSecurityGroupEgress: [
+    () => ({
+      GroupId: ref("sg.a.0"),
+      "IpPermissions.1.IpProtocol": "-1",
+      "IpPermissions.1.IpRanges.1.CidrIp": "0.0.0.0/0",
+    }),
+  ],
+  DescribeSecurityGroupRules: [
+    () => ({}),
+    () => ({ "Filter.1.Name": "group-id", "Filter.1.Value.1": ref("sg.a.0") }),
+  ],
+  ModifySecurityGroupRules: [
+    () => ({
+      GroupId: ref("sg.a.0"),
+      "SecurityGroupRule.1.SecurityGroupRuleId": "sgr-0123456789abcdef0",
+      "SecurityGroupRule.1.SecurityGroupRule.IpProtocol": "tcp",
+      "SecurityGroupRule.1.SecurityGroupRule.FromPort": "443",
+      "SecurityGroupRule.1.SecurityGroupRule.ToPort": "443",
+      "SecurityGroupRule.1.SecurityGroupRule.CidrIpv4": "10.0.0.0/8",
+    }),
+  ],
 };

@@ -16,7 +16,8 @@ export function violations(region: string, db: DatabaseSync, accountIds: Set<str
     for (const row of rows.slice(0, 3)) out.push(`${region}: ${what}: ${JSON.stringify(row).slice(0, 300)}`);
   };
   const resources = `SELECT id FROM volumes UNION ALL SELECT id FROM snapshots UNION ALL SELECT id FROM images
-    UNION ALL SELECT id FROM instances UNION ALL SELECT id FROM key_pairs`;
+    UNION ALL SELECT id FROM instances UNION ALL SELECT id FROM key_pairs
+    UNION ALL SELECT id FROM security_groups UNION ALL SELECT id FROM security_group_rules`;
   say("a tag on no resource", all(`SELECT * FROM tags WHERE resource_id NOT IN (${resources})`));
   // In JavaScript: SQLite's length() stops at a NUL character.
   say(
@@ -64,7 +65,27 @@ export function violations(region: string, db: DatabaseSync, accountIds: Set<str
     if (!AMI_NAME.test(String(image.name))) say("an image name EC2 would refuse", [image]);
     if ((attributes.description ?? "").length > 255) say("an image description over 255 characters", [image]);
   }
-  for (const table of ["volumes", "snapshots", "images", "key_pairs", "instances"]) {
+  say(
+    "a security group rule of no group, or referencing a group of another VPC or account",
+    all(`SELECT r.id, r.group_id, r.referenced_group_id FROM security_group_rules r
+         LEFT JOIN security_groups g ON g.id = r.group_id
+         LEFT JOIN security_groups ref ON ref.id = r.referenced_group_id
+         WHERE g.id IS NULL OR r.owner_id <> g.owner_id OR (r.referenced_group_id IS NOT NULL
+           AND (ref.id IS NULL OR ref.vpc_id <> g.vpc_id OR ref.owner_id <> g.owner_id))`),
+  );
+  say(
+    "a security group rule EC2 would refuse (one source, ports in range, at most 60 per direction)",
+    all(`SELECT * FROM security_group_rules WHERE (cidr IS NULL) = (referenced_group_id IS NULL)
+         OR protocol NOT IN ('tcp', 'udp', 'icmp', '-1')
+         OR (protocol IN ('tcp', 'udp') AND NOT (from_port BETWEEN 0 AND to_port AND to_port <= 65535))
+         OR group_id IN (SELECT group_id FROM security_group_rules GROUP BY group_id, egress HAVING count(*) > 60)`),
+  );
+  say(
+    "a VPC without exactly one default security group",
+    all(`SELECT vpc_id, count(*) AS n FROM security_groups GROUP BY vpc_id
+         HAVING sum(name = 'default') <> 1`),
+  );
+  for (const table of ["volumes", "snapshots", "images", "key_pairs", "instances", "security_groups"]) {
     const owners = all(`SELECT DISTINCT owner_id FROM ${table}`).map((r) => String(r.owner_id));
     for (const owner of owners)
       if (!accountIds.has(owner)) say(`${table} of an unknown account`, [{ owner }]);

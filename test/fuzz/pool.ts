@@ -1,5 +1,5 @@
 // Real resources the fuzzers' requests name (`@{vol.a.0}`): volumes, snapshots, images and key
-// pairs of the caller (a), of another account (b, some shared with a), and of a in eu-west-1;
+// pairs, security groups of the caller (a), of another account (b, some shared with a), and of a in eu-west-1;
 // EBS direct snapshots (pending ones to write to, a completed child of snap.a.0) and a block
 // token. Recreated when a fuzz request deletes or completes one, so later cases still reach them.
 import { createHash, generateKeyPairSync } from "node:crypto";
@@ -13,9 +13,11 @@ import {
 } from "@aws-sdk/client-ebs";
 import {
   CopySnapshotCommand,
+  CreateSecurityGroupCommand,
   CreateSnapshotCommand,
   CreateVolumeCommand,
   DescribeKeyPairsCommand,
+  DescribeSecurityGroupsCommand,
   type EC2Client,
   EnableImageDeregistrationProtectionCommand,
   ImportKeyPairCommand,
@@ -180,6 +182,22 @@ export class Pool {
       const list = await this.#ebs[`a/${EAST}`].send(new ListSnapshotBlocksCommand({ SnapshotId: tokenFor }));
       return list.Blocks![0].BlockToken!;
     };
+    const group = (who: "a" | "b") => async () => {
+      const name = `pool-sg-${++this.#counter}`;
+      const g = await client(who).send(
+        new CreateSecurityGroupCommand({ GroupName: name, Description: "pool" }),
+      );
+      return g.GroupId!;
+    };
+    // Every account has a default VPC and group in every region (Strata makes them on first use,
+    // as EC2 does for new accounts): made here, so no fuzzed request is that first use.
+    const defaultGroup = (who: "a" | "b", region: string) => async () => {
+      const d = await client(who, region).send(
+        new DescribeSecurityGroupsCommand({ GroupNames: ["default"] }),
+      );
+      return d.SecurityGroups![0].GroupId!;
+    };
+    const groupRow = (region: string) => row(region, "SELECT 1 FROM security_groups WHERE id = ?");
     const slot = (exists: Slot["exists"], create: Slot["create"]): Slot => ({ exists, create });
     // In dependency order: a snapshot after its volume, an image after its snapshot.
     this.#slots = [
@@ -215,6 +233,12 @@ export class Pool {
       ["dsnap.b.0", slot(pending, direct("b"))],
       ["dsnap.a.1", slot(completed(), direct("a", "snap.a.0"))],
       ["token.a.0", slot(() => tokenFor === this.values.get("snap.a.0"), token)],
+      ["sgd.a", slot(groupRow(EAST), defaultGroup("a", EAST))],
+      ["sgd.b", slot(groupRow(EAST), defaultGroup("b", EAST))],
+      ["sgd.ae", slot(groupRow(WEST), defaultGroup("a", WEST))],
+      ["sgd.be", slot(groupRow(WEST), defaultGroup("b", WEST))],
+      ["sg.a.0", slot(groupRow(EAST), group("a"))],
+      ["sg.b.0", slot(groupRow(EAST), group("b"))],
     ];
   }
 

@@ -10,6 +10,7 @@ import { SqliteDatabase } from "../../storage/metadata/sqlite/sqlite-database.ts
 import { SqliteInstanceStore } from "../../storage/metadata/sqlite/sqlite-instance-store.ts";
 import { SqliteMetadataStore } from "../../storage/metadata/sqlite/sqlite-metadata-store.ts";
 import { SqliteQuotaUsage } from "../../storage/metadata/sqlite/sqlite-quota-usage.ts";
+import { SqliteSecurityGroupStore } from "../../storage/metadata/sqlite/sqlite-security-group-store.ts";
 import type { DescriptorPool } from "../../storage/volume-files/descriptor-pool.ts";
 import { Sharing } from "../access/sharing.ts";
 import { collectGarbage } from "../chunks/chunk-references.ts";
@@ -17,6 +18,8 @@ import { ImageService } from "../images/image-service.ts";
 import type { ComputeHost } from "../instances/compute-host.ts";
 import { InstanceService, type ProbeDisk } from "../instances/instance-service.ts";
 import { KeyPairService } from "../key-pairs/key-pair-service.ts";
+import { SecurityGroupService } from "../network/security-group-service.ts";
+import { TemporaryGroupMembership, TemporaryVpcLookup } from "../network/temporary-vpc-lookup.ts";
 import { type QuotaSettingsSource, RegionQuotas } from "../quotas/region-quotas.ts";
 import type { BlockTokens } from "../snapshots/block-tokens.ts";
 import { DirectSnapshots } from "../snapshots/direct-snapshots.ts";
@@ -40,6 +43,7 @@ export class Region {
   readonly instances: InstanceService;
   readonly keyPairs: KeyPairService;
   readonly tags: TagService;
+  readonly securityGroups: SecurityGroupService;
   /** Per-account quotas, shared by every service of the region (one lock per account and kind). */
   readonly quotas: RegionQuotas;
 
@@ -93,6 +97,13 @@ export class Region {
       compute.probeDisk,
       quotas,
     );
+    // TEMPORARY stand-ins until the VPC service and interface store are merged (issue 10).
+    this.securityGroups = new SecurityGroupService(
+      name,
+      new SqliteSecurityGroupStore(db),
+      new TemporaryVpcLookup(name, () => this.securityGroups),
+      new TemporaryGroupMembership(),
+    );
     this.tags = new TagService(
       this.catalog,
       {
@@ -101,6 +112,8 @@ export class Region {
         image: (a, id) => this.images.owned(a, id),
         instance: (a, id) => this.instances.owned(a, id),
         "key-pair": (a, id) => this.keyPairs.owned(a, id),
+        "security-group": (a, id) => this.securityGroups.owned(a, id),
+        "security-group-rule": (a, id) => this.securityGroups.ownedRule(a, id),
       },
       async (a) =>
         new Set([
@@ -109,6 +122,7 @@ export class Region {
           ...(await this.images.listVisible(a, { ownerIds: [a] })).map((i) => i.id),
           ...(await this.instances.listOwned(a)).map((i) => i.id),
           ...(await this.keyPairs.list(a)).map((k) => k.id),
+          ...(await this.securityGroups.ownedIds(a)),
         ]),
     );
   }

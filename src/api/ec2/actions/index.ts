@@ -7,6 +7,7 @@ import * as instanceTypes from "./instance-types.ts";
 import * as instances from "./instances.ts";
 import * as keyPairs from "./key-pairs.ts";
 import * as regions from "./regions.ts";
+import * as securityGroups from "./security-groups.ts";
 import * as snapshots from "./snapshots.ts";
 import * as tags from "./tags.ts";
 import * as volumes from "./volumes.ts";
@@ -21,6 +22,7 @@ const modules = [
   instances,
   instanceTypes,
   keyPairs,
+  securityGroups,
 ];
 
 export const actions: Record<string, Handler<never, unknown>> = Object.fromEntries(

@@ -179,4 +179,37 @@ export const migrations: Migration[] = [
     // NULL for the other types (their IOPS follow from type and size); the IOPS quotas sum it.
     sql: "ALTER TABLE volumes ADD COLUMN iops INTEGER;",
   },
+  {
+    version: 9,
+    name: "security groups and their rules",
+    sql: `
+      -- Names are unique per VPC, case-insensitively (EC2).
+      CREATE TABLE security_groups (
+        id TEXT PRIMARY KEY,
+        owner_id TEXT NOT NULL,
+        vpc_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        description TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      );
+      CREATE UNIQUE INDEX security_groups_name ON security_groups (owner_id, vpc_id, name COLLATE NOCASE);
+      CREATE INDEX security_groups_vpc ON security_groups (vpc_id);
+      -- One row per EC2 rule (one CIDR or one referenced group); rowid keeps the order they were added.
+      CREATE TABLE security_group_rules (
+        id TEXT PRIMARY KEY,
+        group_id TEXT NOT NULL,
+        owner_id TEXT NOT NULL,
+        egress INTEGER NOT NULL,
+        protocol TEXT NOT NULL,
+        from_port INTEGER NOT NULL,
+        to_port INTEGER NOT NULL,
+        cidr TEXT,
+        referenced_group_id TEXT,
+        description TEXT
+      );
+      CREATE UNIQUE INDEX security_group_rules_identity ON security_group_rules
+        (group_id, egress, protocol, from_port, to_port, ifnull(cidr, ''), ifnull(referenced_group_id, ''));
+      CREATE INDEX security_group_rules_referenced ON security_group_rules (referenced_group_id);
+    `,
+  },
 ];
