@@ -9,6 +9,7 @@ import { SqliteCatalogStore } from "../../storage/metadata/sqlite/sqlite-catalog
 import { SqliteDatabase } from "../../storage/metadata/sqlite/sqlite-database.ts";
 import { SqliteInstanceStore } from "../../storage/metadata/sqlite/sqlite-instance-store.ts";
 import { SqliteMetadataStore } from "../../storage/metadata/sqlite/sqlite-metadata-store.ts";
+import { SqliteNetworkStore } from "../../storage/metadata/sqlite/sqlite-network-store.ts";
 import { SqliteQuotaUsage } from "../../storage/metadata/sqlite/sqlite-quota-usage.ts";
 import type { DescriptorPool } from "../../storage/volume-files/descriptor-pool.ts";
 import { Sharing } from "../access/sharing.ts";
@@ -17,6 +18,14 @@ import { ImageService } from "../images/image-service.ts";
 import type { ComputeHost } from "../instances/compute-host.ts";
 import { InstanceService, type ProbeDisk } from "../instances/instance-service.ts";
 import { KeyPairService } from "../key-pairs/key-pair-service.ts";
+import { AddressService } from "../network/address-service.ts";
+import type { GroupMembership, SecurityGroupLookup } from "../network/contracts.ts";
+import { InterfaceService } from "../network/interface-service.ts";
+import { NetworkEvents } from "../network/network-events.ts";
+import { PlaceholderSecurityGroups } from "../network/placeholder-security-groups.ts";
+import { DEFAULT_PUBLIC_POOL, type PublicRange, regionPublicRange } from "../network/public-pool.ts";
+import { RouteService } from "../network/route-service.ts";
+import { VpcService } from "../network/vpc-service.ts";
 import { type QuotaSettingsSource, RegionQuotas } from "../quotas/region-quotas.ts";
 import type { BlockTokens } from "../snapshots/block-tokens.ts";
 import { DirectSnapshots } from "../snapshots/direct-snapshots.ts";
@@ -42,6 +51,16 @@ export class Region {
   readonly tags: TagService;
   /** Per-account quotas, shared by every service of the region (one lock per account and kind). */
   readonly quotas: RegionQuotas;
+  /** The EC2 network model: VPCs and subnets, gateways and route tables, interfaces, Elastic IPs. */
+  readonly vpcs: VpcService;
+  readonly routes: RouteService;
+  readonly interfaces: InterfaceService;
+  readonly addresses: AddressService;
+  /** Emitted after commits that change what the data plane must do (the VPC's id). */
+  readonly networkEvents = new NetworkEvents();
+  /** Interfaces by security group (for the security-group service's group references). */
+  readonly groupMembership: GroupMembership;
+  #securityGroups: SecurityGroupLookup = new PlaceholderSecurityGroups();
 
   constructor(
     name: string,
@@ -52,6 +71,7 @@ export class Region {
     compute: { host: () => ComputeHost; probeDisk: ProbeDisk },
     backgroundHydration = true,
     quotaSettings?: QuotaSettingsSource,
+    network: { publicRange?: PublicRange } = {},
   ) {
     const dir = join(dataDir, "regions", name);
     this.name = name;
@@ -93,6 +113,21 @@ export class Region {
       compute.probeDisk,
       quotas,
     );
+    const networkStore = new SqliteNetworkStore(db);
+    this.groupMembership = networkStore;
+    const groups = () => this.#securityGroups;
+    const publicRange = network.publicRange ?? regionPublicRange(DEFAULT_PUBLIC_POOL, 0, 1);
+    this.vpcs = new VpcService(name, networkStore, groups, this.networkEvents);
+    this.routes = new RouteService(networkStore, this.networkEvents);
+    this.interfaces = new InterfaceService(
+      name,
+      networkStore,
+      this.vpcs,
+      groups,
+      this.networkEvents,
+      publicRange,
+    );
+    this.addresses = new AddressService(networkStore, this.networkEvents, publicRange);
     this.tags = new TagService(
       this.catalog,
       {
@@ -101,6 +136,12 @@ export class Region {
         image: (a, id) => this.images.owned(a, id),
         instance: (a, id) => this.instances.owned(a, id),
         "key-pair": (a, id) => this.keyPairs.owned(a, id),
+        vpc: (a, id) => this.vpcs.vpc(a, id),
+        subnet: (a, id) => this.vpcs.subnet(a, id),
+        "internet-gateway": (a, id) => this.routes.gateway(a, id),
+        "route-table": (a, id) => this.routes.routeTable(a, id),
+        "network-interface": (a, id) => this.interfaces.owned(a, id),
+        "elastic-ip": (a, id) => this.addresses.owned(a, id),
       },
       async (a) =>
         new Set([
@@ -109,8 +150,19 @@ export class Region {
           ...(await this.images.listVisible(a, { ownerIds: [a] })).map((i) => i.id),
           ...(await this.instances.listOwned(a)).map((i) => i.id),
           ...(await this.keyPairs.list(a)).map((k) => k.id),
+          ...(await this.vpcs.listVpcs(a)).map((v) => v.id),
+          ...(await this.vpcs.listSubnets(a)).map((s) => s.id),
+          ...(await this.routes.listGateways(a)).map((g) => g.id),
+          ...(await this.routes.listRouteTables(a)).map((r) => r.id),
+          ...(await this.interfaces.list(a)).map((n) => n.id),
+          ...(await this.addresses.list(a)).map((e) => e.allocationId),
         ]),
     );
+  }
+
+  /** Replaces the placeholder security-group lookup (the real SecurityGroupService). */
+  useSecurityGroups(lookup: SecurityGroupLookup): void {
+    this.#securityGroups = lookup;
   }
 
   /** Start-up: sweep garbage a crash left, reopen volumes (hydrators resume). */
@@ -118,6 +170,7 @@ export class Region {
     const swept = await collectGarbage(this.meta, this.blocks);
     await this.volumes.recover();
     await this.instances.recover();
+    await this.vpcs.recover();
     return swept;
   }
 

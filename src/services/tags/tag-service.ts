@@ -11,10 +11,19 @@ import { MAX_TAGS, validateTags } from "./tag-rules.ts";
 export function resourceTypeOf(id: string): string | undefined {
   const prefix = id.slice(0, id.indexOf("-"));
   return (
-    { vol: "volume", snap: "snapshot", ami: "image", i: "instance", key: "key-pair" } as Record<
-      string,
-      string
-    >
+    {
+      vol: "volume",
+      snap: "snapshot",
+      ami: "image",
+      i: "instance",
+      key: "key-pair",
+      vpc: "vpc",
+      subnet: "subnet",
+      igw: "internet-gateway",
+      rtb: "route-table",
+      eni: "network-interface",
+      eipalloc: "elastic-ip",
+    } as Record<string, string>
   )[prefix];
 }
 
