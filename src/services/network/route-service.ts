@@ -226,6 +226,11 @@ export class RouteService {
     this.#events.emit(vpcId);
   }
 
+  /** InvalidAssociationID.NotFound unless the association is one of the caller's tables'. */
+  async checkAssociation(ownerId: string, associationId: string): Promise<void> {
+    this.#store.tx((t) => this.#tableOfAssociation(t, ownerId, associationId));
+  }
+
   #tableOfAssociation(t: NetworkTx, ownerId: string, associationId: string): RouteTableRecord {
     const table = isId("rtbassoc", associationId) ? t.routeTableOfAssociation(associationId) : undefined;
     if (!table || table.ownerId !== ownerId) {

@@ -160,6 +160,11 @@ export class Region {
     );
   }
 
+  /** The security-group service as the network model sees it. */
+  get securityGroupLookup(): SecurityGroupLookup {
+    return this.#securityGroups;
+  }
+
   /** Replaces the placeholder security-group lookup (the real SecurityGroupService). */
   useSecurityGroups(lookup: SecurityGroupLookup): void {
     this.#securityGroups = lookup;
