@@ -2,6 +2,7 @@
 import type {
   Address,
   AttachmentStatus,
+  Filter,
   InternetGateway,
   NetworkInterface,
   RouteTable,
@@ -20,7 +21,27 @@ import type {
 } from "../../services/network/network-records.ts";
 import type { Tag } from "../../storage/metadata/catalog-store.ts";
 import { zoneIdPrefix } from "./actions/regions.ts";
+import { dryRunCheck, type RequestContext } from "./context.ts";
+import { applyFilters, type FilterFields } from "./filters.ts";
+import { pageWindow } from "./pagination.ts";
 import { toSdkTags } from "./tagging.ts";
+
+/**
+ * A describe call of the network model: the request is checked (filter names, page token, DryRun)
+ * before the account's default VPC is made on first use, so a refused request changes nothing.
+ * With explicit ids there is nothing to make: ids of the default VPC's parts exist only once it does.
+ */
+export async function firstUse<T>(
+  ctx: RequestContext,
+  input: { Filters?: Filter[]; DryRun?: boolean; MaxResults?: number; NextToken?: string },
+  ids: string[] | undefined,
+  fields: FilterFields<T>,
+): Promise<void> {
+  applyFilters([], input.Filters, fields);
+  pageWindow(input);
+  dryRunCheck(input);
+  if (!ids?.length) await ctx.region.vpcs.ensureDefault(ctx.accountId);
+}
 
 /** Packer and others send empty strings for parameters they leave out: EC2 reads them as absent. */
 export function given(value: string | undefined): string | undefined {

@@ -99,6 +99,7 @@ test("the default VPC: made once on first use, with its subnets, gateway, main r
     { destinationCidr: "172.31.0.0/16", gatewayId: "local" },
     { destinationCidr: "0.0.0.0/0", gatewayId: igw.id },
   ]);
+  await n.vpcs.ensureDefault(B);
   assert.deepEqual(await n.vpcs.listVpcs(B).then((v) => v.map((x) => x.ownerId)), [B]);
   await rejects(n.vpcs.vpc(B, v1.id), "InvalidVpcID.NotFound");
   await rejects(n.vpcs.vpc(A, "vpc-nothex"), "InvalidVpcID.Malformed");

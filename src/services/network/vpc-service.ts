@@ -75,7 +75,10 @@ export class VpcService implements VpcLookup {
     return vpc;
   }
 
-  /** Creates the account's default VPC unless it has one (describe calls are its first use). */
+  /**
+   * Creates the account's default VPC unless it has one. Describe calls are its first use: they
+   * call this once the request is known to succeed, so a refused request changes nothing.
+   */
   async ensureDefault(ownerId: string): Promise<void> {
     if (!this.#withDefault.has(ownerId)) await this.defaultVpc(ownerId);
   }
@@ -169,7 +172,6 @@ export class VpcService implements VpcLookup {
 
   /** The caller's VPCs (all, or the given ids: InvalidVpcID.NotFound for any not theirs). */
   async listVpcs(ownerId: string, ids?: string[]): Promise<VpcRecord[]> {
-    await this.ensureDefault(ownerId);
     return this.#store.tx((t) =>
       ids?.length ? ids.map((id) => ownedOrNotFound("vpc", id, ownerId, (x) => t.vpc(x))) : t.vpcsOf(ownerId),
     );
@@ -253,7 +255,6 @@ export class VpcService implements VpcLookup {
   }
 
   async listSubnets(ownerId: string, ids?: string[]): Promise<SubnetRecord[]> {
-    await this.ensureDefault(ownerId);
     return this.#store.tx((t) =>
       ids?.length
         ? ids.map((id) => ownedOrNotFound("subnet", id, ownerId, (x) => t.subnet(x)))

@@ -1,7 +1,8 @@
 import type * as EC2 from "@aws-sdk/client-ec2";
+import type { InternetGatewayRecord } from "../../../services/network/network-records.ts";
 import { dryRunCheck, type Out, type RequestContext, required } from "../context.ts";
-import { applyFilters } from "../filters.ts";
-import { toInternetGateway } from "../network-shapes.ts";
+import { applyFilters, type FilterFields } from "../filters.ts";
+import { firstUse, toInternetGateway } from "../network-shapes.ts";
 import { noMaxResultsWithIds, paginate } from "../pagination.ts";
 import { tagsFromSpecifications } from "../tagging.ts";
 
@@ -20,21 +21,16 @@ export async function DescribeInternetGateways(
   input: EC2.DescribeInternetGatewaysCommandInput,
 ): Promise<Out<EC2.DescribeInternetGatewaysCommandOutput>> {
   noMaxResultsWithIds(input.InternetGatewayIds, input.MaxResults, "internetGatewayIds");
-  await ctx.region.vpcs.ensureDefault(ctx.accountId);
+  const fields: FilterFields<InternetGatewayRecord> = {
+    "internet-gateway-id": (g) => g.id,
+    "attachment.vpc-id": (g) => g.vpcId ?? undefined,
+    "attachment.state": (g) => (g.vpcId ? "available" : undefined),
+    "owner-id": (g) => g.ownerId,
+  };
+  await firstUse(ctx, input, input.InternetGatewayIds, fields);
   const gateways = await ctx.region.routes.listGateways(ctx.accountId, input.InternetGatewayIds);
   const tags = await ctx.region.catalog.tagsOf(gateways.map((g) => g.id));
-  const matched = applyFilters(
-    gateways,
-    input.Filters,
-    {
-      "internet-gateway-id": (g) => g.id,
-      "attachment.vpc-id": (g) => g.vpcId ?? undefined,
-      "attachment.state": (g) => (g.vpcId ? "available" : undefined),
-      "owner-id": (g) => g.ownerId,
-    },
-    (g) => tags.get(g.id) ?? [],
-  );
-  dryRunCheck(input);
+  const matched = applyFilters(gateways, input.Filters, fields, (g) => tags.get(g.id) ?? []);
   const { page, nextToken } = paginate(matched, (g) => g.id, input);
   return { InternetGateways: page.map((g) => toInternetGateway(g, tags.get(g.id))), NextToken: nextToken };
 }

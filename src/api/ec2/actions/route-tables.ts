@@ -1,9 +1,10 @@
 import type * as EC2 from "@aws-sdk/client-ec2";
 import { StrataError } from "../../../errors.ts";
 import { idempotent } from "../../../services/access/idempotency.ts";
+import type { RouteTableRecord } from "../../../services/network/network-records.ts";
 import { dryRunCheck, type Out, type RequestContext, required } from "../context.ts";
-import { applyFilters } from "../filters.ts";
-import { given, toRouteTable } from "../network-shapes.ts";
+import { applyFilters, type FilterFields } from "../filters.ts";
+import { firstUse, given, toRouteTable } from "../network-shapes.ts";
 import { noMaxResultsWithIds, paginate } from "../pagination.ts";
 import { tagsFromSpecifications } from "../tagging.ts";
 
@@ -47,30 +48,26 @@ export async function DescribeRouteTables(
   input: EC2.DescribeRouteTablesCommandInput,
 ): Promise<Out<EC2.DescribeRouteTablesCommandOutput>> {
   noMaxResultsWithIds(input.RouteTableIds, input.MaxResults, "routeTableIds");
-  await ctx.region.vpcs.ensureDefault(ctx.accountId);
+  const states = new Map<string, Map<string, "active" | "blackhole">>();
+  const fields: FilterFields<RouteTableRecord> = {
+    "route-table-id": (r) => r.id,
+    "vpc-id": (r) => r.vpcId,
+    "owner-id": (r) => r.ownerId,
+    "association.main": (r) => (r.main ? "true" : r.associations.length ? "false" : undefined),
+    "association.subnet-id": (r) => r.associations.map((a) => a.subnetId ?? undefined),
+    "association.route-table-association-id": (r) => r.associations.map((a) => a.id),
+    "association.route-table-id": (r) => (r.associations.length ? r.id : undefined),
+    "route.destination-cidr-block": (r) => r.routes.map((x) => x.destinationCidr),
+    "route.gateway-id": (r) => r.routes.map((x) => x.gatewayId),
+    "route.origin": (r) =>
+      r.routes.map((x) => (x.gatewayId === "local" ? "CreateRouteTable" : "CreateRoute")),
+    "route.state": (r) => [...states.get(r.id)!.values()],
+  };
+  await firstUse(ctx, input, input.RouteTableIds, fields);
   const tables = await ctx.region.routes.listRouteTables(ctx.accountId, input.RouteTableIds);
   const tags = await ctx.region.catalog.tagsOf(tables.map((r) => r.id));
-  const states = new Map(tables.map((r) => [r.id, ctx.region.routes.routeStates(r)]));
-  const matched = applyFilters(
-    tables,
-    input.Filters,
-    {
-      "route-table-id": (r) => r.id,
-      "vpc-id": (r) => r.vpcId,
-      "owner-id": (r) => r.ownerId,
-      "association.main": (r) => (r.main ? "true" : r.associations.length ? "false" : undefined),
-      "association.subnet-id": (r) => r.associations.map((a) => a.subnetId ?? undefined),
-      "association.route-table-association-id": (r) => r.associations.map((a) => a.id),
-      "association.route-table-id": (r) => (r.associations.length ? r.id : undefined),
-      "route.destination-cidr-block": (r) => r.routes.map((x) => x.destinationCidr),
-      "route.gateway-id": (r) => r.routes.map((x) => x.gatewayId),
-      "route.origin": (r) =>
-        r.routes.map((x) => (x.gatewayId === "local" ? "CreateRouteTable" : "CreateRoute")),
-      "route.state": (r) => [...states.get(r.id)!.values()],
-    },
-    (r) => tags.get(r.id) ?? [],
-  );
-  dryRunCheck(input);
+  for (const r of tables) states.set(r.id, ctx.region.routes.routeStates(r));
+  const matched = applyFilters(tables, input.Filters, fields, (r) => tags.get(r.id) ?? []);
   const { page, nextToken } = paginate(matched, (r) => r.id, input);
   return {
     RouteTables: page.map((r) => toRouteTable(r, states.get(r.id)!, tags.get(r.id))),

@@ -2,8 +2,8 @@ import type * as EC2 from "@aws-sdk/client-ec2";
 import { StrataError } from "../../../errors.ts";
 import type { SubnetRecord } from "../../../services/network/network-records.ts";
 import { dryRunCheck, type Out, type RequestContext, required } from "../context.ts";
-import { applyFilters } from "../filters.ts";
-import { given, toSubnet, zoneId } from "../network-shapes.ts";
+import { applyFilters, type FilterFields } from "../filters.ts";
+import { firstUse, given, toSubnet, zoneId } from "../network-shapes.ts";
 import { noMaxResultsWithIds, paginate } from "../pagination.ts";
 import { tagsFromSpecifications } from "../tagging.ts";
 
@@ -32,33 +32,30 @@ export async function DescribeSubnets(
   input: EC2.DescribeSubnetsCommandInput,
 ): Promise<Out<EC2.DescribeSubnetsCommandOutput>> {
   noMaxResultsWithIds(input.SubnetIds, input.MaxResults, "subnetIds");
+  const available = new Map<string, number>();
+  const cidr = (s: SubnetRecord) => s.cidr;
+  const fields: FilterFields<SubnetRecord> = {
+    "subnet-id": (s) => s.id,
+    "vpc-id": (s) => s.vpcId,
+    "cidr-block": cidr,
+    cidr,
+    cidrBlock: cidr,
+    "availability-zone": (s) => s.availabilityZone,
+    availabilityZone: (s) => s.availabilityZone,
+    "availability-zone-id": (s) => zoneId(ctx.regionName, s.availabilityZone),
+    "default-for-az": (s) => s.defaultForAz,
+    defaultForAz: (s) => s.defaultForAz,
+    "map-public-ip-on-launch": (s) => s.mapPublicIpOnLaunch,
+    "available-ip-address-count": (s) => available.get(s.id),
+    "owner-id": (s) => s.ownerId,
+    state: () => "available",
+    "subnet-arn": (s) => `arn:aws:ec2:${ctx.regionName}:${s.ownerId}:subnet/${s.id}`,
+  };
+  await firstUse(ctx, input, input.SubnetIds, fields);
   const subnets = await ctx.region.vpcs.listSubnets(ctx.accountId, input.SubnetIds);
   const tags = await ctx.region.catalog.tagsOf(subnets.map((s) => s.id));
-  const available = new Map(subnets.map((s) => [s.id, ctx.region.vpcs.availableIpCount(s)]));
-  const cidr = (s: SubnetRecord) => s.cidr;
-  const matched = applyFilters(
-    subnets,
-    input.Filters,
-    {
-      "subnet-id": (s) => s.id,
-      "vpc-id": (s) => s.vpcId,
-      "cidr-block": cidr,
-      cidr,
-      cidrBlock: cidr,
-      "availability-zone": (s) => s.availabilityZone,
-      availabilityZone: (s) => s.availabilityZone,
-      "availability-zone-id": (s) => zoneId(ctx.regionName, s.availabilityZone),
-      "default-for-az": (s) => s.defaultForAz,
-      defaultForAz: (s) => s.defaultForAz,
-      "map-public-ip-on-launch": (s) => s.mapPublicIpOnLaunch,
-      "available-ip-address-count": (s) => available.get(s.id),
-      "owner-id": (s) => s.ownerId,
-      state: () => "available",
-      "subnet-arn": (s) => `arn:aws:ec2:${ctx.regionName}:${s.ownerId}:subnet/${s.id}`,
-    },
-    (s) => tags.get(s.id) ?? [],
-  );
-  dryRunCheck(input);
+  for (const s of subnets) available.set(s.id, ctx.region.vpcs.availableIpCount(s));
+  const matched = applyFilters(subnets, input.Filters, fields, (s) => tags.get(s.id) ?? []);
   const { page, nextToken } = paginate(matched, (s) => s.id, input);
   return {
     Subnets: page.map((s) => toSubnet(ctx.regionName, s, available.get(s.id)!, tags.get(s.id))),

@@ -3,7 +3,7 @@ import { StrataError } from "../../../errors.ts";
 import type { VpcRecord } from "../../../services/network/network-records.ts";
 import { dryRunCheck, type Out, type RequestContext, required } from "../context.ts";
 import { applyFilters, type FilterFields } from "../filters.ts";
-import { toVpc } from "../network-shapes.ts";
+import { firstUse, toVpc } from "../network-shapes.ts";
 import { noMaxResultsWithIds, paginate } from "../pagination.ts";
 import { tagsFromSpecifications } from "../tagging.ts";
 
@@ -43,10 +43,10 @@ export async function DescribeVpcs(
   input: EC2.DescribeVpcsCommandInput,
 ): Promise<Out<EC2.DescribeVpcsCommandOutput>> {
   noMaxResultsWithIds(input.VpcIds, input.MaxResults, "vpcIds");
+  await firstUse(ctx, input, input.VpcIds, vpcFilters);
   const vpcs = await ctx.region.vpcs.listVpcs(ctx.accountId, input.VpcIds);
   const tags = await ctx.region.catalog.tagsOf(vpcs.map((v) => v.id));
   const matched = applyFilters(vpcs, input.Filters, vpcFilters, (v) => tags.get(v.id) ?? []);
-  dryRunCheck(input);
   const { page, nextToken } = paginate(matched, (v) => v.id, input);
   return { Vpcs: page.map((v) => toVpc(v, tags.get(v.id))), NextToken: nextToken };
 }
