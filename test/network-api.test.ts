@@ -173,6 +173,16 @@ test("a VPC with subnets, a gateway and its own route table, round trip; deletin
   await alice.send(
     new ModifySubnetAttributeCommand({ SubnetId: pub.SubnetId, MapPublicIpOnLaunch: { Value: true } }),
   );
+  await alice.send(
+    new CreateTagsCommand({ Resources: [pub.SubnetId!], Tags: [{ Key: "tier", Value: "public" }] }),
+  );
+  const tagged = (
+    await alice.send(new DescribeSubnetsCommand({ Filters: [{ Name: "tag:tier", Values: ["public"] }] }))
+  ).Subnets!;
+  assert.deepEqual(
+    tagged.map((s) => [s.SubnetId, s.Tags]),
+    [[pub.SubnetId, [{ Key: "tier", Value: "public" }]]],
+  );
   const [modified] = (await alice.send(new DescribeSubnetsCommand({ SubnetIds: [pub.SubnetId!] }))).Subnets!;
   assert.equal(modified.MapPublicIpOnLaunch, true);
 

@@ -289,3 +289,41 @@ test("group membership: interfaces by security group (for group-to-group rules)"
   assert.deepEqual(n.changed, [plan.vpcId]);
   await rejects(n.interfaces.setGroups(B, "i-0000000c", [other.id]), "InvalidInstanceID.NotFound");
 });
+
+test("a VPC is never left without its default group: undone when the group fails, completed at start", async () => {
+  const n = setup();
+  await n.vpcs.ensureDefault(A);
+  const before = await n.vpcs.listVpcs(A);
+  const create = n.groups.createDefaultGroup;
+  n.groups.createDefaultGroup = async () => {
+    throw Object.assign(new Error("groups unavailable"), { code: "InternalError" });
+  };
+  await rejects(n.vpcs.createVpc(A, { cidr: "10.1.0.0/16" }), "InternalError");
+  assert.deepEqual(await n.vpcs.listVpcs(A), before);
+  assert.deepEqual(
+    (await n.routes.listRouteTables(A)).map((r) => r.vpcId),
+    before.map((v) => v.id),
+  );
+  n.groups.createDefaultGroup = create;
+  // A crash between the VPC's commit and its group's: the row is there, unmarked.
+  n.store.tx((t) =>
+    t.insertVpc({
+      id: "vpc-0000000000000000a",
+      ownerId: A,
+      cidr: "10.2.0.0/16",
+      isDefault: false,
+      createdAt: "",
+    }),
+  );
+  await n.vpcs.recover();
+  assert.deepEqual(
+    (await n.groups.groupsInVpc("vpc-0000000000000000a")).map((g) => g.name),
+    ["default"],
+  );
+  assert.deepEqual(
+    n.store.tx((t) => t.vpcsWithoutGroup()),
+    [],
+  );
+  await n.vpcs.recover();
+  assert.equal((await n.groups.groupsInVpc("vpc-0000000000000000a")).length, 1, "made once");
+});

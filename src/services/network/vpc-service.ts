@@ -118,7 +118,10 @@ export class VpcService implements VpcLookup {
     let pending = this.#ensuring.get(vpc.id);
     if (!pending) {
       pending = (async () => {
-        await this.#groups().createDefaultGroup(vpc.ownerId, vpc.id);
+        // A crash after the group's commit but before the mark leaves the group: it is kept.
+        const groups = await this.#groups().groupsInVpc(vpc.id);
+        if (!groups.some((g) => g.name === "default"))
+          await this.#groups().createDefaultGroup(vpc.ownerId, vpc.id);
         this.#store.tx((t) => t.markGroupReady(vpc.id));
       })().finally(() => this.#ensuring.delete(vpc.id));
       this.#ensuring.set(vpc.id, pending);
@@ -128,7 +131,14 @@ export class VpcService implements VpcLookup {
 
   /** Start-up: a crash between a VPC's commit and its default group's is completed. */
   async recover(): Promise<void> {
-    for (const vpc of this.#store.tx((t) => t.vpcsWithoutGroup())) await this.#ensureDefaultGroup(vpc);
+    for (const vpc of this.#store.tx((t) => t.vpcsWithoutGroup())) {
+      try {
+        await this.#ensureDefaultGroup(vpc);
+      } catch (e) {
+        // Not fatal to the start: the next start (or, for a default VPC, its next use) completes it.
+        console.error(`${this.#region}: the default security group of ${vpc.id} could not be made:`, e);
+      }
+    }
   }
 
   /** Checks a CreateVpc request (DryRun stops after this). */
