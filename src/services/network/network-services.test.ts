@@ -327,3 +327,34 @@ test("a VPC is never left without its default group: undone when the group fails
   await n.vpcs.recover();
   assert.equal((await n.groups.groupsInVpc("vpc-0000000000000000a")).length, 1, "made once");
 });
+
+test("change events come after the commit: a listener reading the VPC's state sees the change", async () => {
+  const n = setup();
+  const seen: string[][] = [];
+  const plan = await n.interfaces.planLaunch(A, {}, 1);
+  const listenerEvents = new NetworkEvents();
+  const interfaces = new InterfaceService(
+    "us-east-1",
+    n.store,
+    n.vpcs,
+    () => n.groups,
+    listenerEvents,
+    regionPublicRange("100.96.1.0/24", 0, 1),
+  );
+  listenerEvents.onChange((vpcId) => {
+    seen.push(
+      interfaces.vpcState(vpcId).interfaces.map((x) => `${x.instanceId} ${x.association?.publicIp ?? "-"}`),
+    );
+  });
+  await interfaces.createForInstances(A, plan, ["i-0000000d"]);
+  await interfaces.releasePublicIp("i-0000000d");
+  await interfaces.assignPublicIp("i-0000000d");
+  await interfaces.deleteForInstance("i-0000000d");
+  assert.deepEqual(seen, [["i-0000000d 100.96.1.16"], ["i-0000000d -"], ["i-0000000d 100.96.1.16"], []]);
+  // A throwing listener is logged, not thrown into the change that already committed.
+  listenerEvents.onChange(() => {
+    throw new Error("data plane down");
+  });
+  const [again] = await interfaces.createForInstances(A, plan, ["i-0000000e"]);
+  assert.equal((await interfaces.interfacesOf(["i-0000000e"])).get("i-0000000e")![0].id, again.id);
+});
