@@ -1,11 +1,9 @@
 // The EC2 network model through the SDK against the live daemon: the default VPC on first use,
 // VPC/subnet/gateway/route table round trips, bad input answered with EC2's codes and nothing
-// changed, accounts that cannot see or touch each other's networks, the Elastic IP life cycle.
+// changed (accounts and Elastic IPs: network-isolation.test.ts).
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import {
-  AllocateAddressCommand,
-  AssociateAddressCommand,
   AssociateRouteTableCommand,
   AttachInternetGatewayCommand,
   CreateInternetGatewayCommand,
@@ -20,7 +18,6 @@ import {
   DeleteSubnetCommand,
   DeleteVpcCommand,
   DescribeAccountAttributesCommand,
-  DescribeAddressesCommand,
   DescribeInternetGatewaysCommand,
   DescribeNetworkInterfacesCommand,
   DescribeRouteTablesCommand,
@@ -28,15 +25,14 @@ import {
   DescribeVpcAttributeCommand,
   DescribeVpcsCommand,
   DetachInternetGatewayCommand,
-  DisassociateAddressCommand,
   DisassociateRouteTableCommand,
   type EC2Client,
   ModifySubnetAttributeCommand,
-  ReleaseAddressCommand,
 } from "@aws-sdk/client-ec2";
 import { assertStoreConsistent, type Daemon, startDaemon } from "./daemon.ts";
 import { type Account, adminCredentials, createAccount, ec2 } from "./ec2-helpers.ts";
 import { tempDir } from "./helpers.ts";
+import { code, snapshot } from "./network-helpers.ts";
 
 const dataDir = tempDir();
 let daemon: Daemon;
@@ -54,26 +50,6 @@ after(async () => {
   await daemon.kill("SIGTERM");
   assertStoreConsistent(dataDir);
 });
-
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    return (e as { name: string }).name;
-  }
-  return "succeeded";
-}
-
-/** Everything an account's network looks like, to compare before and after refused calls. */
-async function snapshot(client: EC2Client) {
-  return {
-    vpcs: (await client.send(new DescribeVpcsCommand({}))).Vpcs,
-    subnets: (await client.send(new DescribeSubnetsCommand({}))).Subnets,
-    gateways: (await client.send(new DescribeInternetGatewaysCommand({}))).InternetGateways,
-    tables: (await client.send(new DescribeRouteTablesCommand({}))).RouteTables,
-    addresses: (await client.send(new DescribeAddressesCommand({}))).Addresses,
-  };
-}
 
 test("the default VPC appears on first use, as AWS makes it for new accounts", async () => {
   const vpcs = (await bob.send(new DescribeVpcsCommand({}))).Vpcs!;
@@ -401,127 +377,4 @@ test("bad input is refused with EC2's codes and changes nothing", async () => {
   ];
   for (const [expected, call] of refusals) assert.equal(await code(call), expected);
   assert.deepEqual(await snapshot(alice), before);
-});
-
-test("another account's VPCs, subnets, gateways, tables and addresses do not exist for it", async () => {
-  const vpc = (await alice.send(new CreateVpcCommand({ CidrBlock: "10.50.0.0/16" }))).Vpc!;
-  const subnet = (await alice.send(new CreateSubnetCommand({ VpcId: vpc.VpcId, CidrBlock: "10.50.0.0/24" })))
-    .Subnet!;
-  const igw = (await alice.send(new CreateInternetGatewayCommand({}))).InternetGateway!;
-  const eip = await alice.send(new AllocateAddressCommand({ Domain: "vpc" }));
-  const bobBefore = await snapshot(bob);
-  assert.ok(!bobBefore.vpcs!.some((v) => v.VpcId === vpc.VpcId));
-  const refusals: [string, Promise<unknown>][] = [
-    ["InvalidVpcID.NotFound", bob.send(new DescribeVpcsCommand({ VpcIds: [vpc.VpcId!] }))],
-    [
-      "InvalidVpcID.NotFound",
-      bob.send(new CreateSubnetCommand({ VpcId: vpc.VpcId, CidrBlock: "10.50.1.0/24" })),
-    ],
-    ["InvalidVpcID.NotFound", bob.send(new DeleteVpcCommand({ VpcId: vpc.VpcId }))],
-    [
-      "InvalidVpcID.NotFound",
-      bob.send(new CreateTagsCommand({ Resources: [vpc.VpcId!], Tags: [{ Key: "k", Value: "v" }] })),
-    ],
-    ["InvalidSubnetID.NotFound", bob.send(new DescribeSubnetsCommand({ SubnetIds: [subnet.SubnetId!] }))],
-    ["InvalidSubnetID.NotFound", bob.send(new DeleteSubnetCommand({ SubnetId: subnet.SubnetId }))],
-    [
-      "InvalidInternetGatewayID.NotFound",
-      bob.send(new DeleteInternetGatewayCommand({ InternetGatewayId: igw.InternetGatewayId })),
-    ],
-    [
-      "InvalidInternetGatewayID.NotFound",
-      bob.send(
-        new AttachInternetGatewayCommand({
-          InternetGatewayId: igw.InternetGatewayId,
-          VpcId: bobBefore.vpcs![0].VpcId,
-        }),
-      ),
-    ],
-    ["InvalidAllocationID.NotFound", bob.send(new ReleaseAddressCommand({ AllocationId: eip.AllocationId }))],
-    [
-      "InvalidAllocationID.NotFound",
-      bob.send(new DescribeAddressesCommand({ AllocationIds: [eip.AllocationId!] })),
-    ],
-    ["InvalidAddress.NotFound", bob.send(new DescribeAddressesCommand({ PublicIps: [eip.PublicIp!] }))],
-  ];
-  for (const [expected, call] of refusals) assert.equal(await code(call), expected);
-  assert.deepEqual(await snapshot(bob), bobBefore);
-  await alice.send(new ReleaseAddressCommand({ AllocationId: eip.AllocationId }));
-});
-
-test("Elastic IPs: allocate from the pool, describe with filters, refuse what cannot be done, release", async () => {
-  const a = await alice.send(
-    new AllocateAddressCommand({
-      Domain: "vpc",
-      TagSpecifications: [{ ResourceType: "elastic-ip", Tags: [{ Key: "role", Value: "web" }] }],
-    }),
-  );
-  assert.match(a.PublicIp!, /^100\.96\./);
-  assert.match(a.AllocationId!, /^eipalloc-[0-9a-f]{17}$/);
-  const b = await alice.send(new AllocateAddressCommand({}));
-  assert.notEqual(a.PublicIp, b.PublicIp);
-  const tagged = (
-    await alice.send(new DescribeAddressesCommand({ Filters: [{ Name: "tag:role", Values: ["web"] }] }))
-  ).Addresses!;
-  assert.deepEqual(
-    tagged.map((x) => [x.AllocationId, x.PublicIp, x.Domain, x.AssociationId]),
-    [[a.AllocationId, a.PublicIp, "vpc", undefined]],
-  );
-  const byIp = (
-    await alice.send(
-      new DescribeAddressesCommand({ Filters: [{ Name: "public-ip", Values: [b.PublicIp!] }] }),
-    )
-  ).Addresses!;
-  assert.deepEqual(
-    byIp.map((x) => x.AllocationId),
-    [b.AllocationId],
-  );
-  assert.equal(
-    await code(
-      alice.send(
-        new AssociateAddressCommand({ AllocationId: a.AllocationId, InstanceId: "i-0123456789abcdef0" }),
-      ),
-    ),
-    "InvalidInstanceID.NotFound",
-  );
-  assert.equal(
-    await code(alice.send(new DisassociateAddressCommand({ AssociationId: "eipassoc-0123456789abcdef0" }))),
-    "InvalidAssociationID.NotFound",
-  );
-  // EC2's default quota: five per region.
-  const more = [];
-  while (more.length < 10) {
-    const c = await code(alice.send(new AllocateAddressCommand({})).then((r) => more.push(r)));
-    if (c !== "succeeded") {
-      assert.equal(c, "AddressLimitExceeded");
-      break;
-    }
-  }
-  assert.equal((await alice.send(new DescribeAddressesCommand({}))).Addresses!.length, 5);
-  for (const x of (await alice.send(new DescribeAddressesCommand({}))).Addresses!) {
-    await alice.send(new ReleaseAddressCommand({ AllocationId: x.AllocationId }));
-  }
-  assert.equal(
-    await code(alice.send(new ReleaseAddressCommand({ AllocationId: a.AllocationId }))),
-    "InvalidAllocationID.NotFound",
-  );
-  assert.deepEqual((await alice.send(new DescribeAddressesCommand({}))).Addresses, []);
-  assert.deepEqual(
-    (
-      await alice.send(
-        new DescribeNetworkInterfacesCommand({
-          Filters: [{ Name: "group-id", Values: ["sg-0123456789abcdef0"] }],
-        }),
-      )
-    ).NetworkInterfaces,
-    [],
-  );
-  assert.equal(
-    await code(
-      alice.send(
-        new DescribeNetworkInterfacesCommand({ Filters: [{ Name: "no-such-filter", Values: ["x"] }] }),
-      ),
-    ),
-    "InvalidParameterValue",
-  );
 });
