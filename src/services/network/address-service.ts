@@ -80,10 +80,7 @@ export class AddressService {
   }
 
   #byAllocation(t: NetworkTx, ownerId: string, id: string): AddressRecord {
-    return ownedOrNotFound("allocation", id, ownerId, (x) => {
-      const a = t.address(x);
-      return a && { ...a, ownerId: a.ownerId };
-    });
+    return ownedOrNotFound("allocation", id, ownerId, (x) => t.address(x));
   }
 
   #byIp(t: NetworkTx, ownerId: string, ip: string): AddressRecord {

@@ -182,6 +182,12 @@ export class InterfaceService {
   ): Promise<InterfaceView[]> {
     const views = this.#store.tx((t) => {
       const subnet = ownedOrNotFound("subnet", plan.subnetId, ownerId, (x) => t.subnet(x));
+      if (plan.privateIp && instanceIds.length !== 1) {
+        throw new StrataError(
+          "InvalidParameterValue",
+          "PrivateIpAddress can be given only for one instance (MaxCount 1)",
+        );
+      }
       if (plan.privateIp && t.privateIpsInSubnet(subnet.id).includes(plan.privateIp)) {
         throw new StrataError("InvalidIPAddress.InUse", `Address ${plan.privateIp} is in use.`);
       }

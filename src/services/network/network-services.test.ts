@@ -194,7 +194,12 @@ test("launch: addresses from .4 up, unique MACs, public addresses only in public
   );
   await rejects(n.interfaces.planLaunch(B, { subnetId }, 1), "InvalidSubnetID.NotFound");
   const fixed = await n.interfaces.planLaunch(A, { subnetId, privateIpAddress: "172.31.16.9" }, 1);
+  await rejects(
+    n.interfaces.createForInstances(A, fixed, ["i-00000003", "i-00000004"]),
+    "InvalidParameterValue",
+  );
   const [third] = await n.interfaces.createForInstances(A, fixed, ["i-00000003"]);
+  await rejects(n.interfaces.createForInstances(A, fixed, ["i-00000004"]), "InvalidIPAddress.InUse");
   assert.equal(third.privateIp, "172.31.16.9");
   // AssociatePublicIpAddress false overrides the subnet's MapPublicIpOnLaunch.
   const privatePlan = await n.interfaces.planLaunch(A, { subnetId, associatePublicIpAddress: false }, 1);
