@@ -157,10 +157,6 @@ export const errorCatalogue = {
     status: 400,
     summary: "The security group rule id is malformed.",
   },
-  DependencyViolation: {
-    status: 400,
-    summary: "The resource is in use (an interface has the group, or another group's rule references it).",
-  },
   CannotDelete: { status: 400, summary: "A VPC's default security group cannot be deleted." },
   InvalidParameter: {
     status: 400,
@@ -174,8 +170,60 @@ export const errorCatalogue = {
     status: 400,
     summary: "The group would exceed its inbound or outbound rules (60 each).",
   },
-  // TemporaryVpcLookup's (the VPC service raises it once merged).
-  "InvalidVpcID.NotFound": { status: 400, summary: "The VPC does not exist for the account." },
+  // The network model (VPCs, subnets, gateways, route tables, interfaces, Elastic IPs): EC2's codes.
+  "InvalidVpcID.NotFound": { status: 400, summary: "The VPC does not exist." },
+  "InvalidVpcID.Malformed": { status: 400, summary: "The VPC id is malformed." },
+  "InvalidSubnetID.NotFound": { status: 400, summary: "The subnet does not exist." },
+  "InvalidSubnetID.Malformed": { status: 400, summary: "The subnet id is malformed." },
+  "InvalidInternetGatewayID.NotFound": { status: 400, summary: "The internet gateway does not exist." },
+  "InvalidInternetGatewayID.Malformed": { status: 400, summary: "The internet gateway id is malformed." },
+  "InvalidRouteTableID.NotFound": { status: 400, summary: "The route table does not exist." },
+  "InvalidRouteTableID.Malformed": { status: 400, summary: "The route table id is malformed." },
+  "InvalidNetworkInterfaceID.NotFound": { status: 400, summary: "The network interface does not exist." },
+  "InvalidNetworkInterfaceID.Malformed": { status: 400, summary: "The network interface id is malformed." },
+  "InvalidAllocationID.NotFound": { status: 400, summary: "The Elastic IP allocation does not exist." },
+  "InvalidAllocationID.Malformed": { status: 400, summary: "The Elastic IP allocation id is malformed." },
+  "InvalidAssociationID.NotFound": {
+    status: 400,
+    summary: "The association (route table or address) does not exist.",
+  },
+  "InvalidAddress.NotFound": { status: 400, summary: "The Elastic IP address is not one of the account's." },
+  "InvalidGatewayID.NotFound": { status: 400, summary: "The gateway a route names does not exist." },
+  "InvalidVpc.Range": { status: 400, summary: "The VPC's CIDR block is not /16 to /28." },
+  "InvalidSubnet.Range": {
+    status: 400,
+    summary: "The subnet's CIDR block is not /16 to /28 or not inside its VPC's.",
+  },
+  "InvalidSubnet.Conflict": {
+    status: 400,
+    summary: "The subnet's CIDR block overlaps another subnet of the VPC.",
+  },
+  DependencyViolation: {
+    status: 400,
+    summary: "The resource has dependent resources and cannot be deleted or changed.",
+  },
+  "Resource.AlreadyAssociated": { status: 400, summary: "The resource is already attached or associated." },
+  "Gateway.NotAttached": { status: 400, summary: "The internet gateway is not attached to the VPC." },
+  RouteAlreadyExists: { status: 400, summary: "The route table already has a route for the destination." },
+  "InvalidRoute.NotFound": { status: 400, summary: "The route table has no route for the destination." },
+  "InvalidIPAddress.InUse": {
+    status: 400,
+    summary: "The IP address is in use (by an interface or an association).",
+  },
+  InsufficientFreeAddressesInSubnet: {
+    status: 400,
+    summary: "The subnet has too few free addresses for the launch.",
+  },
+  InsufficientAddressCapacity: {
+    status: 503,
+    summary: "The region's share of the public pool has no free address.",
+  },
+  MissingInput: { status: 400, summary: "The default VPC has no default subnet in the requested zone." },
+  VpcLimitExceeded: { status: 400, summary: "The account would exceed its VPC quota (5) in the region." },
+  AddressLimitExceeded: {
+    status: 400,
+    summary: "The account would exceed its Elastic IP quota (5) in the region.",
+  },
 } as const satisfies Record<string, { status: number; summary: string }>;
 
 export type ErrorCode = keyof typeof errorCatalogue;

@@ -174,7 +174,7 @@ test("at least 30 malformed or hostile requests get EC2's errors and change noth
     ["unknown action", { Action: "LaunchRockets" }, 400, "InvalidAction"],
     [
       "EC2 action Strata lacks",
-      { Action: "CreateVpc", CidrBlock: "10.0.0.0/16" },
+      { Action: "CreateNatGateway", SubnetId: "subnet-12345678" },
       400,
       "UnsupportedOperation",
     ],

@@ -6,6 +6,7 @@ import type { Tag } from "../storage/metadata/catalog-store.ts";
 import { DescriptorPool } from "../storage/volume-files/descriptor-pool.ts";
 import { ComputeHost, type ComputeOptions } from "./instances/compute-host.ts";
 import type { NetworkOptions } from "./network/network-options.ts";
+import { DEFAULT_PUBLIC_POOL, regionPublicRange } from "./network/public-pool.ts";
 import type { QuotaSettingsSource } from "./quotas/region-quotas.ts";
 import { Region } from "./regions/region.ts";
 import { BlockTokens } from "./snapshots/block-tokens.ts";
@@ -33,6 +34,8 @@ export interface EngineOptions {
   network?: NetworkOptions;
   /** Each account's quota overrides (the accounts database); without it, every account has the defaults. */
   quotaSettings?: QuotaSettingsSource;
+  /** The host's pool of public addresses, split among the regions (default DEFAULT_PUBLIC_POOL). */
+  publicPool?: string;
 }
 
 const EXPIRY_SWEEP_MS = 30_000;
@@ -73,7 +76,8 @@ export class Engine {
       join(options.dataDir, "block-token.key"),
       options.blockTokenTtlMs ?? 7 * 86_400_000,
     );
-    for (const name of options.regions ?? DEFAULT_REGIONS) {
+    const regionNames = options.regions ?? DEFAULT_REGIONS;
+    for (const [index, name] of regionNames.entries()) {
       if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(name)) throw new Error(`Invalid region name '${name}'`);
       engine.regions.set(
         name,
@@ -86,6 +90,13 @@ export class Engine {
           compute,
           options.backgroundHydration ?? true,
           options.quotaSettings,
+          {
+            publicRange: regionPublicRange(
+              options.publicPool ?? DEFAULT_PUBLIC_POOL,
+              index,
+              regionNames.length,
+            ),
+          },
         ),
       );
     }

@@ -290,4 +290,71 @@ export const TEMPLATES: Record<string, (() => Template)[]> = {
       "SecurityGroupRule.1.SecurityGroupRule.CidrIpv4": "10.0.0.0/8",
     }),
   ],
+  // The network model: no pool slots (VPCs have a quota of five), so ids are absent ones and
+  // creations are what the account's quota allows.
+  CreateVpc: [
+    () => ({ CidrBlock: "10.0.0.0/16" }),
+    () => ({ CidrBlock: "172.16.0.0/28", ...tag("TagSpecification", "vpc") }),
+  ],
+  DescribeVpcs: [
+    () => ({}),
+    () => ({ "Filter.1.Name": "is-default", "Filter.1.Value.1": "true", MaxResults: "5" }),
+    () => ({ "VpcId.1": "vpc-0123456789abcdef0" }),
+  ],
+  DeleteVpc: [() => ({ VpcId: "vpc-0123456789abcdef0" })],
+  DescribeVpcAttribute: [() => ({ VpcId: "vpc-0123456789abcdef0", Attribute: "enableDnsSupport" })],
+  DescribeAccountAttributes: [() => ({}), () => ({ "AttributeName.1": "default-vpc" })],
+  CreateSubnet: [
+    () => ({ VpcId: "vpc-0123456789abcdef0", CidrBlock: "10.0.1.0/24", AvailabilityZone: "us-east-1a" }),
+  ],
+  DescribeSubnets: [
+    () => ({}),
+    () => ({ "Filter.1.Name": "default-for-az", "Filter.1.Value.1": "true" }),
+    () => ({ "SubnetId.1": "subnet-0123456789abcdef0" }),
+  ],
+  DeleteSubnet: [() => ({ SubnetId: "subnet-0123456789abcdef0" })],
+  ModifySubnetAttribute: [
+    () => ({ SubnetId: "subnet-0123456789abcdef0", "MapPublicIpOnLaunch.Value": "true" }),
+  ],
+  CreateInternetGateway: [() => ({}), () => tag("TagSpecification", "internet-gateway")],
+  DescribeInternetGateways: [
+    () => ({}),
+    () => ({ "Filter.1.Name": "attachment.state", "Filter.1.Value.1": "available" }),
+  ],
+  AttachInternetGateway: [
+    () => ({ InternetGatewayId: "igw-0123456789abcdef0", VpcId: "vpc-0123456789abcdef0" }),
+  ],
+  DetachInternetGateway: [
+    () => ({ InternetGatewayId: "igw-0123456789abcdef0", VpcId: "vpc-0123456789abcdef0" }),
+  ],
+  DeleteInternetGateway: [() => ({ InternetGatewayId: "igw-0123456789abcdef0" })],
+  CreateRouteTable: [() => ({ VpcId: "vpc-0123456789abcdef0" })],
+  DescribeRouteTables: [
+    () => ({}),
+    () => ({ "Filter.1.Name": "association.main", "Filter.1.Value.1": "true" }),
+  ],
+  CreateRoute: [
+    () => ({
+      RouteTableId: "rtb-0123456789abcdef0",
+      DestinationCidrBlock: "0.0.0.0/0",
+      GatewayId: "igw-0123456789abcdef0",
+    }),
+  ],
+  DeleteRoute: [() => ({ RouteTableId: "rtb-0123456789abcdef0", DestinationCidrBlock: "0.0.0.0/0" })],
+  AssociateRouteTable: [
+    () => ({ RouteTableId: "rtb-0123456789abcdef0", SubnetId: "subnet-0123456789abcdef0" }),
+  ],
+  DisassociateRouteTable: [() => ({ AssociationId: "rtbassoc-0123456789abcdef0" })],
+  DeleteRouteTable: [() => ({ RouteTableId: "rtb-0123456789abcdef0" })],
+  AllocateAddress: [() => ({ Domain: "vpc" }), () => tag("TagSpecification", "elastic-ip")],
+  DescribeAddresses: [() => ({}), () => ({ "Filter.1.Name": "domain", "Filter.1.Value.1": "vpc" })],
+  AssociateAddress: [
+    () => ({ AllocationId: "eipalloc-0123456789abcdef0", InstanceId: "i-0123456789abcdef0" }),
+  ],
+  DisassociateAddress: [() => ({ AssociationId: "eipassoc-0123456789abcdef0" })],
+  ReleaseAddress: [() => ({ AllocationId: "eipalloc-0123456789abcdef0" })],
+  DescribeNetworkInterfaces: [
+    () => ({}),
+    () => ({ "Filter.1.Name": "attachment.instance-id", "Filter.1.Value.1": "i-0123456789abcdef0" }),
+  ],
 };

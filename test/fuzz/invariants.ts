@@ -17,6 +17,9 @@ export function violations(region: string, db: DatabaseSync, accountIds: Set<str
   };
   const resources = `SELECT id FROM volumes UNION ALL SELECT id FROM snapshots UNION ALL SELECT id FROM images
     UNION ALL SELECT id FROM instances UNION ALL SELECT id FROM key_pairs
+    UNION ALL SELECT id FROM vpcs UNION ALL SELECT id FROM subnets UNION ALL SELECT id FROM internet_gateways
+    UNION ALL SELECT id FROM route_tables UNION ALL SELECT id FROM network_interfaces
+    UNION ALL SELECT allocation_id FROM addresses
     UNION ALL SELECT id FROM security_groups UNION ALL SELECT id FROM security_group_rules`;
   say("a tag on no resource", all(`SELECT * FROM tags WHERE resource_id NOT IN (${resources})`));
   // In JavaScript: SQLite's length() stops at a NUL character.
@@ -85,7 +88,71 @@ export function violations(region: string, db: DatabaseSync, accountIds: Set<str
     all(`SELECT vpc_id, count(*) AS n FROM security_groups GROUP BY vpc_id
          HAVING sum(name = 'default') <> 1`),
   );
-  for (const table of ["volumes", "snapshots", "images", "key_pairs", "instances", "security_groups"]) {
+  // The network model: blocks /16 to /28, subnets inside their VPC and apart, one main route
+  // table per VPC, nothing of a VPC that is gone, EC2's quotas of five VPCs and five addresses.
+  const block = (cidr: unknown) => {
+    const [ip, prefix] = String(cidr).split("/");
+    const base = ip.split(".").reduce((n, p) => n * 256 + Number(p), 0);
+    return { base, size: 2 ** (32 - Number(prefix)), prefix: Number(prefix) };
+  };
+  say(
+    "a VPC or subnet block not /16 to /28",
+    [...all("SELECT id, cidr FROM vpcs"), ...all("SELECT id, cidr FROM subnets")].filter(
+      (r) => block(r.cidr).prefix < 16 || block(r.cidr).prefix > 28,
+    ),
+  );
+  const subnets = all(
+    "SELECT s.id, s.vpc_id, s.cidr, v.cidr AS vpc_cidr FROM subnets s LEFT JOIN vpcs v ON v.id = s.vpc_id",
+  );
+  say(
+    "a subnet outside its VPC (or of no VPC)",
+    subnets.filter((r) => {
+      if (r.vpc_cidr === null) return true;
+      const [s, v] = [block(r.cidr), block(r.vpc_cidr)];
+      return s.base < v.base || s.base + s.size > v.base + v.size;
+    }),
+  );
+  say(
+    "overlapping subnets in one VPC",
+    subnets.filter((a) =>
+      subnets.some((b) => {
+        if (a.id === b.id || a.vpc_id !== b.vpc_id) return false;
+        const [x, y] = [block(a.cidr), block(b.cidr)];
+        return x.base < y.base + y.size && y.base < x.base + x.size;
+      }),
+    ),
+  );
+  say(
+    "a VPC without exactly one main route table",
+    all(
+      "SELECT v.id, (SELECT count(*) FROM route_tables r WHERE r.vpc_id = v.id AND r.main = 1) AS n FROM vpcs v",
+    ).filter((r) => Number(r.n) !== 1),
+  );
+  say(
+    "a route table, gateway attachment or interface of no VPC",
+    all(`SELECT id, vpc_id FROM route_tables WHERE vpc_id NOT IN (SELECT id FROM vpcs)
+      UNION ALL SELECT id, vpc_id FROM internet_gateways WHERE vpc_id IS NOT NULL AND vpc_id NOT IN (SELECT id FROM vpcs)
+      UNION ALL SELECT id, vpc_id FROM network_interfaces WHERE vpc_id NOT IN (SELECT id FROM vpcs)`),
+  );
+  say(
+    "more than five VPCs or Elastic IPs for an account",
+    all(`SELECT owner_id, count(*) AS n FROM vpcs GROUP BY owner_id HAVING n > 5
+      UNION ALL SELECT owner_id, count(*) AS n FROM addresses GROUP BY owner_id HAVING n > 5`),
+  );
+  for (const table of [
+    "volumes",
+    "snapshots",
+    "images",
+    "key_pairs",
+    "instances",
+    "vpcs",
+    "subnets",
+    "internet_gateways",
+    "route_tables",
+    "network_interfaces",
+    "addresses",
+    "security_groups",
+  ]) {
     const owners = all(`SELECT DISTINCT owner_id FROM ${table}`).map((r) => String(r.owner_id));
     for (const owner of owners)
       if (!accountIds.has(owner)) say(`${table} of an unknown account`, [{ owner }]);

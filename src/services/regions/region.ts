@@ -9,6 +9,7 @@ import { SqliteCatalogStore } from "../../storage/metadata/sqlite/sqlite-catalog
 import { SqliteDatabase } from "../../storage/metadata/sqlite/sqlite-database.ts";
 import { SqliteInstanceStore } from "../../storage/metadata/sqlite/sqlite-instance-store.ts";
 import { SqliteMetadataStore } from "../../storage/metadata/sqlite/sqlite-metadata-store.ts";
+import { SqliteNetworkStore } from "../../storage/metadata/sqlite/sqlite-network-store.ts";
 import { SqliteQuotaUsage } from "../../storage/metadata/sqlite/sqlite-quota-usage.ts";
 import { SqliteSecurityGroupStore } from "../../storage/metadata/sqlite/sqlite-security-group-store.ts";
 import type { DescriptorPool } from "../../storage/volume-files/descriptor-pool.ts";
@@ -18,8 +19,14 @@ import { ImageService } from "../images/image-service.ts";
 import type { ComputeHost } from "../instances/compute-host.ts";
 import { InstanceService, type ProbeDisk } from "../instances/instance-service.ts";
 import { KeyPairService } from "../key-pairs/key-pair-service.ts";
+import { AddressService } from "../network/address-service.ts";
+import type { GroupMembership } from "../network/contracts.ts";
+import { InterfaceService } from "../network/interface-service.ts";
+import { NetworkEvents } from "../network/network-events.ts";
+import { DEFAULT_PUBLIC_POOL, type PublicRange, regionPublicRange } from "../network/public-pool.ts";
+import { RouteService } from "../network/route-service.ts";
 import { SecurityGroupService } from "../network/security-group-service.ts";
-import { TemporaryGroupMembership, TemporaryVpcLookup } from "../network/temporary-vpc-lookup.ts";
+import { VpcService } from "../network/vpc-service.ts";
 import { type QuotaSettingsSource, RegionQuotas } from "../quotas/region-quotas.ts";
 import type { BlockTokens } from "../snapshots/block-tokens.ts";
 import { DirectSnapshots } from "../snapshots/direct-snapshots.ts";
@@ -46,6 +53,15 @@ export class Region {
   readonly securityGroups: SecurityGroupService;
   /** Per-account quotas, shared by every service of the region (one lock per account and kind). */
   readonly quotas: RegionQuotas;
+  /** The EC2 network model: VPCs and subnets, gateways and route tables, interfaces, Elastic IPs. */
+  readonly vpcs: VpcService;
+  readonly routes: RouteService;
+  readonly interfaces: InterfaceService;
+  readonly addresses: AddressService;
+  /** Emitted after commits that change what the data plane must do (the VPC's id). */
+  readonly networkEvents = new NetworkEvents();
+  /** Interfaces by security group (for the security-group service's group references). */
+  readonly groupMembership: GroupMembership;
 
   constructor(
     name: string,
@@ -56,6 +72,7 @@ export class Region {
     compute: { host: () => ComputeHost; probeDisk: ProbeDisk },
     backgroundHydration = true,
     quotaSettings?: QuotaSettingsSource,
+    network: { publicRange?: PublicRange } = {},
   ) {
     const dir = join(dataDir, "regions", name);
     this.name = name;
@@ -97,12 +114,26 @@ export class Region {
       compute.probeDisk,
       quotas,
     );
-    // TEMPORARY stand-ins until the VPC service and interface store are merged (issue 10).
+    const networkStore = new SqliteNetworkStore(db);
+    this.groupMembership = networkStore;
+    const groups = () => this.securityGroups;
+    const publicRange = network.publicRange ?? regionPublicRange(DEFAULT_PUBLIC_POOL, 0, 1);
+    this.vpcs = new VpcService(name, networkStore, groups, this.networkEvents);
+    this.routes = new RouteService(networkStore, this.networkEvents);
+    this.interfaces = new InterfaceService(
+      name,
+      networkStore,
+      this.vpcs,
+      groups,
+      this.networkEvents,
+      publicRange,
+    );
+    this.addresses = new AddressService(networkStore, this.networkEvents, publicRange);
     this.securityGroups = new SecurityGroupService(
       name,
       new SqliteSecurityGroupStore(db),
-      new TemporaryVpcLookup(name, () => this.securityGroups),
-      new TemporaryGroupMembership(),
+      this.vpcs,
+      networkStore,
     );
     this.tags = new TagService(
       this.catalog,
@@ -114,6 +145,12 @@ export class Region {
         "key-pair": (a, id) => this.keyPairs.owned(a, id),
         "security-group": (a, id) => this.securityGroups.owned(a, id),
         "security-group-rule": (a, id) => this.securityGroups.ownedRule(a, id),
+        vpc: (a, id) => this.vpcs.vpc(a, id),
+        subnet: (a, id) => this.vpcs.subnet(a, id),
+        "internet-gateway": (a, id) => this.routes.gateway(a, id),
+        "route-table": (a, id) => this.routes.routeTable(a, id),
+        "network-interface": (a, id) => this.interfaces.owned(a, id),
+        "elastic-ip": (a, id) => this.addresses.owned(a, id),
       },
       async (a) =>
         new Set([
@@ -123,6 +160,12 @@ export class Region {
           ...(await this.instances.listOwned(a)).map((i) => i.id),
           ...(await this.keyPairs.list(a)).map((k) => k.id),
           ...(await this.securityGroups.ownedIds(a)),
+          ...(await this.vpcs.listVpcs(a)).map((v) => v.id),
+          ...(await this.vpcs.listSubnets(a)).map((s) => s.id),
+          ...(await this.routes.listGateways(a)).map((g) => g.id),
+          ...(await this.routes.listRouteTables(a)).map((r) => r.id),
+          ...(await this.interfaces.list(a)).map((n) => n.id),
+          ...(await this.addresses.list(a)).map((e) => e.allocationId),
         ]),
     );
   }
@@ -132,6 +175,7 @@ export class Region {
     const swept = await collectGarbage(this.meta, this.blocks);
     await this.volumes.recover();
     await this.instances.recover();
+    await this.vpcs.recover();
     return swept;
   }
 

@@ -19,6 +19,12 @@ export function resourceTypeOf(id: string): string | undefined {
       key: "key-pair",
       sg: "security-group",
       sgr: "security-group-rule",
+      vpc: "vpc",
+      subnet: "subnet",
+      igw: "internet-gateway",
+      rtb: "route-table",
+      eni: "network-interface",
+      eipalloc: "elastic-ip",
     } as Record<string, string>
   )[prefix];
 }

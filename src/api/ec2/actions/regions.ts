@@ -6,7 +6,7 @@ import { applyFilters } from "../filters.ts";
 const ZONES = ["a", "b", "c"];
 
 /** EC2 zone ids look like use1-az1: the region's initials and its number. */
-function zoneIdPrefix(region: string): string {
+export function zoneIdPrefix(region: string): string {
   const [geo, dir, n] = region.split("-");
   return `${geo}${dir.replace(/(north|south|east|west|central)/g, (w) => w[0])}${n}`;
 }

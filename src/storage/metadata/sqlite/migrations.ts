@@ -180,6 +180,95 @@ export const migrations: Migration[] = [
     sql: "ALTER TABLE volumes ADD COLUMN iops INTEGER;",
   },
   {
+    version: 8,
+    name: "the EC2 network model: VPCs, subnets, gateways, route tables, interfaces, Elastic IPs",
+    sql: `
+      -- group_ready: the VPC's default security group exists (it lives in the groups' own store,
+      -- so a crash between the two commits leaves 0, and start-up completes it).
+      CREATE TABLE vpcs (
+        id TEXT PRIMARY KEY,
+        owner_id TEXT NOT NULL,
+        cidr TEXT NOT NULL,
+        is_default INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        group_ready INTEGER NOT NULL DEFAULT 0
+      ) WITHOUT ROWID;
+      CREATE INDEX vpcs_owner_id ON vpcs (owner_id, id);
+      CREATE UNIQUE INDEX vpcs_one_default ON vpcs (owner_id) WHERE is_default = 1;
+      CREATE TABLE subnets (
+        id TEXT PRIMARY KEY,
+        owner_id TEXT NOT NULL,
+        vpc_id TEXT NOT NULL,
+        cidr TEXT NOT NULL,
+        availability_zone TEXT NOT NULL,
+        map_public_ip INTEGER NOT NULL,
+        default_for_az INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX subnets_owner_id ON subnets (owner_id, id);
+      CREATE INDEX subnets_vpc ON subnets (vpc_id);
+      CREATE TABLE internet_gateways (
+        id TEXT PRIMARY KEY,
+        owner_id TEXT NOT NULL,
+        vpc_id TEXT
+      ) WITHOUT ROWID;
+      CREATE INDEX internet_gateways_owner_id ON internet_gateways (owner_id, id);
+      CREATE UNIQUE INDEX internet_gateways_one_per_vpc ON internet_gateways (vpc_id) WHERE vpc_id IS NOT NULL;
+      -- routes: JSON array of {destinationCidr, gatewayId}.
+      CREATE TABLE route_tables (
+        id TEXT PRIMARY KEY,
+        owner_id TEXT NOT NULL,
+        vpc_id TEXT NOT NULL,
+        main INTEGER NOT NULL,
+        routes TEXT NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX route_tables_owner_id ON route_tables (owner_id, id);
+      CREATE INDEX route_tables_vpc ON route_tables (vpc_id);
+      CREATE UNIQUE INDEX route_tables_one_main ON route_tables (vpc_id) WHERE main = 1;
+      -- A subnet has at most one explicit association; the main table's own has no subnet.
+      CREATE TABLE route_table_associations (
+        id TEXT PRIMARY KEY,
+        route_table_id TEXT NOT NULL,
+        subnet_id TEXT UNIQUE,
+        main INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX route_table_associations_table ON route_table_associations (route_table_id);
+      -- auto_public: launched with an auto-assigned public address (EC2 gives a new one at each
+      -- start); started: the instance is not stopped (so the address is held).
+      CREATE TABLE network_interfaces (
+        id TEXT PRIMARY KEY,
+        owner_id TEXT NOT NULL,
+        vpc_id TEXT NOT NULL,
+        subnet_id TEXT NOT NULL,
+        availability_zone TEXT NOT NULL,
+        mac TEXT NOT NULL UNIQUE,
+        private_ip TEXT NOT NULL,
+        group_ids TEXT NOT NULL,
+        public_ip TEXT UNIQUE,
+        auto_public INTEGER NOT NULL,
+        started INTEGER NOT NULL,
+        instance_id TEXT,
+        attachment_id TEXT,
+        device_index INTEGER NOT NULL,
+        delete_on_termination INTEGER NOT NULL,
+        description TEXT NOT NULL,
+        UNIQUE (subnet_id, private_ip)
+      ) WITHOUT ROWID;
+      CREATE INDEX network_interfaces_owner_id ON network_interfaces (owner_id, id);
+      CREATE INDEX network_interfaces_vpc ON network_interfaces (vpc_id);
+      CREATE INDEX network_interfaces_instance ON network_interfaces (instance_id);
+      CREATE TABLE addresses (
+        allocation_id TEXT PRIMARY KEY,
+        owner_id TEXT NOT NULL,
+        public_ip TEXT NOT NULL UNIQUE,
+        association_id TEXT UNIQUE,
+        network_interface_id TEXT UNIQUE,
+        instance_id TEXT,
+        private_ip TEXT
+      ) WITHOUT ROWID;
+      CREATE INDEX addresses_owner_id ON addresses (owner_id, allocation_id);
+    `,
+  },
+  {
     version: 9,
     name: "security groups and their rules",
     sql: `
