@@ -43,10 +43,13 @@ export class InstanceRuntime {
         consoleLog: consoleLogPath(host, input.record.id),
         disks: input.disks,
         mac: input.record.mac,
-        privateIp: input.record.privateIp,
-        hostname: privateDnsName(input.record.privateIp, input.region).split(".")[0],
-        sshPort: input.record.sshPort,
-        metadataSocket: imds.socketPath,
+        network: {
+          kind: "user",
+          privateIp: input.record.privateIp,
+          hostname: privateDnsName(input.record.privateIp, input.region).split(".")[0],
+          sshPort: input.record.sshPort,
+          metadataSocket: imds.socketPath,
+        },
         product: input.record.instanceType,
       });
       return new InstanceRuntime(vm, imds);
