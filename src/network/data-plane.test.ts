@@ -5,14 +5,20 @@
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
 import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { run } from "./commands.ts";
-import { DataPlane, type DataPlaneOptions, type NicFirewall, type NicSpec } from "./data-plane.ts";
+import {
+  DataPlane,
+  type DataPlaneOptions,
+  dnsmasqRoot,
+  type NicFirewall,
+  type NicSpec,
+} from "./data-plane.ts";
 import { FakeGuest } from "./fake-guest.ts";
 import { listNetns } from "./netns.ts";
 
@@ -171,6 +177,7 @@ describe("the data plane with fake guests", { skip, timeout: 300_000 }, () => {
     const a = await g("g1").exec(["busybox", "nslookup", "ip-10-0-16-4.ec2.internal", "10.0.0.2"]);
     assert.match(a.stdout, /Address: 10\.0\.16\.4/);
     const b = await g("g4").exec(["busybox", "nslookup", "ip-10-0-16-4.ec2.internal", "10.0.0.2"]);
+    assert.match(b.stdout + b.stderr, /NXDOMAIN|can't find/, "VPC B's server answers, without A's name");
     assert.doesNotMatch(b.stdout, /10\.0\.16\.4/);
     const own = await g("g4").exec(["busybox", "nslookup", "ip-10-0-0-4.ec2.internal", "10.0.0.2"]);
     assert.match(own.stdout, /Address: 10\.0\.0\.4/);
@@ -317,6 +324,57 @@ describe("the data plane with fake guests", { skip, timeout: 300_000 }, () => {
     assert.equal(r.stdout, "");
     assert.notEqual(r.code, 0);
   });
+
+  it("leases an address given up to the next interface that gets it, and forgets the old name", async () => {
+    await dp.unplugNic(nics.g2.instanceId);
+    await dp.unplugNic(nics.g3.instanceId);
+    const gone = await g("g1").exec(["busybox", "nslookup", "ip-10-0-16-4.ec2.internal", "10.0.0.2"]);
+    assert.match(gone.stdout + gone.stderr, /NXDOMAIN|can't find/, "the server answers, without the name");
+    assert.doesNotMatch(gone.stdout, /Address: 10\.0\.16\.4/);
+    const spec: NicSpec = { ...nics.g2, instanceId: `i-${hex(16)}6`, mac: "02:00:00:00:00:06" };
+    const { netns, tap } = await dp.plugNic(spec);
+    guests.set("g6", await FakeGuest.attach(`${netns}-g6`, netns, tap, spec.mac));
+    const lease = await g("g6").dhcp(dir);
+    assert.equal(lease.ip, "10.0.0.5");
+    assert.equal(lease.hostname, "ip-10-0-0-5");
+  });
+
+  it("adds a subnet to a running VPC, and removes a whole VPC", async () => {
+    const sub3 = `subnet-${hex(17)}`;
+    await dp.ensureVpc({
+      id: vpcA,
+      cidr: "10.0.0.0/16",
+      subnets: [
+        { id: sub1, cidr: "10.0.0.0/20" },
+        { id: sub3, cidr: "10.0.32.0/20" },
+      ],
+    });
+    const spec: NicSpec = {
+      ...nics.g3,
+      instanceId: `i-${hex(16)}7`,
+      subnetId: sub3,
+      mac: "02:00:00:00:00:07",
+      privateIp: "10.0.32.4",
+      hostname: "ip-10-0-32-4",
+    };
+    const { netns, tap } = await dp.plugNic(spec);
+    guests.set("g7", await FakeGuest.attach(`${netns}-g7`, netns, tap, spec.mac));
+    const lease = await g("g7").dhcp(dir);
+    assert.equal(lease.ip, "10.0.32.4");
+    assert.equal(lease.router, "10.0.32.1");
+    const name = await g("g1").exec(["busybox", "nslookup", "ip-10-0-32-4.ec2.internal", "10.0.0.2"]);
+    assert.match(name.stdout, /Address: 10\.0\.32\.4/);
+    // The bridge of the subnet no longer listed is gone.
+    const bridges = await run("ip", ["-n", netns, "-o", "link", "show", "type", "bridge"]);
+    assert.equal(bridges.stdout.trim().split("\n").length, 2);
+
+    const vpcBNetns = (await listNetns()).find((n) => n.endsWith(vpcB.slice(4)))!;
+    assert.ok(vpcBNetns);
+    await dp.removeVpc(vpcB);
+    assert.ok(!(await listNetns()).includes(vpcBNetns));
+    const hubLinks = await run("ip", ["-n", dp.hub, "-o", "link", "show"]);
+    assert.equal(hubLinks.stdout.trim().split("\n").length, 3, "lo, the host's veth end and VPC A's link");
+  });
 });
 
 describe("the data plane's life cycle", { skip, timeout: 300_000 }, () => {
@@ -381,6 +439,7 @@ describe("the data plane's life cycle", { skip, timeout: 300_000 }, () => {
     });
     await dp.close();
     assert.equal(await hostState(), before);
+    assert.equal(existsSync(dnsmasqRoot(options.tag)), false, "dnsmasq's files are gone");
   });
 
   it("refuses a pool that overlaps a host route", async () => {

@@ -16,6 +16,7 @@ import { compileGuard } from "./guard-rules.ts";
 import { addressAt, contains, formatCidr, parseCidr, parseIp, parseMac } from "./ipv4.ts";
 import { MetadataProxy } from "./metadata-proxy.ts";
 import {
+  bridgeMac,
   HUB_HOST_SIDE,
   hostTable,
   hostVeth,
@@ -237,7 +238,10 @@ export class DataPlane {
     for (const name of existing) if (!wanted.has(name)) lines.push(`link del ${name}`);
     for (const [name, s] of wanted) {
       const c = parseCidr(s.cidr);
-      if (!existing.has(name)) lines.push(`link add name ${name} type bridge stp_state 0 forward_delay 0`);
+      if (!existing.has(name))
+        lines.push(
+          `link add name ${name} address ${bridgeMac(s.id)} type bridge stp_state 0 forward_delay 0`,
+        );
       lines.push(`addr replace ${addressAt(c, 1)}/${c.prefix} dev ${name}`, `link set ${name} up`);
     }
     await ipBatch(netns, lines);
@@ -313,14 +317,19 @@ export class DataPlane {
     await this.#unplug(nic.instanceId);
     const tap = nicTap(nic.instanceId);
     state.nics.set(nic.instanceId, { ...nic });
-    // The guard, the lease and the NAT first; the tap joins its bridge last.
-    await this.#applyNics(state);
-    await ipBatch(state.netns, [`tuntap add dev ${tap} mode tap`]);
-    await ipBatch(state.netns, [
-      `link set ${tap} master ${subnetBridge(nic.subnetId)}`,
-      `link set ${tap} up`,
-    ]);
-    if (nic.publicIp) await this.#hubRoute(nic.publicIp, nic.vpcId);
+    try {
+      // The guard, the lease and the NAT first; the tap joins its bridge last.
+      await this.#applyNics(state);
+      await ipBatch(state.netns, [`tuntap add dev ${tap} mode tap`]);
+      await ipBatch(state.netns, [
+        `link set ${tap} master ${subnetBridge(nic.subnetId)}`,
+        `link set ${tap} up`,
+      ]);
+      if (nic.publicIp) await this.#hubRoute(nic.publicIp, nic.vpcId);
+    } catch (e) {
+      await this.#unplug(nic.instanceId).catch(() => {});
+      throw e;
+    }
     return { netns: state.netns, tap };
   }
 

@@ -31,26 +31,34 @@ export interface DnsmasqConfig {
   subnets: DhcpSubnet[];
 }
 
-const STARTED = /started, version/;
-
 export class Dnsmasq {
   readonly config: DnsmasqConfig;
-  readonly #child: ChildProcess;
-  readonly exited: Promise<void>;
+  #child: ChildProcess | undefined;
+  #exited: Promise<void> = Promise.resolve();
   #log = "";
+  /** How many times dnsmasq has said it read its DHCP hosts file (at start and after each SIGHUP). */
+  #reads = 0;
+  #onRead: (() => void)[] = [];
+  /** The hosts this dnsmasq process has been given since it started. */
+  #given = new Set<string>();
 
-  private constructor(config: DnsmasqConfig, child: ChildProcess) {
+  private constructor(config: DnsmasqConfig) {
     this.config = config;
-    this.#child = child;
-    this.exited = new Promise((resolve) => child.once("close", () => resolve()));
   }
 
   get log(): string {
     return this.#log;
   }
 
-  /** Writes the configuration and hosts, starts dnsmasq in the namespace, waits until it serves. */
+  /** Writes the configuration and hosts, starts dnsmasq in the namespace, waits until it has read them. */
   static async start(config: DnsmasqConfig, hosts: DhcpHost[]): Promise<Dnsmasq> {
+    const d = new Dnsmasq(config);
+    await d.#spawn(hosts);
+    return d;
+  }
+
+  async #spawn(hosts: DhcpHost[]): Promise<void> {
+    const { config } = this;
     await mkdir(config.dir, { recursive: true, mode: 0o755 });
     await writeHosts(config, hosts);
     const confPath = join(config.dir, "dnsmasq.conf");
@@ -70,28 +78,78 @@ export class Dnsmasq {
       ],
       { stdio: ["ignore", "ignore", "pipe"], env: sbinPath() },
     );
-    const d = new Dnsmasq(config, child);
-    await new Promise<void>((resolve, reject) => {
-      child.stderr?.setEncoding("utf8").on("data", (text: string) => {
-        d.#log = (d.#log + text).slice(-8000);
-        if (STARTED.test(d.#log)) resolve();
-      });
-      child.once("error", reject);
-      child.once("close", (code) => reject(new Error(`dnsmasq exited (${code}) at start: ${d.#log.trim()}`)));
+    this.#child = child;
+    this.#exited = new Promise((resolve) => child.once("close", () => resolve()));
+    this.#reads = 0;
+    this.#remember(hosts);
+    let partial = "";
+    child.stderr?.setEncoding("utf8").on("data", (text: string) => {
+      this.#log = (this.#log + text).slice(-8000);
+      const lines = (partial + text).split("\n");
+      partial = lines.pop() ?? "";
+      // On each (re)load dnsmasq logs "read <dir>/names - N names", then "read <dir>/leases".
+      const reads = lines.filter((l) => l.endsWith(`read ${join(config.dir, "leases")}`)).length;
+      if (reads && this.#child === child) {
+        this.#reads += reads;
+        for (const f of this.#onRead.splice(0)) f();
+      }
     });
-    return d;
+    await this.#waitReads(0, 30_000);
   }
 
-  /** Replaces the leases and names and has dnsmasq re-read them (SIGHUP). */
+  #remember(hosts: DhcpHost[]): void {
+    for (const h of hosts) this.#given.add(hostKey(h));
+  }
+
+  /**
+   * Replaces the leases and names and has dnsmasq re-read them (SIGHUP); resolves once it has.
+   * dnsmasq keeps the leases it gave (in memory: leasefile-ro), and a lease holds its address and
+   * its name in DNS even after its host entry is gone: when a host is removed or changed, dnsmasq
+   * starts afresh instead (static leases only, so nothing is lost; clients keep their addresses).
+   */
   async setHosts(hosts: DhcpHost[]): Promise<void> {
+    const wanted = new Set(hosts.map(hostKey));
+    if ([...this.#given].some((k) => !wanted.has(k))) {
+      await this.stop();
+      this.#given.clear();
+      await this.#spawn(hosts);
+      return;
+    }
     await writeHosts(this.config, hosts);
-    this.#child.kill("SIGHUP");
+    this.#remember(hosts);
+    const before = this.#reads;
+    this.#child?.kill("SIGHUP");
+    await this.#waitReads(before, 10_000);
+  }
+
+  async #waitReads(before: number, timeoutMs: number): Promise<void> {
+    const child = this.#child!;
+    const deadline = Date.now() + timeoutMs;
+    while (this.#reads === before) {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        throw new Error(`dnsmasq in ${this.config.netns} exited (${child.exitCode}): ${this.#log.trim()}`);
+      }
+      if (Date.now() > deadline)
+        throw new Error(`dnsmasq in ${this.config.netns} did not load its hosts in time`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 100);
+        this.#onRead.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
   }
 
   async stop(): Promise<void> {
-    if (this.#child.exitCode === null && this.#child.signalCode === null) this.#child.kill("SIGKILL");
-    await this.exited;
+    const child = this.#child;
+    if (child && child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    await this.#exited;
   }
+}
+
+function hostKey(h: DhcpHost): string {
+  return `${h.mac.toLowerCase()} ${h.ip} ${h.hostname}`;
 }
 
 export function dnsmasqConf({ dir, dnsIp, domain, subnets }: DnsmasqConfig): string {
@@ -115,6 +173,8 @@ export function dnsmasqConf({ dir, dnsIp, domain, subnets }: DnsmasqConfig): str
     `addn-hosts=${join(dir, "names")}`,
     `dhcp-hostsfile=${join(dir, "leases")}`,
     "dhcp-authoritative",
+    // Names come from our host entries only, never from what a guest calls itself.
+    "dhcp-ignore-names",
     "leasefile-ro",
     "quiet-dhcp",
     `dhcp-option=option:dns-server,${dns}`,

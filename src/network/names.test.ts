@@ -1,6 +1,15 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { dataPlaneTag, hostVeth, hubNetns, hubVpcLink, nicTap, subnetBridge, vpcNetns } from "./names.ts";
+import {
+  bridgeMac,
+  dataPlaneTag,
+  hostVeth,
+  hubNetns,
+  hubVpcLink,
+  nicTap,
+  subnetBridge,
+  vpcNetns,
+} from "./names.ts";
 import { poolConflict, poolLayout } from "./public-link.ts";
 
 describe("data plane names", () => {
@@ -22,6 +31,8 @@ describe("data plane names", () => {
       assert.match(name, /^[a-z0-9]+$/);
     }
     assert.notEqual(nicTap("i-1"), nicTap("i-2"));
+    assert.match(bridgeMac("subnet-1"), /^0a(:[0-9a-f]{2}){5}$/);
+    assert.notEqual(bridgeMac("subnet-1"), bridgeMac("subnet-2"));
     assert.equal(nicTap("i-1"), nicTap("i-1"));
     assert.throws(() => vpcNetns(tag, "vpc-../../etc"));
     assert.throws(() => hostVeth("ABCDEF"));

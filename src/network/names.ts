@@ -55,6 +55,16 @@ export function subnetBridge(subnetId: string): string {
   return `b${shortHash(subnetId, 12)}`;
 }
 
+/**
+ * A subnet bridge's own MAC. Without one a Linux bridge takes the lowest MAC of its ports, so it
+ * changes when a port leaves and the other guests' ARP entries for the router go stale. Prefix 0a
+ * (locally administered) keeps it apart from the instances' 02: MACs.
+ */
+export function bridgeMac(subnetId: string): string {
+  const h = shortHash(`mac:${subnetId}`, 10);
+  return `0a:${h.match(/../g)!.join(":")}`;
+}
+
 /** An instance's tap (in its VPC's namespace). */
 export function nicTap(instanceId: string): string {
   return `t${shortHash(instanceId, 12)}`;
