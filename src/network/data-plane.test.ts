@@ -11,7 +11,7 @@ import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { run } from "./commands.ts";
+import { nft, run } from "./commands.ts";
 import {
   DataPlane,
   type DataPlaneOptions,
@@ -21,6 +21,8 @@ import {
 } from "./data-plane.ts";
 import { FakeGuest } from "./fake-guest.ts";
 import { listNetns } from "./netns.ts";
+import { compileHostRules, compileHubRules, poolLayout } from "./public-link.ts";
+import { compilePublic } from "./vpc-rules.ts";
 
 const probe = await DataPlane.probe();
 const haveTools = ["socat", "busybox", "ss"].every((t) =>
@@ -384,21 +386,25 @@ describe("the data plane's life cycle", { skip, timeout: 300_000 }, () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  async function hostState(): Promise<string> {
-    const ns = (await listNetns()).sort().join(",");
-    const links = (await run("ip", ["-o", "link", "show"])).stdout
-      .replace(/^\d+: /gm, "")
-      .split("\n")
-      .map((l) => l.split(":")[0])
-      .sort()
-      .join(",");
-    const routes = (await run("ip", ["-4", "route", "show"])).stdout;
-    return `${ns}\n${links}\n${routes}`;
+  /**
+   * What of the host could be this data plane's: namespaces, links, routes, nft tables and files
+   * naming its tag or pool (other tests on this machine create their own meanwhile).
+   */
+  async function hostState(options: DataPlaneOptions): Promise<string> {
+    const mine = (line: string) =>
+      line.includes(options.tag) || line.includes(options.publicPool.replace(/\.0\/24$/, "."));
+    const ns = (await listNetns()).filter(mine).sort();
+    const links = (await run("ip", ["-o", "link", "show"])).stdout.split("\n").filter(mine);
+    const addrs = (await run("ip", ["-o", "-4", "addr", "show"])).stdout.split("\n").filter(mine);
+    const routes = (await run("ip", ["-4", "route", "show", "table", "all"])).stdout.split("\n").filter(mine);
+    const tables = (await run("nft", ["list", "tables"])).stdout.split("\n").filter(mine);
+    const files = existsSync(dnsmasqRoot(options.tag)) ? [dnsmasqRoot(options.tag)] : [];
+    return JSON.stringify({ ns, links, addrs, routes, tables, files }, null, 1);
   }
 
   it("close() leaves the host as it was; a re-open after a kill removes the leftovers", async () => {
     const options = testOptions(dir);
-    const before = await hostState();
+    const before = await hostState(options);
     const vpcId = `vpc-${hex(17)}`;
     // A daemon killed with SIGKILL, after building a VPC with an interface.
     const child = spawn(
@@ -424,7 +430,7 @@ describe("the data plane's life cycle", { skip, timeout: 300_000 }, () => {
     await new Promise((r) => child.once("exit", r));
     const left = (await listNetns()).filter((n) => n.startsWith(`strata-${options.tag}-`));
     assert.equal(left.length, 2, `the killed daemon left its hub and VPC: ${left}`);
-    assert.notEqual(await hostState(), before);
+    assert.notEqual(await hostState(options), before);
 
     const dp = await DataPlane.open(options);
     assert.deepEqual(
@@ -438,8 +444,8 @@ describe("the data plane's life cycle", { skip, timeout: 300_000 }, () => {
       subnets: [{ id: "subnet-1", cidr: "10.9.0.0/24" }],
     });
     await dp.close();
-    assert.equal(await hostState(), before);
-    assert.equal(existsSync(dnsmasqRoot(options.tag)), false, "dnsmasq's files are gone");
+    assert.equal(await hostState(options), before);
+    assert.match(before, /"ns": \[\]/, "nothing of this tag before");
   });
 
   it("refuses a pool that overlaps a host route", async () => {
@@ -449,5 +455,26 @@ describe("the data plane's life cycle", { skip, timeout: 300_000 }, () => {
       (await listNetns()).filter((n) => n.startsWith(`strata-${options.tag}-`)),
       [],
     );
+  });
+});
+
+describe("guest egress (never sent traffic in tests: no guest packet may leave the machine)", {
+  skip,
+}, () => {
+  it("has rule sets nft accepts: masquerade on the host, the hub and the VPC letting guests with a public address out", async () => {
+    const ns = `strata-${hex(6)}-egress`;
+    await run("ip", ["netns", "add", ns]);
+    try {
+      const layout = poolLayout("100.96.0.0/16");
+      await nft(ns, compileHostRules("strata-abcdef", layout, "strataabcdef"));
+      await nft(ns, compileHubRules(layout, true, "host"));
+      await nft(ns, compilePublic([{ privateIp: "10.0.0.4", publicIp: "100.96.0.20" }], true));
+      const { stdout } = await run("ip", ["netns", "exec", ns, "nft", "list", "ruleset"]);
+      assert.match(stdout, /ip saddr 100\.96\.0\.0\/16 oifname != "strataabcdef" masquerade/);
+      assert.match(stdout, /iifname "strataabcdef" drop/);
+      assert.match(stdout, /oifname "uplink" ip saddr 10\.0\.0\.4 accept/);
+    } finally {
+      await run("ip", ["netns", "del", ns]);
+    }
   });
 });
