@@ -12,14 +12,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { nft, run } from "./commands.ts";
-import {
-  DataPlane,
-  type DataPlaneOptions,
-  dnsmasqRoot,
-  type NicFirewall,
-  type NicSpec,
-} from "./data-plane.ts";
+import { DataPlane, type DataPlaneOptions, type NicFirewall, type NicSpec } from "./data-plane.ts";
 import { FakeGuest } from "./fake-guest.ts";
+import { dnsmasqRoot } from "./names.ts";
 import { listNetns } from "./netns.ts";
 import { compileHostRules, compileHubRules, poolLayout } from "./public-link.ts";
 import { compilePublic } from "./vpc-rules.ts";

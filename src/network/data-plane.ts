@@ -7,38 +7,29 @@
 // Everything lives in namespaces named after the daemon's tag; open() removes what a killed daemon
 // left behind and builds afresh, close() removes everything. On the host, only the veth, the pool
 // route (and, with guest egress, one nftables table and ip_forward) are ever changed.
-import { access, constants, readFile, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { ipBatch, ipJson, linkNames, nft, run, sysctl } from "./commands.ts";
 import { type DhcpHost, Dnsmasq } from "./dhcp.ts";
 import { compileFirewall } from "./firewall.ts";
 import { compileGuard } from "./guard-rules.ts";
-import { addressAt, contains, formatCidr, parseCidr, parseIp, parseMac } from "./ipv4.ts";
+import { buildHub, checkPoolFree, removeTagged } from "./hub.ts";
+import { addressAt, contains, parseCidr, parseIp, parseMac } from "./ipv4.ts";
 import { MetadataProxy } from "./metadata-proxy.ts";
 import {
   bridgeMac,
-  HUB_HOST_SIDE,
-  hostTable,
+  dnsmasqRoot,
   hostVeth,
   hubNetns,
   hubVpcLink,
-  netnsPrefix,
   nicTap,
   subnetBridge,
   VPC_UPLINK,
   vpcNetns,
 } from "./names.ts";
-import { ensureNetns, listNetns, removeNetns } from "./netns.ts";
-import {
-  checkPublicIp,
-  compileHostRules,
-  compileHubRules,
-  type HostAddress,
-  type HostRoute,
-  type PoolLayout,
-  poolConflict,
-  poolLayout,
-} from "./public-link.ts";
+import { ensureNetns, NO_IPV6, removeNetns } from "./netns.ts";
+import { probeHost } from "./probe.ts";
+import { checkPublicIp, type PoolLayout, poolLayout } from "./public-link.ts";
 import type { DataPlaneOptions, NicFirewall, NicSpec, VpcSpec } from "./spec.ts";
 import { compilePublic, compileVpcBase, METADATA_IP } from "./vpc-rules.ts";
 
@@ -52,11 +43,6 @@ interface VpcState {
   dnsmasqKey: string;
   proxy: MetadataProxy;
   nics: Map<string, NicSpec>;
-}
-
-/** Where dnsmasq's files are: readable by it after it drops root (see dhcp.ts). */
-export function dnsmasqRoot(tag: string): string {
-  return `/run/strata-${tag}`;
 }
 
 export class DataPlane {
@@ -76,101 +62,22 @@ export class DataPlane {
   }
 
   /** Whether this host allows the data plane, and why not. */
-  static async probe(): Promise<{ ok: true } | { ok: false; reason: string }> {
-    const status = await readFile("/proc/self/status", "utf8").catch(() => "");
-    const capEff = /^CapEff:\s*([0-9a-f]+)$/m.exec(status)?.[1];
-    // CAP_NET_ADMIN is capability 12.
-    if (!capEff || (BigInt(`0x${capEff}`) & (1n << 12n)) === 0n) {
-      return { ok: false, reason: "no CAP_NET_ADMIN (run as root to get VPC networking)" };
-    }
-    try {
-      await access("/dev/net/tun", constants.R_OK | constants.W_OK);
-    } catch {
-      return { ok: false, reason: "no /dev/net/tun" };
-    }
-    for (const [tool, args, pkg] of [
-      ["ip", ["-V"], "iproute2"],
-      ["nft", ["--version"], "nftables"],
-      ["dnsmasq", ["--version"], "dnsmasq-base"],
-    ] as const) {
-      const r = await run(tool, [...args], { allowFail: true }).catch(() => null);
-      if (r?.code !== 0) return { ok: false, reason: `${tool} is missing (Debian package ${pkg})` };
-    }
-    const probe = `strata-probe-${process.pid}`;
-    const added = await run("ip", ["netns", "add", probe], { allowFail: true });
-    if (added.code !== 0)
-      return { ok: false, reason: `cannot create a network namespace: ${added.stderr.trim()}` };
-    const bridge = await run("ip", ["-n", probe, "link", "add", "name", "probe", "type", "bridge"], {
-      allowFail: true,
-    });
-    await run("ip", ["netns", "del", probe], { allowFail: true });
-    if (bridge.code !== 0) return { ok: false, reason: `cannot create a bridge: ${bridge.stderr.trim()}` };
-    return { ok: true };
+  static probe(): Promise<{ ok: true } | { ok: false; reason: string }> {
+    return probeHost();
   }
 
   /** Removes whatever a previous run with this tag left, checks the pool, builds the hub and the host's veth and route. */
   static async open(options: DataPlaneOptions): Promise<DataPlane> {
     const layout = poolLayout(options.publicPool);
-    const dp = new DataPlane(options, layout);
-    await dp.#removeAll();
-    const [routes, addresses] = await Promise.all([
-      ipJson<HostRoute[]>(null, ["-4", "route", "show", "table", "all"]),
-      ipJson<HostAddress[]>(null, ["-4", "addr", "show"]),
-    ]);
-    const conflict = poolConflict(options.publicPool, routes, addresses, dp.hostVeth);
-    if (conflict) {
-      throw new Error(
-        `the public pool ${formatCidr(layout.pool)} overlaps the host's ${conflict}: choose another --public-pool`,
-      );
-    }
+    await removeTagged(options.tag);
+    await checkPoolFree(layout, hostVeth(options.tag));
     try {
-      await dp.#buildHub();
+      await buildHub(options, layout);
     } catch (e) {
-      await dp.#removeAll().catch(() => {});
+      await removeTagged(options.tag).catch(() => {});
       throw e;
     }
-    return dp;
-  }
-
-  async #buildHub(): Promise<void> {
-    const { hub, hostVeth: veth, layout } = this;
-    await ensureNetns(hub);
-    await sysctl(hub, { "net.ipv4.ip_forward": 1, ...NO_IPV6 });
-    await nft(hub, compileHubRules(layout, this.options.guestEgress, HUB_HOST_SIDE));
-    await ipBatch(null, [
-      `link add name ${veth} type veth peer name ${HUB_HOST_SIDE} netns ${hub}`,
-      `addr add ${layout.hostIp}/30 dev ${veth}`,
-      `link set ${veth} up`,
-    ]);
-    await ipBatch(hub, [
-      `addr add ${layout.hubIp}/30 dev ${HUB_HOST_SIDE}`,
-      `link set ${HUB_HOST_SIDE} up`,
-      // Pool addresses no VPC holds go nowhere (not back to the host).
-      `route add unreachable ${formatCidr(layout.pool)}`,
-      ...(this.options.guestEgress ? [`route add default via ${layout.hostIp} dev ${HUB_HOST_SIDE}`] : []),
-    ]);
-    await ipBatch(null, [
-      `route add ${formatCidr(layout.pool)} via ${layout.hubIp} dev ${veth} src ${layout.hostIp}`,
-    ]);
-    if (this.options.guestEgress) {
-      await nft(null, compileHostRules(hostTable(this.options.tag), layout, veth));
-      await run("sysctl", ["-q", "-w", "net.ipv4.ip_forward=1"]);
-    }
-  }
-
-  /** Everything of this tag: namespaces (with their processes), the host's veth (and so its route), the host table. */
-  async #removeAll(): Promise<void> {
-    const prefix = netnsPrefix(this.options.tag);
-    for (const ns of await listNetns()) {
-      if (ns.startsWith(prefix)) await removeNetns(ns);
-    }
-    if ((await linkNames(null)).has(this.hostVeth)) await run("ip", ["link", "del", this.hostVeth]);
-    const table = hostTable(this.options.tag);
-    const tables = await run("nft", ["list", "tables"], { allowFail: true });
-    if (tables.stdout.split("\n").includes(`table inet ${table}`)) {
-      await run("nft", ["delete", "table", "inet", table]);
-    }
-    await rm(dnsmasqRoot(this.options.tag), { recursive: true, force: true });
+    return new DataPlane(options, layout);
   }
 
   /** Runs mutations one at a time: each reads and rewrites whole rule sets. */
@@ -377,7 +284,7 @@ export class DataPlane {
   close(): Promise<void> {
     return this.#serial(async () => {
       for (const id of [...this.#vpcs.keys()]) await this.#removeVpc(id);
-      await this.#removeAll();
+      await removeTagged(this.options.tag);
       this.#closed = true;
     });
   }
@@ -421,8 +328,6 @@ export class DataPlane {
     }
   }
 }
-
-const NO_IPV6 = { "net.ipv6.conf.all.disable_ipv6": 1, "net.ipv6.conf.default.disable_ipv6": 1 };
 
 function dhcpHosts(state: VpcState): DhcpHost[] {
   return [...state.nics.values()].map((n) => ({ mac: n.mac, ip: n.privateIp, hostname: n.hostname }));

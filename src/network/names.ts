@@ -74,3 +74,8 @@ export function nicTap(instanceId: string): string {
 export function hostTable(tag: string): string {
   return `strata-${checkTag(tag)}`;
 }
+
+/** Where dnsmasq's files are: readable by it after it drops root (see dhcp.ts). */
+export function dnsmasqRoot(tag: string): string {
+  return `/run/strata-${checkTag(tag)}`;
+}

@@ -51,3 +51,6 @@ async function waitGone(pid: number): Promise<void> {
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+/** The data plane's namespaces carry no IPv6 (nor do VPCs here): one less way around the rules. */
+export const NO_IPV6 = { "net.ipv6.conf.all.disable_ipv6": 1, "net.ipv6.conf.default.disable_ipv6": 1 };
