@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
 import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -168,6 +168,15 @@ describe("the data plane with fake guests", { skip, timeout: 300_000 }, () => {
       assert.equal(lease.domain, "ec2.internal");
       assert.ok(Number(lease.lease) >= 86400 * 365, `lease ${lease.lease}`);
     }
+  });
+
+  it("runs nothing in a VPC's namespace but dnsmasq, and that without root", async () => {
+    const netns = (await listNetns()).find((n) => n.endsWith(vpcA.slice(4)))!;
+    const pids = (await run("ip", ["netns", "pids", netns])).stdout.split(/\s+/).filter(Boolean);
+    assert.equal(pids.length, 1, `processes in ${netns}: ${pids}`);
+    const status = readFileSync(`/proc/${pids[0]}/status`, "utf8");
+    assert.match(status, /^Name:\s+dnsmasq$/m);
+    assert.match(status, /^Uid:\s+65534\s+65534\s+65534\s+65534$/m, "nobody");
   });
 
   it("answers the VPC's own names at base+2, per VPC", async () => {
