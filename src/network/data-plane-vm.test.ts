@@ -56,6 +56,7 @@ describe("a VM on the data plane (tap mode)", { skip, timeout: 900_000 }, () => 
   let nbd: ChildProcess;
   let vm: QemuVm;
   let publicIp: string;
+  let vmNetns: string;
   const instanceId = `i-0${hex(16)}`;
   const vpcId = `vpc-${hex(17)}`;
   const subnetId = `subnet-${hex(17)}`;
@@ -131,6 +132,7 @@ describe("a VM on the data plane (tap mode)", { skip, timeout: 900_000 }, () => 
       hostname: "ip-10-5-0-4",
       metadataSocket: imds.socketPath,
     });
+    vmNetns = netns;
     await dp.setFirewall(vpcId, [
       { instanceId, privateIp: "10.5.0.4", ingress: [], egress: [{ protocol: "all", cidrs: ["0.0.0.0/0"] }] },
     ]);
@@ -218,5 +220,15 @@ describe("a VM on the data plane (tap mode)", { skip, timeout: 900_000 }, () => 
     assert.match(out, /^default via 10\.5\.0\.1 dev eth0/m);
     assert.match(out, /^nameserver 10\.5\.0\.2$/m);
     assert.match(out, /^ip-10-5-0-4$/m);
+  });
+
+  it("unplugs the interface while QEMU still holds its tap", async () => {
+    await dp.unplugNic(instanceId);
+    assert.equal(await banner(publicIp, 22), null);
+    const links = spawnSync("ip", ["-n", vmNetns, "-o", "link", "show"], {
+      encoding: "utf8",
+    });
+    assert.equal(links.status, 0, links.stderr);
+    assert.doesNotMatch(links.stdout, /master/, "no port left on the bridge");
   });
 });

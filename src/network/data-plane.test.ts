@@ -276,6 +276,17 @@ describe("the data plane with fake guests", { skip, timeout: 300_000 }, () => {
       ]),
     ]);
     assert.equal(await hostFetch(publicIp, 8081), "public-g1");
+    // ICMP by type: echo requests only once allowed.
+    const ping = () => spawnSync("busybox", ["ping", "-c", "1", "-W", "2", publicIp]).status === 0;
+    assert.equal(ping(), false);
+    await dp.setFirewall(vpcA, [
+      ...others,
+      fw(nics.g1.instanceId, "10.0.0.4", [
+        { protocol: "tcp", fromPort: 8081, toPort: 8081, cidrs: ["0.0.0.0/0"] },
+        { protocol: "icmp", fromPort: 8, toPort: -1, cidrs: [`${dp.layout.hostIp}/32`] },
+      ]),
+    ]);
+    assert.equal(ping(), true);
     // Dissociated, the address leads nowhere; associated again, it works again.
     await dp.setPublicIp(nics.g1.instanceId, null);
     assert.equal(await hostFetch(publicIp, 8081), null);
