@@ -7,10 +7,12 @@ cd "$(dirname "$0")/.."
 # qemu-system-x86 runs instances; netcat-openbsd carries the metadata service into the guest;
 # fdisk/dosfstools/mtools/syslinux/busybox-static/e2fsprogs assemble the base image unprivileged;
 # libnbd-bin and openssh-client are what the tests check the NBD server and the guests with;
-# packer (1.6.6, amazon-ebs builder built in) is the golden-image client test/packer.test.ts drives.
+# packer (1.6.6, amazon-ebs builder built in) is the golden-image client test/packer.test.ts drives;
+# iproute2, nftables, dnsmasq-base build the VPC data plane (src/network), socat and iperf3 are what
+# its tests and benchmarks drive traffic with.
 debian_packages=(zstd awscli python3-botocore qemu-utils qemu-system-x86 netcat-openbsd fdisk dosfstools
   mtools syslinux syslinux-common busybox-static e2fsprogs libnbd-bin openssh-client openssl putty-tools
-  packer)
+  packer iproute2 nftables dnsmasq-base socat iperf3)
 missing=()
 for p in "${debian_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

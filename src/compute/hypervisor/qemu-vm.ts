@@ -1,7 +1,9 @@
 // One QEMU process per running instance. Disks are NBD exports of the daemon (so the storage
-// engine sees every write); the NIC is QEMU user-mode networking on 169.254.0.0/16, restricted:
+// engine sees every write). The NIC is either a tap on the instance's subnet bridge in its VPC's
+// namespace (src/network: QEMU then runs inside that namespace, where the tap is opened by name),
+// or, where the host allows no namespaces, QEMU user-mode networking on 169.254.0.0/16, restricted:
 // the guest reaches its own metadata service at 169.254.169.254 and nothing else of the host or
-// beyond (see ../shared/notes/qemu-facts.md). SSH comes in through a forward on the host's loopback.
+// beyond (see ../shared/notes/qemu-facts.md), and SSH comes in through a forward on the host's loopback.
 import { type ChildProcess, spawn } from "node:child_process";
 import { QmpClient } from "./qmp-client.ts";
 
@@ -14,6 +16,25 @@ export interface VmDisk {
   boot: boolean;
 }
 
+/** User-mode networking (slirp): the fallback without network namespaces. */
+export interface UserNetwork {
+  kind: "user";
+  privateIp: string;
+  hostname: string;
+  sshPort: number;
+  /** The instance's metadata service: a unix socket (MetadataService.socketPath). */
+  metadataSocket: string;
+}
+
+/** A tap the data plane plugged (DataPlane.plugNic), in its VPC's namespace. */
+export interface TapNetwork {
+  kind: "tap";
+  netns: string;
+  tap: string;
+}
+
+export type VmNetwork = UserNetwork | TapNetwork;
+
 export interface VmSpec {
   instanceId: string;
   accel: Accelerator;
@@ -24,11 +45,7 @@ export interface VmSpec {
   consoleLog: string;
   disks: VmDisk[];
   mac: string;
-  privateIp: string;
-  hostname: string;
-  sshPort: number;
-  /** The instance's metadata service: a unix socket (MetadataService.socketPath). */
-  metadataSocket: string;
+  network: VmNetwork;
   /** SMBIOS product name (the instance type), as EC2's Nitro hosts report it. */
   product: string;
 }
@@ -78,7 +95,8 @@ export function qemuArgs(spec: VmSpec): string[] {
     args.push("-blockdev", JSON.stringify(blockdevOptions(d, spec.nbdSocket)));
     args.push("-device", `virtio-blk-pci,drive=${d.id},id=dev-${d.id}${d.boot ? ",bootindex=0" : ""}`);
   }
-  args.push("-netdev", userNetdev(spec), "-device", `virtio-net-pci,netdev=net0,mac=${spec.mac}`);
+  const netdev = spec.network.kind === "tap" ? tapNetdev(spec.network) : userNetdev(spec.network);
+  args.push("-netdev", netdev, "-device", `virtio-net-pci,netdev=net0,mac=${spec.mac}`);
   return args;
 }
 
@@ -89,9 +107,7 @@ export function qemuArgs(spec: VmSpec): string[] {
  * answers DHCP and carries the explicit guestfwd (the metadata service) and the SSH hostfwd.
  * IPv6 is off: the guest has no use for it, and it would be one more way to reach the host.
  */
-export function userNetdev(
-  spec: Pick<VmSpec, "privateIp" | "hostname" | "sshPort" | "metadataSocket">,
-): string {
+export function userNetdev(spec: Omit<UserNetwork, "kind">): string {
   return [
     "user,id=net0,ipv4=on,ipv6=off,restrict=on,net=169.254.0.0/16,host=169.254.0.2",
     `dhcpstart=${spec.privateIp}`,
@@ -101,6 +117,12 @@ export function userNetdev(
     // splits the command as a shell would; in QEMU's option syntax a comma is written twice.
     `guestfwd=tcp:169.254.169.254:80-cmd:${metadataForwardCommand(spec.metadataSocket).replaceAll(",", ",,")}`,
   ].join(",");
+}
+
+/** The data plane's tap, opened by name in QEMU's namespace; no scripts (the tap is on its bridge already). */
+export function tapNetdev(net: TapNetwork): string {
+  if (!/^[A-Za-z0-9_.-]{1,15}$/.test(net.tap)) throw new Error(`bad tap name: ${net.tap}`);
+  return `tap,id=net0,ifname=${net.tap},script=no,downscript=no`;
 }
 
 /** The command slirp runs per guest connection to 169.254.169.254:80 (netcat-openbsd's `nc -U`). */
@@ -126,8 +148,13 @@ export class QemuVm {
 
   /** Spawns QEMU and connects to QMP; QEMU is killed if the daemon dies (parent-death signal). */
   static async start(spec: VmSpec): Promise<QemuVm> {
-    const child = spawn("setpriv", ["--pdeathsig", "KILL", "--", "qemu-system-x86_64", ...qemuArgs(spec)], {
+    const qemu = ["setpriv", "--pdeathsig", "KILL", "--", "qemu-system-x86_64", ...qemuArgs(spec)];
+    // `ip netns exec` enters the namespace and execs (same process): the parent-death signal still
+    // ties QEMU to the daemon.
+    const argv = spec.network.kind === "tap" ? ["ip", "netns", "exec", spec.network.netns, ...qemu] : qemu;
+    const child = spawn(argv[0], argv.slice(1), {
       stdio: ["ignore", "ignore", "pipe"],
+      env: { ...process.env, PATH: `${process.env.PATH ?? "/usr/bin:/bin"}:/usr/sbin:/sbin` },
     });
     const vm = new QemuVm(child);
     const failed = vm.exited.then((code) => {
