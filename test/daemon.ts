@@ -35,6 +35,15 @@ after(async () => {
 });
 
 /**
+ * Server flags for VPC networking, with a public pool of its own (a random /24 of 100.64.0.0/11):
+ * daemons of test files running in parallel must not claim the same pool.
+ */
+export function vpcNetworkArgs(): string[] {
+  const pool = `100.${64 + Math.floor(Math.random() * 32)}.${Math.floor(Math.random() * 256)}.0/24`;
+  return ["--network", "vpc", "--public-pool", pool];
+}
+
+/**
  * Starts `strata server`. Tests about storage and the API skip the base image (it would appear
  * among the images they list); instance tests pass `baseImage: true` and extra server flags.
  * `wrapper` runs it through a command that execs it (e.g. `prlimit --nofile=256:256 --`).
@@ -55,6 +64,9 @@ export async function startDaemon(
     ...(options.args ?? []),
   ];
   if (!options.baseImage) args.push("--no-base-image");
+  // User-mode networking unless a test asks for the VPC data plane (vpcNetworkArgs): instance tests
+  // that do not test networking SSH in through the host port, as a host without the data plane does.
+  if (!args.includes("--network")) args.push("--network", "user");
   const [command, ...commandArgs] = [...(options.wrapper ?? []), join(ROOT, "bin/strata"), ...args];
   const proc = spawn(command, commandArgs, {
     env: { ...process.env, STRATA_LOG_REQUESTS: "0" },

@@ -20,6 +20,8 @@ import { compileHostRules, compileHubRules, poolLayout } from "./public-link.ts"
 import { compilePublic } from "./vpc-rules.ts";
 
 const probe = await DataPlane.probe();
+// As the daemon runs (src/server/data-dir.ts): every mode the data plane needs must be explicit.
+process.umask(0o077);
 const haveTools = ["socat", "busybox", "ss"].every((t) =>
   spawnOk("sh", ["-c", `command -v ${t} || test -x /usr/sbin/${t} || test -x /sbin/${t}`]),
 );

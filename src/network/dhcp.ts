@@ -6,8 +6,8 @@
 // dnsmasq parses what hostile guests send, so it drops root (to nobody) after binding; the files
 // it re-reads on SIGHUP are therefore outside the daemon's private run dir, in /run/strata-<tag>.
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdir, rename, rm, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { chmod, mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { sbinPath } from "./commands.ts";
 import { addressAt, formatIp, netmask, parseCidr, parseIp, parseMac } from "./ipv4.ts";
 
@@ -60,9 +60,14 @@ export class Dnsmasq {
   async #spawn(hosts: DhcpHost[]): Promise<void> {
     const { config } = this;
     await mkdir(config.dir, { recursive: true, mode: 0o755 });
+    // The daemon runs under umask 077: modes are set explicitly, or dnsmasq (as nobody) could not
+    // re-read its hosts after dropping root.
+    await chmod(dirname(config.dir), 0o755);
+    await chmod(config.dir, 0o755);
     await writeHosts(config, hosts);
     const confPath = join(config.dir, "dnsmasq.conf");
     await writeFile(confPath, dnsmasqConf(config), { mode: 0o644 });
+    await chmod(confPath, 0o644);
     const child = spawn(
       "ip",
       [
@@ -94,7 +99,13 @@ export class Dnsmasq {
         for (const f of this.#onRead.splice(0)) f();
       }
     });
-    await this.#waitReads(0, 30_000);
+    try {
+      await this.#waitReads(0, 30_000);
+    } catch (e) {
+      // A dnsmasq that never became ready must not stay bound to the VPC's addresses.
+      await this.stop();
+      throw e;
+    }
   }
 
   #remember(hosts: DhcpHost[]): void {
@@ -214,6 +225,7 @@ async function writeHosts(config: DnsmasqConfig, hosts: DhcpHost[]): Promise<voi
 
 async function replaceFile(path: string, text: string): Promise<void> {
   await writeFile(`${path}.tmp`, text, { mode: 0o644 });
+  await chmod(`${path}.tmp`, 0o644);
   await rename(`${path}.tmp`, path);
 }
 

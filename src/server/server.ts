@@ -83,6 +83,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     // Read at each check: `strata accounts set-quota` beside the running daemon applies at once.
     quotaSettings: (accountId) => quotaSettingsOf(accounts, accountId),
   });
+  console.log(engine.network.message);
   // Accounts exist before the port opens, so no request can beat the admin account into being.
   const boot = await bootstrapAccounts(options.dataDir, {
     store: accounts,

@@ -5,8 +5,9 @@ import { CodecPool } from "../storage/chunks/codec-pool.ts";
 import type { Tag } from "../storage/metadata/catalog-store.ts";
 import { DescriptorPool } from "../storage/volume-files/descriptor-pool.ts";
 import { ComputeHost, type ComputeOptions } from "./instances/compute-host.ts";
+import { NetworkHost } from "./network/network-host.ts";
 import type { NetworkOptions } from "./network/network-options.ts";
-import { DEFAULT_PUBLIC_POOL, regionPublicRange } from "./network/public-pool.ts";
+import { regionPublicRange } from "./network/public-pool.ts";
 import type { QuotaSettingsSource } from "./quotas/region-quotas.ts";
 import { Region } from "./regions/region.ts";
 import { BlockTokens } from "./snapshots/block-tokens.ts";
@@ -34,8 +35,6 @@ export interface EngineOptions {
   network?: NetworkOptions;
   /** Each account's quota overrides (the accounts database); without it, every account has the defaults. */
   quotaSettings?: QuotaSettingsSource;
-  /** The host's pool of public addresses, split among the regions (default DEFAULT_PUBLIC_POOL). */
-  publicPool?: string;
 }
 
 const EXPIRY_SWEEP_MS = 30_000;
@@ -49,6 +48,7 @@ export class Engine {
   readonly codec: CodecPool;
   readonly descriptors: DescriptorPool;
   #compute: ComputeHost | undefined;
+  #network: NetworkHost | undefined;
   #sweeper: NodeJS.Timeout | undefined;
 
   private constructor(codec: CodecPool, descriptors: DescriptorPool) {
@@ -60,6 +60,12 @@ export class Engine {
     const descriptors = new DescriptorPool(options.maxOpenVolumeFiles);
     const engine = new Engine(new CodecPool(options.threads), descriptors);
     const computeOptions: ComputeOptions = { cacheDir: defaultBaseImageCacheDir(), ...options.compute };
+    // Before any region: its instances' interfaces are plugged into this host's data plane.
+    engine.#network = await NetworkHost.open(
+      options.dataDir,
+      join(options.dataDir, "run"),
+      options.network ?? { mode: "auto" },
+    );
     engine.#compute = await ComputeHost.open(options.dataDir, computeOptions, async (region, volumeId) =>
       engine.regions.get(region)?.volumes.handle(volumeId),
     );
@@ -91,11 +97,8 @@ export class Engine {
           options.backgroundHydration ?? true,
           options.quotaSettings,
           {
-            publicRange: regionPublicRange(
-              options.publicPool ?? DEFAULT_PUBLIC_POOL,
-              index,
-              regionNames.length,
-            ),
+            host: engine.network,
+            publicRange: regionPublicRange(engine.network.publicPool, index, regionNames.length),
           },
         ),
       );
@@ -110,6 +113,11 @@ export class Engine {
     engine.#sweeper = setInterval(() => void engine.#expireDirectSnapshots(), EXPIRY_SWEEP_MS);
     engine.#sweeper.unref();
     return engine;
+  }
+
+  get network(): NetworkHost {
+    if (!this.#network) throw new Error("network host not open");
+    return this.#network;
   }
 
   get compute(): ComputeHost {
@@ -164,6 +172,8 @@ export class Engine {
     for (const r of this.regions.values()) await r.close();
     await this.descriptors.closeAll();
     await this.#compute?.close();
+    // After the VMs: removes Strata's namespaces, veth and pool route from the host.
+    await this.#network?.close();
     await this.codec.close();
   }
 }

@@ -2,30 +2,20 @@
 // security groups and its primary network interface (with the attachment and public association).
 import type * as EC2 from "@aws-sdk/client-ec2";
 import { privateDnsName } from "../../services/instances/instance-runtime.ts";
-import type {
-  AddressRecord,
-  NetworkInterfaceRecord,
-  SecurityGroupRecord,
-} from "../../services/network/network-records.ts";
+import type { InterfaceView } from "../../services/network/interface-service.ts";
+import type { SecurityGroupRecord } from "../../services/network/network-records.ts";
 import type { InstanceRecord } from "../../storage/metadata/instance-store.ts";
 
 export interface InstanceNetwork {
-  eni: NetworkInterfaceRecord;
+  /** The primary interface, with its public association (an Elastic IP, else the one assigned at start). */
+  eni: InterfaceView;
   groups: SecurityGroupRecord[];
-  /** The Elastic IP associated with the interface, if any (it takes the place of the public IP). */
-  address?: AddressRecord;
-}
-
-/** The public address the interface has now: its Elastic IP, else the one assigned at start. */
-export function publicIpOf(net: InstanceNetwork): string | undefined {
-  return net.address?.publicIp ?? net.eni.publicIp ?? undefined;
 }
 
 export function networkFields(
   i: InstanceRecord,
   region: string,
   net: InstanceNetwork,
-  attachedAt: string,
 ): Partial<EC2.Instance> {
   if (i.state === "terminated") {
     return {
@@ -37,13 +27,13 @@ export function networkFields(
     };
   }
   const { eni } = net;
-  const publicIp = publicIpOf(net);
+  const publicIp = eni.association?.publicIp;
   const dns = privateDnsName(eni.privateIp, region);
   const groups = net.groups.map((g) => ({ GroupId: g.id, GroupName: g.name }));
   // EC2 names public addresses ec2-a-b-c-d.<region>.compute.amazonaws.com; those names would not
   // resolve here, so the public DNS name stays empty, as in a VPC without DNS hostnames.
   const association = publicIp
-    ? { PublicIp: publicIp, PublicDnsName: "", IpOwnerId: net.address ? i.ownerId : "amazon" }
+    ? { PublicIp: publicIp, PublicDnsName: "", IpOwnerId: eni.association?.ipOwnerId }
     : undefined;
   return {
     VpcId: eni.vpcId,
@@ -73,7 +63,7 @@ export function networkFields(
           DeviceIndex: eni.deviceIndex,
           NetworkCardIndex: 0,
           Status: "attached",
-          AttachTime: new Date(attachedAt),
+          AttachTime: new Date(i.launchedAt),
           DeleteOnTermination: eni.deleteOnTermination,
         },
         Association: association,

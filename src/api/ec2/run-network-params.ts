@@ -4,15 +4,7 @@
 // interface, as most instance launches have.
 import type * as EC2 from "@aws-sdk/client-ec2";
 import { StrataError } from "../../errors.ts";
-
-export interface LaunchNetworkRequest {
-  subnetId?: string;
-  availabilityZone?: string;
-  securityGroupIds?: string[];
-  securityGroupNames?: string[];
-  privateIpAddress?: string;
-  associatePublicIpAddress?: boolean;
-}
+import type { LaunchNetworkRequest } from "../../services/network/interface-service.ts";
 
 export function launchNetworkRequest(input: EC2.RunInstancesCommandInput): LaunchNetworkRequest {
   const nics = input.NetworkInterfaces ?? [];

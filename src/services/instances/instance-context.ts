@@ -1,6 +1,7 @@
 import type { InstanceStore } from "../../storage/metadata/instance-store.ts";
 import type { ImageService } from "../images/image-service.ts";
 import type { KeyPairService } from "../key-pairs/key-pair-service.ts";
+import type { InterfaceService } from "../network/interface-service.ts";
 import type { RegionQuotas } from "../quotas/region-quotas.ts";
 import type { SnapshotService } from "../snapshots/snapshot-service.ts";
 import type { VolumeService } from "../volumes/volume-service.ts";
@@ -15,6 +16,8 @@ export interface InstanceContext {
   snapshots: SnapshotService;
   images: ImageService;
   keyPairs: KeyPairService;
+  /** Instances' network interfaces (the VPC model). */
+  interfaces: InterfaceService;
   quotas: RegionQuotas;
   host: () => ComputeHost;
   vms: VmSupervisor;

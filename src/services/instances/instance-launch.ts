@@ -7,10 +7,10 @@ import { StrataError } from "../../errors.ts";
 import { newId } from "../../ids.ts";
 import type { BlockDeviceMappingRecord, ImageRecord, Tag } from "../../storage/metadata/catalog-store.ts";
 import type { InstanceRecord, VolumeAttachmentRecord } from "../../storage/metadata/instance-store.ts";
+import type { InterfaceView, LaunchNetworkRequest, LaunchPlan } from "../network/interface-service.ts";
 import { validateTags } from "../tags/tag-rules.ts";
 import { checkAvailabilityZone, VOLUME_TYPES } from "../volumes/volume-service.ts";
 import type { InstanceContext } from "./instance-context.ts";
-import { macFor, privateIpFor } from "./instance-identity.ts";
 import { checkArchitecture, runnableType } from "./instance-type-rules.ts";
 import { type PlannedVolume, planVolumes } from "./launch-plan.ts";
 
@@ -23,7 +23,10 @@ export interface RunInput {
   /** Base64, as the API carries it (already checked). */
   userData: string | null;
   keyName: string | null;
-  availabilityZone: string;
+  /** Placement.AvailabilityZone; with no subnet, the zone's default subnet (else the subnet's zone). */
+  availabilityZone?: string;
+  /** Where the instances' interfaces go (subnet, groups, addresses). */
+  network: LaunchNetworkRequest;
   blockDeviceMappings: BlockDeviceMappingRecord[];
   clientToken: string | null;
   shutdownBehavior: "stop" | "terminate";
@@ -39,7 +42,7 @@ export async function launchInstances(ctx: InstanceContext, input: RunInput): Pr
   checkArchitecture(type, image.architecture);
   const publicKey =
     input.keyName === null ? null : (await ctx.keyPairs.byName(input.ownerId, input.keyName)).publicKey;
-  checkAvailabilityZone(ctx.region, input.availabilityZone);
+  if (input.availabilityZone !== undefined) checkAvailabilityZone(ctx.region, input.availabilityZone);
   if (image.state !== "available") {
     throw new StrataError("InvalidAMIID.Unavailable", `Image ${image.id} is ${image.state}, not available`);
   }
@@ -80,8 +83,14 @@ export async function launchInstances(ctx: InstanceContext, input: RunInput): Pr
     iops: p.iops,
   }));
   const launch = { type, minCount: input.minCount, maxCount: input.maxCount, volumesEach };
+  // Last of the checks: an account's first launch creates its default VPC (as EC2 accounts have one).
+  const network = await ctx.interfaces.planLaunch(
+    input.ownerId,
+    { ...input.network, availabilityZone: input.network.availabilityZone ?? input.availabilityZone },
+    input.maxCount,
+  );
   return ctx.quotas.launch(input.ownerId, launch, ctx.host(), (releases) =>
-    create(ctx, input, { image, publicKey, type, plan, imageSnapshots }, releases),
+    create(ctx, input, { image, publicKey, type, plan, imageSnapshots, network }, releases),
   );
 }
 
@@ -94,10 +103,12 @@ async function create(
     type: InstanceTypeInfo;
     plan: PlannedVolume[];
     imageSnapshots: Set<string | undefined>;
+    network: LaunchPlan;
   },
   releases: (() => void)[],
 ): Promise<InstanceRecord[]> {
-  const { image, publicKey, type, plan, imageSnapshots } = checked;
+  const { image, publicKey, type, plan, imageSnapshots, network } = checked;
+  const availabilityZone = network.availabilityZone;
   const count = releases.length;
   const tags = input.tags ?? { instance: [], volume: [] };
   const reservationId = newId("r");
@@ -105,10 +116,14 @@ async function create(
   const records: InstanceRecord[] = [];
   const attachments: VolumeAttachmentRecord[] = [];
   const created: string[] = [];
+  const ids = Array.from({ length: count }, () => newId("i"));
+  let interfaces: InterfaceView[] = [];
   try {
+    // Addresses and MACs from the subnet's allocator, for all the instances in one transaction.
+    interfaces = await ctx.interfaces.createForInstances(input.ownerId, network, ids);
     for (let i = 0; i < count; i++) {
-      const id = newId("i");
-      const ip = privateIpFor(id);
+      const id = ids[i];
+      const nic = interfaces[i];
       records.push({
         id,
         ownerId: input.ownerId,
@@ -121,13 +136,13 @@ async function create(
         keyName: input.keyName,
         launchIndex: i,
         launchedAt: now,
-        availabilityZone: input.availabilityZone,
+        availabilityZone,
         userData: input.userData,
         rootDeviceName: image.rootDeviceName,
         architecture: image.architecture,
         clientToken: input.clientToken,
-        mac: macFor(id),
-        privateIp: ip,
+        mac: nic.mac,
+        privateIp: nic.privateIp,
         sshPort: 0,
         pid: null,
         terminatedAt: null,
@@ -139,7 +154,7 @@ async function create(
           ownerId: input.ownerId,
           snapshotId: p.snapshotId ?? undefined,
           sizeGiB: p.sizeGiB,
-          availabilityZone: input.availabilityZone,
+          availabilityZone,
           volumeType: p.volumeType,
           iops: p.iops,
           tags: tags.volume,
@@ -159,6 +174,7 @@ async function create(
   } catch (e) {
     // Nothing half-made stays behind: the volumes made so far go again.
     for (const v of created) await ctx.volumes.delete(v).catch(() => {});
+    if (interfaces.length) for (const id of ids) await ctx.interfaces.deleteForInstance(id).catch(() => {});
     for (const release of releases) release();
     throw e;
   }

@@ -11,6 +11,7 @@ import { idempotent } from "../access/idempotency.ts";
 import { checkId, notFound } from "../access/resource-ids.ts";
 import type { ImageService } from "../images/image-service.ts";
 import type { KeyPairService } from "../key-pairs/key-pair-service.ts";
+import type { InterfaceService } from "../network/interface-service.ts";
 import { RegionQuotas } from "../quotas/region-quotas.ts";
 import type { SnapshotService } from "../snapshots/snapshot-service.ts";
 import type { VolumeService } from "../volumes/volume-service.ts";
@@ -51,6 +52,7 @@ export class InstanceService {
       snapshots: SnapshotService;
       images: ImageService;
       keyPairs: KeyPairService;
+      interfaces: InterfaceService;
     },
     host: () => ComputeHost,
     probeDisk: ProbeDisk,

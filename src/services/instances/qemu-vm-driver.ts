@@ -5,6 +5,7 @@ import { mkdir } from "node:fs/promises";
 import { QemuVm, type VmDisk } from "../../compute/hypervisor/qemu-vm.ts";
 import { MetadataService } from "../../compute/metadata/metadata-service.ts";
 import type { ComputeHost } from "./compute-host.ts";
+import { privateIpFor } from "./instance-identity.ts";
 import { consoleLogPath, instanceDir, privateDnsName } from "./instance-runtime.ts";
 import type { RunningVm, VmBootInput, VmDriver } from "./vm-driver.ts";
 
@@ -27,11 +28,10 @@ export class QemuVmDriver implements VmDriver {
   async boot(input: VmBootInput): Promise<RunningVm> {
     const host = this.#host();
     const { record: r, nic } = input;
-    if (nic.kind !== "user") throw new Error(`NIC kind ${(nic as { kind: string }).kind} is not supported`);
     const accel = await host.accelerator(this.#probeDisk);
     await mkdir(instanceDir(host, r.id), { recursive: true });
-    // A fresh SSH port per boot: one kept while stopped could be taken by then.
-    const sshPort = await host.freePort();
+    // A fresh SSH port per boot (user mode): one kept while stopped could be taken by then.
+    const sshPort = nic.kind === "user" ? await host.freePort() : 0;
     const imds = await MetadataService.start(input.metadata, host.instanceSocket(r.id, "imds"));
     try {
       const vm = await QemuVm.start({
@@ -44,10 +44,18 @@ export class QemuVmDriver implements VmDriver {
         consoleLog: consoleLogPath(host, r.id),
         disks: input.disks,
         mac: r.mac,
-        privateIp: r.privateIp,
-        hostname: privateDnsName(r.privateIp, input.region).split(".")[0],
-        sshPort,
-        metadataSocket: imds.socketPath,
+        network:
+          nic.kind === "tap"
+            ? { kind: "tap", netns: nic.netns, tap: nic.tap }
+            : {
+                kind: "user",
+                // QEMU's user network is 169.254.0.0/16 (its metadata forward must be inside it),
+                // so the guest's own address there is not the interface's VPC address.
+                privateIp: privateIpFor(r.id),
+                hostname: privateDnsName(r.privateIp, input.region).split(".")[0],
+                sshPort,
+                metadataSocket: imds.socketPath,
+              },
         product: r.instanceType,
       });
       return new QemuRunningVm(host, input.region, vm, imds, sshPort);

@@ -190,6 +190,15 @@ export class VmSupervisor {
     r.stateTransitionReason = reason;
     r.stateReason = stateReason;
     await this.store.updateInstance(r);
+    const hook =
+      state === "stopped"
+        ? this.#network.stopped
+        : state === "terminated"
+          ? this.#network.terminated
+          : undefined;
+    await hook
+      ?.call(this.#network, r.id)
+      .catch((e: Error) => console.error(`instance ${r.id}: network on ${state}: ${e.message}`));
   }
 
   /**
@@ -286,7 +295,10 @@ export class VmSupervisor {
         nic,
         metadata: () => {
           this.#guestSeen.add(id);
-          return instanceMetadata(r, this.region, this.#devices.get(id) ?? attachments);
+          return {
+            ...instanceMetadata(r, this.region, this.#devices.get(id) ?? attachments),
+            ...nic.metadata,
+          };
         },
       });
       this.#runtimes.set(id, vm);

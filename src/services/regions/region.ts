@@ -21,8 +21,10 @@ import { InstanceService, type ProbeDisk } from "../instances/instance-service.t
 import { KeyPairService } from "../key-pairs/key-pair-service.ts";
 import { AddressService } from "../network/address-service.ts";
 import type { GroupMembership } from "../network/contracts.ts";
+import { InstanceNetworking } from "../network/instance-networking.ts";
 import { InterfaceService } from "../network/interface-service.ts";
 import { NetworkEvents } from "../network/network-events.ts";
+import type { NetworkHost } from "../network/network-host.ts";
 import { DEFAULT_PUBLIC_POOL, type PublicRange, regionPublicRange } from "../network/public-pool.ts";
 import { RouteService } from "../network/route-service.ts";
 import { SecurityGroupService } from "../network/security-group-service.ts";
@@ -60,6 +62,8 @@ export class Region {
   readonly addresses: AddressService;
   /** Emitted after commits that change what the data plane must do (the VPC's id). */
   readonly networkEvents = new NetworkEvents();
+  /** How this host networks instances: VPC networking (taps, public addresses) or user mode. */
+  readonly networkMode: "vpc" | "user";
   /** Interfaces by security group (for the security-group service's group references). */
   readonly groupMembership: GroupMembership;
 
@@ -72,7 +76,7 @@ export class Region {
     compute: { host: () => ComputeHost; probeDisk: ProbeDisk },
     backgroundHydration = true,
     quotaSettings?: QuotaSettingsSource,
-    network: { publicRange?: PublicRange } = {},
+    network: { publicRange?: PublicRange; host?: NetworkHost } = {},
   ) {
     const dir = join(dataDir, "regions", name);
     this.name = name;
@@ -106,14 +110,6 @@ export class Region {
     this.direct = new DirectSnapshots(name, this.meta, this.catalog, this.blocks, tokens, sharing, quotas);
     const instanceStore = new SqliteInstanceStore(db);
     this.keyPairs = new KeyPairService(instanceStore, quotas);
-    this.instances = new InstanceService(
-      name,
-      instanceStore,
-      { volumes: this.volumes, snapshots: this.snapshots, images: this.images, keyPairs: this.keyPairs },
-      compute.host,
-      compute.probeDisk,
-      quotas,
-    );
     const networkStore = new SqliteNetworkStore(db);
     this.groupMembership = networkStore;
     const groups = () => this.securityGroups;
@@ -134,6 +130,30 @@ export class Region {
       new SqliteSecurityGroupStore(db),
       this.vpcs,
       networkStore,
+    );
+    const networking = network.host
+      ? new InstanceNetworking(
+          name,
+          network.host,
+          { interfaces: this.interfaces, securityGroups: this.securityGroups, events: this.networkEvents },
+          (id) => compute.host().instanceSocket(id, "imds"),
+        )
+      : undefined;
+    this.networkMode = network.host?.mode ?? "user";
+    this.instances = new InstanceService(
+      name,
+      instanceStore,
+      {
+        volumes: this.volumes,
+        snapshots: this.snapshots,
+        images: this.images,
+        keyPairs: this.keyPairs,
+        interfaces: this.interfaces,
+      },
+      compute.host,
+      compute.probeDisk,
+      quotas,
+      { network: networking },
     );
     this.tags = new TagService(
       this.catalog,

@@ -2,10 +2,12 @@ import type * as EC2 from "@aws-sdk/client-ec2";
 import { StrataError } from "../../../errors.ts";
 import { checkName } from "../../../services/images/image-rules.ts";
 import { runnableType } from "../../../services/instances/instance-type-rules.ts";
+import type { InterfaceView } from "../../../services/network/interface-service.ts";
 import { checkAvailabilityZone } from "../../../services/volumes/volume-service.ts";
 import type { InstanceRecord } from "../../../storage/metadata/instance-store.ts";
 import { dryRunCheck, type Out, type RequestContext, required } from "../context.ts";
 import { applyFilters, type FilterFields } from "../filters.ts";
+import { networkFields } from "../instance-network-shapes.ts";
 import {
   instanceStatusOf,
   instanceTags,
@@ -14,6 +16,7 @@ import {
   toInstanceStatus,
 } from "../instance-shapes.ts";
 import { noMaxResultsWithIds, paginate } from "../pagination.ts";
+import { launchNetworkRequest } from "../run-network-params.ts";
 import { tagsBySpecification } from "../tagging.ts";
 import { checkImageId, toMappings } from "./images.ts";
 
@@ -66,11 +69,12 @@ export async function RunInstances(
   }
   const tags = tagsBySpecification(input.TagSpecifications, ["instance", "volume"] as const);
   checkImageId(imageId);
-  const az = input.Placement?.AvailabilityZone ?? `${ctx.regionName}a`;
+  const az = input.Placement?.AvailabilityZone || undefined;
+  const network = launchNetworkRequest(input);
   if (input.DryRun) {
     await ctx.region.images.visible(ctx.accountId, imageId);
     if (input.KeyName !== undefined) await ctx.region.keyPairs.byName(ctx.accountId, input.KeyName);
-    checkAvailabilityZone(ctx.regionName, az);
+    if (az !== undefined) checkAvailabilityZone(ctx.regionName, az);
     dryRunCheck(input);
   }
   const records = await ctx.region.instances.run({
@@ -82,6 +86,7 @@ export async function RunInstances(
     userData,
     keyName: input.KeyName ?? null,
     availabilityZone: az,
+    network,
     blockDeviceMappings: toMappings(input.BlockDeviceMappings),
     clientToken: input.ClientToken ?? null,
     shutdownBehavior,
@@ -99,32 +104,67 @@ export async function RunInstances(
 async function shapes(ctx: RequestContext, records: InstanceRecord[]): Promise<EC2.Instance[]> {
   const tags = await ctx.region.tags.visibleTo(ctx.accountId, records);
   const attachments = await ctx.region.instances.store.allAttachments();
-  return records.map((r) =>
-    toInstance(
+  const nics = await ctx.region.interfaces.interfacesOf(records.map((r) => r.id));
+  const groups = await ctx.region.securityGroups.byIds([
+    ...new Set([...nics.values()].flatMap((list) => list.flatMap((n) => n.groupIds))),
+  ]);
+  return records.map((r) => {
+    const shape = toInstance(
       r,
       ctx.regionName,
       attachments.filter((a) => a.instanceId === r.id),
       tags.get(r.id) ?? [],
-    ),
-  );
+    );
+    const eni = nics.get(r.id)?.[0];
+    if (!eni) return shape;
+    const net = networkFields(r, ctx.regionName, {
+      eni,
+      groups: eni.groupIds.flatMap((id) => groups.get(id) ?? []),
+    });
+    // User-mode networking: SSH through the host's loopback (the strata:ssh-port tag).
+    if (ctx.region.networkMode === "user") {
+      net.PublicIpAddress = shape.PublicIpAddress;
+      net.PublicDnsName = shape.PublicDnsName;
+    }
+    return { ...shape, ...net };
+  });
 }
 
-const instanceFilters: FilterFields<InstanceRecord> = {
-  "instance-id": (i) => i.id,
-  "image-id": (i) => i.imageId,
-  "instance-type": (i) => i.instanceType,
-  "instance-state-name": (i) => i.state,
-  "instance-state-code": (i) => String(toInstanceState(i.state).Code),
-  "key-name": (i) => i.keyName ?? undefined,
-  "availability-zone": (i) => i.availabilityZone,
-  "reservation-id": (i) => i.reservationId,
-  "private-ip-address": (i) => i.privateIp,
-  "launch-time": (i) => i.launchedAt,
-  architecture: (i) => i.architecture,
-  "root-device-name": (i) => i.rootDeviceName,
+/** An instance with its primary interface and its groups' names, as DescribeInstances' filters read it. */
+interface Described {
+  r: InstanceRecord;
+  eni?: InterfaceView;
+  groupNames: string[];
+}
+
+const instanceFilters: FilterFields<Described> = {
+  "instance-id": ({ r }) => r.id,
+  "image-id": ({ r }) => r.imageId,
+  "instance-type": ({ r }) => r.instanceType,
+  "instance-state-name": ({ r }) => r.state,
+  "instance-state-code": ({ r }) => String(toInstanceState(r.state).Code),
+  "key-name": ({ r }) => r.keyName ?? undefined,
+  "availability-zone": ({ r }) => r.availabilityZone,
+  "reservation-id": ({ r }) => r.reservationId,
+  "private-ip-address": ({ r, eni }) => eni?.privateIp ?? r.privateIp,
+  "ip-address": ({ eni }) => eni?.association?.publicIp,
+  "vpc-id": ({ eni }) => eni?.vpcId,
+  "subnet-id": ({ eni }) => eni?.subnetId,
+  "instance.group-id": ({ eni }) => eni?.groupIds,
+  "instance.group-name": ({ groupNames }) => groupNames,
+  "network-interface.network-interface-id": ({ eni }) => eni?.id,
+  "network-interface.mac-address": ({ eni }) => eni?.mac,
+  "network-interface.addresses.private-ip-address": ({ eni }) => eni?.privateIp,
+  "network-interface.addresses.association.public-ip": ({ eni }) => eni?.association?.publicIp,
+  "network-interface.group-id": ({ eni }) => eni?.groupIds,
+  "network-interface.vpc-id": ({ eni }) => eni?.vpcId,
+  "network-interface.subnet-id": ({ eni }) => eni?.subnetId,
+  "launch-time": ({ r }) => r.launchedAt,
+  architecture: ({ r }) => r.architecture,
+  "root-device-name": ({ r }) => r.rootDeviceName,
   "root-device-type": () => "ebs",
-  "owner-id": (i) => i.ownerId,
-  "client-token": (i) => i.clientToken ?? undefined,
+  "owner-id": ({ r }) => r.ownerId,
+  "client-token": ({ r }) => r.clientToken ?? undefined,
 };
 
 export async function DescribeInstances(
@@ -136,9 +176,17 @@ export async function DescribeInstances(
     ? await ctx.region.instances.ownedAll(ctx.accountId, input.InstanceIds)
     : await ctx.region.instances.listOwned(ctx.accountId);
   const tags = await ctx.region.tags.visibleTo(ctx.accountId, instances);
-  const matched = applyFilters(instances, input.Filters, instanceFilters, (i) =>
-    instanceTags(i, tags.get(i.id) ?? []),
-  );
+  const nics = await ctx.region.interfaces.interfacesOf(instances.map((i) => i.id));
+  const groups = await ctx.region.securityGroups.byIds([
+    ...new Set([...nics.values()].flatMap((list) => list.flatMap((n) => n.groupIds))),
+  ]);
+  const described: Described[] = instances.map((r) => {
+    const eni = nics.get(r.id)?.[0];
+    return { r, eni, groupNames: (eni?.groupIds ?? []).flatMap((g) => groups.get(g)?.name ?? []) };
+  });
+  const matched = applyFilters(described, input.Filters, instanceFilters, ({ r }) =>
+    instanceTags(r, tags.get(r.id) ?? []),
+  ).map((d) => d.r);
   dryRunCheck(input);
   const { page, nextToken } = paginate(matched, (i) => i.id, input);
   const all = await shapes(ctx, page);
@@ -302,16 +350,35 @@ export async function ModifyInstanceAttribute(
     device: required(m.DeviceName, "BlockDeviceMapping.DeviceName"),
     value: required(m.Ebs?.DeleteOnTermination, "BlockDeviceMapping.Ebs.DeleteOnTermination"),
   }));
-  if (type === undefined && userData === undefined && behavior === undefined && !deleteOnTermination.length) {
+  // GroupId.N: a running instance's groups change at once (its interface's firewall follows).
+  const groups = input.Groups?.length ? input.Groups : undefined;
+  if (
+    type === undefined &&
+    userData === undefined &&
+    behavior === undefined &&
+    !deleteOnTermination.length &&
+    !groups
+  ) {
     throw new StrataError("MissingParameter", "The request must contain an attribute to modify");
   }
   dryRunCheck(input);
-  await ctx.region.instances.modify(i.id, {
-    instanceType: type,
-    userData,
-    shutdownBehavior: behavior as "stop" | "terminate" | undefined,
-    deleteOnTermination,
-  });
+  if (groups) {
+    if (i.state === "terminated" || i.state === "shutting-down") {
+      throw new StrataError(
+        "IncorrectInstanceState",
+        `The instance '${i.id}' is not in a state to change its groups.`,
+      );
+    }
+    await ctx.region.interfaces.setGroups(ctx.accountId, i.id, groups);
+  }
+  if (type !== undefined || userData !== undefined || behavior !== undefined || deleteOnTermination.length) {
+    await ctx.region.instances.modify(i.id, {
+      instanceType: type,
+      userData,
+      shutdownBehavior: behavior as "stop" | "terminate" | undefined,
+      deleteOnTermination,
+    });
+  }
   return {};
 }
 
@@ -338,6 +405,14 @@ export async function DescribeInstanceAttribute(
       break;
     case "disableApiTermination":
       out.DisableApiTermination = { Value: false };
+      break;
+    case "groupSet": {
+      const eni = (await ctx.region.interfaces.interfacesOf([i.id])).get(i.id)?.[0];
+      out.Groups = (eni?.groupIds ?? []).map((g) => ({ GroupId: g }));
+      break;
+    }
+    case "sourceDestCheck":
+      out.SourceDestCheck = { Value: true };
       break;
     case "blockDeviceMapping":
       out.BlockDeviceMappings = (await ctx.region.instances.attachments(i.id)).map((a) => ({

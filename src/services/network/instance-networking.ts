@@ -1,0 +1,152 @@
+// One region's instances on the VPC data plane: before each boot the instance's interface becomes
+// a tap on its subnet's bridge (with its DHCP lease, public NAT and metadata forward), after each
+// exit it goes; every committed change of the network model or of security groups re-applies the
+// VPC's state (subnets, public addresses, the firewall of its plugged interfaces) at once.
+import type { DataPlane, NicFirewall } from "../../network/data-plane.ts";
+import type { InstanceRecord } from "../../storage/metadata/instance-store.ts";
+import { KeyedLock } from "../../util/keyed-lock.ts";
+import { privateDnsName } from "../instances/instance-runtime.ts";
+import type { NetworkAttachment, NetworkMetadata, NicConfig } from "../instances/network-attachment.ts";
+import type { InterfaceService, InterfaceView } from "./interface-service.ts";
+import type { NetworkEvents } from "./network-events.ts";
+import type { NetworkHost } from "./network-host.ts";
+import type { SecurityGroupService } from "./security-group-service.ts";
+
+export class InstanceNetworking implements NetworkAttachment {
+  readonly #region: string;
+  readonly #host: NetworkHost;
+  readonly #interfaces: InterfaceService;
+  readonly #groups: SecurityGroupService;
+  readonly #metadataSocket: (instanceId: string) => string;
+  /** Plugged instances: their VPC and the public address the data plane NATs for them. */
+  readonly #plugged = new Map<string, { vpcId: string; publicIp: string | null }>();
+  /** One re-application at a time per VPC (each rewrites the VPC's whole rule set). */
+  readonly #locks = new KeyedLock();
+
+  constructor(
+    region: string,
+    host: NetworkHost,
+    services: {
+      interfaces: InterfaceService;
+      securityGroups: SecurityGroupService;
+      events: NetworkEvents;
+    },
+    metadataSocket: (instanceId: string) => string,
+  ) {
+    this.#region = region;
+    this.#host = host;
+    this.#interfaces = services.interfaces;
+    this.#groups = services.securityGroups;
+    this.#metadataSocket = metadataSocket;
+    const changed = (vpcId: string) => this.#refresh(vpcId);
+    services.events.onChange(changed);
+    services.securityGroups.onChange((vpcId) => void changed(vpcId));
+  }
+
+  async plug(record: InstanceRecord): Promise<NicConfig> {
+    // EC2 gives an instance launched with an auto-assigned public address a new one at each start.
+    await this.#interfaces.assignPublicIp(record.id);
+    const eni = await this.#interface(record.id);
+    const metadata = eni ? await this.#metadata(eni) : undefined;
+    const plane = this.#host.plane;
+    if (!plane || !eni) return { kind: "user", metadata };
+    return this.#locks.with(eni.vpcId, async () => {
+      await this.#ensureVpc(plane, eni.vpcId);
+      const publicIp = eni.association?.publicIp ?? null;
+      const { netns, tap } = await plane.plugNic({
+        instanceId: record.id,
+        vpcId: eni.vpcId,
+        subnetId: eni.subnetId,
+        mac: eni.mac,
+        privateIp: eni.privateIp,
+        publicIp,
+        hostname: privateDnsName(eni.privateIp, this.#region).split(".")[0],
+        metadataSocket: this.#metadataSocket(record.id),
+      });
+      this.#plugged.set(record.id, { vpcId: eni.vpcId, publicIp });
+      await this.#applyFirewall(plane, eni.vpcId);
+      return { kind: "tap", netns, tap, metadata };
+    });
+  }
+
+  async unplug(instanceId: string): Promise<void> {
+    const plugged = this.#plugged.get(instanceId);
+    const plane = this.#host.plane;
+    if (!plugged || !plane) return;
+    await this.#locks.with(plugged.vpcId, async () => {
+      this.#plugged.delete(instanceId);
+      await plane.unplugNic(instanceId);
+      // The VPC's namespace (its router, DHCP and DNS) lives while any of its instances runs.
+      if ([...this.#plugged.values()].some((p) => p.vpcId === plugged.vpcId)) {
+        await this.#applyFirewall(plane, plugged.vpcId);
+      } else await plane.removeVpc(plugged.vpcId);
+    });
+  }
+
+  async stopped(instanceId: string): Promise<void> {
+    await this.#interfaces.releasePublicIp(instanceId);
+  }
+
+  async terminated(instanceId: string): Promise<void> {
+    await this.#interfaces.deleteForInstance(instanceId);
+  }
+
+  async #interface(instanceId: string): Promise<InterfaceView | undefined> {
+    return (await this.#interfaces.interfacesOf([instanceId])).get(instanceId)?.[0];
+  }
+
+  async #metadata(eni: InterfaceView): Promise<NetworkMetadata> {
+    const groups = await this.#groups.byIds(eni.groupIds);
+    const subnet = this.#interfaces.vpcState(eni.vpcId).subnets.find((s) => s.id === eni.subnetId);
+    return {
+      interfaceId: eni.id,
+      subnetId: eni.subnetId,
+      vpcId: eni.vpcId,
+      subnetCidr: subnet?.cidr,
+      securityGroups: eni.groupIds.flatMap((id) => {
+        const g = groups.get(id);
+        return g ? [{ id, name: g.name }] : [];
+      }),
+      publicIpv4: eni.association?.publicIp,
+    };
+  }
+
+  async #ensureVpc(plane: DataPlane, vpcId: string): Promise<void> {
+    const state = this.#interfaces.vpcState(vpcId);
+    if (!state.vpc) return;
+    this.#host.setDomain(vpcId, this.#region);
+    await plane.ensureVpc({
+      id: vpcId,
+      cidr: state.vpc.cidr,
+      subnets: state.subnets.map((s) => ({ id: s.id, cidr: s.cidr })),
+    });
+  }
+
+  /** The firewall of the VPC's plugged interfaces (the data plane drops what it is not told of). */
+  async #applyFirewall(plane: DataPlane, vpcId: string): Promise<void> {
+    const nics: NicFirewall[] = (await this.#groups.firewallFor(vpcId)).filter(
+      (n) => this.#plugged.get(n.instanceId)?.vpcId === vpcId,
+    );
+    await plane.setFirewall(vpcId, nics);
+  }
+
+  /** A committed change: subnets, public addresses (Elastic IPs) and rules of running guests follow. */
+  async #refresh(vpcId: string): Promise<void> {
+    const plane = this.#host.plane;
+    if (!plane || ![...this.#plugged.values()].some((p) => p.vpcId === vpcId)) return;
+    await this.#locks.with(vpcId, async () => {
+      await this.#ensureVpc(plane, vpcId);
+      const state = this.#interfaces.vpcState(vpcId);
+      for (const eni of state.interfaces) {
+        const plugged = eni.instanceId ? this.#plugged.get(eni.instanceId) : undefined;
+        if (!eni.instanceId || !plugged) continue;
+        const publicIp = eni.association?.publicIp ?? null;
+        if (publicIp !== plugged.publicIp) {
+          await plane.setPublicIp(eni.instanceId, publicIp);
+          plugged.publicIp = publicIp;
+        }
+      }
+      await this.#applyFirewall(plane, vpcId);
+    });
+  }
+}
