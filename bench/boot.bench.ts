@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
+  AuthorizeSecurityGroupIngressCommand,
   CreateImageCommand,
   CreateKeyPairCommand,
   DescribeImagesCommand,
@@ -113,6 +114,14 @@ async function main(): Promise<void> {
   const daemon = await startBenchDaemon(dir, ["--regions", "us-east-1"]);
   try {
     const client = ec2(daemon, adminCredentials(dir));
+    // SSH from the host to the instances' public addresses (VPC networking): the default group
+    // admits only its own members.
+    await client.send(
+      new AuthorizeSecurityGroupIngressCommand({
+        GroupName: "default",
+        IpPermissions: [{ IpProtocol: "tcp", FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: "0.0.0.0/0" }] }],
+      }),
+    );
     const disk = await buildBaseImage({ cacheDir: defaultBaseImageCacheDir() });
     const base = await baseImageId(client);
     const reference = await referenceBoot(disk.path, dir);
