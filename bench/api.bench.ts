@@ -54,7 +54,18 @@ async function startServer(dataDir: string): Promise<{ url: string; stop: () => 
   const root = join(import.meta.dirname, "..");
   const proc = spawn(
     join(root, "bin/strata"),
-    ["server", "--data-dir", dataDir, "--port", "0", "--regions", REGION, "--no-base-image"],
+    [
+      "server",
+      "--data-dir",
+      dataDir,
+      "--port",
+      "0",
+      "--regions",
+      REGION,
+      "--no-base-image",
+      "--network",
+      "user",
+    ],
     {
       env: { ...process.env, STRATA_LOG_REQUESTS: "0" },
       stdio: ["ignore", "pipe", "inherit"],

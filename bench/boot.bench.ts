@@ -111,7 +111,16 @@ async function referenceBoot(disk: string, dir: string): Promise<number> {
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "strata-bench-boot-"));
-  const daemon = await startBenchDaemon(dir, ["--regions", "us-east-1"]);
+  // Instances on the VPC data plane (the default where the host allows it), a pool of its own.
+  const pool = `100.${64 + Math.floor(Math.random() * 32)}.${Math.floor(Math.random() * 256)}.0/24`;
+  const daemon = await startBenchDaemon(dir, [
+    "--regions",
+    "us-east-1",
+    "--network",
+    "vpc",
+    "--public-pool",
+    pool,
+  ]);
   try {
     const client = ec2(daemon, adminCredentials(dir));
     // SSH from the host to the instances' public addresses (VPC networking): the default group

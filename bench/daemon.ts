@@ -17,7 +17,9 @@ export interface BenchDaemon {
 
 /** Starts the daemon on a free port (extra server flags in `args`); resolves with its URL. */
 export async function startBenchDaemon(dataDir: string, args: string[]): Promise<BenchDaemon> {
-  const proc = spawn(STRATA, ["server", "--data-dir", dataDir, "--port", "0", ...args], {
+  // User-mode networking unless the benchmark asks for the VPC data plane (as boot and net do).
+  const network = args.includes("--network") ? [] : ["--network", "user"];
+  const proc = spawn(STRATA, ["server", "--data-dir", dataDir, "--port", "0", ...network, ...args], {
     env: { ...process.env, STRATA_LOG_REQUESTS: "0" },
     stdio: ["ignore", "pipe", "inherit"],
   });

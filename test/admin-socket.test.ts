@@ -198,9 +198,13 @@ test("malformed admin API requests get clear 4xx errors and change nothing", asy
 });
 
 test("a second server on the same data dir refuses to start and leaves the first serving", async () => {
-  const second = spawn(STRATA, ["server", "--data-dir", dataDir, "--port", "0", "--no-base-image"], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const second = spawn(
+    STRATA,
+    ["server", "--data-dir", dataDir, "--port", "0", "--no-base-image", "--network", "user"],
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let output = "";
   // It either exits, or (wrongly) starts listening: then it is stopped and the test fails.
   const outcome = new Promise<number | "listening">((resolve) => {

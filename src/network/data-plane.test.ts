@@ -152,10 +152,14 @@ describe("the data plane with fake guests", { skip, timeout: 300_000 }, () => {
   });
 
   after(async () => {
-    for (const guest of guests.values()) await guest.remove();
-    await dp?.close();
-    for (const s of servers) s.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    // The servers close whatever fails before them: an open one would keep this file running.
+    try {
+      for (const guest of guests.values()) await guest.remove();
+      await dp?.close();
+    } finally {
+      for (const s of servers) s.close();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("gives each guest its lease: address, router, DNS, hostname, domain, a long lease", async () => {

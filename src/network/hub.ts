@@ -64,7 +64,11 @@ export async function removeTagged(tag: string): Promise<void> {
     if (ns.startsWith(prefix)) await removeNetns(ns);
   }
   const veth = hostVeth(tag);
-  if ((await linkNames(null)).has(veth)) await run("ip", ["link", "del", veth]);
+  // Removing the hub namespace destroys the pair: its host end may vanish meanwhile.
+  if ((await linkNames(null)).has(veth)) {
+    await run("ip", ["link", "del", veth], { allowFail: true });
+    if ((await linkNames(null)).has(veth)) throw new Error(`could not remove the host veth ${veth}`);
+  }
   const table = hostTable(tag);
   const tables = await run("nft", ["list", "tables"], { allowFail: true });
   if (tables.stdout.split("\n").includes(`table inet ${table}`)) {

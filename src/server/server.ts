@@ -78,7 +78,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     dataDir: options.dataDir,
     regions: options.regions,
     compute: options.compute,
-    network: options.network,
+    network: options.network ?? { mode: "auto" },
     maxOpenVolumeFiles: options.maxOpenVolumeFiles,
     // Read at each check: `strata accounts set-quota` beside the running daemon applies at once.
     quotaSettings: (accountId) => quotaSettingsOf(accounts, accountId),

@@ -31,7 +31,7 @@ export interface EngineOptions {
   blockTokenTtlMs?: number;
   /** Instances: cache dir, capacity policy (defaults: ~/.cache/strata or $STRATA_CACHE_DIR). */
   compute?: Partial<ComputeOptions>;
-  /** Instance networking (default: auto). */
+  /** Instance networking (default: user mode; `strata server` defaults to auto). */
   network?: NetworkOptions;
   /** Each account's quota overrides (the accounts database); without it, every account has the defaults. */
   quotaSettings?: QuotaSettingsSource;
@@ -64,7 +64,9 @@ export class Engine {
     engine.#network = await NetworkHost.open(
       options.dataDir,
       join(options.dataDir, "run"),
-      options.network ?? { mode: "auto" },
+      // Embedded engines (tests, benchmarks) network in user mode unless told; the server passes
+      // what `--network` says (auto by default).
+      options.network ?? { mode: "user" },
     );
     engine.#compute = await ComputeHost.open(options.dataDir, computeOptions, async (region, volumeId) =>
       engine.regions.get(region)?.volumes.handle(volumeId),

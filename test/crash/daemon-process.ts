@@ -44,6 +44,8 @@ export class DaemonProcess {
     const args = ["server", "--data-dir", dataDir, "--port", "0", "--regions", options.regions];
     if (!options.baseImage) args.push("--no-base-image");
     args.push(...(options.args ?? []));
+    // Crash trials are about storage: user-mode networking, no data plane to set up per restart.
+    if (!args.includes("--network")) args.push("--network", "user");
     const [cmd, ...rest] = [...(options.wrap ?? []), STRATA, ...args];
     this.proc = spawn(cmd, rest, {
       env: { ...process.env, STRATA_LOG_REQUESTS: "0", ...options.env },

@@ -1,5 +1,4 @@
 import { open } from "node:fs/promises";
-import { instanceType } from "../../compute/instance-types.ts";
 import { StrataError } from "../../errors.ts";
 import type { ImageRecord } from "../../storage/metadata/catalog-store.ts";
 import type {
