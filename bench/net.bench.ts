@@ -1,8 +1,9 @@
 // npm run bench:net — instance networking, VPC data plane beside today's user-mode networking, in
 // one run on this host: host -> guest TCP connect-to-first-byte latency (SSH banner) and bulk
-// throughput (64 MiB through SSH into the guest, the same transfer in both modes; and raw TCP on
-// the VPC, where user mode has no path), guest -> guest latency and throughput inside one VPC
-// (user-mode guests cannot reach each other at all). Same image, same type, same guests per mode.
+// throughput (64 MiB through SSH into the guest, the same transfer in both modes; and a 64 MiB
+// HTTP download over plain TCP on the VPC, where user mode has no path), guest -> guest latency
+// and throughput inside one VPC (user-mode guests cannot reach each other at all). Same image,
+// same type, two guests per mode.
 import { execFile, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { connect } from "node:net";
@@ -23,8 +24,10 @@ import { type BenchDaemon, startBenchDaemon } from "./daemon.ts";
 
 const run = promisify(execFile);
 const BULK = 64 * 1024 * 1024;
-const SINK = Buffer.from(
-  "#!/bin/sh\n( while true; do nc -l -p 5001 >/dev/null; done ) &\necho 'bench: sink up' >/dev/console\n",
+// Each guest serves a 64 MiB file over HTTP (busybox httpd, Content-Length, so a transfer that ends
+// early shows as a short count).
+const SERVER = Buffer.from(
+  "#!/bin/sh\nmkdir -p /www && dd if=/dev/zero of=/www/big bs=1M count=64 2>/dev/null && httpd -p 80 -h /www && echo 'bench: server up' >/dev/console\n",
 ).toString("base64");
 
 interface Guest {
@@ -55,7 +58,7 @@ async function setUp(dir: string, network: string[]): Promise<Setup> {
       GroupId: group,
       IpPermissions: [
         { IpProtocol: "tcp", FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: "0.0.0.0/0" }] },
-        { IpProtocol: "tcp", FromPort: 5001, ToPort: 5001, IpRanges: [{ CidrIp: "0.0.0.0/0" }] },
+        { IpProtocol: "tcp", FromPort: 80, ToPort: 80, IpRanges: [{ CidrIp: "0.0.0.0/0" }] },
       ],
     }),
   );
@@ -67,12 +70,12 @@ async function setUp(dir: string, network: string[]): Promise<Setup> {
       MaxCount: 2,
       KeyName: "bench",
       SecurityGroupIds: [group],
-      UserData: SINK,
+      UserData: SERVER,
     }),
   );
   const guests: Guest[] = [];
   for (const i of res.Instances!) {
-    await waitForConsole(client, i.InstanceId!, "bench: sink up", { timeoutMs: 900_000 });
+    await waitForConsole(client, i.InstanceId!, "bench: server up", { timeoutMs: 900_000 });
     const instance = await describeInstance(client, i.InstanceId!);
     const tag = instance.Tags?.find((t) => t.Key === "strata:ssh-port")?.Value;
     guests.push({ instance, host: instance.PublicIpAddress!, port: tag ? Number(tag) : 22 });
@@ -129,22 +132,28 @@ function sshBulk(s: Setup, g: Guest, bytes: number): Promise<number> {
   });
 }
 
-/** Seconds to send `bytes` over one raw TCP connection to the guest's sink on port 5001. */
-function tcpBulk(host: string, bytes: number): Promise<number> {
+/** Seconds to fetch the guest's 64 MiB file over HTTP (raw TCP, the data plane only); checks the count. */
+function httpBulk(host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const s = connect({ host, port: 5001 });
-    const chunk = Buffer.alloc(1024 * 1024);
-    let left = bytes;
-    const write = () => {
-      while (left > 0) {
-        left -= chunk.length;
-        if (!s.write(chunk)) return void s.once("drain", write);
+    let bytes = 0;
+    let head = "";
+    const s = connect({ host, port: 80 });
+    s.once("connect", () => s.write(`GET /big HTTP/1.0\r\nHost: ${host}\r\n\r\n`));
+    s.on("data", (d: Buffer) => {
+      if (head.length < 4096 && !head.includes("\r\n\r\n")) {
+        head += d.toString("latin1");
+        const end = head.indexOf("\r\n\r\n");
+        if (end >= 0) bytes += Buffer.byteLength(head.slice(end + 4), "latin1");
+        return;
       }
-      s.end();
-    };
-    s.once("connect", write);
-    s.once("close", () => resolve((performance.now() - t0) / 1000));
+      bytes += d.length;
+    });
+    s.once("close", () =>
+      bytes === BULK
+        ? resolve((performance.now() - t0) / 1000)
+        : reject(new Error(`got ${bytes} of ${BULK} bytes`)),
+    );
     s.once("error", reject);
   });
 }
@@ -178,7 +187,7 @@ async function main(): Promise<void> {
     await sshBulk(user, ua, 4 * 2 ** 20);
     const vpcSsh = await sshBulk(vpc, va, BULK);
     const userSsh = await sshBulk(user, ua, BULK);
-    const vpcTcp = await tcpBulk(va.host, BULK);
+    const vpcTcp = await httpBulk(va.host);
 
     const peer = vb.instance.PrivateIpAddress!;
     const ggLatency =
@@ -202,10 +211,10 @@ async function main(): Promise<void> {
     console.log("host -> guest, 64 MiB through SSH (cat > /dev/null)");
     console.log(`  VPC data plane                                       ${mbps(BULK, vpcSsh)}`);
     console.log(`  user-mode networking                                 ${mbps(BULK, userSsh)}  (reference)`);
-    console.log(`host -> guest, 64 MiB raw TCP (VPC only)               ${mbps(BULK, vpcTcp)}`);
+    console.log(`guest -> host, 64 MiB HTTP download (VPC only)         ${mbps(BULK, vpcTcp)}`);
     console.log("guest -> guest in one VPC (user mode: no path between guests)");
     console.log(`  connect to the SSH banner (mean of 10, guest clock)  ${(ggLatency * 1000).toFixed(0)} ms`);
-    console.log(`  32 MiB raw TCP (guest clock)                         ${mbps(32 * 2 ** 20, ggBulk)}`);
+    console.log(`  64 MiB HTTP download (guest clock)                   ${mbps(BULK, ggBulk)}`);
   } finally {
     for (const s of setups) await s.daemon.stop();
     rmSync(vpcDir, { recursive: true, force: true });
