@@ -5,7 +5,8 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { connect } from "node:net";
+import { connect, createServer, type Server } from "node:net";
+import { networkInterfaces } from "node:os";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import {
@@ -72,13 +73,49 @@ async function eventually<T>(what: string, fn: () => Promise<T>, check: (v: T) =
   }
 }
 
-/** User data that fetches http://<ip>/ once a second and prints each result on the console. */
-function fetcher(ip: string): string {
+/**
+ * User data that fetches http://<ip>/ once a second and prints each result on the console; first
+ * it probes each `probes` address:port (listeners of the host's) and prints what it got.
+ */
+function fetcher(ip: string, probes: [name: string, address: string, port: number][] = []): string {
+  const lines = probes.map(
+    ([name, address, port]) =>
+      `if timeout 8 nc -w 5 ${address} ${port} </dev/null | grep -q .; then echo "probe ${name} reached"; else echo "probe ${name} closed"; fi >/dev/console 2>&1`,
+  );
   return Buffer.from(`#!/bin/sh
+${lines.join("\n")}
 ( i=0; while [ $i -lt 1200 ]; do i=$((i+1))
   if out=$(timeout 3 wget -q -O - http://${ip}/ 2>/dev/null); then echo "fetch $i ok $out"; else echo "fetch $i failed"; fi
   sleep 1; done ) >/dev/console 2>&1 &
 `).toString("base64");
+}
+
+/** The host's end of Strata's veth: the pool's first address + 1 (src/network/public-link.ts). */
+function hostVethAddress(pool: string): string {
+  const [a, b, c, d] = pool.split("/")[0].split(".").map(Number);
+  return `${a}.${b}.${c}.${d + 1}`;
+}
+
+/** TCP listeners on the host that answer a secret and count who came. */
+class HostListeners {
+  connections = 0;
+  readonly #servers: Server[] = [];
+
+  listen(address: string): Promise<number> {
+    const server = createServer((s) => {
+      this.connections++;
+      s.end("secret\n");
+    });
+    this.#servers.push(server);
+    return new Promise((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(0, address, () => resolve((server.address() as { port: number }).port));
+    });
+  }
+
+  close(): void {
+    for (const s of this.#servers) s.close();
+  }
 }
 
 const count = (text: string, pattern: RegExp) => (text.match(pattern) ?? []).length;
@@ -172,7 +209,17 @@ describe("instances in VPCs on the data plane", {
     assert.equal(await fromHost(a.PublicIpAddress!, 80, true), null);
   });
 
-  it("a second instance fetches the page only while the web group allows its group", async () => {
+  it("a second instance fetches the page only while the web group allows its group, and reaches nothing of the host", async (t) => {
+    // Listeners on the host's own address and on its end of Strata's veth: a guest must reach neither.
+    const listeners = new HostListeners();
+    const own = Object.values(networkInterfaces())
+      .flat()
+      .find((a) => a && a.family === "IPv4" && !a.internal && !a.address.startsWith("100."))?.address;
+    const probes: [string, string, number][] = [];
+    if (own) probes.push(["host-own-address", own, await listeners.listen(own)]);
+    const veth = hostVethAddress(netArgs[3]);
+    probes.push(["host-veth", veth, await listeners.listen(veth)]);
+    t.after(() => listeners.close());
     const res = await client.send(
       new RunInstancesCommand({
         ImageId: image,
@@ -180,11 +227,13 @@ describe("instances in VPCs on the data plane", {
         MinCount: 1,
         MaxCount: 1,
         NetworkInterfaces: [{ DeviceIndex: 0, Groups: [clientGroup], AssociatePublicIpAddress: false }],
-        UserData: fetcher(webIp),
+        UserData: fetcher(webIp, probes),
       }),
     );
     const b = res.Instances![0].InstanceId!;
-    await waitForConsole(client, b, "fetch 3 failed", { timeoutMs: 600_000 });
+    const first = await waitForConsole(client, b, "fetch 3 failed", { timeoutMs: 600_000 });
+    for (const [name] of probes) assert.match(first, new RegExp(`probe ${name} closed`), name);
+    assert.equal(listeners.connections, 0, "no guest connection reached the host");
     assert.equal(count(await consoleText(client, b), new RegExp(marker)), 0);
     const described = await describeInstance(client, b);
     assert.equal(described.PublicIpAddress, undefined, "AssociatePublicIpAddress=false: no public address");
@@ -208,14 +257,14 @@ describe("instances in VPCs on the data plane", {
 
     await client.send(new RevokeSecurityGroupIngressCommand(allow));
     const failedAtRevoke = count(await consoleText(client, b), /fetch \d+ failed/g);
-    const after = await eventually(
+    const afterRevoke = await eventually(
       "the client's fetches after the revoke",
       () => consoleText(client, b),
       (t) => count(t, /fetch \d+ failed/g) >= failedAtRevoke + 3,
     );
-    const lines = after.split("\n").filter((l) => /^fetch \d+ /.test(l.trim()));
+    const lines = afterRevoke.split("\n").filter((l) => /^fetch \d+ /.test(l.trim()));
     assert.match(lines.at(-1)!, /failed/, "the last fetches fail again while both run");
-    assert.ok(count(after, /fetch \d+ ok/g) >= okBefore);
+    assert.ok(count(afterRevoke, /fetch \d+ ok/g) >= okBefore);
     await client.send(new TerminateInstancesCommand({ InstanceIds: [b] }));
   });
 
