@@ -28,7 +28,26 @@ after(async () => {
   assertStoreConsistent(dataDir);
 });
 
-probeTests(() => w, ["volume", "snapshot", "image", "keyName", "keyId"]);
+probeTests(
+  () => w,
+  [
+    "volume",
+    "snapshot",
+    "image",
+    "keyName",
+    "keyId",
+    "vpc",
+    "subnet",
+    "internetGateway",
+    "routeTable",
+    "routeTableAssociation",
+    "securityGroup",
+    "securityGroupName",
+    "securityGroupRule",
+    "allocation",
+    "publicIp",
+  ],
+);
 
 test("A's data is unchanged, and A's pending snapshot holds only the block A wrote", async () => {
   assert.deepEqual(await contentOf(w, w.aContent.volumes, w.aContent.snapshots), contentBefore);

@@ -15,6 +15,7 @@ import {
 import { assertStoreConsistent, type Daemon, startDaemon } from "../daemon.ts";
 import { tempDir } from "../helpers.ts";
 import { baseImageId, describeInstance, waitForConsole } from "../instance-helpers.ts";
+import { aInstanceNetwork, bNetwork } from "./network-world.ts";
 import { probeTests } from "./probe-tests.ts";
 import type { Target, World } from "./probes.ts";
 import { A_TAGS, image, party, snapshot, volume } from "./world.ts";
@@ -52,7 +53,9 @@ before(async () => {
   const rootVolume = i.BlockDeviceMappings!.find((m) => m.DeviceName === i.RootDeviceName)!.Ebs!.VolumeId!;
   const volB = await volume(b);
   const snapB = await snapshot(b, volB, "b's own");
+  const network = await aInstanceNetwork(a, instanceId);
   const targets: Target[] = [
+    ...network,
     { kind: "instance", state: "running", id: instanceId },
     { kind: "volume", state: "root of a running instance", id: rootVolume },
     { kind: "keyName", state: "used by a running instance", id: "a-key" },
@@ -66,6 +69,7 @@ before(async () => {
     c,
     targets,
     bOwn: { volumeId: volB, snapshotId: snapB, imageId: await image(b, snapB, "b-own") },
+    bNet: await bNetwork(b),
     secrets: [
       a.account.accountId,
       c.account.accountId,
@@ -73,6 +77,7 @@ before(async () => {
       instanceId,
       rootVolume,
       key.KeyPairId!,
+      ...network.map((t) => t.id),
     ],
   };
 });
@@ -81,7 +86,8 @@ after(async () => {
   assertStoreConsistent(dataDir);
 });
 
-probeTests(() => w, ["instance", "volume", "keyName", "keyId"], " (A's running instance)");
+const NETWORK = ["networkInterface", "eipAssociation", "allocation", "publicIp"] as const;
+probeTests(() => w, ["instance", "volume", "keyName", "keyId", ...NETWORK], " (A's running instance)");
 
 test("A's instance is still running, as A left it", async () => {
   const { Reservations } = await w.a.ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));

@@ -5,10 +5,43 @@ import type { EC2Client } from "@aws-sdk/client-ec2";
 import type { Daemon } from "../daemon.ts";
 import type { Account } from "../ec2-helpers.ts";
 
-/** The kinds of id an action can take. Key pairs are named by name or by id. */
-export type Kind = "volume" | "snapshot" | "image" | "instance" | "keyName" | "keyId";
+/**
+ * The kinds of id an action can take. Key pairs are named by name or by id, security groups too
+ * (names where EC2 takes them); an Elastic IP by allocation id, association id or public address.
+ */
+export const KINDS = [
+  "volume",
+  "snapshot",
+  "image",
+  "instance",
+  "keyName",
+  "keyId",
+  "vpc",
+  "subnet",
+  "internetGateway",
+  "routeTable",
+  "routeTableAssociation",
+  "securityGroup",
+  "securityGroupName",
+  "securityGroupRule",
+  "allocation",
+  "eipAssociation",
+  "publicIp",
+  "networkInterface",
+] as const;
 
-export const KINDS: Kind[] = ["volume", "snapshot", "image", "instance", "keyName", "keyId"];
+export type Kind = (typeof KINDS)[number];
+
+/** B's own network, which probes pass beside A's ids (B's gateway to A's VPC, ...). */
+export interface BNetwork {
+  vpcId: string;
+  subnetId: string;
+  /** Not attached to anything. */
+  gatewayId: string;
+  routeTableId: string;
+  groupId: string;
+  allocationId: string;
+}
 
 /** One of A's ids in one state (private, shared then unshared, deleted, ...), as B may know it. */
 export interface Target {
@@ -39,6 +72,7 @@ export interface World {
   targets: Target[];
   /** B's own resources, which probes pass beside A's id (attach B's volume to A's instance, ...). */
   bOwn: { volumeId: string; snapshotId: string; imageId: string };
+  bNet: BNetwork;
   /**
    * Strings no answer to a probe may contain (beside the probed id itself): A's and C's account
    * ids, A's alias and tag values, the ids of A's targets.

@@ -1,0 +1,460 @@
+// Probes for the EC2 network actions: VPCs, subnets, internet gateways, route tables, security
+// groups and their rules, Elastic IPs and network interfaces, each id in every parameter and filter
+// that takes it, alone and beside B's own resource where the action pairs two.
+import {
+  AssociateAddressCommand,
+  AssociateRouteTableCommand,
+  AttachInternetGatewayCommand,
+  AuthorizeSecurityGroupEgressCommand,
+  AuthorizeSecurityGroupIngressCommand,
+  CreateRouteCommand,
+  CreateRouteTableCommand,
+  CreateSecurityGroupCommand,
+  CreateSubnetCommand,
+  DeleteInternetGatewayCommand,
+  DeleteRouteCommand,
+  DeleteRouteTableCommand,
+  DeleteSecurityGroupCommand,
+  DeleteSubnetCommand,
+  DeleteVpcCommand,
+  DescribeAddressesCommand,
+  DescribeInternetGatewaysCommand,
+  DescribeNetworkInterfacesCommand,
+  DescribeRouteTablesCommand,
+  DescribeSecurityGroupRulesCommand,
+  DescribeSecurityGroupsCommand,
+  DescribeSubnetsCommand,
+  DescribeVpcAttributeCommand,
+  DescribeVpcsCommand,
+  DetachInternetGatewayCommand,
+  DisassociateAddressCommand,
+  DisassociateRouteTableCommand,
+  type Filter,
+  type IpPermission,
+  ModifySecurityGroupRulesCommand,
+  ModifySubnetAttributeCommand,
+  ReleaseAddressCommand,
+  RevokeSecurityGroupEgressCommand,
+  RevokeSecurityGroupIngressCommand,
+  RunInstancesCommand,
+  type RunInstancesCommandInput,
+} from "@aws-sdk/client-ec2";
+import { type Kind, type Probe, probe, type World } from "./probes.ts";
+
+const filter = (Name: string, id: string): Filter[] => [{ Name, Values: [id] }];
+
+/** One probe per filter: `send` gets the filters naming the id. */
+const filterProbes = (kind: Kind, names: string[], send: (w: World, filters: Filter[]) => Promise<unknown>) =>
+  names.map((name) => probe(kind, `Filter ${name}`, (w, id) => send(w, filter(name, id))));
+
+const SSH_FROM_DOCS: IpPermission[] = [
+  { IpProtocol: "tcp", FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: "203.0.113.0/24" }] },
+];
+const fromGroup = (id: string): IpPermission[] => [
+  { IpProtocol: "tcp", FromPort: 443, ToPort: 443, UserIdGroupPairs: [{ GroupId: id }] },
+];
+
+function run(w: World, input: Partial<RunInstancesCommandInput>) {
+  return w.b.ec2.send(
+    new RunInstancesCommand({
+      ImageId: w.bOwn.imageId,
+      InstanceType: "t3.nano",
+      MinCount: 1,
+      MaxCount: 1,
+      ...input,
+    }),
+  );
+}
+
+const describeVpcs = (w: World, f: Filter[]) => w.b.ec2.send(new DescribeVpcsCommand({ Filters: f }));
+const describeSubnets = (w: World, f: Filter[]) => w.b.ec2.send(new DescribeSubnetsCommand({ Filters: f }));
+const describeGateways = (w: World, f: Filter[]) =>
+  w.b.ec2.send(new DescribeInternetGatewaysCommand({ Filters: f }));
+const describeTables = (w: World, f: Filter[]) =>
+  w.b.ec2.send(new DescribeRouteTablesCommand({ Filters: f }));
+const describeGroups = (w: World, f: Filter[]) =>
+  w.b.ec2.send(new DescribeSecurityGroupsCommand({ Filters: f }));
+const describeRules = (w: World, f: Filter[]) =>
+  w.b.ec2.send(new DescribeSecurityGroupRulesCommand({ Filters: f }));
+const describeAddresses = (w: World, f: Filter[]) =>
+  w.b.ec2.send(new DescribeAddressesCommand({ Filters: f }));
+const describeNics = (w: World, f: Filter[]) =>
+  w.b.ec2.send(new DescribeNetworkInterfacesCommand({ Filters: f }));
+
+const ruleProbes = (egress: boolean): Probe[] => {
+  const authorize = (w: World, input: { GroupId: string; IpPermissions: IpPermission[] }) =>
+    egress
+      ? w.b.ec2.send(new AuthorizeSecurityGroupEgressCommand(input))
+      : w.b.ec2.send(new AuthorizeSecurityGroupIngressCommand(input));
+  return [
+    probe("securityGroup", "GroupId", (w, id) => authorize(w, { GroupId: id, IpPermissions: SSH_FROM_DOCS })),
+    // Names for ingress only: EC2 takes GroupName for the default VPC's groups, never for egress.
+    ...(egress
+      ? []
+      : [
+          probe("securityGroupName", "GroupName", (w, name) =>
+            w.b.ec2.send(
+              new AuthorizeSecurityGroupIngressCommand({ GroupName: name, IpPermissions: SSH_FROM_DOCS }),
+            ),
+          ),
+          probe("securityGroupName", "SourceSecurityGroupName (B's default group)", (w, name) =>
+            w.b.ec2.send(
+              new AuthorizeSecurityGroupIngressCommand({
+                GroupName: "default",
+                SourceSecurityGroupName: name,
+              }),
+            ),
+          ),
+        ]),
+    probe("securityGroup", "IpPermissions UserIdGroupPairs.GroupId (B's group)", (w, id) =>
+      authorize(w, { GroupId: w.bNet.groupId, IpPermissions: fromGroup(id) }),
+    ),
+  ];
+};
+
+const revokeProbes = (egress: boolean): Probe[] => {
+  const revoke = (
+    w: World,
+    input: { GroupId: string; IpPermissions?: IpPermission[]; SecurityGroupRuleIds?: string[] },
+  ) =>
+    egress
+      ? w.b.ec2.send(new RevokeSecurityGroupEgressCommand(input))
+      : w.b.ec2.send(new RevokeSecurityGroupIngressCommand(input));
+  return [
+    probe("securityGroup", "GroupId (A's rule)", (w, id) =>
+      revoke(w, { GroupId: id, IpPermissions: SSH_FROM_DOCS }),
+    ),
+    ...(egress
+      ? []
+      : [
+          probe("securityGroupName", "GroupName (A's rule)", (w, name) =>
+            w.b.ec2.send(
+              new RevokeSecurityGroupIngressCommand({ GroupName: name, IpPermissions: SSH_FROM_DOCS }),
+            ),
+          ),
+        ]),
+    probe("securityGroupRule", "SecurityGroupRuleIds (B's group)", (w, id) =>
+      revoke(w, { GroupId: w.bNet.groupId, SecurityGroupRuleIds: [id] }),
+    ),
+    probe("securityGroup", "IpPermissions UserIdGroupPairs.GroupId (B's group)", (w, id) =>
+      revoke(w, { GroupId: w.bNet.groupId, IpPermissions: fromGroup(id) }),
+    ),
+  ];
+};
+
+export const networkProbes: Record<string, Probe[]> = {
+  // Where capacity is zero, a launch that passes every check answers InsufficientInstanceCapacity.
+  RunInstances: [
+    probe("subnet", "SubnetId", (w, id) => run(w, { SubnetId: id })),
+    probe("securityGroup", "SecurityGroupIds", (w, id) => run(w, { SecurityGroupIds: [id] })),
+    probe("securityGroup", "SecurityGroupIds (B's subnet)", (w, id) =>
+      run(w, { SubnetId: w.bNet.subnetId, SecurityGroupIds: [id] }),
+    ),
+    probe("securityGroupName", "SecurityGroups", (w, name) => run(w, { SecurityGroups: [name] })),
+    probe("subnet", "NetworkInterfaces[0].SubnetId", (w, id) =>
+      run(w, { NetworkInterfaces: [{ DeviceIndex: 0, SubnetId: id }] }),
+    ),
+    probe("securityGroup", "NetworkInterfaces[0].Groups (B's subnet)", (w, id) =>
+      run(w, { NetworkInterfaces: [{ DeviceIndex: 0, SubnetId: w.bNet.subnetId, Groups: [id] }] }),
+    ),
+  ],
+  DescribeVpcs: [
+    probe("vpc", "VpcIds", (w, id) => w.b.ec2.send(new DescribeVpcsCommand({ VpcIds: [id] }))),
+    probe("vpc", "VpcIds (after B's own)", (w, id) =>
+      w.b.ec2.send(new DescribeVpcsCommand({ VpcIds: [w.bNet.vpcId, id] })),
+    ),
+    ...filterProbes("vpc", ["vpc-id"], describeVpcs),
+  ],
+  DescribeVpcAttribute: ["enableDnsSupport", "enableDnsHostnames"].map((attribute) =>
+    probe("vpc", `VpcId (${attribute})`, (w, id) =>
+      w.b.ec2.send(
+        new DescribeVpcAttributeCommand({ VpcId: id, Attribute: attribute as "enableDnsSupport" }),
+      ),
+    ),
+  ),
+  DeleteVpc: [probe("vpc", "VpcId", (w, id) => w.b.ec2.send(new DeleteVpcCommand({ VpcId: id })))],
+  CreateSubnet: [
+    probe("vpc", "VpcId", (w, id) =>
+      w.b.ec2.send(new CreateSubnetCommand({ VpcId: id, CidrBlock: "10.10.2.0/24" })),
+    ),
+  ],
+  DescribeSubnets: [
+    probe("subnet", "SubnetIds", (w, id) => w.b.ec2.send(new DescribeSubnetsCommand({ SubnetIds: [id] }))),
+    probe("subnet", "SubnetIds (after B's own)", (w, id) =>
+      w.b.ec2.send(new DescribeSubnetsCommand({ SubnetIds: [w.bNet.subnetId, id] })),
+    ),
+    ...filterProbes("subnet", ["subnet-id"], describeSubnets),
+    ...filterProbes("vpc", ["vpc-id"], describeSubnets),
+  ],
+  ModifySubnetAttribute: [
+    probe("subnet", "SubnetId", (w, id) =>
+      w.b.ec2.send(new ModifySubnetAttributeCommand({ SubnetId: id, MapPublicIpOnLaunch: { Value: true } })),
+    ),
+  ],
+  DeleteSubnet: [
+    probe("subnet", "SubnetId", (w, id) => w.b.ec2.send(new DeleteSubnetCommand({ SubnetId: id }))),
+  ],
+  DescribeInternetGateways: [
+    probe("internetGateway", "InternetGatewayIds", (w, id) =>
+      w.b.ec2.send(new DescribeInternetGatewaysCommand({ InternetGatewayIds: [id] })),
+    ),
+    probe("internetGateway", "InternetGatewayIds (after B's own)", (w, id) =>
+      w.b.ec2.send(new DescribeInternetGatewaysCommand({ InternetGatewayIds: [w.bNet.gatewayId, id] })),
+    ),
+    ...filterProbes("internetGateway", ["internet-gateway-id"], describeGateways),
+    ...filterProbes("vpc", ["attachment.vpc-id"], describeGateways),
+  ],
+  AttachInternetGateway: [
+    probe("internetGateway", "InternetGatewayId (B's VPC)", (w, id) =>
+      w.b.ec2.send(new AttachInternetGatewayCommand({ InternetGatewayId: id, VpcId: w.bNet.vpcId })),
+    ),
+    probe("vpc", "VpcId (B's gateway)", (w, id) =>
+      w.b.ec2.send(new AttachInternetGatewayCommand({ InternetGatewayId: w.bNet.gatewayId, VpcId: id })),
+    ),
+  ],
+  DetachInternetGateway: [
+    probe("internetGateway", "InternetGatewayId (B's VPC)", (w, id) =>
+      w.b.ec2.send(new DetachInternetGatewayCommand({ InternetGatewayId: id, VpcId: w.bNet.vpcId })),
+    ),
+    probe("vpc", "VpcId (B's gateway)", (w, id) =>
+      w.b.ec2.send(new DetachInternetGatewayCommand({ InternetGatewayId: w.bNet.gatewayId, VpcId: id })),
+    ),
+  ],
+  DeleteInternetGateway: [
+    probe("internetGateway", "InternetGatewayId", (w, id) =>
+      w.b.ec2.send(new DeleteInternetGatewayCommand({ InternetGatewayId: id })),
+    ),
+  ],
+  CreateRouteTable: [
+    probe("vpc", "VpcId", (w, id) => w.b.ec2.send(new CreateRouteTableCommand({ VpcId: id }))),
+  ],
+  DescribeRouteTables: [
+    probe("routeTable", "RouteTableIds", (w, id) =>
+      w.b.ec2.send(new DescribeRouteTablesCommand({ RouteTableIds: [id] })),
+    ),
+    probe("routeTable", "RouteTableIds (after B's own)", (w, id) =>
+      w.b.ec2.send(new DescribeRouteTablesCommand({ RouteTableIds: [w.bNet.routeTableId, id] })),
+    ),
+    ...filterProbes("routeTable", ["route-table-id", "association.route-table-id"], describeTables),
+    ...filterProbes("vpc", ["vpc-id"], describeTables),
+    ...filterProbes("subnet", ["association.subnet-id"], describeTables),
+    ...filterProbes("routeTableAssociation", ["association.route-table-association-id"], describeTables),
+    ...filterProbes("internetGateway", ["route.gateway-id"], describeTables),
+  ],
+  CreateRoute: [
+    probe("routeTable", "RouteTableId (B's gateway)", (w, id) =>
+      w.b.ec2.send(
+        new CreateRouteCommand({
+          RouteTableId: id,
+          DestinationCidrBlock: "198.51.100.0/24",
+          GatewayId: w.bNet.gatewayId,
+        }),
+      ),
+    ),
+    probe("internetGateway", "GatewayId (B's table)", (w, id) =>
+      w.b.ec2.send(
+        new CreateRouteCommand({
+          RouteTableId: w.bNet.routeTableId,
+          DestinationCidrBlock: "0.0.0.0/0",
+          GatewayId: id,
+        }),
+      ),
+    ),
+  ],
+  DeleteRoute: [
+    probe("routeTable", "RouteTableId (A's route)", (w, id) =>
+      w.b.ec2.send(new DeleteRouteCommand({ RouteTableId: id, DestinationCidrBlock: "0.0.0.0/0" })),
+    ),
+  ],
+  AssociateRouteTable: [
+    probe("routeTable", "RouteTableId (B's subnet)", (w, id) =>
+      w.b.ec2.send(new AssociateRouteTableCommand({ RouteTableId: id, SubnetId: w.bNet.subnetId })),
+    ),
+    probe("subnet", "SubnetId (B's table)", (w, id) =>
+      w.b.ec2.send(new AssociateRouteTableCommand({ RouteTableId: w.bNet.routeTableId, SubnetId: id })),
+    ),
+  ],
+  DisassociateRouteTable: [
+    probe("routeTableAssociation", "AssociationId", (w, id) =>
+      w.b.ec2.send(new DisassociateRouteTableCommand({ AssociationId: id })),
+    ),
+    probe("routeTableAssociation", "AssociationId, DryRun", (w, id) =>
+      w.b.ec2.send(new DisassociateRouteTableCommand({ AssociationId: id, DryRun: true })),
+    ),
+  ],
+  DeleteRouteTable: [
+    probe("routeTable", "RouteTableId", (w, id) =>
+      w.b.ec2.send(new DeleteRouteTableCommand({ RouteTableId: id })),
+    ),
+  ],
+  CreateSecurityGroup: [
+    probe("vpc", "VpcId", (w, id) =>
+      w.b.ec2.send(new CreateSecurityGroupCommand({ GroupName: "b-in-a", Description: "b", VpcId: id })),
+    ),
+    // Group names are per VPC: B may name a group of its own as A named one.
+    probe(
+      "securityGroupName",
+      "GroupName (B's VPC)",
+      async (w, name) => {
+        await w.b.ec2.send(
+          new CreateSecurityGroupCommand({ GroupName: name, Description: "b", VpcId: w.bNet.vpcId }),
+        );
+        return {};
+      },
+      async (w, name) => {
+        const g = await w.b.ec2.send(
+          new DescribeSecurityGroupsCommand({
+            Filters: [...filter("group-name", name), ...filter("vpc-id", w.bNet.vpcId)],
+          }),
+        );
+        await w.b.ec2.send(new DeleteSecurityGroupCommand({ GroupId: g.SecurityGroups![0].GroupId }));
+      },
+    ),
+  ],
+  DescribeSecurityGroups: [
+    probe("securityGroup", "GroupIds", (w, id) =>
+      w.b.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [id] })),
+    ),
+    probe("securityGroup", "GroupIds (after B's own)", (w, id) =>
+      w.b.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [w.bNet.groupId, id] })),
+    ),
+    probe("securityGroupName", "GroupNames", (w, name) =>
+      w.b.ec2.send(new DescribeSecurityGroupsCommand({ GroupNames: [name] })),
+    ),
+    ...filterProbes(
+      "securityGroup",
+      ["group-id", "ip-permission.group-id", "egress.ip-permission.group-id"],
+      describeGroups,
+    ),
+    ...filterProbes("securityGroupName", ["group-name", "ip-permission.group-name"], describeGroups),
+    ...filterProbes("vpc", ["vpc-id"], describeGroups),
+  ],
+  DeleteSecurityGroup: [
+    probe("securityGroup", "GroupId", (w, id) =>
+      w.b.ec2.send(new DeleteSecurityGroupCommand({ GroupId: id })),
+    ),
+    probe("securityGroupName", "GroupName", (w, name) =>
+      w.b.ec2.send(new DeleteSecurityGroupCommand({ GroupName: name })),
+    ),
+  ],
+  AuthorizeSecurityGroupIngress: ruleProbes(false),
+  AuthorizeSecurityGroupEgress: ruleProbes(true),
+  RevokeSecurityGroupIngress: revokeProbes(false),
+  RevokeSecurityGroupEgress: revokeProbes(true),
+  DescribeSecurityGroupRules: [
+    probe("securityGroupRule", "SecurityGroupRuleIds", (w, id) =>
+      w.b.ec2.send(new DescribeSecurityGroupRulesCommand({ SecurityGroupRuleIds: [id] })),
+    ),
+    ...filterProbes("securityGroupRule", ["security-group-rule-id"], describeRules),
+    ...filterProbes("securityGroup", ["group-id"], describeRules),
+  ],
+  ModifySecurityGroupRules: [
+    probe("securityGroup", "GroupId (A's rule)", (w, id, t) =>
+      w.b.ec2.send(
+        new ModifySecurityGroupRulesCommand({
+          GroupId: id,
+          SecurityGroupRules: [
+            {
+              SecurityGroupRuleId: w.targets.find((x) => x.kind === "securityGroupRule")?.id ?? t.id,
+              SecurityGroupRule: { IpProtocol: "tcp", FromPort: 22, ToPort: 22, CidrIpv4: "0.0.0.0/0" },
+            },
+          ],
+        }),
+      ),
+    ),
+    probe("securityGroupRule", "SecurityGroupRuleId (B's group)", (w, id) =>
+      w.b.ec2.send(
+        new ModifySecurityGroupRulesCommand({
+          GroupId: w.bNet.groupId,
+          SecurityGroupRules: [
+            {
+              SecurityGroupRuleId: id,
+              SecurityGroupRule: { IpProtocol: "tcp", FromPort: 22, ToPort: 22, CidrIpv4: "0.0.0.0/0" },
+            },
+          ],
+        }),
+      ),
+    ),
+  ],
+  AssociateAddress: [
+    probe("allocation", "AllocationId (an instance)", (w, id) =>
+      w.b.ec2.send(new AssociateAddressCommand({ AllocationId: id, InstanceId: "i-0000000000000000f" })),
+    ),
+    probe("publicIp", "PublicIp (an instance)", (w, ip) =>
+      w.b.ec2.send(new AssociateAddressCommand({ PublicIp: ip, InstanceId: "i-0000000000000000f" })),
+    ),
+    probe("allocation", "AllocationId, DryRun", (w, id) =>
+      w.b.ec2.send(
+        new AssociateAddressCommand({ AllocationId: id, InstanceId: "i-0000000000000000f", DryRun: true }),
+      ),
+    ),
+    probe("networkInterface", "NetworkInterfaceId (B's address)", (w, id) =>
+      w.b.ec2.send(
+        new AssociateAddressCommand({ AllocationId: w.bNet.allocationId, NetworkInterfaceId: id }),
+      ),
+    ),
+    probe("instance", "InstanceId (B's address)", (w, id) =>
+      w.b.ec2.send(new AssociateAddressCommand({ AllocationId: w.bNet.allocationId, InstanceId: id })),
+    ),
+  ],
+  DisassociateAddress: [
+    probe("eipAssociation", "AssociationId", (w, id) =>
+      w.b.ec2.send(new DisassociateAddressCommand({ AssociationId: id })),
+    ),
+    probe("eipAssociation", "AssociationId, DryRun", (w, id) =>
+      w.b.ec2.send(new DisassociateAddressCommand({ AssociationId: id, DryRun: true })),
+    ),
+    probe("publicIp", "PublicIp", (w, ip) => w.b.ec2.send(new DisassociateAddressCommand({ PublicIp: ip }))),
+    probe("publicIp", "PublicIp, DryRun", (w, ip) =>
+      w.b.ec2.send(new DisassociateAddressCommand({ PublicIp: ip, DryRun: true })),
+    ),
+  ],
+  ReleaseAddress: [
+    probe("allocation", "AllocationId", (w, id) =>
+      w.b.ec2.send(new ReleaseAddressCommand({ AllocationId: id })),
+    ),
+    probe("publicIp", "PublicIp", (w, ip) => w.b.ec2.send(new ReleaseAddressCommand({ PublicIp: ip }))),
+  ],
+  DescribeAddresses: [
+    probe("allocation", "AllocationIds", (w, id) =>
+      w.b.ec2.send(new DescribeAddressesCommand({ AllocationIds: [id] })),
+    ),
+    probe("allocation", "AllocationIds (after B's own)", (w, id) =>
+      w.b.ec2.send(new DescribeAddressesCommand({ AllocationIds: [w.bNet.allocationId, id] })),
+    ),
+    probe("publicIp", "PublicIps", (w, ip) =>
+      w.b.ec2.send(new DescribeAddressesCommand({ PublicIps: [ip] })),
+    ),
+    ...filterProbes("allocation", ["allocation-id"], describeAddresses),
+    ...filterProbes("publicIp", ["public-ip"], describeAddresses),
+    ...filterProbes("eipAssociation", ["association-id"], describeAddresses),
+    ...filterProbes("networkInterface", ["network-interface-id"], describeAddresses),
+    ...filterProbes("instance", ["instance-id"], describeAddresses),
+  ],
+  DescribeNetworkInterfaces: [
+    probe("networkInterface", "NetworkInterfaceIds", (w, id) =>
+      w.b.ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [id] })),
+    ),
+    ...filterProbes("networkInterface", ["network-interface-id"], describeNics),
+    ...filterProbes("subnet", ["subnet-id"], describeNics),
+    ...filterProbes("vpc", ["vpc-id"], describeNics),
+    ...filterProbes("securityGroup", ["group-id"], describeNics),
+    ...filterProbes("securityGroupName", ["group-name"], describeNics),
+    ...filterProbes("instance", ["attachment.instance-id"], describeNics),
+    ...filterProbes("publicIp", ["association.public-ip"], describeNics),
+    ...filterProbes("allocation", ["association.allocation-id"], describeNics),
+    ...filterProbes("eipAssociation", ["association.association-id"], describeNics),
+  ],
+};
+
+/** Network actions that take no resource id. */
+export const networkExempt: Record<string, string> = {
+  CreateVpc: "takes a CIDR block and tags only; VPCs (and their address ranges) are per account",
+  CreateInternetGateway: "takes tags only; a new gateway is attached by AttachInternetGateway, probed",
+  AllocateAddress:
+    "Strata allocates from its own pool only and refuses Address (recovering a released address) whatever its value, so no address is ever looked up",
+  DescribeAccountAttributes:
+    "takes attribute names only; its one id (default-vpc) is the caller's own default VPC",
+  DescribeInstanceTypeOfferings:
+    "takes instance type and location names only; the offerings are the same for every account",
+};
