@@ -18,6 +18,7 @@ import {
   DeleteSubnetCommand,
   DeleteVpcCommand,
   DescribeAddressesCommand,
+  DescribeInstancesCommand,
   DescribeInternetGatewaysCommand,
   DescribeNetworkInterfacesCommand,
   DescribeRouteTablesCommand,
@@ -50,8 +51,8 @@ const filterProbes = (kind: Kind, names: string[], send: (w: World, filters: Fil
 const SSH_FROM_DOCS: IpPermission[] = [
   { IpProtocol: "tcp", FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: "203.0.113.0/24" }] },
 ];
-const fromGroup = (id: string): IpPermission[] => [
-  { IpProtocol: "tcp", FromPort: 443, ToPort: 443, UserIdGroupPairs: [{ GroupId: id }] },
+const fromGroup = (id: string, UserId?: string): IpPermission[] => [
+  { IpProtocol: "tcp", FromPort: 443, ToPort: 443, UserIdGroupPairs: [{ GroupId: id, UserId }] },
 ];
 
 function run(w: World, input: Partial<RunInstancesCommandInput>) {
@@ -78,6 +79,8 @@ const describeRules = (w: World, f: Filter[]) =>
   w.b.ec2.send(new DescribeSecurityGroupRulesCommand({ Filters: f }));
 const describeAddresses = (w: World, f: Filter[]) =>
   w.b.ec2.send(new DescribeAddressesCommand({ Filters: f }));
+const describeInstances = (w: World, f: Filter[]) =>
+  w.b.ec2.send(new DescribeInstancesCommand({ Filters: f }));
 const describeNics = (w: World, f: Filter[]) =>
   w.b.ec2.send(new DescribeNetworkInterfacesCommand({ Filters: f }));
 
@@ -108,6 +111,9 @@ const ruleProbes = (egress: boolean): Probe[] => {
         ]),
     probe("securityGroup", "IpPermissions UserIdGroupPairs.GroupId (B's group)", (w, id) =>
       authorize(w, { GroupId: w.bNet.groupId, IpPermissions: fromGroup(id) }),
+    ),
+    probe("securityGroup", "IpPermissions UserIdGroupPairs.GroupId, UserId A (B's group)", (w, id) =>
+      authorize(w, { GroupId: w.bNet.groupId, IpPermissions: fromGroup(id, w.a.account.accountId) }),
     ),
   ];
 };
@@ -156,6 +162,19 @@ export const networkProbes: Record<string, Probe[]> = {
     ),
     probe("securityGroup", "NetworkInterfaces[0].Groups (B's subnet)", (w, id) =>
       run(w, { NetworkInterfaces: [{ DeviceIndex: 0, SubnetId: w.bNet.subnetId, Groups: [id] }] }),
+    ),
+  ],
+  // The instance filters on its network (the instance-id ones are in the compute table).
+  DescribeInstances: [
+    ...filterProbes("vpc", ["vpc-id", "network-interface.vpc-id"], describeInstances),
+    ...filterProbes("subnet", ["subnet-id", "network-interface.subnet-id"], describeInstances),
+    ...filterProbes("securityGroup", ["instance.group-id", "network-interface.group-id"], describeInstances),
+    ...filterProbes("securityGroupName", ["instance.group-name"], describeInstances),
+    ...filterProbes("networkInterface", ["network-interface.network-interface-id"], describeInstances),
+    ...filterProbes(
+      "publicIp",
+      ["ip-address", "network-interface.addresses.association.public-ip"],
+      describeInstances,
     ),
   ],
   DescribeVpcs: [

@@ -13,11 +13,26 @@ import {
   CreateSecurityGroupCommand,
   CreateSubnetCommand,
   CreateVpcCommand,
+  DeleteInternetGatewayCommand,
+  DeleteRouteTableCommand,
+  DeleteSecurityGroupCommand,
+  DeleteSubnetCommand,
   DeleteVpcCommand,
   DescribeNetworkInterfacesCommand,
+  DetachInternetGatewayCommand,
+  DisassociateRouteTableCommand,
+  ReleaseAddressCommand,
+  RevokeSecurityGroupIngressCommand,
   type Tag,
 } from "@aws-sdk/client-ec2";
 import type { BNetwork, Party, Target } from "./probes.ts";
+
+const SSH_FROM_DOCS = {
+  IpProtocol: "tcp",
+  FromPort: 22,
+  ToPort: 22,
+  IpRanges: [{ CidrIp: "203.0.113.0/24" }],
+};
 
 const tagged = (ResourceType: "vpc" | "subnet" | "security-group", Tags: Tag[]) =>
   Tags.length ? [{ ResourceType, Tags }] : undefined;
@@ -93,11 +108,9 @@ export async function aNetwork(a: Party, tags: Tag[]): Promise<Target[]> {
     }),
   );
   const address = await a.ec2.send(new AllocateAddressCommand({ Domain: "vpc" }));
-  const deletedVpc = (await a.ec2.send(new CreateVpcCommand({ CidrBlock: "10.11.0.0/16" }))).Vpc!.VpcId!;
-  await a.ec2.send(new DeleteVpcCommand({ VpcId: deletedVpc }));
   return [
+    ...(await aDeletedNetwork(a)),
     { kind: "vpc", state: "private", id: vpc },
-    { kind: "vpc", state: "deleted", id: deletedVpc },
     { kind: "subnet", state: "private", id: subnet },
     { kind: "internetGateway", state: "attached to A's VPC", id: gateway },
     { kind: "routeTable", state: "associated, with a route to A's gateway", id: routeTable },
@@ -108,6 +121,58 @@ export async function aNetwork(a: Party, tags: Tag[]): Promise<Target[]> {
     { kind: "securityGroupRule", state: "private", id: rule.SecurityGroupRules![0].SecurityGroupRuleId! },
     { kind: "allocation", state: "allocated", id: address.AllocationId! },
     { kind: "publicIp", state: "allocated", id: address.PublicIp! },
+  ];
+}
+
+/**
+ * A's network as B may have known it before A deleted it: a VPC with a subnet, a gateway attached
+ * then detached, a route table associated then disassociated, a group whose rule was revoked, an
+ * Elastic IP released; all deleted. (The released address itself is not a target: the pool hands
+ * it to the next allocation, B's own.)
+ */
+async function aDeletedNetwork(a: Party): Promise<Target[]> {
+  const vpc = (await a.ec2.send(new CreateVpcCommand({ CidrBlock: "10.11.0.0/16" }))).Vpc!.VpcId!;
+  const subnet = (await a.ec2.send(new CreateSubnetCommand({ VpcId: vpc, CidrBlock: "10.11.1.0/24" })))
+    .Subnet!.SubnetId!;
+  const gateway = (await a.ec2.send(new CreateInternetGatewayCommand({}))).InternetGateway!
+    .InternetGatewayId!;
+  await a.ec2.send(new AttachInternetGatewayCommand({ InternetGatewayId: gateway, VpcId: vpc }));
+  const routeTable = (await a.ec2.send(new CreateRouteTableCommand({ VpcId: vpc }))).RouteTable!
+    .RouteTableId!;
+  const association = (
+    await a.ec2.send(new AssociateRouteTableCommand({ RouteTableId: routeTable, SubnetId: subnet }))
+  ).AssociationId!;
+  const group = (
+    await a.ec2.send(
+      new CreateSecurityGroupCommand({ GroupName: "a-old-group", Description: "a old group", VpcId: vpc }),
+    )
+  ).GroupId!;
+  const rule = (
+    await a.ec2.send(
+      new AuthorizeSecurityGroupIngressCommand({ GroupId: group, IpPermissions: [SSH_FROM_DOCS] }),
+    )
+  ).SecurityGroupRules![0].SecurityGroupRuleId!;
+  const allocation = (await a.ec2.send(new AllocateAddressCommand({ Domain: "vpc" }))).AllocationId!;
+
+  await a.ec2.send(new ReleaseAddressCommand({ AllocationId: allocation }));
+  await a.ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: group, SecurityGroupRuleIds: [rule] }));
+  await a.ec2.send(new DeleteSecurityGroupCommand({ GroupId: group }));
+  await a.ec2.send(new DisassociateRouteTableCommand({ AssociationId: association }));
+  await a.ec2.send(new DeleteRouteTableCommand({ RouteTableId: routeTable }));
+  await a.ec2.send(new DetachInternetGatewayCommand({ InternetGatewayId: gateway, VpcId: vpc }));
+  await a.ec2.send(new DeleteInternetGatewayCommand({ InternetGatewayId: gateway }));
+  await a.ec2.send(new DeleteSubnetCommand({ SubnetId: subnet }));
+  await a.ec2.send(new DeleteVpcCommand({ VpcId: vpc }));
+  return [
+    { kind: "vpc", state: "deleted", id: vpc },
+    { kind: "subnet", state: "deleted", id: subnet },
+    { kind: "internetGateway", state: "detached and deleted", id: gateway },
+    { kind: "routeTable", state: "deleted", id: routeTable },
+    { kind: "routeTableAssociation", state: "disassociated", id: association },
+    { kind: "securityGroup", state: "deleted", id: group },
+    { kind: "securityGroupName", state: "deleted", id: "a-old-group" },
+    { kind: "securityGroupRule", state: "revoked", id: rule },
+    { kind: "allocation", state: "released", id: allocation },
   ];
 }
 
