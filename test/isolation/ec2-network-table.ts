@@ -32,6 +32,7 @@ import {
   DisassociateRouteTableCommand,
   type Filter,
   type IpPermission,
+  ModifyInstanceAttributeCommand,
   ModifySecurityGroupRulesCommand,
   ModifySubnetAttributeCommand,
   ReleaseAddressCommand,
@@ -163,6 +164,15 @@ export const networkProbes: Record<string, Probe[]> = {
     probe("securityGroup", "NetworkInterfaces[0].Groups (B's subnet)", (w, id) =>
       run(w, { NetworkInterfaces: [{ DeviceIndex: 0, SubnetId: w.bNet.subnetId, Groups: [id] }] }),
     ),
+  ],
+  // B's instance into A's group: only where B has an instance (the world with VMs).
+  ModifyInstanceAttribute: [
+    {
+      ...probe("securityGroup", "Groups (B's instance)", (w, id) =>
+        w.b.ec2.send(new ModifyInstanceAttributeCommand({ InstanceId: w.bInstanceId, Groups: [id] })),
+      ),
+      appliesTo: (_, w) => w.bInstanceId !== undefined,
+    },
   ],
   // The instance filters on its network (the instance-id ones are in the compute table).
   DescribeInstances: [

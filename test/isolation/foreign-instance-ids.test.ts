@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import {
   CreateKeyPairCommand,
+  CreateSecurityGroupCommand,
   DescribeInstancesCommand,
   type EC2Client,
   RunInstancesCommand,
@@ -34,8 +35,23 @@ before(async () => {
     party(daemon, dataDir, "charlie"),
   ]);
   const key = await a.ec2.send(new CreateKeyPairCommand({ KeyName: "a-key", KeyType: "ed25519" }));
+  // A's group in A's default VPC, its instance's group: B's probes name it by id and by name.
+  const group = await a.ec2.send(
+    new CreateSecurityGroupCommand({ GroupName: "a-group", Description: "a group" }),
+  );
+  // B's own instance, for the calls that change one of B's instances with A's ids.
+  const runB = await b.ec2.send(
+    new RunInstancesCommand({
+      ImageId: await baseImageId(b.ec2),
+      InstanceType: "t3.nano",
+      MinCount: 1,
+      MaxCount: 1,
+    }),
+  );
+  const bInstanceId = runB.Instances![0].InstanceId!;
   const run = await a.ec2.send(
     new RunInstancesCommand({
+      SecurityGroupIds: [group.GroupId!],
       ImageId: await baseImageId(a.ec2),
       InstanceType: "t3.micro",
       MinCount: 1,
@@ -49,6 +65,8 @@ before(async () => {
   await waitUntilInstanceRunning(waiter(a.ec2), { InstanceIds: [instanceId] });
   // Booted and settled: nothing about it changes on its own while B probes it.
   await waitForConsole(a.ec2, instanceId, "strata: boot finished");
+  await waitUntilInstanceRunning(waiter(b.ec2), { InstanceIds: [bInstanceId] });
+  await waitForConsole(b.ec2, bInstanceId, "strata: boot finished");
   const i = await describeInstance(a.ec2, instanceId);
   const rootVolume = i.BlockDeviceMappings!.find((m) => m.DeviceName === i.RootDeviceName)!.Ebs!.VolumeId!;
   const volB = await volume(b);
@@ -56,6 +74,8 @@ before(async () => {
   const network = await aInstanceNetwork(a, instanceId);
   const targets: Target[] = [
     ...network,
+    { kind: "securityGroup", state: "of a running instance", id: group.GroupId! },
+    { kind: "securityGroupName", state: "of a running instance", id: "a-group" },
     { kind: "instance", state: "running", id: instanceId },
     { kind: "volume", state: "root of a running instance", id: rootVolume },
     { kind: "keyName", state: "used by a running instance", id: "a-key" },
@@ -70,6 +90,7 @@ before(async () => {
     targets,
     bOwn: { volumeId: volB, snapshotId: snapB, imageId: await image(b, snapB, "b-own") },
     bNet: await bNetwork(b),
+    bInstanceId,
     secrets: [
       a.account.accountId,
       c.account.accountId,
@@ -78,6 +99,7 @@ before(async () => {
       rootVolume,
       key.KeyPairId!,
       ...network.map((t) => t.id),
+      group.GroupId!,
     ],
   };
 });
@@ -86,7 +108,14 @@ after(async () => {
   assertStoreConsistent(dataDir);
 });
 
-const NETWORK = ["networkInterface", "eipAssociation", "allocation", "publicIp"] as const;
+const NETWORK = [
+  "networkInterface",
+  "eipAssociation",
+  "allocation",
+  "publicIp",
+  "securityGroup",
+  "securityGroupName",
+] as const;
 probeTests(() => w, ["instance", "volume", "keyName", "keyId", ...NETWORK], " (A's running instance)");
 
 test("A's instance is still running, as A left it", async () => {
@@ -100,4 +129,4 @@ test("A terminates its instance", async () => {
   for (const t of w.targets) t.state = t.kind === "instance" ? "terminated" : `${t.state}, now terminated`;
 });
 
-probeTests(() => w, ["instance", "volume"], " (A's terminated instance)");
+probeTests(() => w, ["instance", "volume", ...NETWORK], " (A's terminated instance)");

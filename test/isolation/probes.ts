@@ -73,6 +73,8 @@ export interface World {
   /** B's own resources, which probes pass beside A's id (attach B's volume to A's instance, ...). */
   bOwn: { volumeId: string; snapshotId: string; imageId: string };
   bNet: BNetwork;
+  /** B's own running instance, where the world has one (probes that change an instance of B's). */
+  bInstanceId?: string;
   /**
    * Strings no answer to a probe may contain (beside the probed id itself): A's and C's account
    * ids, A's alias and tag values, the ids of A's targets.
@@ -91,7 +93,7 @@ export interface Probe {
   what: string;
   call(w: World, id: string, target: Target): Promise<unknown>;
   /** The targets the probe applies to, when not all of its kind (see where it is set for why). */
-  appliesTo?: (t: Target) => boolean;
+  appliesTo?: (t: Target, w: World) => boolean;
   /** Undo what a successful call created in B's own account (CreateKeyPair with A's key name). */
   cleanup?(w: World, id: string): Promise<void>;
 }

@@ -66,7 +66,7 @@ export function neverExisting(t: Target): string {
 export async function probeTargets(w: World, action: string, probes: Probe[]): Promise<string[]> {
   const problems: string[] = [];
   for (const p of probes) {
-    for (const t of w.targets.filter((x) => x.kind === p.kind && (p.appliesTo?.(x) ?? true))) {
+    for (const t of w.targets.filter((x) => x.kind === p.kind && (p.appliesTo?.(x, w) ?? true))) {
       const fakeId = neverExisting(t);
       // The never-existing id first: a real call that wrongly succeeds cannot change its answer.
       const fake = await outcomeOf(() => p.call(w, fakeId, t));
