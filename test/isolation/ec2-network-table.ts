@@ -116,6 +116,19 @@ const ruleProbes = (egress: boolean): Probe[] => {
     probe("securityGroup", "IpPermissions UserIdGroupPairs.GroupId, UserId A (B's group)", (w, id) =>
       authorize(w, { GroupId: w.bNet.groupId, IpPermissions: fromGroup(id, w.a.account.accountId) }),
     ),
+    probe("securityGroupName", "IpPermissions UserIdGroupPairs.GroupName, UserId A (B's group)", (w, name) =>
+      authorize(w, {
+        GroupId: w.bNet.groupId,
+        IpPermissions: [
+          {
+            IpProtocol: "tcp",
+            FromPort: 443,
+            ToPort: 443,
+            UserIdGroupPairs: [{ GroupName: name, UserId: w.a.account.accountId }],
+          },
+        ],
+      }),
+    ),
   ];
 };
 
@@ -386,6 +399,19 @@ export const networkProbes: Record<string, Probe[]> = {
             {
               SecurityGroupRuleId: w.targets.find((x) => x.kind === "securityGroupRule")?.id ?? t.id,
               SecurityGroupRule: { IpProtocol: "tcp", FromPort: 22, ToPort: 22, CidrIpv4: "0.0.0.0/0" },
+            },
+          ],
+        }),
+      ),
+    ),
+    probe("securityGroup", "ReferencedGroupId (B's group and rule)", (w, id) =>
+      w.b.ec2.send(
+        new ModifySecurityGroupRulesCommand({
+          GroupId: w.bNet.groupId,
+          SecurityGroupRules: [
+            {
+              SecurityGroupRuleId: w.bNet.ruleId,
+              SecurityGroupRule: { IpProtocol: "tcp", FromPort: 443, ToPort: 443, ReferencedGroupId: id },
             },
           ],
         }),

@@ -19,6 +19,7 @@ import {
   DeleteSubnetCommand,
   DeleteVpcCommand,
   DescribeNetworkInterfacesCommand,
+  DescribeSecurityGroupRulesCommand,
   DetachInternetGatewayCommand,
   DisassociateRouteTableCommand,
   ReleaseAddressCommand,
@@ -50,7 +51,11 @@ export async function bNetwork(b: Party): Promise<BNetwork> {
     new CreateSecurityGroupCommand({ GroupName: "b-group", Description: "b own group", VpcId: vpc }),
   );
   const address = await b.ec2.send(new AllocateAddressCommand({ Domain: "vpc" }));
+  const rules = await b.ec2.send(
+    new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: "group-id", Values: [group.GroupId!] }] }),
+  );
   return {
+    ruleId: rules.SecurityGroupRules![0].SecurityGroupRuleId!,
     vpcId: vpc,
     subnetId: subnet,
     gatewayId: gateway,

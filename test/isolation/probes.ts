@@ -40,6 +40,8 @@ export interface BNetwork {
   gatewayId: string;
   routeTableId: string;
   groupId: string;
+  /** The group's own rule (the egress to anywhere every new group has). */
+  ruleId: string;
   allocationId: string;
 }
 
