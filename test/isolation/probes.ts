@@ -1,7 +1,7 @@
 // The vocabulary of the isolation suite: the accounts of a test world, the ids of account A's
 // resources it points probes at, and a probe (one way an action takes an id).
 import type { EBSClient } from "@aws-sdk/client-ebs";
-import type { EC2Client } from "@aws-sdk/client-ec2";
+import type { EC2Client, Filter } from "@aws-sdk/client-ec2";
 import type { Daemon } from "../daemon.ts";
 import type { Account } from "../ec2-helpers.ts";
 
@@ -106,3 +106,13 @@ export const probe = (kind: Kind, what: string, call: Probe["call"], cleanup?: P
   call,
   cleanup,
 });
+
+/** A filter on one value. */
+export const filter = (Name: string, id: string): Filter[] => [{ Name, Values: [id] }];
+
+/** One probe per filter name: `send` gets the filter naming the id. */
+export const filterProbes = (
+  kind: Kind,
+  names: string[],
+  send: (w: World, filters: Filter[]) => Promise<unknown>,
+): Probe[] => names.map((name) => probe(kind, `Filter ${name}`, (w, id) => send(w, filter(name, id))));

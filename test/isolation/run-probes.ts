@@ -3,6 +3,7 @@
 import { randomBytes } from "node:crypto";
 import { computeExempt, computeProbes } from "./ec2-compute-table.ts";
 import { networkExempt, networkProbes } from "./ec2-network-table.ts";
+import { securityGroupProbes } from "./ec2-security-group-table.ts";
 import { storageProbes } from "./ec2-storage-table.ts";
 import { describe, difference, outcomeOf } from "./outcome.ts";
 import type { Probe, Target, World } from "./probes.ts";
@@ -15,7 +16,7 @@ function merged(...tables: Record<string, Probe[]>[]): Record<string, Probe[]> {
   return all;
 }
 
-export const ec2Probes = merged(storageProbes, computeProbes, networkProbes);
+export const ec2Probes = merged(storageProbes, computeProbes, networkProbes, securityGroupProbes);
 export const exempt: Record<string, string> = { ...computeExempt, ...networkExempt };
 
 // Actions that would destroy a target if they wrongly accepted A's id run last (in this order),
