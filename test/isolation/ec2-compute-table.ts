@@ -171,7 +171,7 @@ export const computeProbes: Record<string, Probe[]> = {
 };
 
 /** Actions that take no resource id, so there is nothing of another account's to name. */
-export const exempt: Record<string, string> = {
+export const computeExempt: Record<string, string> = {
   DescribeRegions: "takes region names only; every account sees the same regions",
   DescribeAvailabilityZones: "takes zone names and ids only; every account sees the same zones",
   DescribeInstanceTypes: "takes instance type names only; the catalogue is the same for every account",

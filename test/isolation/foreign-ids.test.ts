@@ -6,6 +6,17 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { after, before, test } from "node:test";
 import { CompleteSnapshotCommand } from "@aws-sdk/client-ebs";
+import {
+  DescribeAddressesCommand,
+  DescribeInternetGatewaysCommand,
+  DescribeNetworkInterfacesCommand,
+  DescribeRouteTablesCommand,
+  DescribeSecurityGroupRulesCommand,
+  DescribeSecurityGroupsCommand,
+  DescribeSubnetsCommand,
+  DescribeVpcsCommand,
+  type Filter,
+} from "@aws-sdk/client-ec2";
 import { assertStoreConsistent, type Daemon, startDaemon } from "../daemon.ts";
 import { tempDir } from "../helpers.ts";
 import { contentOf } from "./observe.ts";
@@ -28,7 +39,26 @@ after(async () => {
   assertStoreConsistent(dataDir);
 });
 
-probeTests(() => w, ["volume", "snapshot", "image", "keyName", "keyId"]);
+probeTests(
+  () => w,
+  [
+    "volume",
+    "snapshot",
+    "image",
+    "keyName",
+    "keyId",
+    "vpc",
+    "subnet",
+    "internetGateway",
+    "routeTable",
+    "routeTableAssociation",
+    "securityGroup",
+    "securityGroupName",
+    "securityGroupRule",
+    "allocation",
+    "publicIp",
+  ],
+);
 
 test("A's data is unchanged, and A's pending snapshot holds only the block A wrote", async () => {
   assert.deepEqual(await contentOf(w, w.aContent.volumes, w.aContent.snapshots), contentBefore);
@@ -50,4 +80,38 @@ test("A's data is unchanged, and A's pending snapshot holds only the block A wro
   assert.deepEqual(blocks.snapshots[w.aPendingSnapshot.id], {
     0: createHash("sha256").update(w.aPendingSnapshot.block).digest("hex"),
   });
+});
+
+test("B's network listings, unfiltered or filtered by A's owner id or tags, show nothing of A's", async () => {
+  const A = w.a.account.accountId;
+  const listings = (p: typeof w.a, Filters?: Filter[]) =>
+    Promise.all([
+      p.ec2.send(new DescribeVpcsCommand({ Filters })),
+      p.ec2.send(new DescribeSubnetsCommand({ Filters })),
+      p.ec2.send(new DescribeInternetGatewaysCommand({ Filters })),
+      p.ec2.send(new DescribeRouteTablesCommand({ Filters })),
+      p.ec2.send(new DescribeSecurityGroupsCommand({ Filters })),
+      p.ec2.send(
+        new DescribeSecurityGroupRulesCommand({ Filters: Filters?.filter((f) => f.Name !== "owner-id") }),
+      ),
+      p.ec2.send(new DescribeAddressesCommand({ Filters: Filters?.filter((f) => f.Name !== "owner-id") })),
+      p.ec2.send(new DescribeNetworkInterfacesCommand({ Filters })),
+    ]);
+  const network = w.targets.filter(
+    (t) => !["volume", "snapshot", "image", "keyName", "keyId"].includes(t.kind),
+  );
+  const live = network.filter((t) => t.kind !== "securityGroupName" && t.state.startsWith("private"));
+  // A's own listing names them (else this test could not fail).
+  const own = JSON.stringify(await listings(w.a));
+  for (const t of live) assert.ok(own.includes(t.id), `A's listing names ${t.kind} ${t.id}`);
+  for (const filters of [
+    undefined,
+    [{ Name: "owner-id", Values: [A] }],
+    [{ Name: "tag:secret", Values: ["a-private-tag"] }],
+    [{ Name: "tag-key", Values: ["secret"] }],
+  ]) {
+    const seen = JSON.stringify(await listings(w.b, filters));
+    const named = [...network.map((t) => t.id), ...w.secrets].filter((s) => seen.includes(s));
+    assert.deepEqual(named, [], `B's listings with ${JSON.stringify(filters)} name A's ${named.join(", ")}`);
+  }
 });

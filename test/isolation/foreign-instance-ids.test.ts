@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import {
   CreateKeyPairCommand,
+  CreateSecurityGroupCommand,
   DescribeInstancesCommand,
   type EC2Client,
   RunInstancesCommand,
@@ -15,6 +16,7 @@ import {
 import { assertStoreConsistent, type Daemon, startDaemon } from "../daemon.ts";
 import { tempDir } from "../helpers.ts";
 import { baseImageId, describeInstance, waitForConsole } from "../instance-helpers.ts";
+import { aInstanceNetwork, bNetwork } from "./network-world.ts";
 import { probeTests } from "./probe-tests.ts";
 import type { Target, World } from "./probes.ts";
 import { A_TAGS, image, party, snapshot, volume } from "./world.ts";
@@ -33,8 +35,23 @@ before(async () => {
     party(daemon, dataDir, "charlie"),
   ]);
   const key = await a.ec2.send(new CreateKeyPairCommand({ KeyName: "a-key", KeyType: "ed25519" }));
+  // A's group in A's default VPC, its instance's group: B's probes name it by id and by name.
+  const group = await a.ec2.send(
+    new CreateSecurityGroupCommand({ GroupName: "a-group", Description: "a group" }),
+  );
+  // B's own instance, for the calls that change one of B's instances with A's ids.
+  const runB = await b.ec2.send(
+    new RunInstancesCommand({
+      ImageId: await baseImageId(b.ec2),
+      InstanceType: "t3.nano",
+      MinCount: 1,
+      MaxCount: 1,
+    }),
+  );
+  const bInstanceId = runB.Instances![0].InstanceId!;
   const run = await a.ec2.send(
     new RunInstancesCommand({
+      SecurityGroupIds: [group.GroupId!],
       ImageId: await baseImageId(a.ec2),
       InstanceType: "t3.micro",
       MinCount: 1,
@@ -48,11 +65,17 @@ before(async () => {
   await waitUntilInstanceRunning(waiter(a.ec2), { InstanceIds: [instanceId] });
   // Booted and settled: nothing about it changes on its own while B probes it.
   await waitForConsole(a.ec2, instanceId, "strata: boot finished");
+  await waitUntilInstanceRunning(waiter(b.ec2), { InstanceIds: [bInstanceId] });
+  await waitForConsole(b.ec2, bInstanceId, "strata: boot finished");
   const i = await describeInstance(a.ec2, instanceId);
   const rootVolume = i.BlockDeviceMappings!.find((m) => m.DeviceName === i.RootDeviceName)!.Ebs!.VolumeId!;
   const volB = await volume(b);
   const snapB = await snapshot(b, volB, "b's own");
+  const network = await aInstanceNetwork(a, instanceId);
   const targets: Target[] = [
+    ...network,
+    { kind: "securityGroup", state: "of a running instance", id: group.GroupId! },
+    { kind: "securityGroupName", state: "of a running instance", id: "a-group" },
     { kind: "instance", state: "running", id: instanceId },
     { kind: "volume", state: "root of a running instance", id: rootVolume },
     { kind: "keyName", state: "used by a running instance", id: "a-key" },
@@ -66,6 +89,8 @@ before(async () => {
     c,
     targets,
     bOwn: { volumeId: volB, snapshotId: snapB, imageId: await image(b, snapB, "b-own") },
+    bNet: await bNetwork(b),
+    bInstanceId,
     secrets: [
       a.account.accountId,
       c.account.accountId,
@@ -73,6 +98,8 @@ before(async () => {
       instanceId,
       rootVolume,
       key.KeyPairId!,
+      ...network.map((t) => t.id),
+      group.GroupId!,
     ],
   };
 });
@@ -81,7 +108,15 @@ after(async () => {
   assertStoreConsistent(dataDir);
 });
 
-probeTests(() => w, ["instance", "volume", "keyName", "keyId"], " (A's running instance)");
+const NETWORK = [
+  "networkInterface",
+  "eipAssociation",
+  "allocation",
+  "publicIp",
+  "securityGroup",
+  "securityGroupName",
+] as const;
+probeTests(() => w, ["instance", "volume", "keyName", "keyId", ...NETWORK], " (A's running instance)");
 
 test("A's instance is still running, as A left it", async () => {
   const { Reservations } = await w.a.ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
@@ -94,4 +129,4 @@ test("A terminates its instance", async () => {
   for (const t of w.targets) t.state = t.kind === "instance" ? "terminated" : `${t.state}, now terminated`;
 });
 
-probeTests(() => w, ["instance", "volume"], " (A's terminated instance)");
+probeTests(() => w, ["instance", "volume", ...NETWORK], " (A's terminated instance)");

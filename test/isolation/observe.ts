@@ -3,15 +3,24 @@
 import { createHash } from "node:crypto";
 import { GetSnapshotBlockCommand, ListSnapshotBlocksCommand } from "@aws-sdk/client-ebs";
 import {
+  DescribeAddressesCommand,
   DescribeImageAttributeCommand,
   DescribeImagesCommand,
   DescribeInstanceAttributeCommand,
   DescribeInstancesCommand,
+  DescribeInternetGatewaysCommand,
   DescribeKeyPairsCommand,
+  DescribeNetworkInterfacesCommand,
+  DescribeRouteTablesCommand,
+  DescribeSecurityGroupRulesCommand,
+  DescribeSecurityGroupsCommand,
   DescribeSnapshotAttributeCommand,
   DescribeSnapshotsCommand,
+  DescribeSubnetsCommand,
   DescribeTagsCommand,
   DescribeVolumesCommand,
+  DescribeVpcAttributeCommand,
+  DescribeVpcsCommand,
   type EC2Client,
 } from "@aws-sdk/client-ec2";
 import { MiB } from "../helpers.ts";
@@ -23,6 +32,39 @@ const plain = <T>(value: T): T =>
 /** A list as an object keyed by each element's id, so a difference names the resource. */
 function byKey<T>(list: T[] | undefined, key: (x: T, index: number) => string | undefined) {
   return Object.fromEntries((list ?? []).map((x, i) => [key(x, i) ?? `#${i}`, x]));
+}
+
+/** The account's network: VPCs (and their attributes), subnets, gateways, tables, groups, rules, addresses. */
+async function networkState(client: EC2Client): Promise<Record<string, unknown>> {
+  // First, alone: an account's first DescribeVpcs makes its default VPC (and default group).
+  const vpcs = await client.send(new DescribeVpcsCommand({}));
+  const [subnets, gateways, tables, groups, rules, addresses, interfaces] = await Promise.all([
+    client.send(new DescribeSubnetsCommand({})),
+    client.send(new DescribeInternetGatewaysCommand({})),
+    client.send(new DescribeRouteTablesCommand({})),
+    client.send(new DescribeSecurityGroupsCommand({})),
+    client.send(new DescribeSecurityGroupRulesCommand({})),
+    client.send(new DescribeAddressesCommand({})),
+    client.send(new DescribeNetworkInterfacesCommand({})),
+  ]);
+  const vpcAttributes = await Promise.all(
+    (vpcs.Vpcs ?? []).flatMap((v) =>
+      (["enableDnsSupport", "enableDnsHostnames"] as const).map((Attribute) =>
+        client.send(new DescribeVpcAttributeCommand({ VpcId: v.VpcId, Attribute })),
+      ),
+    ),
+  );
+  return {
+    vpcs: byKey(vpcs.Vpcs, (v) => v.VpcId),
+    vpcAttributes: byKey(vpcAttributes, (a, k) => `${a.VpcId} ${k % 2}`),
+    subnets: byKey(subnets.Subnets, (s) => s.SubnetId),
+    internetGateways: byKey(gateways.InternetGateways, (g) => g.InternetGatewayId),
+    routeTables: byKey(tables.RouteTables, (r) => r.RouteTableId),
+    securityGroups: byKey(groups.SecurityGroups, (g) => g.GroupId),
+    securityGroupRules: byKey(rules.SecurityGroupRules, (r) => r.SecurityGroupRuleId),
+    addresses: byKey(addresses.Addresses, (a) => a.AllocationId),
+    networkInterfaces: byKey(interfaces.NetworkInterfaces, (n) => n.NetworkInterfaceId),
+  };
 }
 
 async function regionState(client: EC2Client): Promise<Record<string, unknown>> {
@@ -74,6 +116,7 @@ async function regionState(client: EC2Client): Promise<Record<string, unknown>> 
     snapshotPermissions: byKey(snapshotPermissions, (p) => p.SnapshotId),
     imageAttributes: byKey(imageAttributes, (a, k) => `${a.ImageId} ${k % 3}`),
     instanceAttributes: byKey(instanceAttributes, (a, k) => `${a.InstanceId} ${k % 3}`),
+    network: await networkState(client),
   });
 }
 

@@ -1,14 +1,49 @@
 // The vocabulary of the isolation suite: the accounts of a test world, the ids of account A's
 // resources it points probes at, and a probe (one way an action takes an id).
 import type { EBSClient } from "@aws-sdk/client-ebs";
-import type { EC2Client } from "@aws-sdk/client-ec2";
+import type { EC2Client, Filter } from "@aws-sdk/client-ec2";
 import type { Daemon } from "../daemon.ts";
 import type { Account } from "../ec2-helpers.ts";
 
-/** The kinds of id an action can take. Key pairs are named by name or by id. */
-export type Kind = "volume" | "snapshot" | "image" | "instance" | "keyName" | "keyId";
+/**
+ * The kinds of id an action can take. Key pairs are named by name or by id, security groups too
+ * (names where EC2 takes them); an Elastic IP by allocation id, association id or public address.
+ */
+export const KINDS = [
+  "volume",
+  "snapshot",
+  "image",
+  "instance",
+  "keyName",
+  "keyId",
+  "vpc",
+  "subnet",
+  "internetGateway",
+  "routeTable",
+  "routeTableAssociation",
+  "securityGroup",
+  "securityGroupName",
+  "securityGroupRule",
+  "allocation",
+  "eipAssociation",
+  "publicIp",
+  "networkInterface",
+] as const;
 
-export const KINDS: Kind[] = ["volume", "snapshot", "image", "instance", "keyName", "keyId"];
+export type Kind = (typeof KINDS)[number];
+
+/** B's own network, which probes pass beside A's ids (B's gateway to A's VPC, ...). */
+export interface BNetwork {
+  vpcId: string;
+  subnetId: string;
+  /** Not attached to anything. */
+  gatewayId: string;
+  routeTableId: string;
+  groupId: string;
+  /** The group's own rule (the egress to anywhere every new group has). */
+  ruleId: string;
+  allocationId: string;
+}
 
 /** One of A's ids in one state (private, shared then unshared, deleted, ...), as B may know it. */
 export interface Target {
@@ -39,6 +74,9 @@ export interface World {
   targets: Target[];
   /** B's own resources, which probes pass beside A's id (attach B's volume to A's instance, ...). */
   bOwn: { volumeId: string; snapshotId: string; imageId: string };
+  bNet: BNetwork;
+  /** B's own running instance, where the world has one (probes that change an instance of B's). */
+  bInstanceId?: string;
   /**
    * Strings no answer to a probe may contain (beside the probed id itself): A's and C's account
    * ids, A's alias and tag values, the ids of A's targets.
@@ -57,7 +95,7 @@ export interface Probe {
   what: string;
   call(w: World, id: string, target: Target): Promise<unknown>;
   /** The targets the probe applies to, when not all of its kind (see where it is set for why). */
-  appliesTo?: (t: Target) => boolean;
+  appliesTo?: (t: Target, w: World) => boolean;
   /** Undo what a successful call created in B's own account (CreateKeyPair with A's key name). */
   cleanup?(w: World, id: string): Promise<void>;
 }
@@ -68,3 +106,13 @@ export const probe = (kind: Kind, what: string, call: Probe["call"], cleanup?: P
   call,
   cleanup,
 });
+
+/** A filter on one value. */
+export const filter = (Name: string, id: string): Filter[] => [{ Name, Values: [id] }];
+
+/** One probe per filter name: `send` gets the filter naming the id. */
+export const filterProbes = (
+  kind: Kind,
+  names: string[],
+  send: (w: World, filters: Filter[]) => Promise<unknown>,
+): Probe[] => names.map((name) => probe(kind, `Filter ${name}`, (w, id) => send(w, filter(name, id))));

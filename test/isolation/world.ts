@@ -28,6 +28,7 @@ import {
 import type { Daemon } from "../daemon.ts";
 import { type Account, ec2 } from "../ec2-helpers.ts";
 import { BLOCK_SIZE, MiB, seededBytes } from "../helpers.ts";
+import { aNetwork, bNetwork } from "./network-world.ts";
 import type { Party, Target, World } from "./probes.ts";
 
 const run = promisify(execFile);
@@ -207,7 +208,11 @@ export async function storageWorld(daemon: Daemon, dataDir: string): Promise<Sto
   await shareSnapshot(b, snapB, [C]);
   await shareImage(b, imgB, [C]);
 
+  const network = await aNetwork(a, A_TAGS);
+  const bNet = await bNetwork(b);
+
   const targets: Target[] = [
+    ...network,
     { kind: "volume", state: "private", id: vol },
     { kind: "volume", state: "deleted", id: volDeleted },
     { kind: "snapshot", state: "private", id: snapPrivate, block: blocks.private },
@@ -237,12 +242,13 @@ export async function storageWorld(daemon: Daemon, dataDir: string): Promise<Sto
     c,
     targets,
     bOwn: { volumeId: volB, snapshotId: snapB, imageId: imgB },
+    bNet,
     secrets: [
       a.account.accountId,
       C,
       "alpha-corp",
       "a-private-tag",
-      ...targets.filter((t) => t.kind !== "keyName").map((t) => t.id),
+      ...targets.filter((t) => t.kind !== "keyName" && t.kind !== "securityGroupName").map((t) => t.id),
     ],
     aContent: { volumes: [vol, volShared], snapshots: [snapPrivate, snapUnshared, snapBacking, snapShared] },
     aShared: {
