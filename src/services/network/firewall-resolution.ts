@@ -1,8 +1,9 @@
 // Security groups as the data plane enforces them: per instance interface, the union of its
 // groups' rules, with every group reference replaced by the current members' addresses (so a
 // group-to-group rule follows membership, as on EC2). Pure: the service feeds it the records.
+
+import type { FirewallRule, NicFirewall } from "../../network/spec.ts";
 import type { GroupMember } from "./contracts.ts";
-import type { FirewallRule, NicFirewall } from "./firewall-types.ts";
 import type { SecurityGroupRuleRecord } from "./network-records.ts";
 
 /**

@@ -3,12 +3,12 @@
 // resolution of groups into the firewall the data plane enforces.
 import { StrataError } from "../../errors.ts";
 import { newId } from "../../ids.ts";
+import type { NicFirewall } from "../../network/spec.ts";
 import type { Tag } from "../../storage/metadata/catalog-store.ts";
 import type { SecurityGroupStore } from "../../storage/metadata/security-group-store.ts";
 import { validateTags } from "../tags/tag-rules.ts";
 import type { GroupMembership, SecurityGroupLookup, VpcLookup } from "./contracts.ts";
 import { resolveFirewall } from "./firewall-resolution.ts";
-import type { NicFirewall } from "./firewall-types.ts";
 import type { SecurityGroupRecord, SecurityGroupRuleRecord } from "./network-records.ts";
 import {
   allTraffic,
