@@ -2,15 +2,13 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { promisify } from "node:util";
 import { assertStoreConsistent, type Daemon, startDaemon } from "./daemon.ts";
-import { createAccount } from "./ec2-helpers.ts";
+import { AWS_CLI, awsCli, awsCliError, createAccount } from "./ec2-helpers.ts";
 import { MiB, seededBytes, sha256, tempDir } from "./helpers.ts";
 
-const run = promisify(execFile);
-const AWS = "/usr/bin/aws";
+const _run = promisify(execFile);
 const dataDir = tempDir();
 let daemon: Daemon;
 
@@ -22,33 +20,11 @@ after(async () => {
   assertStoreConsistent(dataDir);
 });
 
-async function aws(args: string[], env: Record<string, string> = {}): Promise<Record<string, unknown>> {
-  const { stdout } = await run(AWS, ["--endpoint-url", daemon.url, "--output", "json", ...args], {
-    env: {
-      PATH: process.env.PATH,
-      HOME: dataDir,
-      AWS_SHARED_CREDENTIALS_FILE: join(dataDir, "credentials"),
-      AWS_CONFIG_FILE: "/dev/null",
-      AWS_EC2_METADATA_DISABLED: "true",
-      AWS_PAGER: "",
-      AWS_DEFAULT_REGION: "us-east-1",
-      ...env,
-    },
-  });
-  return stdout.trim() ? JSON.parse(stdout) : {};
-}
-
-async function awsError(args: string[]): Promise<string> {
-  try {
-    await aws(args);
-  } catch (e) {
-    return String((e as { stderr: string }).stderr);
-  }
-  throw new Error(`aws ${args.join(" ")} succeeded`);
-}
+const aws = (args: string[], env?: Record<string, string>) => awsCli(daemon, dataDir, args, env);
+const awsError = (args: string[]) => awsCliError(daemon, dataDir, args);
 
 test("create-snapshot, register-image, copy-image, describe, deregister with the aws CLI", {
-  skip: !existsSync(AWS) && "Debian's awscli is not installed (scripts/setup.sh installs it)",
+  skip: !existsSync(AWS_CLI) && "Debian's awscli is not installed (scripts/setup.sh installs it)",
 }, async () => {
   const regions = (await aws(["ec2", "describe-regions"])) as { Regions: { RegionName: string }[] };
   assert.deepEqual(regions.Regions.map((r) => r.RegionName).sort(), ["eu-west-1", "us-east-1"]);

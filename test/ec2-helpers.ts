@@ -47,3 +47,44 @@ export async function strataCli(
     return { code: x.code, out: x.stdout, err: x.stderr };
   }
 }
+
+/** Debian's aws CLI (scripts/setup.sh installs it). */
+// biome-ignore lint/suspicious/noExplicitAny: the CLI's JSON, read field by field by each test
+type CliJson = any;
+
+export const AWS_CLI = "/usr/bin/aws";
+
+/**
+ * Runs the aws CLI against `daemon` with `dataDir`'s credentials file (profile default, or what
+ * `env` sets), none of the user's own configuration, region us-east-1; its JSON answer.
+ */
+export async function awsCli(
+  daemon: { url: string },
+  dataDir: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<CliJson> {
+  const { stdout } = await run(AWS_CLI, ["--endpoint-url", daemon.url, "--output", "json", ...args], {
+    env: {
+      PATH: process.env.PATH,
+      HOME: dataDir,
+      AWS_SHARED_CREDENTIALS_FILE: join(dataDir, "credentials"),
+      AWS_CONFIG_FILE: "/dev/null",
+      AWS_EC2_METADATA_DISABLED: "true",
+      AWS_PAGER: "",
+      AWS_DEFAULT_REGION: "us-east-1",
+      ...env,
+    },
+  });
+  return stdout.trim() ? JSON.parse(stdout) : {};
+}
+
+/** The aws CLI's error output for a call that must fail (throws if it succeeds). */
+export async function awsCliError(daemon: { url: string }, dataDir: string, args: string[]): Promise<string> {
+  try {
+    await awsCli(daemon, dataDir, args);
+  } catch (e) {
+    return String((e as { stderr: string }).stderr);
+  }
+  throw new Error(`aws ${args.join(" ")} succeeded`);
+}

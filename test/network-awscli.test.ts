@@ -3,17 +3,16 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { promisify } from "node:util";
 import { assertStoreConsistent, type Daemon, startDaemon } from "./daemon.ts";
+import { AWS_CLI, awsCli, awsCliError } from "./ec2-helpers.ts";
 import { tempDir } from "./helpers.ts";
 
-const run = promisify(execFile);
-const AWS = "/usr/bin/aws";
+const _run = promisify(execFile);
 const dataDir = tempDir();
 let daemon: Daemon;
-const skip = !existsSync(AWS) && "Debian's awscli is not installed (scripts/setup.sh installs it)";
+const skip = !existsSync(AWS_CLI) && "Debian's awscli is not installed (scripts/setup.sh installs it)";
 
 before(async () => {
   if (!skip) daemon = await startDaemon(dataDir, "us-east-1");
@@ -24,30 +23,8 @@ after(async () => {
   assertStoreConsistent(dataDir);
 });
 
-// biome-ignore lint/suspicious/noExplicitAny: the CLI's JSON, read field by field
-async function aws(...args: string[]): Promise<any> {
-  const { stdout } = await run(AWS, ["--endpoint-url", daemon.url, "--output", "json", "ec2", ...args], {
-    env: {
-      PATH: process.env.PATH,
-      HOME: dataDir,
-      AWS_SHARED_CREDENTIALS_FILE: join(dataDir, "credentials"),
-      AWS_CONFIG_FILE: "/dev/null",
-      AWS_EC2_METADATA_DISABLED: "true",
-      AWS_PAGER: "",
-      AWS_DEFAULT_REGION: "us-east-1",
-    },
-  });
-  return stdout.trim() ? JSON.parse(stdout) : {};
-}
-
-async function awsError(...args: string[]): Promise<string> {
-  try {
-    await aws(...args);
-  } catch (e) {
-    return String((e as { stderr: string }).stderr);
-  }
-  throw new Error(`aws ec2 ${args.join(" ")} succeeded`);
-}
+const aws = (...args: string[]) => awsCli(daemon, dataDir, ["ec2", ...args]);
+const awsError = (...args: string[]) => awsCliError(daemon, dataDir, ["ec2", ...args]);
 
 test("create-vpc, create-subnet, an internet gateway and a route table with the aws CLI", {
   skip,

@@ -3,7 +3,6 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { promisify } from "node:util";
 import {
@@ -23,11 +22,18 @@ import {
   type SecurityGroup,
 } from "@aws-sdk/client-ec2";
 import { type Daemon, startDaemon } from "./daemon.ts";
-import { type Account, adminCredentials, createAccount, ec2 } from "./ec2-helpers.ts";
+import {
+  type Account,
+  AWS_CLI,
+  adminCredentials,
+  awsCli,
+  awsCliError,
+  createAccount,
+  ec2,
+} from "./ec2-helpers.ts";
 import { tempDir } from "./helpers.ts";
 
-const run = promisify(execFile);
-const AWS = "/usr/bin/aws";
+const _run = promisify(execFile);
 const dataDir = tempDir();
 let daemon: Daemon;
 let admin: EC2Client;
@@ -549,32 +555,11 @@ test("another account cannot see, change or reference a group", async () => {
   await admin.send(new DeleteSecurityGroupCommand({ GroupId }));
 });
 
-async function aws(args: string[]): Promise<Record<string, unknown>> {
-  const { stdout } = await run(AWS, ["--endpoint-url", daemon.url, "--output", "json", ...args], {
-    env: {
-      PATH: process.env.PATH,
-      HOME: dataDir,
-      AWS_SHARED_CREDENTIALS_FILE: join(dataDir, "credentials"),
-      AWS_CONFIG_FILE: "/dev/null",
-      AWS_EC2_METADATA_DISABLED: "true",
-      AWS_PAGER: "",
-      AWS_DEFAULT_REGION: "us-east-1",
-    },
-  });
-  return stdout.trim() ? JSON.parse(stdout) : {};
-}
-
-async function awsError(args: string[]): Promise<string> {
-  try {
-    await aws(args);
-  } catch (e) {
-    return String((e as { stderr: string }).stderr);
-  }
-  throw new Error(`aws ${args.join(" ")} succeeded`);
-}
+const aws = (args: string[]) => awsCli(daemon, dataDir, args);
+const awsError = (args: string[]) => awsCliError(daemon, dataDir, args);
 
 test("the aws CLI: create-security-group, authorize/revoke with --protocol --port --cidr", {
-  skip: !existsSync(AWS) && "Debian's awscli is not installed (scripts/setup.sh installs it)",
+  skip: !existsSync(AWS_CLI) && "Debian's awscli is not installed (scripts/setup.sh installs it)",
 }, async () => {
   const created = (await aws([
     "ec2",
