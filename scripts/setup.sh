@@ -13,6 +13,9 @@ cd "$(dirname "$0")/.."
 debian_packages=(zstd awscli python3-botocore qemu-utils qemu-system-x86 netcat-openbsd fdisk dosfstools
   mtools syslinux syslinux-common busybox-static e2fsprogs libnbd-bin openssh-client openssl putty-tools
   packer iproute2 nftables dnsmasq-base socat iperf3)
+# `--test`: what only the test suite needs: Debian's Chromium, which the console's end-to-end tests
+# drive headless through playwright-core (no browser download: only Debian and npm are reachable).
+[ "${1:-}" = "--test" ] && debian_packages+=(chromium)
 missing=()
 for p in "${debian_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -34,4 +37,6 @@ if [ ! -x node_modules/node/bin/node ] || [ "$(cat "$stamp" 2>/dev/null)" != "$w
   npm ci --no-audit --no-fund --loglevel=error
   echo "$want" > "$stamp"
 fi
+# The web console (src/console) built into dist/console, which the daemon serves at /console/.
+bin/node scripts/build-console.ts
 echo "setup: ready ($(bin/node --version))"

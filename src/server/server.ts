@@ -16,6 +16,7 @@ import { BLOCK_SIZE } from "../storage/blocks.ts";
 import { DEFAULT_MAX_OPEN_VOLUME_FILES } from "../storage/volume-files/descriptor-pool.ts";
 import { assertDataDirFree, listenAdminSocket } from "./admin-socket.ts";
 import { httpConnectionCap } from "./connection-cap.ts";
+import { ConsoleAssets } from "./console-assets.ts";
 import { makeDataDirPrivate } from "./data-dir.ts";
 import { handleEbs, isEbsPath } from "./ebs-endpoint.ts";
 import { handleEc2, sendEc2Error } from "./ec2-endpoint.ts";
@@ -59,7 +60,8 @@ const logRequests = process.env.STRATA_LOG_REQUESTS !== "0";
 
 /**
  * The Strata daemon: the engine (crash recovery done before listening) behind one HTTP(S) port:
- * the EC2 Query API at `/`, the EBS direct APIs under `/snapshots`, a health check at `/health`;
+ * the EC2 Query API at `/`, the EBS direct APIs under `/snapshots`, a health check at `/health`,
+ * the web console's files under `/console/`;
  * and the JSON admin API at `/strata/v1/` on the data dir's unix socket only.
  */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
@@ -89,6 +91,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     store: accounts,
     endpointUrl: `${scheme}://${urlHost(options.host)}:${options.port}`,
   });
+  const consoleAssets = new ConsoleAssets();
+  if (!consoleAssets.built) console.log("web console not built (run scripts/setup.sh): /console/ says so");
   // Made once the port is bound (it needs the bound address), before any request is accepted.
   let door: FrontDoor;
   const handler: RequestListener = (req, res) => {
@@ -108,6 +112,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       const body = JSON.stringify({ status: "ok", version: VERSION, regions: [...engine.regions.keys()] });
       res.writeHead(200, { "content-type": "application/json" });
       res.end(body);
+      return;
+    }
+    if (ConsoleAssets.handles(path)) {
+      consoleAssets.serve(req, res, path);
+      if (logRequests) console.log(`console ${req.method} ${path} ${res.statusCode} ${ms()}ms`);
       return;
     }
     if (isEbsPath(path)) {
