@@ -1,6 +1,5 @@
 // The console's frame: top bar (region switcher, account menu), side navigation, flash messages,
 // and the routes of the pages. Nothing is shown but the sign-in form until a key is accepted.
-import { DescribeRegionsCommand } from "@aws-sdk/client-ec2";
 import AppLayout from "@cloudscape-design/components/app-layout";
 import SideNavigation from "@cloudscape-design/components/side-navigation";
 import TopNavigation from "@cloudscape-design/components/top-navigation";
@@ -10,8 +9,9 @@ import { routes } from "../pages/routes.tsx";
 import { whoAmI } from "./account.ts";
 import { BASE, href, useFollow } from "./navigation.ts";
 import { Notifications } from "./notifications.tsx";
+import { useRegions } from "./regions.ts";
 import { SignIn } from "./SignIn.tsx";
-import { useEc2, useSession, useSessionState } from "./session-context.tsx";
+import { useSession, useSessionState } from "./session-context.tsx";
 
 export function App() {
   const { session } = useSessionState();
@@ -48,15 +48,9 @@ const NAV = [
 function Console() {
   const session = useSession();
   const { signOut, setRegion } = useSessionState();
-  const ec2 = useEc2();
   const follow = useFollow();
   const location = useLocation();
-  const regions = useQuery({
-    queryKey: ["regions", session.credentials.accessKeyId],
-    queryFn: async () =>
-      ((await ec2.send(new DescribeRegionsCommand({}))).Regions ?? []).map((r) => r.RegionName ?? ""),
-    staleTime: 5 * 60_000,
-  });
+  const { regions } = useRegions();
   const account = useQuery({
     queryKey: ["account", session.credentials.accessKeyId],
     queryFn: () => whoAmI(session.credentials, session.region),
@@ -77,7 +71,7 @@ function Console() {
               text: session.region,
               ariaLabel: `Region: ${session.region}`,
               title: "Region",
-              items: (regions.data ?? [session.region]).map((r) => ({
+              items: regions.map((r) => ({
                 id: r,
                 text: r,
                 checked: r === session.region,
