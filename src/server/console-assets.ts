@@ -90,11 +90,12 @@ export class ConsoleAssets {
       res.end("The web console is not built: run scripts/setup.sh (or bin/node scripts/build-console.ts).\n");
       return;
     }
-    const rel = decodeURIComponent(path.slice(CONSOLE_PATH.length)) || "/";
+    // Only files read at start are served (a map lookup): no path reaches the file system.
+    const rel = safeDecode(path.slice(CONSOLE_PATH.length)) || "/";
     let asset = this.#files.get(rel);
     if (!asset) {
       // A missing hashed file is a 404 (a stale page asking for an old bundle), not the app.
-      if (rel.startsWith("/assets/") || extname(rel) !== "") {
+      if (rel.startsWith("/assets/") || extname(rel) !== "" || rel.includes("/.")) {
         res.writeHead(404, { "content-type": "text/plain; charset=utf-8", ...SECURITY_HEADERS });
         res.end("Not found\n");
         return;
@@ -132,4 +133,12 @@ function walk(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
     e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)],
   );
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
 }
