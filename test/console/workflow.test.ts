@@ -124,7 +124,7 @@ async function region(page: Page, from: string, to: string): Promise<void> {
 async function flashedId(page: Page, pattern: RegExp): Promise<string> {
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const found = (await page.locator("body").innerText()).match(pattern)?.[0];
+    const found = ((await page.locator("body").textContent()) ?? "").match(pattern)?.[0];
     if (found) return found;
     if (Date.now() > deadline) throw new Error(`nothing matching ${pattern} appeared`);
     await page.waitForTimeout(200);
@@ -156,7 +156,7 @@ async function consoleOutputShows(c: ConsolePage, instanceId: string, text: stri
   if (!(await follow.isChecked())) await follow.check();
   const pre = page.locator('pre[aria-label="Console output"]');
   await pre.filter({ hasText: text }).waitFor({ timeout: 600_000 });
-  return pre.innerText();
+  return (await pre.textContent()) ?? "";
 }
 
 test("the seeds' lab in the console: launch, image, copy, launch the copy, share, deregister", async () => {
