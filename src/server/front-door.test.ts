@@ -4,8 +4,8 @@ import { hostname } from "node:os";
 import { test } from "node:test";
 import { FrontDoor, isLoopback } from "./front-door.ts";
 
-function req(headers: Record<string, string>): IncomingMessage {
-  return { headers } as unknown as IncomingMessage;
+function req(headers: Record<string, string>, method = "GET", url = "/"): IncomingMessage {
+  return { headers, method, url } as unknown as IncomingMessage;
 }
 
 function verdict(door: FrontDoor, headers: Record<string, string>): string {
@@ -83,4 +83,37 @@ test("loopback addresses", () => {
     assert.equal(isLoopback(a), true, a);
   for (const a of ["0.0.0.0", "::", "10.0.0.1", "128.0.0.1", "localhost.evil"])
     assert.equal(isLoopback(a), false, a);
+});
+
+test("a link from another site may open a console page; nothing else from there passes", () => {
+  const door = new FrontDoor({ scheme: "http", host: "127.0.0.1", boundAddress: "127.0.0.1" });
+  const nav = {
+    host: "127.0.0.1:4566",
+    "sec-fetch-site": "cross-site",
+    "sec-fetch-mode": "navigate",
+    "sec-fetch-dest": "document",
+  };
+  const at = (headers: Record<string, string>, method: string, url: string) =>
+    door.refusal(req(headers, method, url))?.code ?? "ok";
+  assert.equal(at(nav, "GET", "/console/images?x=1"), "ok");
+  assert.equal(at(nav, "GET", "/console"), "ok");
+  assert.equal(at(nav, "GET", "/"), "CrossOriginRequestDenied", "the API is not a console page");
+  assert.equal(at(nav, "GET", "/consoles"), "CrossOriginRequestDenied");
+  assert.equal(at(nav, "POST", "/console/"), "CrossOriginRequestDenied", "a cross-site form post");
+  assert.equal(
+    at({ ...nav, "sec-fetch-mode": "cors" }, "GET", "/console/"),
+    "CrossOriginRequestDenied",
+    "fetch()",
+  );
+  assert.equal(
+    at({ ...nav, "sec-fetch-dest": "iframe" }, "GET", "/console/"),
+    "CrossOriginRequestDenied",
+    "framing",
+  );
+  assert.equal(at({ ...nav, origin: "http://evil.example" }, "GET", "/console/"), "CrossOriginRequestDenied");
+  assert.equal(
+    at({ ...nav, host: "evil.example" }, "GET", "/console/"),
+    "InvalidHostHeader",
+    "rebinding still fails",
+  );
 });

@@ -58,7 +58,7 @@ export class FrontDoor {
     }
     // Browsers send it on every request, including cross-site GETs that carry no Origin.
     const site = req.headers["sec-fetch-site"];
-    if (site !== undefined && site !== "same-origin" && site !== "none") {
+    if (site !== undefined && site !== "same-origin" && site !== "none" && !isConsoleNavigation(req)) {
       return new StrataError("CrossOriginRequestDenied", `A ${site} request is not accepted.`);
     }
     return undefined;
@@ -82,6 +82,22 @@ export class FrontDoor {
   #originOf(host: string): string {
     return new URL(`${this.scheme}://${host}`).origin;
   }
+}
+
+/**
+ * A link from another site to a console page (a wiki, a runbook): a top-level GET of static files
+ * that carry no authority (the console's key lives in that tab's sessionStorage, never in a
+ * cookie), so it may pass. Its API calls are same-origin requests, checked like any other.
+ */
+function isConsoleNavigation(req: IncomingMessage): boolean {
+  const path = (req.url ?? "").split("?")[0];
+  return (
+    (req.method === "GET" || req.method === "HEAD") &&
+    req.headers["sec-fetch-mode"] === "navigate" &&
+    req.headers["sec-fetch-dest"] === "document" &&
+    req.headers.origin === undefined &&
+    (path === "/console" || path.startsWith("/console/"))
+  );
 }
 
 /** The host name in a Host header: lowercase, without port, brackets or a trailing dot. */
