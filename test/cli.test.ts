@@ -278,6 +278,14 @@ describe("identity: AWS_PROFILE, AWS_REGION, the profile's region, --region", ()
     assert.ok(await owned("us-east-1", over.SnapshotId), "AWS_REGION beats the profile's region");
   });
 
+  test("the profile's endpoint_url (read by the SDK) beats STRATA_ENDPOINT", async () => {
+    const config = join(work, "config-endpoint");
+    writeFileSync(config, ["[profile carol]", `endpoint_url = ${daemon.url}`, ""].join("\n"));
+    const env = { ...files, AWS_CONFIG_FILE: config, AWS_PROFILE: "carol", STRATA_ENDPOINT: closed };
+    const r = await ok(["snapshot", "import", disk], env);
+    assert.ok(await owned("us-east-1", r.SnapshotId));
+  });
+
   test("the admin-socket commands take --region's default from AWS_REGION", async () => {
     const admin = ec2(daemon, adminCredentials(dataDir), "eu-west-1");
     const before = await strata(["volume", "create", "--size", "1", "--data-dir", dataDir], {
