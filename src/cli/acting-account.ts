@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { openAccountStore } from "../accounts/sqlite-account-store.ts";
-import { readCredentialsFile } from "./aws-clients.ts";
+import { readCredentialsFile } from "./credentials-file.ts";
 
 /**
  * The account the engine commands act as: `--account` (an id, owner alias or name, which the

@@ -1,14 +1,24 @@
-// SDK clients for the CLI's import/export commands: Strata's endpoint, the region, and credentials
-// found the way the other client tools find them.
-import { existsSync, readFileSync } from "node:fs";
+// SDK clients for the CLI's API commands (snapshot import/export, image import): the endpoint, the
+// region and the credentials, found the way the AWS SDKs find them, with Strata's own fallbacks.
+import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { EBSClient } from "@aws-sdk/client-ebs";
 import { EC2Client } from "@aws-sdk/client-ec2";
+// The SDK's own region settings (AWS_REGION, the profile's `region`); @smithy/core is the
+// clients' dependency, imported here for its loader so that a missing region is us-east-1
+// rather than an instance-metadata lookup (1 s of timeout off EC2).
+import { loadConfig, NODE_REGION_CONFIG_FILE_OPTIONS, NODE_REGION_CONFIG_OPTIONS } from "@smithy/core/config";
+import { readCredentialsFile, type StaticCredentials } from "./credentials-file.ts";
+
+export const DEFAULT_ENDPOINT = "http://127.0.0.1:4566";
+export const DEFAULT_REGION = "us-east-1";
 
 export interface ClientOptions {
-  endpoint: string;
-  region: string;
+  /** `--endpoint`: beats every endpoint setting of the environment and the config file. */
+  endpoint?: string;
+  /** `--region`: beats AWS_REGION and the profile's region. */
+  region?: string;
   /** An explicit `--data-dir`: its `credentials` file wins over everything else. */
   dataDir?: string;
   /** Concurrent requests the HTTP agent must allow without queueing. */
@@ -20,17 +30,12 @@ export interface Clients {
   ec2: EC2Client;
 }
 
-interface StaticCredentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken?: string;
-}
-
-const STANDARD_ENV = ["AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_SHARED_CREDENTIALS_FILE"];
+const STANDARD_ENV = ["AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE"];
 
 /**
  * Credentials, in order: `--data-dir`'s credentials file; the standard AWS environment (keys,
- * profile or credentials file, resolved by the SDK); `~/.strata/credentials`; the SDK's chain.
+ * profile, credentials or config file: the SDK's default chain resolves them); else
+ * `~/.strata/credentials`; else the SDK's chain (~/.aws/credentials, SSO, ...).
  */
 export function resolveCredentials(dataDir?: string): StaticCredentials | undefined {
   if (dataDir) return readCredentialsFile(join(dataDir, "credentials"), "default");
@@ -39,31 +44,35 @@ export function resolveCredentials(dataDir?: string): StaticCredentials | undefi
   return existsSync(strataFile) ? readCredentialsFile(strataFile, "default") : undefined;
 }
 
-/** One profile of an AWS shared-credentials (INI) file. */
-export function readCredentialsFile(path: string, profile: string): StaticCredentials {
-  let section = "";
-  const values: Record<string, string> = {};
-  for (const raw of readFileSync(path, "utf8").split(/\r?\n/)) {
-    const line = raw.trim();
-    if (!line || line.startsWith("#") || line.startsWith(";")) continue;
-    const header = /^\[\s*(?:profile\s+)?([^\]]+?)\s*\]$/.exec(line);
-    if (header) section = header[1];
-    else if (section === profile) {
-      const eq = line.indexOf("=");
-      if (eq > 0) values[line.slice(0, eq).trim()] = line.slice(eq + 1).trim();
-    }
-  }
-  const accessKeyId = values.aws_access_key_id;
-  const secretAccessKey = values.aws_secret_access_key;
-  if (!accessKeyId || !secretAccessKey) throw new Error(`no [${profile}] access key in ${path}`);
-  return { accessKeyId, secretAccessKey, sessionToken: values.aws_session_token };
+/** Strata's own endpoint setting, for when neither --endpoint nor an AWS setting names one. */
+export function fallbackEndpoint(): string {
+  return process.env.STRATA_ENDPOINT || DEFAULT_ENDPOINT;
+}
+
+/**
+ * The SDK's endpoint resolution, rules replaced: it passes `Endpoint` when one is set (the
+ * client's `endpoint`, or what it read itself from AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL or
+ * the profile's `endpoint_url`); without one, the rules would name amazonaws.com: Strata's instead.
+ */
+function strataEndpoint(params: { Endpoint?: string }): { url: URL } {
+  return { url: new URL(params.Endpoint ?? fallbackEndpoint()) };
+}
+
+/** `--region`, else the SDK's settings (AWS_REGION, the profile's `region`), else us-east-1. */
+export function regionProvider(region?: string): () => Promise<string> {
+  if (region) return async () => region;
+  return loadConfig(
+    { ...NODE_REGION_CONFIG_OPTIONS, default: DEFAULT_REGION },
+    NODE_REGION_CONFIG_FILE_OPTIONS,
+  );
 }
 
 export function createClients(o: ClientOptions): Clients {
   const credentials = resolveCredentials(o.dataDir);
   const common = {
-    endpoint: o.endpoint,
-    region: o.region,
+    ...(o.endpoint ? { endpoint: o.endpoint } : {}),
+    endpointProvider: strataEndpoint,
+    region: regionProvider(o.region),
     ...(credentials ? { credentials } : {}),
     // https: a server started with --tls-cert (NODE_EXTRA_CA_CERTS trusts a private CA).
     requestHandler: {
@@ -82,14 +91,43 @@ export function createClients(o: ClientOptions): Clients {
     },
     { step: "build", name: "strataUnsignedPayload" },
   );
-  return { ebs, ec2: new EC2Client(common) };
+  const ec2 = new EC2Client(common);
+  ebs.middlewareStack.add(endpointOfErrors, { step: "build", name: "strataEndpointOfErrors" });
+  ec2.middlewareStack.add(endpointOfErrors, { step: "build", name: "strataEndpointOfErrors" });
+  return { ebs, ec2 };
 }
+
+interface WithEndpoint {
+  /** The endpoint a failed request went to, for "cannot reach URL". */
+  $endpoint?: string;
+}
+
+/** Notes on an error the endpoint the SDK resolved for the request (set once it is known). */
+function endpointOfErrors<I, O>(
+  next: (args: I) => Promise<O>,
+  context: { endpointV2?: { url: URL } },
+): (args: I) => Promise<O> {
+  return async (args) => {
+    try {
+      return await next(args);
+    } catch (e) {
+      if (e && typeof e === "object" && context.endpointV2)
+        (e as WithEndpoint).$endpoint ??= context.endpointV2.url.href.replace(/\/$/, "");
+      throw e;
+    }
+  };
+}
+
+const UNREACHABLE = ["ECONNREFUSED", "ENOTFOUND", "EHOSTUNREACH"];
 
 /** "Code: message" for an EBS or EC2 service error, the message otherwise. */
 export function describeError(e: unknown): string {
   if (!(e instanceof Error)) return String(e);
   if (e.name === "CredentialsProviderError")
     return `${e.message}: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE, or pass --data-dir`;
+  const code = (e as { code?: string }).code;
+  if (code && UNREACHABLE.includes(code))
+    return `cannot reach ${(e as WithEndpoint).$endpoint ?? "the endpoint"} (${code})`;
   const meta = (e as { $metadata?: { httpStatusCode?: number } }).$metadata;
   if (!meta?.httpStatusCode) return e.message;
   const reason = (e as { Reason?: string }).Reason;
