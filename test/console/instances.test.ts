@@ -220,7 +220,7 @@ test("Actions > Image and templates > Create image: validation, the AMI, an API 
     .getByRole("table", { name: "Instance volumes" })
     .getByRole("row")
     .filter({ hasText: rootVolume })
-    .filter({ hasText: "in-use" })
+    .filter({ hasText: "(root)" })
     .waitFor();
   await look("instances-create-image");
   await dialog.getByRole("button", { name: "Create image", exact: true }).click();

@@ -119,10 +119,14 @@ export function CreateImageModal({ instance, onClose }: { instance: Instance; on
                 No reboot
               </Checkbox>
             </FormField>
-            <FormField label="Instance volumes" description="Every volume is snapshotted into the image.">
-              <InstanceVolumesTable instance={instance} variant="embedded" />
+            <FormField
+              label="Instance volumes"
+              description="Every volume is snapshotted into the image."
+              stretch
+            >
+              <InstanceVolumesTable instance={instance} variant="embedded" brief />
             </FormField>
-            <FormField label="Tags" description="Applied to the image and its snapshots.">
+            <FormField label="Tags" description="Applied to the image and its snapshots." stretch>
               <AttributeEditor
                 items={tags}
                 addButtonText="Add new tag"

@@ -3,7 +3,7 @@
 import type { Instance } from "@aws-sdk/client-ec2";
 import Alert from "@cloudscape-design/components/alert";
 import Box from "@cloudscape-design/components/box";
-import Table from "@cloudscape-design/components/table";
+import Table, { type TableProps } from "@cloudscape-design/components/table";
 import { useQuery } from "@tanstack/react-query";
 import { errorText } from "../../api/errors.ts";
 import { instanceKeys, instanceVolumes } from "../../api/instances.ts";
@@ -25,9 +25,12 @@ interface Row {
 export function InstanceVolumesTable({
   instance,
   variant,
+  brief,
 }: {
   instance: Instance;
   variant: "embedded" | "container";
+  /** What an image captures only (no state, no attach time): the Create image form. */
+  brief?: boolean;
 }) {
   const { region } = useSession();
   const ec2 = useEc2();
@@ -61,19 +64,21 @@ export function InstanceVolumesTable({
       loadingText="Loading volumes"
       items={rows}
       empty={<Box textAlign="center">No volumes attached</Box>}
-      columnDefinitions={[
-        { id: "volumeId", header: "Volume ID", cell: (r) => r.volumeId },
-        { id: "device", header: "Device name", cell: (r) => `${r.device}${r.root ? " (root)" : ""}` },
-        { id: "size", header: "Size (GiB)", cell: (r) => r.size ?? "-" },
-        { id: "type", header: "Volume type", cell: (r) => r.type ?? "-" },
-        { id: "state", header: "Volume state", cell: (r) => <StateIndicator state={r.state} /> },
-        {
-          id: "delete",
-          header: "Delete on termination",
-          cell: (r) => (r.deleteOnTermination === undefined ? "-" : r.deleteOnTermination ? "Yes" : "No"),
-        },
-        { id: "attach", header: "Attach time", cell: (r) => formatDate(r.attachTime) },
-      ]}
+      columnDefinitions={(
+        [
+          { id: "volumeId", header: "Volume ID", cell: (r) => r.volumeId },
+          { id: "device", header: "Device name", cell: (r) => `${r.device}${r.root ? " (root)" : ""}` },
+          { id: "size", header: "Size (GiB)", cell: (r) => r.size ?? "-" },
+          { id: "type", header: "Volume type", cell: (r) => r.type ?? "-" },
+          { id: "state", header: "Volume state", cell: (r) => <StateIndicator state={r.state} /> },
+          {
+            id: "delete",
+            header: "Delete on termination",
+            cell: (r) => (r.deleteOnTermination === undefined ? "-" : r.deleteOnTermination ? "Yes" : "No"),
+          },
+          { id: "attach", header: "Attach time", cell: (r) => formatDate(r.attachTime) },
+        ] satisfies TableProps.ColumnDefinition<Row>[]
+      ).filter((c) => !brief || !["state", "attach"].includes(c.id))}
     />
   );
 }
