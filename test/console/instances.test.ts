@@ -173,16 +173,21 @@ test("the details page: details, storage, networking, security, console output w
     .filter({ hasText: rootVolume })
     .filter({ hasText: "in-use" })
     .waitFor();
+  assert.deepEqual(await axeViolations(page), [], "axe on the Storage tab");
 
   await page.getByRole("tab", { name: "Networking" }).click();
   await page.getByRole("tabpanel").getByText(i.PrivateIpAddress!, { exact: true }).first().waitFor();
+  assert.deepEqual(await axeViolations(page), [], "axe on the Networking tab");
 
   await page.getByRole("tab", { name: "Security" }).click();
-  const group = i.SecurityGroups?.[0];
-  if (group) {
-    const link = page.getByRole("link", { name: group.GroupId!, exact: true });
-    assert.equal(await link.getAttribute("href"), `/console/security-groups/${group.GroupId}`);
+  const groups = page.getByRole("table", { name: "Security groups" });
+  await groups.waitFor();
+  for (const g of i.SecurityGroups ?? []) {
+    const link = groups.getByRole("link", { name: g.GroupId!, exact: true });
+    assert.equal(await link.getAttribute("href"), `/console/security-groups/${g.GroupId}`);
   }
+  if (!i.SecurityGroups?.length) await groups.getByText("No security groups").waitFor();
+  assert.deepEqual(await axeViolations(page), [], "axe on the Security tab");
 
   await page.getByRole("tab", { name: "Console output" }).click();
   await page.getByLabel("Follow").check();
