@@ -73,7 +73,10 @@ export async function DescribeSnapshots(
     });
   }
   if (input.RestorableByUserIds?.length) {
-    const users = await resolveOwners(ctx, input.RestorableByUserIds);
+    // "all" is the public group (RestorableBy all lists public snapshots), not an owner alias.
+    const named = input.RestorableByUserIds.filter((u) => u !== "all");
+    const users = await resolveOwners(ctx, named);
+    if (named.length < input.RestorableByUserIds.length) users.add("all");
     const keep: SnapshotRecord[] = [];
     for (const s of snaps) {
       for (const u of users) {
