@@ -44,7 +44,10 @@ export async function listSnapshots(ec2: EC2Client, scope: SnapshotScope, me: st
 export async function getSnapshot(ec2: EC2Client, id: string): Promise<Snapshot> {
   const out = await ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [id] }));
   const s = out.Snapshots?.[0];
-  if (!s) throw Object.assign(new Error(`The snapshot '${id}' does not exist.`), { name: "InvalidSnapshot.NotFound" });
+  if (!s)
+    throw Object.assign(new Error(`The snapshot '${id}' does not exist.`), {
+      name: "InvalidSnapshot.NotFound",
+    });
   return s;
 }
 
