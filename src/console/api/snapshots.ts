@@ -19,6 +19,8 @@ export type SnapshotScope = "owned" | "shared" | "public";
 
 export const snapshotKeys = {
   all: (region: string) => ["snapshots", region] as const,
+  /** Every list and one snapshot (not the usage queries: their ids may be gone after a delete). */
+  lists: (region: string) => ["snapshots", region, "list"] as const,
   list: (region: string, scope: SnapshotScope) => ["snapshots", region, "list", scope] as const,
   one: (region: string, id: string) => ["snapshots", region, "one", id] as const,
   permissions: (region: string, id: string) => ["snapshots", region, "permissions", id] as const,

@@ -44,7 +44,8 @@ export function SnapshotsPage() {
     onSuccess: (_r, id) => {
       notify({ type: "success", header: `Deleted snapshot ${id}` });
       setSelected([]);
-      queries.invalidateQueries({ queryKey: snapshotKeys.all(region) });
+      // The lists only: the usage query of the old ids would ask about the deleted one (NotFound).
+      queries.invalidateQueries({ queryKey: snapshotKeys.lists(region) });
     },
     // E.g. InvalidSnapshot.InUse when an AMI uses it: shown as the API says it.
     onError: (e) => fail("Could not delete the snapshot", e),
