@@ -114,18 +114,24 @@ export function SnapshotsPage() {
             ),
           },
           {
-            id: "size",
-            header: "Volume size",
-            cell: (s) => `${s.VolumeSize} GiB`,
-            sortingField: "VolumeSize",
-          },
-          { id: "description", header: "Description", cell: (s) => s.Description || "-" },
-          {
             id: "state",
             header: "Status",
             sortingField: "State",
             cell: (s) => <StateIndicator state={s.State} progress={s.Progress} />,
           },
+          {
+            id: "size",
+            header: "Volume size",
+            cell: (s) => `${s.VolumeSize} GiB`,
+            sortingField: "VolumeSize",
+          },
+          {
+            id: "stored",
+            header: "Stored bytes",
+            cell: (s) =>
+              owned && s.SnapshotId ? formatBytes(stored.data?.get(s.SnapshotId)?.StoredBytes) : "-",
+          },
+          { id: "description", header: "Description", cell: (s) => s.Description || "-" },
           {
             id: "started",
             header: "Started",
@@ -133,12 +139,6 @@ export function SnapshotsPage() {
             sortingField: "StartTime",
           },
           { id: "owner", header: "Owner", cell: (s) => s.OwnerAlias ?? s.OwnerId, sortingField: "OwnerId" },
-          {
-            id: "stored",
-            header: "Stored bytes",
-            cell: (s) =>
-              owned && s.SnapshotId ? formatBytes(stored.data?.get(s.SnapshotId)?.StoredBytes) : "-",
-          },
         ]}
       />
       <CreateVolumeModal

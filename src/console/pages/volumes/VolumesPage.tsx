@@ -104,42 +104,11 @@ export function VolumesPage() {
             sortingField: "VolumeId",
             isRowHeader: true,
           },
-          { id: "type", header: "Type", cell: (v) => v.VolumeType, sortingField: "VolumeType" },
-          { id: "size", header: "Size", cell: (v) => `${v.Size} GiB`, sortingField: "Size" },
           {
             id: "state",
             header: "State",
             cell: (v) => <StateIndicator state={v.State} />,
             sortingField: "State",
-          },
-          {
-            id: "snapshot",
-            header: "Snapshot",
-            cell: (v) => (v.SnapshotId ? link(`/snapshots/${v.SnapshotId}`, v.SnapshotId) : "-"),
-          },
-          {
-            id: "az",
-            header: "Availability Zone",
-            cell: (v) => v.AvailabilityZone,
-            sortingField: "AvailabilityZone",
-          },
-          {
-            id: "created",
-            header: "Created",
-            cell: (v) => formatDate(v.CreateTime),
-            sortingField: "CreateTime",
-          },
-          {
-            id: "attached",
-            header: "Attached to",
-            cell: (v) =>
-              v.Attachments?.length
-                ? v.Attachments.map((a) => (
-                    <span key={a.InstanceId}>
-                      {link(`/instances/${a.InstanceId}`, a.InstanceId ?? "")} ({a.Device})
-                    </span>
-                  ))
-                : "-",
           },
           {
             id: "init",
@@ -157,6 +126,37 @@ export function VolumesPage() {
                 "100 %"
               );
             },
+          },
+          { id: "type", header: "Type", cell: (v) => v.VolumeType, sortingField: "VolumeType" },
+          { id: "size", header: "Size", cell: (v) => `${v.Size} GiB`, sortingField: "Size" },
+          {
+            id: "snapshot",
+            header: "Snapshot",
+            cell: (v) => (v.SnapshotId ? link(`/snapshots/${v.SnapshotId}`, v.SnapshotId) : "-"),
+          },
+          {
+            id: "az",
+            header: "Availability Zone",
+            cell: (v) => v.AvailabilityZone,
+            sortingField: "AvailabilityZone",
+          },
+          {
+            id: "attached",
+            header: "Attached to",
+            cell: (v) =>
+              v.Attachments?.length
+                ? v.Attachments.map((a) => (
+                    <span key={a.InstanceId}>
+                      {link(`/instances/${a.InstanceId}`, a.InstanceId ?? "")} ({a.Device})
+                    </span>
+                  ))
+                : "-",
+          },
+          {
+            id: "created",
+            header: "Created",
+            cell: (v) => formatDate(v.CreateTime),
+            sortingField: "CreateTime",
           },
         ]}
       />
