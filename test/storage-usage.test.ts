@@ -7,6 +7,7 @@ import { after, before, test } from "node:test";
 import {
   CreateSnapshotCommand,
   CreateVolumeCommand,
+  DescribeSnapshotsCommand,
   DescribeVolumeStatusCommand,
   type EC2Client,
   ModifySnapshotAttributeCommand,
@@ -207,4 +208,25 @@ test("DescribeStorageUsage: unique bytes are the changed chunks, relative to the
   assert.equal(await errorOf(usage(admin, { SnapshotIds: ["bogus"] })), "InvalidSnapshotID.Malformed");
   assert.equal(await errorOf(usage(admin, { SnapshotIds: [first], DryRun: true })), "DryRunOperation");
   assert.deepEqual(await usage(admin, {}), []);
+
+  // A public snapshot: listed by RestorableBy all (the console's "Public"), its usage still private.
+  await admin.send(
+    new ModifySnapshotAttributeCommand({
+      SnapshotId: second,
+      Attribute: "createVolumePermission",
+      CreateVolumePermission: { Add: [{ Group: "all" }] },
+    }),
+  );
+  const pub = await bobEc2.send(new DescribeSnapshotsCommand({ RestorableByUserIds: ["all"] }));
+  assert.deepEqual(
+    pub.Snapshots!.map((s) => s.SnapshotId),
+    [second],
+  );
+  // The legacy form (aws ec2 modify-snapshot-attribute --group-names all --operation-type add).
+  await admin.send(
+    new ModifySnapshotAttributeCommand({ SnapshotId: first, OperationType: "add", GroupNames: ["all"] }),
+  );
+  const both = await bobEc2.send(new DescribeSnapshotsCommand({ RestorableByUserIds: ["all"] }));
+  assert.deepEqual(both.Snapshots!.map((s) => s.SnapshotId).sort(), [first, second].sort());
+  assert.equal(await errorOf(usage(bobEc2, { SnapshotIds: [second] })), "InvalidSnapshot.NotFound");
 });
