@@ -2,6 +2,7 @@
 // SDK (volumes written through the admin socket), what the pages do driven through the UI and read
 // back through the SDK. Live updates are watched without reloading the page.
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { after, before, test } from "node:test";
 import {
   CompleteSnapshotCommand,
@@ -26,14 +27,7 @@ import { formatBytes } from "../../src/console/pages/shared/format.ts";
 import { type Daemon, startDaemon } from "../daemon.ts";
 import { type Account, adminCredentials, type Credentials, createAccount, ec2 } from "../ec2-helpers.ts";
 import { BLOCK_SIZE, MiB, seededBytes, tempDir } from "../helpers.ts";
-import {
-  axeViolations,
-  type ConsolePage,
-  launchBrowser,
-  openConsole,
-  screenshot,
-  signIn,
-} from "./browser.ts";
+import { axeViolations, launchBrowser, openConsole, screenshot, signIn } from "./browser.ts";
 
 const dataDir = tempDir();
 let daemon: Daemon;
@@ -42,7 +36,6 @@ let creds: Credentials;
 let admin: EC2Client;
 let adminEu: EC2Client;
 let bob: Account;
-let con: ConsolePage;
 let page: Page;
 let volumeId = "";
 let first = ""; // SDK snapshot of the volume
@@ -105,8 +98,8 @@ before(async () => {
   // Two blocks change: the next snapshot's unique bytes are those two chunks.
   await daemon.client().write(volumeId, 0, seededBytes("console-change", 2 * BLOCK_SIZE));
   browser = await launchBrowser();
-  con = await openConsole(browser, daemon.url);
-  page = con.page;
+  // The errors openConsole collects lack the address; watchFailures keeps both.
+  page = (await openConsole(browser, daemon.url)).page;
   failures = watchFailures(page);
   await signIn(page, creds);
 });
@@ -194,7 +187,7 @@ test("Snapshots: a pending snapshot shows its progress and turns completed witho
       BlockIndex: 0,
       BlockData: block,
       DataLength: BLOCK_SIZE,
-      Checksum: (await import("node:crypto")).createHash("sha256").update(block).digest("base64"),
+      Checksum: createHash("sha256").update(block).digest("base64"),
       ChecksumAlgorithm: "SHA256",
       Progress: 40,
     }),

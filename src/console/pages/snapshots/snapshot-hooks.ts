@@ -39,8 +39,10 @@ export function useStoredBytes(snapshots: Snapshot[], owned: boolean) {
   const { region } = useSession();
   const ec2 = useEc2();
   const ids = owned ? snapshots.flatMap((s) => (s.SnapshotId ? [s.SnapshotId] : [])).sort() : [];
+  // The pending ones in the key too: when one completes, its final numbers are fetched.
+  const pending = snapshots.filter(isPending).map((s) => s.SnapshotId ?? "");
   return useQuery({
-    queryKey: snapshotKeys.usage(region, "snapshot", ids),
+    queryKey: [...snapshotKeys.usage(region, "snapshot", ids), "pending", ...pending],
     queryFn: () => storageUsage(ec2, "snapshot", ids),
     enabled: ids.length > 0,
     refetchInterval: snapshots.some(isPending) ? 2000 : false,
