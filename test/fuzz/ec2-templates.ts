@@ -32,6 +32,18 @@ export const TEMPLATES: Record<string, (() => Template)[]> = {
     () => ({ "VolumeId.1": ref("vol.a.0"), "VolumeId.2": ref("vol.a.1") }),
     () => ({ "Filter.1.Name": "status", "Filter.1.Value.1": "available", MaxResults: "5" }),
   ],
+  DescribeVolumeStatus: [
+    () => ({}),
+    () => ({ "VolumeId.1": ref("vol.a.0"), "VolumeId.2": ref("vol.b.0") }),
+    () => ({ "Filter.1.Name": "volume-status.status", "Filter.1.Value.1": "ok", MaxResults: "5" }),
+    () => ({ "Filter.1.Name": "availability-zone", "Filter.1.Value.1": "us-east-1*" }),
+  ],
+  DescribeStorageUsage: [
+    () => ({ "SnapshotId.1": ref("snap.a.0"), "SnapshotId.2": ref("snap.a.1") }),
+    () => ({ "SnapshotId.1": ref("snap.b.1"), "ImageId.1": ref("ami.a.0") }),
+    () => ({ "ImageId.1": ref("ami.b.1"), DryRun: "true" }),
+    () => ({ "SnapshotId.1": ref("dsnap.a.0") }),
+  ],
   DeleteVolume: [() => ({ VolumeId: ref("vol.a.1"), DryRun: "true" }), () => ({ VolumeId: ref("vol.b.0") })],
   ModifyVolume: [
     () => ({ VolumeId: ref("vol.a.1"), Size: "2" }),

@@ -15,6 +15,7 @@ import {
   DescribeSnapshotAttributeCommand,
   DescribeSnapshotsCommand,
   DescribeTagsCommand,
+  DescribeVolumeStatusCommand,
   DescribeVolumesCommand,
   DetachVolumeCommand,
   DisableImageDeprecationCommand,
@@ -28,6 +29,7 @@ import {
   ResetImageAttributeCommand,
   ResetSnapshotAttributeCommand,
 } from "@aws-sdk/client-ec2";
+import { DescribeStorageUsageCommand } from "../../src/console/api/storage-usage.ts";
 import { type Kind, type Probe, probe } from "./probes.ts";
 
 const NEVER_INSTANCE = "i-0000000000000000f";
@@ -104,6 +106,27 @@ export const storageProbes: Record<string, Probe[]> = {
   ],
   CreateSnapshot: [
     probe("volume", "VolumeId", (w, id) => w.b.ec2.send(new CreateSnapshotCommand({ VolumeId: id }))),
+  ],
+  DescribeVolumeStatus: [
+    probe("volume", "VolumeIds", (w, id) =>
+      w.b.ec2.send(new DescribeVolumeStatusCommand({ VolumeIds: [id] })),
+    ),
+    probe("volume", "VolumeIds (after B's own)", (w, id) =>
+      w.b.ec2.send(new DescribeVolumeStatusCommand({ VolumeIds: [w.bOwn.volumeId, id] })),
+    ),
+  ],
+  // Only the owner may ask: a snapshot or image shared with B is as unknown to it as A's private one.
+  DescribeStorageUsage: [
+    probe("snapshot", "SnapshotIds", (w, id) =>
+      w.b.ec2.send(new DescribeStorageUsageCommand({ SnapshotIds: [id] })),
+    ),
+    probe("snapshot", "SnapshotIds (after B's own)", (w, id) =>
+      w.b.ec2.send(new DescribeStorageUsageCommand({ SnapshotIds: [w.bOwn.snapshotId, id] })),
+    ),
+    probe("image", "ImageIds", (w, id) => w.b.ec2.send(new DescribeStorageUsageCommand({ ImageIds: [id] }))),
+    probe("image", "ImageIds (after B's own)", (w, id) =>
+      w.b.ec2.send(new DescribeStorageUsageCommand({ ImageIds: [w.bOwn.imageId, id] })),
+    ),
   ],
   DescribeSnapshots: [
     probe("snapshot", "SnapshotIds", (w, id) =>

@@ -6,7 +6,7 @@ import type {
   ImageRecord,
   Tag,
 } from "../../storage/metadata/catalog-store.ts";
-import type { ListScope, SnapshotRecord } from "../../storage/metadata/metadata-store.ts";
+import type { ListScope, SnapshotRecord, SnapshotStats } from "../../storage/metadata/metadata-store.ts";
 import { crashPoint } from "../../util/crash-points.ts";
 import { idempotent } from "../access/idempotency.ts";
 import { checkId, notFound } from "../access/resource-ids.ts";
@@ -217,6 +217,17 @@ export class ImageService {
     const image = await this.catalog.getImage(id);
     if (!image) throw notFound("image", id);
     return image;
+  }
+
+  /**
+   * DescribeStorageUsage of an image: the distinct chunks of its snapshots, unique relative to the
+   * account's other snapshots. Only the owner may ask; others' images are answered as unknown.
+   */
+  async usage(accountId: string, id: string): Promise<SnapshotStats> {
+    const image = await this.catalog.getImage(checkId("image", id));
+    if (!image || image.ownerId !== accountId) throw notFound("image", id);
+    const ids = image.blockDeviceMappings.flatMap((m) => (m.ebs?.snapshotId ? [m.ebs.snapshotId] : []));
+    return this.snapshots.usageOf(accountId, [...new Set(ids)]);
   }
 
   /** The image if the account may launch it (own, shared with it, public); NotFound otherwise. */

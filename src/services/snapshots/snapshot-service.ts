@@ -290,6 +290,21 @@ export class SnapshotService {
     await this.delete(id);
   }
 
+  /**
+   * DescribeStorageUsage of the account's snapshots: only the owner may ask (a shared or foreign
+   * snapshot is answered as unknown, since its usage would tell what its owner stores).
+   */
+  async usage(accountId: string, id: string): Promise<SnapshotStats> {
+    const s = await this.meta.getSnapshot(checkId("snapshot", id));
+    if (!s || s.ownerId !== accountId) throw notFound("snapshot", id);
+    return this.meta.ownerSnapshotStats(accountId, [id]);
+  }
+
+  /** Usage of a set of the account's snapshots taken together (an image's). */
+  usageOf(accountId: string, ids: string[]): Promise<SnapshotStats> {
+    return this.meta.ownerSnapshotStats(accountId, ids);
+  }
+
   async stats(id: string): Promise<SnapshotStats> {
     await this.get(id);
     return this.meta.snapshotStats(id);

@@ -22,7 +22,12 @@ export class Hydrator {
     this.#volume = volume;
   }
 
+  #startedAt = 0;
+  #remainingAtStart = 0;
+
   start(): void {
+    this.#startedAt = Date.now();
+    this.#remainingAtStart = this.#volume.remote.count;
     this.#running = this.#run().catch((e: Error) => {
       this.error = e;
       console.error(`hydration of ${this.#volume.id} stopped: ${e.message}`);
@@ -32,6 +37,15 @@ export class Hydrator {
   /** Resolves once every block is local (or hydration stopped). */
   get done(): Promise<void> {
     return this.#running;
+  }
+
+  /** Seconds until every block is local at the rate so far (undefined before any progress). */
+  get secondsLeft(): number | undefined {
+    const remaining = this.#volume.remote.count;
+    const done = this.#remainingAtStart - remaining;
+    if (remaining === 0) return 0;
+    if (done <= 0) return undefined;
+    return Math.ceil((((Date.now() - this.#startedAt) / done) * remaining) / 1000);
   }
 
   async stop(): Promise<void> {

@@ -210,6 +210,25 @@ export class VolumeService {
     return this.#hydrators.get(id);
   }
 
+  /**
+   * DescribeVolumeStatus's initialization of a volume restored from a snapshot: the percentage of
+   * its restored blocks already local, and an estimate of the time left. Null for other volumes.
+   */
+  async initialization(record: VolumeRecord): Promise<{ progress: number; secondsLeft?: number } | null> {
+    if (!record.sourceSnapshotId) return null;
+    // A closed volume with no remote blocks is hydrated; one with some is opened (as at start-up).
+    if (!this.#handles.has(record.id) && !(await this.#meta.hasRemoteBlocks(record.id))) {
+      return { progress: 100, secondsLeft: 0 };
+    }
+    const { total, remaining } = (await this.handle(record.id)).hydration;
+    // Floor, so that 100 means done (EC2's Progress is an integer percentage).
+    const progress = total === 0 ? 100 : Math.floor(((total - remaining) * 100) / total);
+    return {
+      progress,
+      secondsLeft: this.#hydrators.get(record.id)?.secondsLeft ?? (remaining ? undefined : 0),
+    };
+  }
+
   async #open(record: VolumeRecord, file: VolumeFile): Promise<VolumeHandle> {
     const tracking = await this.#meta.volumeTracking(record.id);
     const handle = new VolumeHandle(record, file, this.#meta, this.#blocks, tracking);

@@ -155,6 +155,12 @@ export interface MetadataStore {
   /** Deletes the snapshot and its block map; returns GC candidates. */
   deleteSnapshot(id: string): Promise<string[]>;
   snapshotStats(id: string): Promise<SnapshotStats>;
+  /**
+   * Usage of a set of the owner's snapshots (one snapshot, or an image's), as that owner may see
+   * it: unique = chunks no other snapshot of the same owner references. Other accounts' snapshots
+   * never count, so the answer reveals nothing of what they store (chunks dedupe across accounts).
+   */
+  ownerSnapshotStats(ownerId: string, ids: string[]): Promise<SnapshotStats>;
 
   // Chunks
   liveChunks(hashes: string[]): Promise<Set<string>>;

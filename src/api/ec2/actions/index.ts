@@ -13,6 +13,7 @@ import * as regions from "./regions.ts";
 import * as routeTables from "./route-tables.ts";
 import * as securityGroups from "./security-groups.ts";
 import * as snapshots from "./snapshots.ts";
+import * as storageStatus from "./storage-status.ts";
 import * as subnets from "./subnets.ts";
 import * as tags from "./tags.ts";
 import * as volumes from "./volumes.ts";
@@ -21,6 +22,7 @@ import * as vpcs from "./vpcs.ts";
 const modules = [
   volumes,
   snapshots,
+  storageStatus,
   images,
   imageAttributes,
   tags,

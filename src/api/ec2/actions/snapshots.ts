@@ -73,7 +73,10 @@ export async function DescribeSnapshots(
     });
   }
   if (input.RestorableByUserIds?.length) {
-    const users = await resolveOwners(ctx, input.RestorableByUserIds);
+    // "all" is the public group (RestorableBy all lists public snapshots), not an owner alias.
+    const named = input.RestorableByUserIds.filter((u) => u !== "all");
+    const users = await resolveOwners(ctx, named);
+    if (named.length < input.RestorableByUserIds.length) users.add("all");
     const keep: SnapshotRecord[] = [];
     for (const s of snaps) {
       for (const u of users) {
@@ -164,7 +167,10 @@ export async function ModifySnapshotAttribute(
 ): Promise<Out<EC2.ModifySnapshotAttributeCommandOutput>> {
   const s = await ctx.region.snapshots.owned(ctx.accountId, required(input.SnapshotId, "SnapshotId"));
   checkAttribute(input.Attribute ?? "createVolumePermission");
-  const { add, remove } = permissionChanges(input.CreateVolumePermission, input, "InvalidParameterValue");
+  // The snapshot request names its legacy group list GroupNames (UserGroup.N on the wire), the
+  // image one UserGroups: `--group-names all --operation-type add` makes a snapshot public.
+  const legacy = { ...input, UserGroups: input.GroupNames };
+  const { add, remove } = permissionChanges(input.CreateVolumePermission, legacy, "InvalidParameterValue");
   dryRunCheck(input);
   await ctx.region.snapshots.share(ctx.accountId, s.id, add, remove);
   return {};

@@ -501,6 +501,39 @@ export class SqliteMetadataStore implements MetadataStore {
     };
   }
 
+  async ownerSnapshotStats(ownerId: string, ids: string[]): Promise<SnapshotStats> {
+    // The set: the given ids the owner owns (json_each binds the list as one parameter).
+    const set = "SELECT id FROM snapshots WHERE owner_id = ? AND id IN (SELECT value FROM json_each(?))";
+    const list = JSON.stringify(ids);
+    const sizes = this.#db
+      .q(
+        `SELECT coalesce(sum(volume_size_gib), 0) AS gib,
+           coalesce(sum((SELECT count(*) FROM snapshot_blocks b WHERE b.snapshot_id = s.id
+             AND b.chunk_hash IS NOT NULL)), 0) AS blocks
+         FROM snapshots s WHERE s.id IN (${set})`,
+      )
+      .get(ownerId, list) as Row;
+    const sums = this.#db
+      .q(
+        `SELECT coalesce(sum(c.stored_bytes), 0) AS stored,
+           coalesce(sum(CASE WHEN NOT EXISTS (SELECT 1 FROM snapshot_blocks o JOIN snapshots os
+             ON os.id = o.snapshot_id WHERE o.chunk_hash = c.hash AND os.owner_id = ?
+             AND o.snapshot_id NOT IN (${set})) THEN c.stored_bytes ELSE 0 END), 0) AS uniq
+         FROM chunks c WHERE c.hash IN
+           (SELECT chunk_hash FROM snapshot_blocks WHERE snapshot_id IN (${set}))`,
+      )
+      .get(ownerId, ownerId, list, ownerId, list) as Row;
+    const stored = Number(sums.stored);
+    const unique = Number(sums.uniq);
+    return {
+      logicalBytes: Number(sizes.gib) * GIB,
+      dataBytes: Number(sizes.blocks) * BLOCK_SIZE,
+      storedBytes: stored,
+      uniqueBytes: unique,
+      sharedBytes: stored - unique,
+    };
+  }
+
   // Chunks
 
   async liveChunks(hashes: string[]): Promise<Set<string>> {
