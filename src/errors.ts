@@ -95,9 +95,14 @@ export const errorCatalogue = {
     status: 400,
     summary: "The request date is too far from the server time, or the presigned URL has expired.",
   },
-  // STS's codes for GetCallerIdentity (src/server/sts-endpoint.ts), where EC2 says AuthFailure.
-  MissingAuthenticationToken: { status: 403, summary: "An STS request is not signed." },
-  InvalidClientTokenId: { status: 403, summary: "An STS request is signed with an unknown access key." },
+  // STS's and IAM's codes (src/server/query-service.ts), where EC2 says AuthFailure.
+  MissingAuthenticationToken: { status: 403, summary: "An STS or IAM request is not signed." },
+  InvalidClientTokenId: {
+    status: 403,
+    summary: "An STS or IAM request is signed with an unknown access key.",
+  },
+  // IAM's code for a parameter out of its bounds (ListAccountAliases MaxItems).
+  ValidationError: { status: 400, summary: "IAM: a parameter fails to satisfy the API's constraints." },
   // The front door (src/server/front-door.ts): refused before any handler, nothing done.
   InvalidHostHeader: {
     status: 400,

@@ -24,9 +24,22 @@ export function adminCredentials(dataDir: string): Credentials {
   return { accessKeyId: get("aws_access_key_id"), secretAccessKey: get("aws_secret_access_key") };
 }
 
-/** `strata accounts create NAME`, run beside the live server as a user would. */
-export async function createAccount(dataDir: string, name: string): Promise<Account> {
-  const { stdout } = await run(STRATA, ["accounts", "create", name, "--data-dir", dataDir, "--json"]);
+/** `strata accounts create NAME [--alias ALIAS]`, run beside the live server as a user would. */
+export async function createAccount(
+  dataDir: string,
+  name: string,
+  options: { alias?: string } = {},
+): Promise<Account> {
+  const alias = options.alias === undefined ? [] : ["--alias", options.alias];
+  const { stdout } = await run(STRATA, [
+    "accounts",
+    "create",
+    name,
+    ...alias,
+    "--data-dir",
+    dataDir,
+    "--json",
+  ]);
   return JSON.parse(stdout);
 }
 
@@ -80,9 +93,14 @@ export async function awsCli(
 }
 
 /** The aws CLI's error output for a call that must fail (throws if it succeeds). */
-export async function awsCliError(daemon: { url: string }, dataDir: string, args: string[]): Promise<string> {
+export async function awsCliError(
+  daemon: { url: string },
+  dataDir: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<string> {
   try {
-    await awsCli(daemon, dataDir, args);
+    await awsCli(daemon, dataDir, args, env);
   } catch (e) {
     return String((e as { stderr: string }).stderr);
   }

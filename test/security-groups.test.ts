@@ -15,6 +15,7 @@ import {
   DescribeSecurityGroupRulesCommand,
   DescribeSecurityGroupsCommand,
   DescribeTagsCommand,
+  DescribeVpcsCommand,
   type EC2Client,
   ModifySecurityGroupRulesCommand,
   RevokeSecurityGroupEgressCommand,
@@ -372,6 +373,32 @@ test("create, describe, authorize, revoke, delete with the SDK; EC2's defaults a
   await assert.rejects(groups(admin, [webId]), ec2Code("InvalidGroup.NotFound"));
   assert.ok(
     !((await admin.send(new DescribeTagsCommand({}))).Tags ?? []).some((t) => t.ResourceId === webId),
+  );
+});
+
+test("a new account's first DescribeSecurityGroups or DescribeSecurityGroupRules shows its default group", async () => {
+  // On EC2 every account has its default VPC's default group from the start; Strata makes them on
+  // first use, and listing groups or rules is one (the web console's list starts there).
+  const first = ec2(daemon, await createAccount(dataDir, "first-groups"));
+  const listed = await groups(first);
+  assert.deepEqual(
+    listed.map((g) => [g.GroupName, g.Description]),
+    [["default", "default VPC security group"]],
+  );
+  const vpcs = (await first.send(new DescribeVpcsCommand({}))).Vpcs ?? [];
+  assert.deepEqual(
+    vpcs.map((v) => [v.VpcId, v.IsDefault]),
+    [[listed[0].VpcId, true]],
+  );
+  const second = ec2(daemon, await createAccount(dataDir, "first-rules"));
+  const rules = (await second.send(new DescribeSecurityGroupRulesCommand({}))).SecurityGroupRules ?? [];
+  assert.deepEqual(rules.map((r) => [r.IsEgress, r.IpProtocol]).sort(), [
+    [false, "-1"],
+    [true, "-1"],
+  ]);
+  assert.deepEqual(
+    (await groups(second)).map((g) => g.GroupId),
+    [rules[0].GroupId],
   );
 });
 

@@ -21,8 +21,10 @@ import { makeDataDirPrivate } from "./data-dir.ts";
 import { handleEbs, isEbsPath } from "./ebs-endpoint.ts";
 import { handleEc2, sendEc2Error } from "./ec2-endpoint.ts";
 import { FrontDoor, isLoopback } from "./front-door.ts";
+import { IAM } from "./iam-endpoint.ts";
 import { handleJsonApi } from "./json-api.ts";
-import { handleSts, isStsRequest } from "./sts-endpoint.ts";
+import { handleQueryService, isRequestFor } from "./query-service.ts";
+import { STS } from "./sts-endpoint.ts";
 
 export interface ServerOptions {
   dataDir: string;
@@ -57,6 +59,7 @@ export interface RunningServer {
 export const VERSION = "0.1.0";
 
 const logRequests = process.env.STRATA_LOG_REQUESTS !== "0";
+const QUERY_SERVICES = [STS, IAM];
 
 /**
  * The Strata daemon: the engine (crash recovery done before listening) behind one HTTP(S) port:
@@ -131,10 +134,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         });
       return;
     }
-    if (path === "/" && isStsRequest(req)) {
-      handleSts({ accounts }, req, res, () => readBody(req))
+    // STS and IAM share the endpoint with EC2; the service a request is signed for tells them apart.
+    const queryService = path === "/" ? QUERY_SERVICES.find((s) => isRequestFor(s, req)) : undefined;
+    if (queryService) {
+      handleQueryService(queryService, { accounts }, req, res, () => readBody(req))
         .then((o) => {
-          if (logRequests) console.log(`sts ${o.action} account=${o.accountId} ${o.status} ${ms()}ms`);
+          if (logRequests)
+            console.log(
+              `${queryService.signingName} ${o.action} account=${o.accountId} ${o.status} ${ms()}ms`,
+            );
         })
         .catch((e) => {
           console.error(e);

@@ -6,6 +6,7 @@ import { InstanceDetailsPage } from "./instances/InstanceDetailsPage.tsx";
 import { InstancesPage } from "./instances/InstancesPage.tsx";
 import { KeyPairsPage } from "./key-pairs/KeyPairsPage.tsx";
 import { LaunchPage } from "./launch/LaunchPage.tsx";
+import { CreateSecurityGroupPage } from "./security-groups/CreateSecurityGroupPage.tsx";
 import { SecurityGroupDetailsPage } from "./security-groups/SecurityGroupDetailsPage.tsx";
 import { SecurityGroupsPage } from "./security-groups/SecurityGroupsPage.tsx";
 import { SnapshotDetailsPage } from "./snapshots/SnapshotDetailsPage.tsx";
@@ -23,5 +24,6 @@ export const routes: { path: string; element: ReactElement }[] = [
   { path: "/volumes", element: <VolumesPage /> },
   { path: "/key-pairs", element: <KeyPairsPage /> },
   { path: "/security-groups", element: <SecurityGroupsPage /> },
+  { path: "/security-groups/create", element: <CreateSecurityGroupPage /> },
   { path: "/security-groups/:id", element: <SecurityGroupDetailsPage /> },
 ];

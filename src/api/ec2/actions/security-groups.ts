@@ -1,10 +1,14 @@
 import type * as EC2 from "@aws-sdk/client-ec2";
 import { StrataError } from "../../../errors.ts";
-import type { SecurityGroupRuleRecord } from "../../../services/network/network-records.ts";
+import type {
+  SecurityGroupRecord,
+  SecurityGroupRuleRecord,
+} from "../../../services/network/network-records.ts";
 import { checkCreateGroup, type GroupTarget } from "../../../services/network/security-group-checks.ts";
 import { type PermissionInput, parsePermissions } from "../../../services/network/security-group-rules.ts";
 import { dryRunCheck, type Out, type RequestContext, required } from "../context.ts";
 import { applyFilters, type FilterFields } from "../filters.ts";
+import { firstUse } from "../network-shapes.ts";
 import { noMaxResultsWithIds, paginate } from "../pagination.ts";
 import {
   fromIpPermission,
@@ -73,30 +77,43 @@ function ruleFilters(
   };
 }
 
+function groupFilters(
+  rulesOf: (groupId: string) => SecurityGroupRuleRecord[],
+  names: Map<string, string>,
+): FilterFields<SecurityGroupRecord> {
+  return {
+    "group-id": (g) => g.id,
+    "group-name": (g) => g.name,
+    "vpc-id": (g) => g.vpcId,
+    description: (g) => g.description,
+    "owner-id": (g) => g.ownerId,
+    ...ruleFilters("ip-permission", (id) => rulesOf(id).filter((r) => !r.egress), names),
+    ...ruleFilters("egress.ip-permission", (id) => rulesOf(id).filter((r) => r.egress), names),
+  };
+}
+
 export async function DescribeSecurityGroups(
   ctx: RequestContext,
   input: EC2.DescribeSecurityGroupsCommandInput,
 ): Promise<Out<EC2.DescribeSecurityGroupsCommandOutput>> {
   noMaxResultsWithIds(input.GroupIds, input.MaxResults, "groupIds");
+  // Every account has its default VPC's default group from the start on EC2: listing the groups is
+  // a first use of the network model, as listing VPCs or subnets is.
+  await firstUse(
+    ctx,
+    input,
+    input.GroupIds,
+    groupFilters(() => [], new Map()),
+  );
   const service = ctx.region.securityGroups;
   const groups = await service.describe(ctx.accountId, { ids: input.GroupIds, names: input.GroupNames });
   const rules = await service.rulesByGroup(groups.map((g) => g.id));
   const names = new Map((await service.describe(ctx.accountId)).map((g) => [g.id, g.name]));
   const tags = await ctx.region.tags.visibleTo(ctx.accountId, groups);
-  const ingressOf = (id: string) => (rules.get(id) ?? []).filter((r) => !r.egress);
-  const egressOf = (id: string) => (rules.get(id) ?? []).filter((r) => r.egress);
   const matched = applyFilters(
     groups,
     input.Filters,
-    {
-      "group-id": (g) => g.id,
-      "group-name": (g) => g.name,
-      "vpc-id": (g) => g.vpcId,
-      description: (g) => g.description,
-      "owner-id": (g) => g.ownerId,
-      ...ruleFilters("ip-permission", ingressOf, names),
-      ...ruleFilters("egress.ip-permission", egressOf, names),
-    },
+    groupFilters((id) => rules.get(id) ?? [], names),
     (g) => tags.get(g.id) ?? [],
   );
   dryRunCheck(input);
@@ -250,14 +267,14 @@ export async function DescribeSecurityGroupRules(
   ctx: RequestContext,
   input: EC2.DescribeSecurityGroupRulesCommandInput,
 ): Promise<Out<EC2.DescribeSecurityGroupRulesCommandOutput>> {
+  const fields: FilterFields<SecurityGroupRuleRecord> = {
+    "group-id": (r) => r.groupId,
+    "security-group-rule-id": (r) => r.id,
+  };
+  await firstUse(ctx, input, input.SecurityGroupRuleIds, fields);
   const rules = await ctx.region.securityGroups.describeRules(ctx.accountId, input.SecurityGroupRuleIds);
   const tags = await ctx.region.tags.visibleTo(ctx.accountId, rules);
-  const matched = applyFilters(
-    rules,
-    input.Filters,
-    { "group-id": (r) => r.groupId, "security-group-rule-id": (r) => r.id },
-    (r) => tags.get(r.id) ?? [],
-  );
+  const matched = applyFilters(rules, input.Filters, fields, (r) => tags.get(r.id) ?? []);
   dryRunCheck(input);
   const { page, nextToken } = paginate(matched, (r) => r.id, input);
   return {

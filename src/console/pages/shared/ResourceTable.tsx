@@ -28,6 +28,11 @@ export interface ResourceTableProps<T> {
   /** Extra filters beside the text filter (segmented controls, selects). */
   filters?: ReactNode;
   emptyText?: string;
+  /**
+   * "full-page" (default): the page's main table, its title an h1. "container": a table within a
+   * page (e.g. a details page's rules), its title an h2.
+   */
+  variant?: "full-page" | "container";
 }
 
 export function ResourceTable<T>(p: ResourceTableProps<T>) {
@@ -66,7 +71,7 @@ export function ResourceTable<T>(p: ResourceTableProps<T>) {
         allItemsSelectionLabel: () => `Select all ${noun}`,
         itemSelectionLabel: (_s, item) => `Select ${String(item[p.trackBy])}`,
       }}
-      variant="full-page"
+      variant={p.variant ?? "full-page"}
       items={items}
       columnDefinitions={p.columns}
       trackBy={p.trackBy}
@@ -77,7 +82,7 @@ export function ResourceTable<T>(p: ResourceTableProps<T>) {
       onSelectionChange={(e) => p.onSelect?.(e.detail.selectedItems)}
       header={
         <Header
-          variant="awsui-h1-sticky"
+          variant={p.variant === "container" ? "h2" : "awsui-h1-sticky"}
           counter={p.loading ? undefined : `(${count})`}
           actions={p.actions}
           description={p.description}
