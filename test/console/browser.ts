@@ -2,6 +2,7 @@
 // driven headless by playwright-core, against a real daemon. Pages are found by role and
 // accessible name, as a user of a screen reader would find them. Every page visited can be
 // checked with axe and saved as a screenshot under test-artifacts/console/ (kept after the run).
+import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { AxeBuilder } from "@axe-core/playwright";
@@ -20,6 +21,8 @@ export interface ConsolePage {
   page: Page;
   /** Messages the page logged as errors, and uncaught exceptions: a clean console has none. */
   errors: string[];
+  /** Responses of 400 and up, as "STATUS Action" (the API's) or "STATUS /path" (anything else). */
+  failed: string[];
 }
 
 /** A fresh browser context (its own session storage) at 1280x800, collecting console errors. */
@@ -27,12 +30,42 @@ export async function openConsole(browser: Browser, baseUrl: string): Promise<Co
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
   const errors: string[] = [];
+  const failed: string[] = [];
   page.on("console", (m) => {
     if (m.type() === "error") errors.push(m.text());
   });
   page.on("pageerror", (e) => errors.push(`${e.name}: ${e.message}`));
+  page.on("response", (r) => {
+    if (r.status() < 400) return;
+    const action = new URLSearchParams(r.request().postData() ?? "").get("Action");
+    failed.push(`${r.status()} ${action ?? new URL(r.url()).pathname}`);
+  });
   await page.goto(`${baseUrl}/console/`);
-  return { context, page, errors };
+  return { context, page, errors, failed };
+}
+
+/**
+ * The page logged no error, and every request that failed is one the test provoked on purpose
+ * (`provoked`: "STATUS Action", e.g. "400 CreateImage" for a duplicate name whose error the test
+ * then reads in the UI). The browser logs each failed request as "Failed to load resource",
+ * which names no request; those are matched to the failed responses by count.
+ */
+export function assertClean(c: ConsolePage, provoked: string[] = [], what = "the page"): void {
+  const loads = c.errors.filter((e) => e.startsWith("Failed to load resource"));
+  assert.deepEqual(
+    c.errors.filter((e) => !loads.includes(e)),
+    [],
+    `browser errors on ${what}`,
+  );
+  assert.deepEqual(
+    c.failed.filter((f) => !provoked.includes(f)),
+    [],
+    `requests that failed on ${what}`,
+  );
+  assert.ok(
+    loads.length <= c.failed.length,
+    `failed loads on ${what}: ${loads.join("; ")} vs ${c.failed.join("; ")}`,
+  );
 }
 
 /** Signs in through the form, as a person pasting a key would. */

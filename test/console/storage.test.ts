@@ -27,7 +27,15 @@ import { formatBytes } from "../../src/console/pages/shared/format.ts";
 import { type Daemon, startDaemon } from "../daemon.ts";
 import { type Account, adminCredentials, type Credentials, createAccount, ec2 } from "../ec2-helpers.ts";
 import { BLOCK_SIZE, MiB, seededBytes, tempDir } from "../helpers.ts";
-import { axeViolations, launchBrowser, openConsole, screenshot, signIn } from "./browser.ts";
+import {
+  assertClean,
+  axeViolations,
+  type ConsolePage,
+  launchBrowser,
+  openConsole,
+  screenshot,
+  signIn,
+} from "./browser.ts";
 
 const dataDir = tempDir();
 let daemon: Daemon;
@@ -40,48 +48,7 @@ let page: Page;
 let volumeId = "";
 let first = ""; // SDK snapshot of the volume
 let second = ""; // UI snapshot of the same volume after two blocks changed
-let failures: Watch;
-
-/**
- * The API actions that answered an error, as "Action status" (Chromium logs each failed response as
- * a console error, so the page's errors are checked against these).
- */
-interface Watch {
-  failed: string[];
-  /** Console errors with the address they are about (openConsole's list lacks it). */
-  errors: string[];
-}
-
-function watchFailures(p: Page): Watch {
-  const out: Watch = { failed: [], errors: [] };
-  p.on("console", (m) => {
-    if (m.type() === "error") out.errors.push(`${m.text()} @ ${m.location().url}`);
-  });
-  p.on("pageerror", (e) => out.errors.push(`${e.name}: ${e.message}`));
-  p.on("response", (r) => {
-    if (r.status() < 400) return;
-    const action = /Action=(\w+)/.exec(r.request().postData() ?? "")?.[1] ?? r.url();
-    out.failed.push(`${action} ${r.status()}`);
-  });
-  return out;
-}
-
-/**
- * The page logged no errors but failed responses that were expected: the refused DeleteSnapshot
- * of the last test, and IAM ListAccountAliases, which the console shell's account menu calls and
- * Strata answers 403 (the shell shows the account id without an alias then; not this area's code).
- */
-function assertClean({ errors: allErrors, failed }: Watch, expected: string[] = []) {
-  // Chromium asks the daemon for /favicon.ico, which it answers 400 (the shell has no icon yet).
-  const errors = allErrors.filter((e) => !/favicon\.ico/.test(e));
-  const unexpected = failed.filter((f) => f !== "ListAccountAliases 403" && !expected.includes(f));
-  assert.deepEqual(unexpected, [], "API calls that failed");
-  assert.equal(errors.length, failed.length, errors.join("\n"));
-  assert.ok(
-    errors.every((e) => /Failed to load resource/.test(e)),
-    errors.join("\n"),
-  );
-}
+let main: ConsolePage;
 
 before(async () => {
   daemon = await startDaemon(dataDir, "us-east-1,eu-west-1");
@@ -98,9 +65,8 @@ before(async () => {
   // Two blocks change: the next snapshot's unique bytes are those two chunks.
   await daemon.client().write(volumeId, 0, seededBytes("console-change", 2 * BLOCK_SIZE));
   browser = await launchBrowser();
-  // The errors openConsole collects lack the address; watchFailures keeps both.
-  page = (await openConsole(browser, daemon.url)).page;
-  failures = watchFailures(page);
+  main = await openConsole(browser, daemon.url);
+  page = main.page;
   await signIn(page, creds);
 });
 
@@ -292,7 +258,6 @@ test("Share a snapshot with a second account; it sees it under Shared with me", 
   assert.deepEqual(attr.CreateVolumePermissions, [{ UserId: bob.accountId }]);
 
   const other = await openConsole(browser, daemon.url);
-  const otherFailures = watchFailures(other.page);
   await signIn(other.page, bob);
   await go(other.page, "Snapshots");
   await other.page.getByRole("button", { name: "Shared with me" }).click();
@@ -301,7 +266,7 @@ test("Share a snapshot with a second account; it sees it under Shared with me", 
   await noAxe(other.page);
   await other.page.getByRole("button", { name: "Public" }).click();
   await other.page.getByText("No snapshots").waitFor();
-  assertClean(otherFailures);
+  assertClean(other);
   await other.context.close();
 });
 
@@ -329,5 +294,5 @@ test("Delete snapshot: confirmed; the API's refusal (an AMI uses it) is shown as
     name: "InvalidSnapshot.NotFound",
   });
   await row(snapshotsTable(page), second).waitFor({ state: "detached" });
-  assertClean(failures, ["DeleteSnapshot 400"]);
+  assertClean(main, ["400 DeleteSnapshot"]);
 });
