@@ -20,7 +20,9 @@ import {
   type EC2Client,
   ModifyImageAttributeCommand,
   RegisterImageCommand,
+  StopInstancesCommand,
   TerminateInstancesCommand,
+  waitUntilInstanceStopped,
   waitUntilSnapshotCompleted,
   waitUntilVolumeAvailable,
 } from "@aws-sdk/client-ec2";
@@ -136,7 +138,6 @@ test("key pairs: create (downloaded once, a usable private key), refused name, i
   await table.waitFor();
   await page.getByText("No key pairs in this region").waitFor();
   await assertAccessible(page, "key pairs");
-  await screenshot(page, "key-pairs");
 
   // Create: the private key is a download, once; ssh-keygen derives the public key EC2 keeps.
   await page.getByRole("button", { name: "Create key pair" }).click();
@@ -191,6 +192,7 @@ test("key pairs: create (downloaded once, a usable private key), refused name, i
   const [imported] = await keyPairs(["console-imported"]);
   assert.equal(imported.KeyType, "ed25519");
   assert.equal(imported.PublicKey!.split(" ")[1], publicKey.split(" ")[1]);
+  await screenshot(page, "key-pairs");
 
   // Delete the imported one, confirmed in a modal.
   await table.getByRole("checkbox", { name: `Select ${imported.KeyPairId}` }).check();
@@ -292,6 +294,13 @@ test("launch wizard: one instance with a name, key, user data, a bigger root and
   const size = (device: string) => Volumes!.find((v) => v.VolumeId === devices.get(device))!.Size;
   assert.equal(size("/dev/xvda"), 3);
   assert.equal(size("/dev/sdf"), 2);
+  // A guest still booting ignores the ACPI shutdown that terminate sends first (EC2 waits for it,
+  // so does Strata, up to a minute): a forced stop ends it at once, then it is terminated.
+  await admin.send(new StopInstancesCommand({ InstanceIds: [id], Force: true }));
+  await waitUntilInstanceStopped(
+    { client: admin, maxWaitTime: 60, minDelay: 1, maxDelay: 1 },
+    { InstanceIds: [id] },
+  );
   await admin.send(new TerminateInstancesCommand({ InstanceIds: [id] }));
   assert.deepEqual(errors(), []);
   await context.close();
