@@ -223,16 +223,37 @@ test("launch wizard: one instance with a name, key, user data, a bigger root and
 
   await page.goto(`${daemon.url}/console/launch?imageId=${imageId}`);
   await ami.getByText(imageId).waitFor();
+  // The labels other tests rely on name one control each. Matched exactly: a Cloudscape select's
+  // closed option list is named after its trigger's text ("vpc-...", "No preference" subnet...).
+  for (const label of [
+    "Name",
+    "Amazon Machine Image (AMI)",
+    "Instance type",
+    "Key pair",
+    "VPC",
+    "Subnet",
+    "Security groups",
+    "User data",
+    "Root volume size (GiB)",
+    "Number of instances",
+  ]) {
+    assert.equal(await page.getByLabel(label, { exact: true }).count(), 1, label);
+  }
+  // The workflow test finds "User data" loosely.
+  assert.equal(await page.getByLabel("User data").count(), 1);
   await page.getByLabel("Name", { exact: true }).fill("console-launched");
+  await page.getByRole("button", { name: "Add tag" }).click();
+  await page.getByRole("textbox", { name: /Tag key/ }).fill("team");
+  await page.getByRole("textbox", { name: /Tag value/ }).fill("console");
   // Default type t2.micro; pick t3.micro through the filter; an arm64 type is listed disabled.
   const type = page.getByLabel("Instance type", { exact: true });
   await type.getByText("t2.micro").waitFor();
   await type.click();
-  await page.getByRole("combobox", { name: "Find an instance type" }).fill("t4g.micro");
+  await page.getByRole("combobox", { name: "Find a type" }).fill("t4g.micro");
   await assert.doesNotReject(
     page.getByRole("option", { name: /t4g\.micro/, disabled: true }).waitFor({ timeout: 5000 }),
   );
-  await page.getByRole("combobox", { name: "Find an instance type" }).fill("t3.micro");
+  await page.getByRole("combobox", { name: "Find a type" }).fill("t3.micro");
   await page.getByRole("option", { name: /^t3\.micro/ }).click();
   await type.getByText("t3.micro").waitFor();
 
@@ -283,7 +304,9 @@ test("launch wizard: one instance with a name, key, user data, a bigger root and
   assert.equal(instance.ImageId, imageId);
   assert.equal(instance.InstanceType, "t3.micro");
   assert.equal(instance.KeyName, "wizard-key");
-  assert.equal(instance.Tags?.find((t) => t.Key === "Name")?.Value, "console-launched");
+  const tags = Object.fromEntries(instance.Tags!.map((t) => [t.Key, t.Value]));
+  assert.equal(tags.Name, "console-launched");
+  assert.equal(tags.team, "console");
   const attr = await admin.send(
     new DescribeInstanceAttributeCommand({ InstanceId: id, Attribute: "userData" }),
   );
@@ -313,6 +336,18 @@ test("launch wizard: a refused launch shows the API's code and stays on the page
   // A device name EC2 does not take: RunInstances answers InvalidDevice.
   await page.getByRole("button", { name: "Add new volume" }).click();
   await page.getByRole("textbox", { name: /Device name/ }).fill("/dev/nope");
+  // User data loaded from a file lands in the text area.
+  await page.getByLabel("Load a script from a file").setInputFiles({
+    name: "boot.sh",
+    mimeType: "text/x-sh",
+    buffer: Buffer.from("#!/bin/sh\necho FROM-A-FILE\n"),
+  });
+  const userData = page.getByLabel("User data", { exact: true });
+  await page.waitForFunction(
+    (el) => (el as HTMLTextAreaElement).value !== "",
+    await userData.elementHandle(),
+  );
+  assert.equal(await userData.inputValue(), "#!/bin/sh\necho FROM-A-FILE\n");
   await page.getByRole("button", { name: "Launch instance" }).click();
   await page.getByText(/InvalidDevice: Value \(\/dev\/nope\)/).waitFor();
   assert.match(page.url(), /\/console\/launch/);

@@ -100,8 +100,8 @@ export function KeyPairsPage() {
           </SpaceBetween>
         }
       />
-      <CreateKeyPairModal visible={modal === "create"} onDismiss={() => setModal(undefined)} />
-      <ImportKeyPairModal visible={modal === "import"} onDismiss={() => setModal(undefined)} />
+      {modal === "create" && <CreateKeyPairModal visible onDismiss={() => setModal(undefined)} />}
+      {modal === "import" && <ImportKeyPairModal visible onDismiss={() => setModal(undefined)} />}
       <ConfirmModal
         visible={modal === "delete"}
         title={selected.length === 1 ? "Delete key pair" : `Delete ${selected.length} key pairs`}

@@ -51,8 +51,8 @@ export function InstanceTypeSection(p: {
           options={options}
           onChange={(e) => p.onChange(e.detail.selectedOption.value ?? "")}
           filteringType="auto"
-          filteringPlaceholder="Find an instance type"
-          filteringAriaLabel="Find an instance type"
+          filteringPlaceholder="Find a type, e.g. t3.micro"
+          filteringAriaLabel="Find a type"
           triggerVariant="option"
           statusType={p.loading ? "loading" : "finished"}
           loadingText="Loading instance types"

@@ -45,12 +45,6 @@ export function KeyPairSection(p: { value: string; onChange(keyName: string): vo
           label="Key pair"
           description="Its public key is put in the instance for SSH; you keep the private key."
           errorText={keys.error ? errorText(keys.error) : undefined}
-          secondaryControl={
-            <SpaceBetween direction="horizontal" size="xs">
-              <Button onClick={() => setModal("create")}>Create new key pair</Button>
-              <Button onClick={() => setModal("import")}>Import key pair</Button>
-            </SpaceBetween>
-          }
         >
           <Select
             selectedOption={selected}
@@ -59,22 +53,24 @@ export function KeyPairSection(p: { value: string; onChange(keyName: string): vo
               const v = e.detail.selectedOption.value;
               p.onChange(!v || v === NONE ? "" : v);
             }}
-            filteringType="auto"
             statusType={keys.isLoading ? "loading" : "finished"}
             loadingText="Loading key pairs"
+            filteringType="auto"
+            filteringAriaLabel="Find a key"
           />
         </FormField>
+        <SpaceBetween direction="horizontal" size="xs">
+          <Button onClick={() => setModal("create")}>Create new key pair</Button>
+          <Button onClick={() => setModal("import")}>Import key pair</Button>
+        </SpaceBetween>
       </SpaceBetween>
-      <CreateKeyPairModal
-        visible={modal === "create"}
-        onDismiss={() => setModal(undefined)}
-        onCreated={p.onChange}
-      />
-      <ImportKeyPairModal
-        visible={modal === "import"}
-        onDismiss={() => setModal(undefined)}
-        onImported={p.onChange}
-      />
+      {/* Mounted only while open: a fresh form each time, and no hidden "Key pair name" field. */}
+      {modal === "create" && (
+        <CreateKeyPairModal visible onDismiss={() => setModal(undefined)} onCreated={p.onChange} />
+      )}
+      {modal === "import" && (
+        <ImportKeyPairModal visible onDismiss={() => setModal(undefined)} onImported={p.onChange} />
+      )}
     </Container>
   );
 }

@@ -127,6 +127,8 @@ export function NetworkSection(p: NetworkFields & { onChange(patch: Partial<Laun
             }
             statusType={vpcs.isLoading ? "loading" : "finished"}
             loadingText="Loading VPCs"
+            filteringType="auto"
+            filteringAriaLabel="Find a network"
             placeholder="Choose a VPC"
           />
         </FormField>
@@ -140,6 +142,8 @@ export function NetworkSection(p: NetworkFields & { onChange(patch: Partial<Laun
             }}
             statusType={subnets.isLoading ? "loading" : "finished"}
             loadingText="Loading subnets"
+            filteringType="auto"
+            filteringAriaLabel="Find a zone or range"
             placeholder="Choose a subnet"
           />
         </FormField>
@@ -161,7 +165,11 @@ export function NetworkSection(p: NetworkFields & { onChange(patch: Partial<Laun
               })
             }
             filteringType="auto"
-            placeholder="Choose security groups"
+            filteringAriaLabel="Find a group"
+            virtualScroll
+            // Not "Choose security groups": Cloudscape names the closed option list after the trigger's
+            // text, and "Security groups" must name one control (tests find controls by label).
+            placeholder="Choose groups"
             statusType={groups.isLoading ? "loading" : "finished"}
             loadingText="Loading security groups"
             deselectAriaLabel={(o) => `Remove ${o.label}`}

@@ -8,7 +8,6 @@ import Container from "@cloudscape-design/components/container";
 import FormField from "@cloudscape-design/components/form-field";
 import Header from "@cloudscape-design/components/header";
 import Input from "@cloudscape-design/components/input";
-import KeyValuePairs from "@cloudscape-design/components/key-value-pairs";
 import SpaceBetween from "@cloudscape-design/components/space-between";
 import { href, useFollow } from "../../app/navigation.ts";
 import { type LaunchForm, MAX_COUNT } from "./form.ts";
@@ -39,18 +38,25 @@ export function SummaryPanel(p: {
             onChange={(e) => p.onCount(e.detail.value)}
           />
         </FormField>
-        <KeyValuePairs
-          items={[
-            {
-              label: "Image",
-              value: p.image ? `${p.image.Name ?? ""} (${p.image.ImageId})` : form.imageId || "-",
-            },
-            { label: "Instance type", value: form.instanceType || "-" },
-            { label: "Key pair", value: form.keyName || "None" },
-            { label: "Storage", value: storage },
-            { label: "Security groups", value: form.securityGroupIds.join(", ") || "-" },
-          ]}
-        />
+        {/* Plain text, not KeyValuePairs: its labels would name these values too, and "Instance
+            type" or "Key pair" must name the form's controls only (tests find them by label). */}
+        <SpaceBetween size="s">
+          {[
+            [
+              "Software image (AMI)",
+              p.image ? `${p.image.Name ?? ""} (${p.image.ImageId})` : form.imageId || "-",
+            ],
+            ["Virtual server type", form.instanceType || "-"],
+            ["Login key", form.keyName || "None"],
+            ["Storage (volumes)", storage],
+            ["Firewall (security groups)", form.securityGroupIds.join(", ") || "-"],
+          ].map(([label, value]) => (
+            <div key={label}>
+              <Box variant="awsui-key-label">{label}</Box>
+              <div>{value}</div>
+            </div>
+          ))}
+        </SpaceBetween>
         {p.error && (
           <Alert type="error" header="The launch failed">
             {p.error}
