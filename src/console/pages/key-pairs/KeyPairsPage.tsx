@@ -28,7 +28,11 @@ const COLUMNS: TableProps.ColumnDefinition<KeyPairInfo>[] = [
   {
     id: "fingerprint",
     header: "Fingerprint",
-    cell: (k) => <Box variant="code">{k.KeyFingerprint ?? "-"}</Box>,
+    // Long hex or base64 strings: wrapped anywhere, so the table fits 1280 px without scrolling.
+    cell: (k) => (
+      <span style={{ fontFamily: "monospace", wordBreak: "break-all" }}>{k.KeyFingerprint ?? "-"}</span>
+    ),
+    minWidth: 180,
   },
   { id: "id", header: "ID", cell: (k) => k.KeyPairId ?? "-", sortingField: "KeyPairId" },
   {
@@ -82,6 +86,7 @@ export function KeyPairsPage() {
         onSelect={setSelected}
         defaultSort={{ column: "name" }}
         emptyText="No key pairs in this region"
+        wrapLines
         actions={
           <SpaceBetween direction="horizontal" size="xs">
             <Button

@@ -28,6 +28,8 @@ export interface ResourceTableProps<T> {
   /** Extra filters beside the text filter (segmented controls, selects). */
   filters?: ReactNode;
   emptyText?: string;
+  /** Wrap long cell text instead of truncating it (e.g. fingerprints). */
+  wrapLines?: boolean;
 }
 
 export function ResourceTable<T>(p: ResourceTableProps<T>) {
@@ -71,6 +73,7 @@ export function ResourceTable<T>(p: ResourceTableProps<T>) {
       columnDefinitions={p.columns}
       trackBy={p.trackBy}
       loading={p.loading}
+      wrapLines={p.wrapLines}
       loadingText={`Loading ${noun}`}
       selectionType={p.selectionType}
       selectedItems={p.selected ?? []}
