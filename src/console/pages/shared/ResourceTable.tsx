@@ -33,6 +33,8 @@ export interface ResourceTableProps<T> {
    * page (e.g. a details page's rules), its title an h2.
    */
   variant?: "full-page" | "container";
+  /** Wrap long cell text instead of truncating it (e.g. fingerprints). */
+  wrapLines?: boolean;
 }
 
 export function ResourceTable<T>(p: ResourceTableProps<T>) {
@@ -76,6 +78,7 @@ export function ResourceTable<T>(p: ResourceTableProps<T>) {
       columnDefinitions={p.columns}
       trackBy={p.trackBy}
       loading={p.loading}
+      wrapLines={p.wrapLines}
       loadingText={`Loading ${noun}`}
       selectionType={p.selectionType}
       selectedItems={p.selected ?? []}
