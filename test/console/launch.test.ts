@@ -32,7 +32,7 @@ import { type Daemon, startDaemon } from "../daemon.ts";
 import { type Account, adminCredentials, type Credentials, createAccount, ec2 } from "../ec2-helpers.ts";
 import { tempDir } from "../helpers.ts";
 import { baseImageId, describeInstance } from "../instance-helpers.ts";
-import { axeViolations, launchBrowser, openConsole, screenshot, signIn } from "./browser.ts";
+import { assertClean, axeViolations, launchBrowser, openConsole, screenshot, signIn } from "./browser.ts";
 
 const run = promisify(execFile);
 const dataDir = tempDir("strata-console-launch-");
@@ -95,41 +95,16 @@ async function assertAccessible(page: Page, where: string) {
   assert.deepEqual(await axeViolations(page), [], `axe on ${where}`);
 }
 
-/**
- * Opens the console and collects the page's browser errors (as openConsole does, with where each
- * came from), less the noise of the shell that is not this area's: the browser's own /favicon.ico
- * request (400) and the account menu's IAM ListAccountAliases (403: the daemon has no IAM
- * endpoint yet). Chromium logs every failed request as an error; `errors(true)` also drops the
- * API's 400s that a test provokes on purpose.
- */
+/** The console, signed in as admin; its errors and failed requests are checked with assertClean. */
 async function open() {
-  const { page, context } = await openConsole(browser, daemon.url);
-  const seen: { text: string; url: string }[] = [];
-  let aliases = 0;
-  page.on("console", (m) => {
-    if (m.type() === "error") seen.push({ text: m.text(), url: m.location().url });
-  });
-  page.on("pageerror", (e) => seen.push({ text: `${e.name}: ${e.message}`, url: "" }));
-  page.on("response", (r) => {
-    if (r.status() === 403 && r.request().postData()?.startsWith("Action=ListAccountAliases&")) aliases++;
-  });
-  await page.goto(`${daemon.url}/console/`); // again, now that every message is seen
-  await signIn(page, creds);
-  const errors = (api400 = false) => {
-    let left = aliases;
-    return seen
-      .filter(({ text, url }) => {
-        if (url.endsWith("/favicon.ico")) return false;
-        if (/status of 403/.test(text) && left > 0) return left-- <= 0;
-        return !(api400 && /status of 400/.test(text));
-      })
-      .map((e) => e.text);
-  };
-  return { page, context, errors };
+  const c = await openConsole(browser, daemon.url);
+  await signIn(c.page, creds);
+  return c;
 }
 
 test("key pairs: create (downloaded once, a usable private key), refused name, import, delete", async () => {
-  const { page, errors, context } = await open();
+  const c = await open();
+  const { page, context } = c;
   await page
     .getByRole("navigation", { name: "Side navigation" })
     .getByRole("link", { name: "Key pairs" })
@@ -206,12 +181,13 @@ test("key pairs: create (downloaded once, a usable private key), refused name, i
     ["console-rsa"],
   );
   await assertAccessible(page, "key pairs after changes");
-  assert.deepEqual(errors(true), []);
+  assertClean(c, ["400 CreateKeyPair"]);
   await context.close();
 });
 
 test("launch wizard: one instance with a name, key, user data, a bigger root and an extra volume", async () => {
-  const { page, errors, context } = await open();
+  const c = await open();
+  const { page, context } = c;
 
   await admin.send(new CreateKeyPairCommand({ KeyName: "wizard-key", KeyType: "ed25519" }));
   // Launch instance from an AMI shared by another account: ?imageId= preselects it.
@@ -325,12 +301,13 @@ test("launch wizard: one instance with a name, key, user data, a bigger root and
     { InstanceIds: [id] },
   );
   await admin.send(new TerminateInstancesCommand({ InstanceIds: [id] }));
-  assert.deepEqual(errors(), []);
+  assertClean(c);
   await context.close();
 });
 
 test("launch wizard: a refused launch shows the API's code and stays on the page", async () => {
-  const { page, errors, context } = await open();
+  const c = await open();
+  const { page, context } = c;
   await page.goto(`${daemon.url}/console/launch?imageId=${imageId}`);
   await page.getByLabel("Amazon Machine Image (AMI)").getByText(imageId).waitFor();
   // A device name EC2 does not take: RunInstances answers InvalidDevice.
@@ -351,6 +328,6 @@ test("launch wizard: a refused launch shows the API's code and stays on the page
   await page.getByRole("button", { name: "Launch instance" }).click();
   await page.getByText(/InvalidDevice: Value \(\/dev\/nope\)/).waitFor();
   assert.match(page.url(), /\/console\/launch/);
-  assert.deepEqual(errors(true), []);
+  assertClean(c, ["400 RunInstances"]);
   await context.close();
 });
