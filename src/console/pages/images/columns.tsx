@@ -1,0 +1,116 @@
+// The AMIs table's rows and columns, as the AWS console's AMIs list shows them.
+import type { Image } from "@aws-sdk/client-ec2";
+import Link from "@cloudscape-design/components/link";
+import type { TableProps } from "@cloudscape-design/components/table";
+import { href } from "../../app/navigation.ts";
+import { formatDate } from "../shared/format.ts";
+import { StateIndicator } from "../shared/StateIndicator.tsx";
+
+/**
+ * A row: the fields the text filter searches (name and id; the collection hooks skip object
+ * fields, so the image itself is not searched) and the image.
+ */
+export interface ImageRow {
+  ImageId: string;
+  Name: string;
+  image: Image;
+}
+
+export const toRow = (image: Image): ImageRow => ({
+  ImageId: image.ImageId ?? "",
+  Name: image.Name ?? "",
+  image,
+});
+
+const by =
+  (f: (i: Image) => string | undefined) =>
+  (a: ImageRow, b: ImageRow): number =>
+    (f(a.image) ?? "").localeCompare(f(b.image) ?? "");
+
+const text = (v: string | undefined) => v || "-";
+
+export function imageColumns(
+  follow: (e: CustomEvent<{ href?: string; external?: boolean }>) => void,
+): TableProps.ColumnDefinition<ImageRow>[] {
+  return [
+    { id: "name", header: "Name", cell: (r) => text(r.Name), sortingField: "Name" },
+    {
+      id: "id",
+      header: "AMI ID",
+      cell: (r) => (
+        <Link href={href(`/images/${r.ImageId}`)} onFollow={follow}>
+          {r.ImageId}
+        </Link>
+      ),
+      sortingField: "ImageId",
+      isRowHeader: true,
+    },
+    {
+      id: "source",
+      header: "Source",
+      cell: (r) => text(r.image.ImageLocation),
+      sortingComparator: by((i) => i.ImageLocation),
+    },
+    {
+      id: "owner",
+      header: "Owner",
+      cell: (r) => text(r.image.ImageOwnerAlias ?? r.image.OwnerId),
+      sortingComparator: by((i) => i.ImageOwnerAlias ?? i.OwnerId),
+    },
+    {
+      id: "visibility",
+      header: "Visibility",
+      cell: (r) => (r.image.Public ? "Public" : "Private"),
+      sortingComparator: by((i) => (i.Public ? "Public" : "Private")),
+    },
+    {
+      id: "status",
+      header: "Status",
+      cell: (r) => <StateIndicator state={r.image.State} />,
+      sortingComparator: by((i) => i.State),
+    },
+    {
+      id: "created",
+      header: "Creation date",
+      cell: (r) => formatDate(r.image.CreationDate),
+      // ISO 8601 strings sort as the times they name.
+      sortingComparator: by((i) => i.CreationDate),
+    },
+    {
+      id: "platform",
+      header: "Platform",
+      cell: (r) => text(r.image.PlatformDetails),
+      sortingComparator: by((i) => i.PlatformDetails),
+    },
+    {
+      id: "rootDeviceType",
+      header: "Root device type",
+      cell: (r) => text(r.image.RootDeviceType),
+      sortingComparator: by((i) => i.RootDeviceType),
+    },
+    {
+      id: "architecture",
+      header: "Architecture",
+      cell: (r) => text(r.image.Architecture),
+      sortingComparator: by((i) => i.Architecture),
+    },
+    {
+      id: "deprecation",
+      header: "Deprecation time",
+      cell: (r) => (r.image.DeprecationTime ? formatDate(r.image.DeprecationTime) : "-"),
+      sortingComparator: by((i) => i.DeprecationTime),
+    },
+    {
+      id: "sourceImage",
+      header: "Source AMI",
+      cell: (r) => text(r.image.SourceImageId),
+      sortingComparator: by((i) => i.SourceImageId),
+    },
+    {
+      id: "sourceRegion",
+      header: "Source region",
+      cell: (r) => text(r.image.SourceImageRegion),
+      sortingComparator: by((i) => i.SourceImageRegion),
+    },
+  ];
+}
