@@ -24,7 +24,6 @@ import { ModalError } from "./ModalError.tsx";
 
 export function CopyImageModal({ image, onClose }: { image: Image; onClose(): void }) {
   const session = useSession();
-  const { setRegion } = useSessionState();
   const { regions } = useRegions();
   const { notify } = useNotify();
   const invalidate = useInvalidateImages();
@@ -53,13 +52,7 @@ export function CopyImageModal({ image, onClose }: { image: Image; onClose(): vo
         type: "success",
         header: `Copying ${id} to ${to}: new AMI ${newId}`,
         content: elsewhere ? (
-          <>
-            The copy {newId} is in {to}; it is pending until its snapshots are copied.{" "}
-            <Button variant="inline-link" onClick={() => setRegion(to)}>
-              Switch to {to}
-            </Button>{" "}
-            to follow it.
-          </>
+          <SwitchRegionHint region={to} imageId={newId} />
         ) : (
           `The copy ${newId} is pending until its snapshots are copied.`
         ),
@@ -112,5 +105,24 @@ export function CopyImageModal({ image, onClose }: { image: Image; onClose(): vo
         <ModalError header="The copy was refused" error={copy.error} />
       </SpaceBetween>
     </ConfirmModal>
+  );
+}
+
+/** The copy lives in another region: a button to go there, until the console shows that region. */
+function SwitchRegionHint({ region, imageId }: { region: string; imageId: string }) {
+  const { session, setRegion } = useSessionState();
+  return (
+    <>
+      The copy {imageId} is in {region}; it is pending until its snapshots are copied.
+      {session?.region !== region && (
+        <>
+          {" "}
+          <Button variant="inline-link" onClick={() => setRegion(region)}>
+            Switch to {region}
+          </Button>{" "}
+          to follow it.
+        </>
+      )}
+    </>
   );
 }

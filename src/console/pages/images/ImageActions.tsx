@@ -22,25 +22,21 @@ export function ImageActions(p: { image: Image | undefined; owned: boolean; onDe
   const image = p.image;
   const available = image?.State === "available";
   const protectionOn = (image?.DeregistrationProtection ?? "disabled").startsWith("enabled");
-  const ownerOnly = !image
-    ? "Select an AMI first."
-    : !p.owned
-      ? "Only the AMI's owner can do this."
-      : undefined;
+  const ownerOnly = !image ? "Select one AMI." : !p.owned ? "Only the AMI's owner can do this." : undefined;
   const close = () => setOpen(undefined);
   return (
     <>
       <SpaceBetween direction="horizontal" size="xs">
         <Button
           disabled={!available}
-          disabledReason={image ? "Only an available AMI can be launched." : "Select an AMI first."}
+          disabledReason={image ? "Only an available AMI can be launched." : "Select one AMI."}
           onClick={() => image && navigate(`/launch?imageId=${encodeURIComponent(image.ImageId ?? "")}`)}
         >
           Launch instance from AMI
         </Button>
         <ButtonDropdown
           disabled={!image}
-          disabledReason="Select an AMI first."
+          disabledReason="Select one AMI."
           onItemClick={(e) => setOpen(e.detail.id as Open)}
           items={[
             {

@@ -49,7 +49,8 @@ export function ImagesPage() {
   const view = VIEWS.find((v) => v.id === params.get("view"))?.id ?? "owned";
   const [tag, setTag] = useState("");
   const [state, setState] = useState(ANY_STATE);
-  const [selectedId, setSelectedId] = useState<string>();
+  // Rows are checkboxes (several may be selected, as in the AWS console); the actions act on one.
+  const [selectedIds, setSelectedIds] = useState<string[]>([]);
 
   const q = useQuery({
     queryKey: imageKeys.list(region, view),
@@ -68,7 +69,8 @@ export function ImagesPage() {
     [q.data, state, tag],
   );
   const columns = useMemo(() => imageColumns(follow), [follow]);
-  const selected = rows.find((r) => r.ImageId === selectedId);
+  const selected = rows.filter((r) => selectedIds.includes(r.ImageId));
+  const one = selected.length === 1 ? selected[0].image : undefined;
 
   return (
     <SpaceBetween size="m">
@@ -83,18 +85,18 @@ export function ImagesPage() {
         columns={columns}
         trackBy="ImageId"
         loading={q.isPending}
-        selectionType="single"
-        selected={selected ? [selected] : []}
-        onSelect={(s) => setSelectedId(s[0]?.ImageId)}
+        selectionType="multi"
+        selected={selected}
+        onSelect={(s) => setSelectedIds(s.map((r) => r.ImageId))}
         defaultSort={{ column: "created", descending: true }}
         emptyText="No AMIs to show in this region"
         actions={
           <SpaceBetween direction="horizontal" size="xs">
             <Button iconName="refresh" ariaLabel="Refresh AMIs" onClick={() => void q.refetch()} />
             <ImageActions
-              image={selected?.image}
-              owned={!!selected && selected.image.OwnerId === accountId}
-              onDeregistered={() => setSelectedId(undefined)}
+              image={one}
+              owned={!!one && one.OwnerId === accountId}
+              onDeregistered={() => setSelectedIds([])}
             />
           </SpaceBetween>
         }
@@ -105,7 +107,7 @@ export function ImagesPage() {
               selectedId={view}
               options={VIEWS}
               onChange={(e) => {
-                setSelectedId(undefined);
+                setSelectedIds([]);
                 setParams({ view: e.detail.selectedId }, { replace: true });
               }}
             />

@@ -101,16 +101,12 @@ export function imageColumns(
       sortingComparator: by((i) => i.DeprecationTime),
     },
     {
-      id: "sourceImage",
-      header: "Source AMI",
-      cell: (r) => text(r.image.SourceImageId),
+      // CopyImage's source, as EC2 records it on the copy.
+      id: "copiedFrom",
+      header: "Copied from",
+      cell: (r) =>
+        r.image.SourceImageId ? `${r.image.SourceImageId} (${r.image.SourceImageRegion ?? "?"})` : "-",
       sortingComparator: by((i) => i.SourceImageId),
-    },
-    {
-      id: "sourceRegion",
-      header: "Source region",
-      cell: (r) => text(r.image.SourceImageRegion),
-      sortingComparator: by((i) => i.SourceImageRegion),
     },
   ];
 }
