@@ -139,6 +139,12 @@ function unexpected(c: ConsolePage, failed: string[], provoked: string[] = []): 
   ];
 }
 
+/** A value of an AMI page's Details section, by its label. */
+async function detail(page: Page, label: string): Promise<string> {
+  const term = page.locator("dt").filter({ hasText: new RegExp(`^${label}$`) });
+  return ((await term.locator("xpath=following-sibling::dd[1]").textContent()) ?? "").trim();
+}
+
 async function noAxeViolations(page: Page, where: string) {
   assert.deepEqual(await axeViolations(page), [], `axe on ${where}`);
 }
@@ -231,7 +237,10 @@ test("the details page shows the block device and its snapshot", async () => {
   assert.ok(((await page.getByRole("table", { name: "Tags" }).textContent()) ?? "").includes("test"));
   await noAxeViolations(page, "AMI details");
   await screenshot(page, "images-details");
-  await page.getByRole("link", { name: "AMIs" }).first().click();
+  await page.getByRole("button", { name: "Launch instance from AMI" }).click();
+  await page.waitForURL(`**/console/launch?imageId=${imageId}`);
+  await page.goBack();
+  await page.getByRole("navigation", { name: "Breadcrumbs" }).getByRole("link", { name: "AMIs" }).click();
   await table(page).waitFor();
 });
 
@@ -273,6 +282,12 @@ test("Copy AMI: a refused name shows EC2's error; the copy lands in eu-west-1 an
   const text = (await copied.textContent()) ?? "";
   assert.ok(text.includes(imageId) && text.includes("us-east-1") && text.includes("console-copy-1"), text);
   assert.equal(await row(page, imageId).count(), 0, "the source stays in us-east-1");
+  // Its page names the source too.
+  await copied.getByRole("link", { name: copyId }).click();
+  await page.getByRole("heading", { level: 1, name: `${copyId} (console-copy-1)` }).waitFor();
+  assert.equal(await detail(page, "Source AMI ID"), imageId);
+  assert.equal(await detail(page, "Source region"), "us-east-1");
+  await openAmis(page);
   await page.getByRole("button", { name: "Region: eu-west-1" }).click();
   await page.getByRole("menuitem", { name: "us-east-1" }).click();
   await row(page, imageId).waitFor();

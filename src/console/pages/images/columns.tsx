@@ -46,16 +46,10 @@ export function imageColumns(
       isRowHeader: true,
     },
     {
-      id: "source",
-      header: "Source",
-      cell: (r) => text(r.image.ImageLocation),
-      sortingComparator: by((i) => i.ImageLocation),
-    },
-    {
-      id: "owner",
-      header: "Owner",
-      cell: (r) => text(r.image.ImageOwnerAlias ?? r.image.OwnerId),
-      sortingComparator: by((i) => i.ImageOwnerAlias ?? i.OwnerId),
+      id: "status",
+      header: "Status",
+      cell: (r) => <StateIndicator state={r.image.State} />,
+      sortingComparator: by((i) => i.State),
     },
     {
       id: "visibility",
@@ -64,10 +58,16 @@ export function imageColumns(
       sortingComparator: by((i) => (i.Public ? "Public" : "Private")),
     },
     {
-      id: "status",
-      header: "Status",
-      cell: (r) => <StateIndicator state={r.image.State} />,
-      sortingComparator: by((i) => i.State),
+      id: "owner",
+      header: "Owner",
+      cell: (r) => text(r.image.ImageOwnerAlias ?? r.image.OwnerId),
+      sortingComparator: by((i) => i.ImageOwnerAlias ?? i.OwnerId),
+    },
+    {
+      id: "source",
+      header: "Source",
+      cell: (r) => text(r.image.ImageLocation),
+      sortingComparator: by((i) => i.ImageLocation),
     },
     {
       id: "created",
@@ -83,16 +83,16 @@ export function imageColumns(
       sortingComparator: by((i) => i.PlatformDetails),
     },
     {
-      id: "rootDeviceType",
-      header: "Root device type",
-      cell: (r) => text(r.image.RootDeviceType),
-      sortingComparator: by((i) => i.RootDeviceType),
-    },
-    {
       id: "architecture",
       header: "Architecture",
       cell: (r) => text(r.image.Architecture),
       sortingComparator: by((i) => i.Architecture),
+    },
+    {
+      id: "rootDeviceType",
+      header: "Root device type",
+      cell: (r) => text(r.image.RootDeviceType),
+      sortingComparator: by((i) => i.RootDeviceType),
     },
     {
       id: "deprecation",
