@@ -95,3 +95,18 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   await page.screenshot({ path, fullPage: true });
   return path;
 }
+
+/**
+ * Follows a link of the side navigation. Cloudscape's app layout sometimes closes its navigation
+ * drawer by itself (seen right after a region switch on a loaded machine); a user would open it
+ * again, and so does this.
+ */
+export async function goTo(page: Page, link: string): Promise<void> {
+  const target = page
+    .getByRole("navigation", { name: "Side navigation" })
+    .getByRole("link", { name: link, exact: true });
+  const opener = page.getByRole("button", { name: "Open navigation" });
+  await target.or(opener).first().waitFor();
+  if (!(await target.isVisible())) await opener.click();
+  await target.click();
+}

@@ -21,8 +21,10 @@ import { assertStoreConsistent, type Daemon, startDaemon } from "../daemon.ts";
 import { type Account, adminCredentials, createAccount, ec2 } from "../ec2-helpers.ts";
 import { BLOCK_SIZE, seededBytes, tempDir } from "../helpers.ts";
 import {
+  assertClean,
   axeViolations,
   type ConsolePage,
+  goTo,
   launchBrowser,
   openConsole,
   screenshot,
@@ -37,7 +39,6 @@ let bob: Account;
 let bobEc2: EC2Client;
 let browser: Browser;
 let main: ConsolePage;
-let mainFailed: string[] = [];
 let imageId = "";
 let snapshotId = "";
 let bobPublicId = "";
@@ -93,7 +94,6 @@ before(async () => {
   );
   browser = await launchBrowser();
   main = await openConsole(browser, daemon.url);
-  mainFailed = failedLoads(main.page);
   await signIn(main.page, adminCredentials(dataDir));
 });
 
@@ -114,31 +114,6 @@ async function launchPermissions(id: string): Promise<string[]> {
   return (r.LaunchPermissions ?? []).map((p) => p.UserId ?? `group:${p.Group}`).sort();
 }
 
-/** The loads a page saw fail: "<status> <API action or path>". */
-function failedLoads(page: Page): string[] {
-  const failed: string[] = [];
-  page.on("response", (r) => {
-    if (r.status() < 400) return;
-    const action = new URLSearchParams(r.request().postData() ?? "").get("Action");
-    failed.push(`${r.status()} ${action ?? new URL(r.url()).pathname}`);
-  });
-  return failed;
-}
-
-/**
- * What a page logged as errors that it should not have. Chromium logs every failed load as an
- * error; those allowed are the API refusals this test provokes and checks in the UI (`provoked`),
- * and two the console's shell makes on every page today, not this area's (favicon.ico answered
- * 400; the account menu's IAM ListAccountAliases refused with 403 by a daemon without IAM).
- */
-function unexpected(c: ConsolePage, failed: string[], provoked: string[] = []): string[] {
-  const allowed = ["400 /favicon.ico", "403 ListAccountAliases", ...provoked];
-  return [
-    ...c.errors.filter((e) => !e.startsWith("Failed to load resource")),
-    ...failed.filter((f) => !allowed.includes(f)),
-  ];
-}
-
 /** A value of an AMI page's Details section, by its label. */
 async function detail(page: Page, label: string): Promise<string> {
   const term = page.locator("dt").filter({ hasText: new RegExp(`^${label}$`) });
@@ -157,13 +132,7 @@ const row = (page: Page, id: string) =>
     .filter({ has: page.getByRole("link", { name: id, exact: true }) });
 
 async function openAmis(page: Page) {
-  // The app layout sometimes closes its navigation drawer by itself (seen after a region switch
-  // on a loaded machine); a user would open it again.
-  const link = page.getByRole("navigation", { name: "Side navigation" }).getByRole("link", { name: "AMIs" });
-  const opener = page.getByRole("button", { name: "Open navigation" });
-  await link.or(opener).first().waitFor();
-  if (!(await link.isVisible())) await opener.click();
-  await link.click();
+  await goTo(page, "AMIs");
   await table(page).waitFor();
 }
 
@@ -312,7 +281,6 @@ test("Edit AMI permissions: share with an account, who finds it under Shared wit
 
   // Bob, in a browser context of his own.
   const other = await openConsole(browser, daemon.url);
-  const otherFailed = failedLoads(other.page);
   await signIn(other.page, bob);
   await openAmis(other.page);
   await showView(other.page, "Shared with me");
@@ -328,7 +296,7 @@ test("Edit AMI permissions: share with an account, who finds it under Shared wit
     await other.page.getByRole("menuitem", { name: "Deregister AMI" }).getAttribute("aria-disabled"),
     "true",
   );
-  assert.deepEqual(unexpected(other, otherFailed), []);
+  assertClean(other);
   await other.context.close();
 
   dialog = await action(page, imageId, "Edit AMI permissions");
@@ -404,5 +372,5 @@ test("deregistration protection refuses a deregister (EC2's error shown); deregi
   await assert.rejects(admin.send(new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId] })), {
     name: "InvalidSnapshot.NotFound",
   });
-  assert.deepEqual(unexpected(main, mainFailed, ["400 CopyImage", "400 DeregisterImage"]), []);
+  assertClean(main, ["400 CopyImage", "400 DeregisterImage"]);
 });

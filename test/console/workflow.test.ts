@@ -19,8 +19,10 @@ import { type Account, adminCredentials, createAccount, ec2 } from "../ec2-helpe
 import { tempDir } from "../helpers.ts";
 import { baseImageId, describeInstance } from "../instance-helpers.ts";
 import {
+  assertClean,
   axeViolations,
   type ConsolePage,
+  goTo,
   launchBrowser,
   openConsole,
   screenshot,
@@ -67,15 +69,10 @@ after(async () => {
 async function look(c: ConsolePage, name: string): Promise<void> {
   await screenshot(c.page, `workflow-${name}`);
   assert.deepEqual(await axeViolations(c.page), [], `axe on ${name}`);
-  assert.deepEqual(c.errors, [], `browser errors on ${name}`);
+  assertClean(c, [], name);
 }
 
-async function nav(page: Page, link: string): Promise<void> {
-  await page
-    .getByRole("navigation", { name: "Side navigation" })
-    .getByRole("link", { name: link, exact: true })
-    .click();
-}
+const nav = goTo;
 
 /** Waits for a table row naming `id` to show `text` (live updates: the page is never reloaded). */
 async function rowShows(
@@ -241,7 +238,7 @@ test("the seeds' lab in the console: launch, image, copy, launch the copy, share
   await rowShows(b.page, "AMIs", golden, "available", 60_000);
   await screenshot(b.page, "workflow-11-shared-with-me");
   assert.deepEqual(await axeViolations(b.page), []);
-  assert.deepEqual(b.errors, []);
+  assertClean(b);
   await b.context.close();
 
   // Deregister; its snapshots stay (the option to delete them is left off).

@@ -176,10 +176,8 @@ export function ImageTags({ image }: { image: Image }) {
   );
 }
 
-export function ImageStorageSection({ imageId }: { imageId: string }) {
-  return (
-    <Container header={<Header variant="h2">Storage</Header>}>
-      <ImageStorage imageId={imageId} />
-    </Container>
-  );
+/** The image's stored, unique and shared bytes: DescribeStorageUsage answers its owner only. */
+export function ImageStorageSection({ image, owned }: { image: Image; owned: boolean }) {
+  if (!owned) return null;
+  return <ImageStorage imageId={image.ImageId!} pending={image.State === "pending"} />;
 }

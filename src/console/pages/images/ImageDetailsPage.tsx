@@ -72,7 +72,7 @@ export function ImageDetailsPage() {
           <BlockDevices image={image} />
           {owned && <ImagePermissions imageId={id} />}
           <ImageTags image={image} />
-          <ImageStorageSection imageId={id} />
+          <ImageStorageSection image={image} owned={owned} />
         </SpaceBetween>
       )}
     </ContentLayout>

@@ -100,7 +100,7 @@ export function ResourceTable<T>(p: ResourceTableProps<T>) {
               {...filterProps}
               filteringPlaceholder={`Find ${noun}`}
               filteringAriaLabel={`Filter ${noun}`}
-              countText={`${filteredItemsCount ?? 0} matches`}
+              countText={`${filteredItemsCount ?? 0} ${filteredItemsCount === 1 ? "match" : "matches"}`}
             />
           </div>
           {p.filters}
