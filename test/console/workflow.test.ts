@@ -117,15 +117,11 @@ async function region(page: Page, from: string, to: string): Promise<void> {
     .click();
 }
 
-/** The first id matching `pattern` anywhere on the page (the flash message), once one appears. */
+/** The id matching `pattern` in the newest flash message, once it shows one. */
 async function flashedId(page: Page, pattern: RegExp): Promise<string> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const found = ((await page.locator("body").textContent()) ?? "").match(pattern)?.[0];
-    if (found) return found;
-    if (Date.now() > deadline) throw new Error(`nothing matching ${pattern} appeared`);
-    await page.waitForTimeout(200);
-  }
+  const newest = page.getByRole("list", { name: "Notifications" }).getByRole("listitem").first();
+  await newest.filter({ hasText: pattern }).waitFor({ timeout: 60_000 });
+  return ((await newest.textContent()) ?? "").match(pattern)![0];
 }
 
 async function launchFromImage(

@@ -45,5 +45,5 @@ export function useNotify(): Pick<NotifyValue, "notify" | "fail"> {
 
 export function Notifications() {
   const v = useContext(NotifyContext);
-  return <Flashbar items={v?.items ?? []} stackItems={false} />;
+  return <Flashbar items={v?.items ?? []} stackItems={false} i18nStrings={{ ariaLabel: "Notifications" }} />;
 }
