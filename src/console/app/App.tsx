@@ -4,7 +4,8 @@ import AppLayout from "@cloudscape-design/components/app-layout";
 import SideNavigation from "@cloudscape-design/components/side-navigation";
 import TopNavigation from "@cloudscape-design/components/top-navigation";
 import { useQuery } from "@tanstack/react-query";
-import { Navigate, Route, Routes, useLocation } from "react-router";
+import { startTransition } from "react";
+import { Navigate, Route, Routes, useLocation, useNavigate } from "react-router";
 import { routes } from "../pages/routes.tsx";
 import { whoAmI } from "./account.ts";
 import { BASE, href, useFollow } from "./navigation.ts";
@@ -50,6 +51,18 @@ function Console() {
   const { signOut, setRegion } = useSessionState();
   const follow = useFollow();
   const location = useLocation();
+  const navigate = useNavigate();
+  // As the AWS console does: another region shows the section's list, since the resource on
+  // screen (an instance, an image) lives in the region left behind.
+  const switchRegion = (region: string) => {
+    if (region === session.region) return;
+    // One transition for both (the router's navigations are transitions): the page of the old
+    // region's resource never renders, and so never asks the new region for it.
+    startTransition(() => {
+      navigate(`/${location.pathname.split("/")[1] ?? ""}`);
+      setRegion(region);
+    });
+  };
   const { regions } = useRegions();
   const account = useQuery({
     queryKey: ["account", session.credentials.accessKeyId],
@@ -76,7 +89,7 @@ function Console() {
                 text: r,
                 checked: r === session.region,
               })),
-              onItemClick: (e) => setRegion(e.detail.id),
+              onItemClick: (e) => switchRegion(e.detail.id),
             },
             {
               type: "menu-dropdown",
