@@ -4,6 +4,9 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { EC2Client } from "@aws-sdk/client-ec2";
+import { Hash } from "@smithy/hash-node";
+import { HttpRequest } from "@smithy/protocol-http";
+import { SignatureV4 } from "@smithy/signature-v4";
 
 const run = promisify(execFile);
 const STRATA = join(import.meta.dirname, "..", "bin", "strata");
@@ -105,4 +108,37 @@ export async function awsCliError(
     return String((e as { stderr: string }).stderr);
   }
   throw new Error(`aws ${args.join(" ")} succeeded`);
+}
+
+/**
+ * A form POST to the daemon's `/`, signed (when credentials are given) for `service` as the SDKs
+ * sign it: for the Query services' raw answers (status and XML) where an SDK would hide them.
+ */
+export async function signedQueryPost(
+  daemon: { url: string },
+  body: string,
+  credentials: Credentials | undefined,
+  service: string,
+): Promise<{ status: number; xml: string }> {
+  const url = new URL(daemon.url);
+  let request = new HttpRequest({
+    method: "POST",
+    protocol: url.protocol,
+    hostname: url.hostname,
+    port: Number(url.port),
+    path: "/",
+    headers: { host: url.host, "content-type": "application/x-www-form-urlencoded; charset=utf-8" },
+    body,
+  });
+  if (credentials) {
+    const signer = new SignatureV4({
+      credentials,
+      region: "us-east-1",
+      service,
+      sha256: Hash.bind(null, "sha256"),
+    });
+    request = (await signer.sign(request)) as HttpRequest;
+  }
+  const res = await fetch(`${daemon.url}/`, { method: "POST", headers: request.headers, body });
+  return { status: res.status, xml: await res.text() };
 }

@@ -5,9 +5,6 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { DescribeRegionsCommand } from "@aws-sdk/client-ec2";
 import { GetUserCommand, IAMClient, ListAccountAliasesCommand } from "@aws-sdk/client-iam";
-import { Hash } from "@smithy/hash-node";
-import { HttpRequest } from "@smithy/protocol-http";
-import { SignatureV4 } from "@smithy/signature-v4";
 import { assertStoreConsistent, type Daemon, startDaemon } from "./daemon.ts";
 import {
   type Account,
@@ -17,6 +14,7 @@ import {
   type Credentials,
   createAccount,
   ec2,
+  signedQueryPost,
 } from "./ec2-helpers.ts";
 import { tempDir } from "./helpers.ts";
 
@@ -87,34 +85,8 @@ test("aws iam list-account-aliases: each account sees only its own alias", async
   assert.match(otherAction, /InvalidAction/);
 });
 
-/** A form POST to `/`, signed (when credentials are given) for `service` as the SDKs sign it. */
-async function post(
-  body: string,
-  credentials?: Credentials,
-  service = "iam",
-): Promise<{ status: number; xml: string }> {
-  const url = new URL(daemon.url);
-  let request = new HttpRequest({
-    method: "POST",
-    protocol: url.protocol,
-    hostname: url.hostname,
-    port: Number(url.port),
-    path: "/",
-    headers: { host: url.host, "content-type": "application/x-www-form-urlencoded; charset=utf-8" },
-    body,
-  });
-  if (credentials) {
-    const signer = new SignatureV4({
-      credentials,
-      region: "us-east-1",
-      service,
-      sha256: Hash.bind(null, "sha256"),
-    });
-    request = (await signer.sign(request)) as HttpRequest;
-  }
-  const res = await fetch(`${daemon.url}/`, { method: "POST", headers: request.headers, body });
-  return { status: res.status, xml: await res.text() };
-}
+const post = (body: string, credentials?: Credentials, service = "iam") =>
+  signedQueryPost(daemon, body, credentials, service);
 
 const tag = (xml: string, name: string) => new RegExp(`<${name}>([^<]*)</${name}>`).exec(xml)?.[1];
 const CALL = "Action=ListAccountAliases&Version=2010-05-08";

@@ -5,11 +5,8 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { after, before, test } from "node:test";
 import { promisify } from "node:util";
-import { Hash } from "@smithy/hash-node";
-import { HttpRequest } from "@smithy/protocol-http";
-import { SignatureV4 } from "@smithy/signature-v4";
 import { assertStoreConsistent, type Daemon, startDaemon } from "./daemon.ts";
-import { adminCredentials, createAccount } from "./ec2-helpers.ts";
+import { adminCredentials, type Credentials, createAccount, signedQueryPost } from "./ec2-helpers.ts";
 import { tempDir } from "./helpers.ts";
 
 const run = promisify(execFile);
@@ -49,34 +46,8 @@ async function awsSts(env: Record<string, string>): Promise<{ code: number; out:
   }
 }
 
-/** A form POST to `/`, signed (when credentials are given) for `service` as the SDKs sign it. */
-async function post(
-  body: string,
-  credentials?: { accessKeyId: string; secretAccessKey: string },
-  service = "sts",
-): Promise<{ status: number; xml: string }> {
-  const url = new URL(daemon.url);
-  let request = new HttpRequest({
-    method: "POST",
-    protocol: url.protocol,
-    hostname: url.hostname,
-    port: Number(url.port),
-    path: "/",
-    headers: { host: url.host, "content-type": "application/x-www-form-urlencoded; charset=utf-8" },
-    body,
-  });
-  if (credentials) {
-    const signer = new SignatureV4({
-      credentials,
-      region: "us-east-1",
-      service,
-      sha256: Hash.bind(null, "sha256"),
-    });
-    request = (await signer.sign(request)) as HttpRequest;
-  }
-  const res = await fetch(`${daemon.url}/`, { method: "POST", headers: request.headers, body });
-  return { status: res.status, xml: await res.text() };
-}
+const post = (body: string, credentials?: Credentials, service = "sts") =>
+  signedQueryPost(daemon, body, credentials, service);
 
 const tag = (xml: string, name: string) => new RegExp(`<${name}>([^<]*)</${name}>`).exec(xml)?.[1];
 const CALL = "Action=GetCallerIdentity&Version=2011-06-15";
