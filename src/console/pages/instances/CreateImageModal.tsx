@@ -3,23 +3,19 @@
 // console's Create image page, as a modal).
 import type { Instance, Tag } from "@aws-sdk/client-ec2";
 import AttributeEditor from "@cloudscape-design/components/attribute-editor";
-import Box from "@cloudscape-design/components/box";
-import Button from "@cloudscape-design/components/button";
 import Checkbox from "@cloudscape-design/components/checkbox";
-import Form from "@cloudscape-design/components/form";
 import FormField from "@cloudscape-design/components/form-field";
 import Input from "@cloudscape-design/components/input";
 import Link from "@cloudscape-design/components/link";
-import Modal from "@cloudscape-design/components/modal";
 import SpaceBetween from "@cloudscape-design/components/space-between";
 import Textarea from "@cloudscape-design/components/textarea";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
-import { errorText } from "../../api/errors.ts";
 import { createImage, instanceKeys } from "../../api/instances.ts";
 import { href, useFollow } from "../../app/navigation.ts";
 import { useNotify } from "../../app/notifications.tsx";
 import { useEc2, useSession } from "../../app/session-context.tsx";
+import { FormModal } from "../shared/FormModal.tsx";
 import { InstanceVolumesTable } from "./InstanceVolumesTable.tsx";
 import { imageDescriptionError, imageNameError, tagKeyError, tagValueError } from "./image-rules.ts";
 
@@ -70,99 +66,77 @@ export function CreateImageModal({ instance, onClose }: { instance: Instance; on
   const show = (error: string | undefined) => (submitted ? error : undefined);
 
   return (
-    <Modal
+    <FormModal
       visible
       size="large"
       header={`Create image from ${id}`}
-      closeAriaLabel="Close dialog"
-      onDismiss={onClose}
-      footer={
-        <Box float="right">
-          <SpaceBetween direction="horizontal" size="xs">
-            <Button variant="link" onClick={onClose}>
-              Cancel
-            </Button>
-            <Button variant="primary" loading={mutation.isPending} onClick={submit}>
-              Create image
-            </Button>
-          </SpaceBetween>
-        </Box>
-      }
+      submitLabel="Create image"
+      busy={mutation.isPending}
+      error={mutation.error}
+      onSubmit={submit}
+      onClose={onClose}
     >
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          submit();
-        }}
-      >
-        <Form errorText={mutation.error ? errorText(mutation.error) : undefined} errorIconAriaLabel="Error">
-          <SpaceBetween size="l">
-            <FormField
-              label="Image name"
-              constraintText="3-128 characters: letters, numbers, spaces and ( ) [ ] . / - ' @ _"
-              errorText={show(nameError)}
-            >
-              <Input value={name} onChange={(e) => setName(e.detail.value)} />
-            </FormField>
-            <FormField
-              label="Image description"
-              constraintText="Optional, up to 255 characters"
-              errorText={show(descriptionError)}
-            >
-              <Textarea value={description} rows={2} onChange={(e) => setDescription(e.detail.value)} />
-            </FormField>
-            <FormField
-              label="Reboot"
-              description="By default the instance is shut down cleanly before its volumes are snapshotted and started again after, so the image is consistent. With No reboot it keeps running; files being written may be captured half-done."
-            >
-              <Checkbox checked={noReboot} onChange={(e) => setNoReboot(e.detail.checked)}>
-                No reboot
-              </Checkbox>
-            </FormField>
-            <FormField
-              label="Instance volumes"
-              description="Every volume is snapshotted into the image."
-              stretch
-            >
-              <InstanceVolumesTable instance={instance} variant="embedded" brief />
-            </FormField>
-            <FormField label="Tags" description="Applied to the image and its snapshots." stretch>
-              <AttributeEditor
-                items={tags}
-                addButtonText="Add new tag"
-                removeButtonText="Remove"
-                removeButtonAriaLabel={(t: Tag) => `Remove tag ${t.Key ?? ""}`}
-                empty="No tags"
-                onAddButtonClick={() => setTags((all) => [...all, { Key: "", Value: "" }])}
-                onRemoveButtonClick={(e) => setTags((all) => all.filter((_t, i) => i !== e.detail.itemIndex))}
-                definition={[
-                  {
-                    label: "Key",
-                    control: (t: Tag, i: number) => (
-                      <Input
-                        value={t.Key ?? ""}
-                        onChange={(e) => setTags(edit(tags, i, { Key: e.detail.value }))}
-                      />
-                    ),
-                    errorText: (t: Tag) => show(tagKeyError(t, tags)),
-                  },
-                  {
-                    label: "Value",
-                    control: (t: Tag, i: number) => (
-                      <Input
-                        value={t.Value ?? ""}
-                        onChange={(e) => setTags(edit(tags, i, { Value: e.detail.value }))}
-                      />
-                    ),
-                    errorText: (t: Tag) => show(tagValueError(t)),
-                  },
-                ]}
-              />
-            </FormField>
-          </SpaceBetween>
-        </Form>
-      </form>
-    </Modal>
+      <SpaceBetween size="l">
+        <FormField
+          label="Image name"
+          constraintText="3-128 characters: letters, numbers, spaces and ( ) [ ] . / - ' @ _"
+          errorText={show(nameError)}
+        >
+          <Input value={name} onChange={(e) => setName(e.detail.value)} />
+        </FormField>
+        <FormField
+          label="Image description"
+          constraintText="Optional, up to 255 characters"
+          errorText={show(descriptionError)}
+        >
+          <Textarea value={description} rows={2} onChange={(e) => setDescription(e.detail.value)} />
+        </FormField>
+        <FormField
+          label="Reboot"
+          description="By default the instance is shut down cleanly before its volumes are snapshotted and started again after, so the image is consistent. With No reboot it keeps running; files being written may be captured half-done."
+        >
+          <Checkbox checked={noReboot} onChange={(e) => setNoReboot(e.detail.checked)}>
+            No reboot
+          </Checkbox>
+        </FormField>
+        <FormField label="Instance volumes" description="Every volume is snapshotted into the image." stretch>
+          <InstanceVolumesTable instance={instance} variant="embedded" brief />
+        </FormField>
+        <FormField label="Tags" description="Applied to the image and its snapshots." stretch>
+          <AttributeEditor
+            items={tags}
+            addButtonText="Add new tag"
+            removeButtonText="Remove"
+            removeButtonAriaLabel={(t: Tag) => `Remove tag ${t.Key ?? ""}`}
+            empty="No tags"
+            onAddButtonClick={() => setTags((all) => [...all, { Key: "", Value: "" }])}
+            onRemoveButtonClick={(e) => setTags((all) => all.filter((_t, i) => i !== e.detail.itemIndex))}
+            definition={[
+              {
+                label: "Key",
+                control: (t: Tag, i: number) => (
+                  <Input
+                    value={t.Key ?? ""}
+                    onChange={(e) => setTags(edit(tags, i, { Key: e.detail.value }))}
+                  />
+                ),
+                errorText: (t: Tag) => show(tagKeyError(t, tags)),
+              },
+              {
+                label: "Value",
+                control: (t: Tag, i: number) => (
+                  <Input
+                    value={t.Value ?? ""}
+                    onChange={(e) => setTags(edit(tags, i, { Value: e.detail.value }))}
+                  />
+                ),
+                errorText: (t: Tag) => show(tagValueError(t)),
+              },
+            ]}
+          />
+        </FormField>
+      </SpaceBetween>
+    </FormModal>
   );
 }
 

@@ -2,12 +2,8 @@
 // format (.pem for OpenSSH, .ppk for PuTTY). EC2 returns the private key in CreateKeyPair's answer
 // only, so it is downloaded at once and not kept here: there is no second chance to get it.
 import Alert from "@cloudscape-design/components/alert";
-import Box from "@cloudscape-design/components/box";
-import Button from "@cloudscape-design/components/button";
-import Form from "@cloudscape-design/components/form";
 import FormField from "@cloudscape-design/components/form-field";
 import Input from "@cloudscape-design/components/input";
-import Modal from "@cloudscape-design/components/modal";
 import RadioGroup from "@cloudscape-design/components/radio-group";
 import SpaceBetween from "@cloudscape-design/components/space-between";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
@@ -16,6 +12,7 @@ import { errorText } from "../../api/errors.ts";
 import { createKeyPair, type KeyFormat, type KeyType, keyPairKeys } from "../../api/key-pairs.ts";
 import { useNotify } from "../../app/notifications.tsx";
 import { useEc2, useSession } from "../../app/session-context.tsx";
+import { FormModal } from "../shared/FormModal.tsx";
 import { downloadText } from "./download.ts";
 
 export function CreateKeyPairModal(p: {
@@ -65,70 +62,51 @@ export function CreateKeyPairModal(p: {
     create.mutate();
   };
   return (
-    <Modal
+    <FormModal
       visible={p.visible}
-      onDismiss={close}
-      closeAriaLabel="Close dialog"
       header="Create key pair"
-      footer={
-        <Box float="right">
-          <SpaceBetween direction="horizontal" size="xs">
-            <Button variant="link" onClick={close}>
-              Cancel
-            </Button>
-            <Button variant="primary" loading={create.isPending} onClick={submit}>
-              Create key pair
-            </Button>
-          </SpaceBetween>
-        </Box>
-      }
+      submitLabel="Create key pair"
+      busy={create.isPending}
+      error={error}
+      onSubmit={submit}
+      onClose={close}
     >
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          e.stopPropagation(); // React bubbles through the portal: not the wizard's submit
-          submit();
-        }}
-      >
-        <Form errorText={error} errorIconAriaLabel="Error">
-          <SpaceBetween size="l">
-            <FormField
-              label="Key pair name"
-              constraintText="Up to 255 ASCII characters, no leading or trailing spaces."
-            >
-              <Input value={name} onChange={(e) => setName(e.detail.value)} autoFocus />
-            </FormField>
-            <FormField label="Key pair type">
-              <RadioGroup
-                value={type}
-                onChange={(e) => setType(e.detail.value as KeyType)}
-                items={[
-                  { value: "rsa", label: "RSA", description: "RSA encrypted private and public key pair" },
-                  {
-                    value: "ed25519",
-                    label: "ED25519",
-                    description: "ED25519 encrypted private and public key pair",
-                  },
-                ]}
-              />
-            </FormField>
-            <FormField label="Private key file format">
-              <RadioGroup
-                value={format}
-                onChange={(e) => setFormat(e.detail.value as KeyFormat)}
-                items={[
-                  { value: "pem", label: ".pem", description: "For use with OpenSSH" },
-                  { value: "ppk", label: ".ppk", description: "For use with PuTTY" },
-                ]}
-              />
-            </FormField>
-            <Alert type="warning" header="The private key is downloaded once">
-              Your browser saves the private key file as soon as the key pair is created. Neither Strata nor
-              EC2 keeps a copy: store it somewhere safe, it cannot be downloaded again.
-            </Alert>
-          </SpaceBetween>
-        </Form>
-      </form>
-    </Modal>
+      <SpaceBetween size="l">
+        <FormField
+          label="Key pair name"
+          constraintText="Up to 255 ASCII characters, no leading or trailing spaces."
+        >
+          <Input value={name} onChange={(e) => setName(e.detail.value)} autoFocus />
+        </FormField>
+        <FormField label="Key pair type">
+          <RadioGroup
+            value={type}
+            onChange={(e) => setType(e.detail.value as KeyType)}
+            items={[
+              { value: "rsa", label: "RSA", description: "RSA encrypted private and public key pair" },
+              {
+                value: "ed25519",
+                label: "ED25519",
+                description: "ED25519 encrypted private and public key pair",
+              },
+            ]}
+          />
+        </FormField>
+        <FormField label="Private key file format">
+          <RadioGroup
+            value={format}
+            onChange={(e) => setFormat(e.detail.value as KeyFormat)}
+            items={[
+              { value: "pem", label: ".pem", description: "For use with OpenSSH" },
+              { value: "ppk", label: ".ppk", description: "For use with PuTTY" },
+            ]}
+          />
+        </FormField>
+        <Alert type="warning" header="The private key is downloaded once">
+          Your browser saves the private key file as soon as the key pair is created. Neither Strata nor EC2
+          keeps a copy: store it somewhere safe, it cannot be downloaded again.
+        </Alert>
+      </SpaceBetween>
+    </FormModal>
   );
 }

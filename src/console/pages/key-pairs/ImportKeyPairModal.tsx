@@ -1,12 +1,8 @@
 // Import key pair, as the EC2 console's page: a name and an OpenSSH public key, pasted or read
 // from a file (the file stays in the browser; only its text goes to ImportKeyPair).
-import Box from "@cloudscape-design/components/box";
-import Button from "@cloudscape-design/components/button";
 import FileUpload from "@cloudscape-design/components/file-upload";
-import Form from "@cloudscape-design/components/form";
 import FormField from "@cloudscape-design/components/form-field";
 import Input from "@cloudscape-design/components/input";
-import Modal from "@cloudscape-design/components/modal";
 import SpaceBetween from "@cloudscape-design/components/space-between";
 import Textarea from "@cloudscape-design/components/textarea";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
@@ -15,6 +11,7 @@ import { errorText } from "../../api/errors.ts";
 import { importKeyPair, keyPairKeys } from "../../api/key-pairs.ts";
 import { useNotify } from "../../app/notifications.tsx";
 import { useEc2, useSession } from "../../app/session-context.tsx";
+import { FormModal } from "../shared/FormModal.tsx";
 
 export function ImportKeyPairModal(p: {
   visible: boolean;
@@ -69,58 +66,44 @@ export function ImportKeyPairModal(p: {
     importKey.mutate();
   };
   return (
-    <Modal
+    <FormModal
       visible={p.visible}
-      onDismiss={close}
-      closeAriaLabel="Close dialog"
       header="Import key pair"
-      footer={
-        <Box float="right">
-          <SpaceBetween direction="horizontal" size="xs">
-            <Button variant="link" onClick={close}>
-              Cancel
-            </Button>
-            <Button variant="primary" loading={importKey.isPending} onClick={submit}>
-              Import key pair
-            </Button>
-          </SpaceBetween>
-        </Box>
-      }
+      submitLabel="Import key pair"
+      busy={importKey.isPending}
+      error={error}
+      onSubmit={submit}
+      onClose={close}
     >
-      <Form errorText={error} errorIconAriaLabel="Error">
-        <SpaceBetween size="l">
-          <FormField label="Key pair name">
-            <Input value={name} onChange={(e) => setName(e.detail.value)} />
-          </FormField>
-          <FormField
-            label="Public key file"
-            description="An OpenSSH public key file (.pub); it is read here."
-          >
-            <FileUpload
-              value={files}
-              onChange={(e) => void readFile(e.detail.value)}
-              accept=".pub,text/plain"
-              i18nStrings={{
-                uploadButtonText: () => "Choose public key file",
-                dropzoneText: () => "Drop a public key file",
-                removeFileAriaLabel: () => "Remove file",
-                errorIconAriaLabel: "Error",
-              }}
-            />
-          </FormField>
-          <FormField
-            label="Public key contents"
-            description="ssh-rsa or ssh-ed25519 in OpenSSH format, as in ~/.ssh/id_ed25519.pub."
-          >
-            <Textarea
-              value={publicKey}
-              onChange={(e) => setPublicKey(e.detail.value)}
-              rows={4}
-              placeholder="ssh-ed25519 AAAA... user@host"
-            />
-          </FormField>
-        </SpaceBetween>
-      </Form>
-    </Modal>
+      <SpaceBetween size="l">
+        <FormField label="Key pair name">
+          <Input value={name} onChange={(e) => setName(e.detail.value)} />
+        </FormField>
+        <FormField label="Public key file" description="An OpenSSH public key file (.pub); it is read here.">
+          <FileUpload
+            value={files}
+            onChange={(e) => void readFile(e.detail.value)}
+            accept=".pub,text/plain"
+            i18nStrings={{
+              uploadButtonText: () => "Choose public key file",
+              dropzoneText: () => "Drop a public key file",
+              removeFileAriaLabel: () => "Remove file",
+              errorIconAriaLabel: "Error",
+            }}
+          />
+        </FormField>
+        <FormField
+          label="Public key contents"
+          description="ssh-rsa or ssh-ed25519 in OpenSSH format, as in ~/.ssh/id_ed25519.pub."
+        >
+          <Textarea
+            value={publicKey}
+            onChange={(e) => setPublicKey(e.detail.value)}
+            rows={4}
+            placeholder="ssh-ed25519 AAAA... user@host"
+          />
+        </FormField>
+      </SpaceBetween>
+    </FormModal>
   );
 }

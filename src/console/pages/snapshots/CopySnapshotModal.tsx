@@ -1,20 +1,17 @@
 // Copy snapshot: to a region of the daemon (useRegions), with a description. EC2 takes CopySnapshot
 // in the destination region, naming the source region, which is how the AWS console calls it too.
 import type { Snapshot } from "@aws-sdk/client-ec2";
-import Button from "@cloudscape-design/components/button";
-import Form from "@cloudscape-design/components/form";
 import FormField from "@cloudscape-design/components/form-field";
 import Input from "@cloudscape-design/components/input";
-import Modal from "@cloudscape-design/components/modal";
 import Select from "@cloudscape-design/components/select";
 import SpaceBetween from "@cloudscape-design/components/space-between";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
-import { errorText } from "../../api/errors.ts";
 import { copySnapshot, snapshotKeys } from "../../api/snapshots.ts";
 import { useNotify } from "../../app/notifications.tsx";
 import { useRegions } from "../../app/regions.ts";
 import { useEc2, useSession } from "../../app/session-context.tsx";
+import { FormModal } from "../shared/FormModal.tsx";
 
 export function CopySnapshotModal(p: { snapshot: Snapshot | undefined; onClose(): void }) {
   const { region } = useSession();
@@ -46,43 +43,30 @@ export function CopySnapshotModal(p: { snapshot: Snapshot | undefined; onClose()
     p.onClose();
   };
   return (
-    <Modal visible={!!p.snapshot} header="Copy snapshot" onDismiss={close} closeAriaLabel="Close dialog">
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          copy.mutate();
-        }}
-      >
-        <Form
-          errorText={copy.error ? errorText(copy.error) : undefined}
-          actions={
-            <SpaceBetween direction="horizontal" size="xs">
-              <Button formAction="none" variant="link" onClick={close}>
-                Cancel
-              </Button>
-              <Button variant="primary" loading={copy.isPending}>
-                Copy snapshot
-              </Button>
-            </SpaceBetween>
-          }
-        >
-          <SpaceBetween size="m">
-            <FormField label="Source snapshot">
-              <Input value={p.snapshot?.SnapshotId ?? ""} readOnly />
-            </FormField>
-            <FormField label="Destination Region">
-              <Select
-                selectedOption={{ value: target, label: target }}
-                options={regions.map((r) => ({ value: r, label: r }))}
-                onChange={(e) => setDestination(e.detail.selectedOption.value ?? "")}
-              />
-            </FormField>
-            <FormField label="Description">
-              <Input value={description} onChange={(e) => setDescription(e.detail.value)} />
-            </FormField>
-          </SpaceBetween>
-        </Form>
-      </form>
-    </Modal>
+    <FormModal
+      visible={!!p.snapshot}
+      header="Copy snapshot"
+      submitLabel="Copy snapshot"
+      busy={copy.isPending}
+      error={copy.error}
+      onSubmit={() => copy.mutate()}
+      onClose={close}
+    >
+      <SpaceBetween size="m">
+        <FormField label="Source snapshot">
+          <Input value={p.snapshot?.SnapshotId ?? ""} readOnly />
+        </FormField>
+        <FormField label="Destination Region">
+          <Select
+            selectedOption={{ value: target, label: target }}
+            options={regions.map((r) => ({ value: r, label: r }))}
+            onChange={(e) => setDestination(e.detail.selectedOption.value ?? "")}
+          />
+        </FormField>
+        <FormField label="Description">
+          <Input value={description} onChange={(e) => setDescription(e.detail.value)} />
+        </FormField>
+      </SpaceBetween>
+    </FormModal>
   );
 }

@@ -3,11 +3,8 @@
 // "Create volume" page and "Create volume from snapshot" action.
 import type { Snapshot, VolumeType } from "@aws-sdk/client-ec2";
 import Box from "@cloudscape-design/components/box";
-import Button from "@cloudscape-design/components/button";
-import Form from "@cloudscape-design/components/form";
 import FormField from "@cloudscape-design/components/form-field";
 import Input from "@cloudscape-design/components/input";
-import Modal from "@cloudscape-design/components/modal";
 import Select from "@cloudscape-design/components/select";
 import SpaceBetween from "@cloudscape-design/components/space-between";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
@@ -16,6 +13,7 @@ import { errorText } from "../../api/errors.ts";
 import { availabilityZones, createVolume, VOLUME_TYPES, volumeKeys } from "../../api/volumes.ts";
 import { useNotify } from "../../app/notifications.tsx";
 import { useEc2, useSession } from "../../app/session-context.tsx";
+import { FormModal } from "../shared/FormModal.tsx";
 
 export function CreateVolumeModal(p: {
   visible: boolean;
@@ -67,69 +65,59 @@ export function CreateVolumeModal(p: {
   };
   const title = p.snapshot ? "Create volume from snapshot" : "Create volume";
   return (
-    <Modal visible={p.visible} header={title} onDismiss={close} closeAriaLabel="Close dialog">
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          if (!sizeError && az) create.mutate();
-        }}
-      >
-        <Form
-          errorText={create.error ? errorText(create.error) : undefined}
-          actions={
-            <SpaceBetween direction="horizontal" size="xs">
-              <Button formAction="none" variant="link" onClick={close}>
-                Cancel
-              </Button>
-              <Button variant="primary" loading={create.isPending} disabled={!!sizeError || !az}>
-                Create volume
-              </Button>
-            </SpaceBetween>
-          }
-        >
-          <SpaceBetween size="m">
-            {p.snapshot && (
-              <Box>
-                Snapshot <b>{p.snapshot.SnapshotId}</b> ({p.snapshot.VolumeSize} GiB)
-              </Box>
-            )}
-            {!p.snapshot && (
-              <FormField label="Snapshot ID (optional)" description="Restore the volume from this snapshot.">
-                <Input
-                  value={snapshotId}
-                  onChange={(e) => setSnapshotId(e.detail.value)}
-                  placeholder="snap-..."
-                />
-              </FormField>
-            )}
-            <FormField label="Availability Zone">
-              <Select
-                selectedOption={az ? { value: az, label: az } : null}
-                options={(zones.data ?? []).map((z) => ({ value: z, label: z }))}
-                onChange={(e) => setZone(e.detail.selectedOption.value ?? "")}
-                statusType={zones.isLoading ? "loading" : zones.error ? "error" : "finished"}
-                errorText={zones.error ? errorText(zones.error) : undefined}
-                loadingText="Loading zones"
-              />
-            </FormField>
-            <FormField label="Size (GiB)" errorText={size ? sizeError : undefined}>
-              <Input
-                type="number"
-                inputMode="numeric"
-                value={sizeText}
-                onChange={(e) => setSize(e.detail.value)}
-              />
-            </FormField>
-            <FormField label="Volume type">
-              <Select
-                selectedOption={{ value: type, label: type }}
-                options={VOLUME_TYPES.map((t) => ({ value: t, label: t }))}
-                onChange={(e) => setType((e.detail.selectedOption.value ?? "gp3") as VolumeType)}
-              />
-            </FormField>
-          </SpaceBetween>
-        </Form>
-      </form>
-    </Modal>
+    <FormModal
+      visible={p.visible}
+      header={title}
+      submitLabel="Create volume"
+      busy={create.isPending}
+      error={create.error}
+      submitDisabled={!!sizeError || !az}
+      onSubmit={() => {
+        if (!sizeError && az) create.mutate();
+      }}
+      onClose={close}
+    >
+      <SpaceBetween size="m">
+        {p.snapshot && (
+          <Box>
+            Snapshot <b>{p.snapshot.SnapshotId}</b> ({p.snapshot.VolumeSize} GiB)
+          </Box>
+        )}
+        {!p.snapshot && (
+          <FormField label="Snapshot ID (optional)" description="Restore the volume from this snapshot.">
+            <Input
+              value={snapshotId}
+              onChange={(e) => setSnapshotId(e.detail.value)}
+              placeholder="snap-..."
+            />
+          </FormField>
+        )}
+        <FormField label="Availability Zone">
+          <Select
+            selectedOption={az ? { value: az, label: az } : null}
+            options={(zones.data ?? []).map((z) => ({ value: z, label: z }))}
+            onChange={(e) => setZone(e.detail.selectedOption.value ?? "")}
+            statusType={zones.isLoading ? "loading" : zones.error ? "error" : "finished"}
+            errorText={zones.error ? errorText(zones.error) : undefined}
+            loadingText="Loading zones"
+          />
+        </FormField>
+        <FormField label="Size (GiB)" errorText={size ? sizeError : undefined}>
+          <Input
+            type="number"
+            inputMode="numeric"
+            value={sizeText}
+            onChange={(e) => setSize(e.detail.value)}
+          />
+        </FormField>
+        <FormField label="Volume type">
+          <Select
+            selectedOption={{ value: type, label: type }}
+            options={VOLUME_TYPES.map((t) => ({ value: t, label: t }))}
+            onChange={(e) => setType((e.detail.selectedOption.value ?? "gp3") as VolumeType)}
+          />
+        </FormField>
+      </SpaceBetween>
+    </FormModal>
   );
 }
