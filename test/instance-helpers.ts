@@ -40,7 +40,7 @@ export async function waitForConsole(
   client: EC2Client,
   instanceId: string,
   pattern: string,
-  { times = 1, timeoutMs = 240_000 } = {},
+  { times = 1, timeoutMs = 420_000 } = {},
 ): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

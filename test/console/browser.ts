@@ -27,7 +27,12 @@ export interface ConsolePage {
 
 /** A fresh browser context (its own session storage) at 1280x800, collecting console errors. */
 export async function openConsole(browser: Browser, baseUrl: string): Promise<ConsolePage> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  // Reduced motion: Cloudscape then skips its transitions, so axe never measures a half-faded
+  // flash message's contrast.
+  const context = await browser.newContext({
+    viewport: { width: 1280, height: 800 },
+    reducedMotion: "reduce",
+  });
   const page = await context.newPage();
   const errors: string[] = [];
   const failed: string[] = [];
@@ -82,6 +87,8 @@ export async function signIn(page: Page, credentials: Credentials, region = "us-
 
 /** Serious and critical axe violations of the page as it is now (none expected). */
 export async function axeViolations(page: Page): Promise<string[]> {
+  // Any transition still running (a flash fading in) would be judged half-drawn.
+  await page.evaluate(() => Promise.all(document.getAnimations().map((a) => a.finished.catch(() => {}))));
   const result = await new AxeBuilder({ page }).analyze();
   return result.violations
     .filter((v) => v.impact === "serious" || v.impact === "critical")

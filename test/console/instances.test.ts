@@ -23,6 +23,7 @@ import {
   assertClean,
   axeViolations,
   type ConsolePage,
+  goTo,
   launchBrowser,
   openConsole,
   screenshot,
@@ -169,10 +170,7 @@ test("the details page: details, storage, networking, security, console output w
 
 test("Actions > Image and templates > Create image: validation, the AMI, an API error", async () => {
   const { page } = c;
-  await page
-    .getByRole("navigation", { name: "Side navigation" })
-    .getByRole("link", { name: "Instances", exact: true })
-    .click();
+  await goTo(page, "Instances");
   await select(page);
   await menu(page, "Actions", "Image and templates", "Create image");
   const dialog = page.getByRole("dialog");

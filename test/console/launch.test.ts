@@ -32,7 +32,15 @@ import { type Daemon, startDaemon } from "../daemon.ts";
 import { type Account, adminCredentials, type Credentials, createAccount, ec2 } from "../ec2-helpers.ts";
 import { tempDir } from "../helpers.ts";
 import { baseImageId, describeInstance } from "../instance-helpers.ts";
-import { assertClean, axeViolations, launchBrowser, openConsole, screenshot, signIn } from "./browser.ts";
+import {
+  assertClean,
+  axeViolations,
+  goTo,
+  launchBrowser,
+  openConsole,
+  screenshot,
+  signIn,
+} from "./browser.ts";
 
 const run = promisify(execFile);
 const dataDir = tempDir("strata-console-launch-");
@@ -105,10 +113,7 @@ async function open() {
 test("key pairs: create (downloaded once, a usable private key), refused name, import, delete", async () => {
   const c = await open();
   const { page, context } = c;
-  await page
-    .getByRole("navigation", { name: "Side navigation" })
-    .getByRole("link", { name: "Key pairs" })
-    .click();
+  await goTo(page, "Key pairs");
   const table = page.getByRole("table", { name: "Key pairs" });
   await table.waitFor();
   await page.getByText("No key pairs in this region").waitFor();
@@ -263,7 +268,7 @@ test("launch wizard: one instance with a name, key, user data, a bigger root and
   const button = page.getByRole("button", { name: "Launch instance" });
   await button.dblclick();
   await page.waitForURL(/\/console\/instances$/);
-  const link = page.getByRole("link", { name: /^i-/ });
+  const link = page.getByRole("list", { name: "Notifications" }).getByRole("link", { name: /^i-/ });
   await link.waitFor();
   const id = (await link.textContent())!.trim();
   assert.equal(await link.getAttribute("href"), `/console/instances/${id}`);

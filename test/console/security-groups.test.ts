@@ -20,6 +20,7 @@ import {
   assertClean,
   axeViolations,
   type ConsolePage,
+  goTo,
   launchBrowser,
   openConsole,
   screenshot,
@@ -86,10 +87,7 @@ async function groupIds(): Promise<string[]> {
 }
 
 async function openList(): Promise<void> {
-  await page
-    .getByRole("navigation", { name: "Side navigation" })
-    .getByRole("link", { name: "Security groups" })
-    .click();
+  await goTo(page, "Security groups");
   await page.getByRole("table", { name: "Security groups" }).waitFor();
 }
 

@@ -31,6 +31,7 @@ import {
   assertClean,
   axeViolations,
   type ConsolePage,
+  goTo,
   launchBrowser,
   openConsole,
   screenshot,
@@ -87,10 +88,7 @@ async function usageOf(id: string): Promise<StorageUsage> {
 }
 
 async function go(p: Page, link: string) {
-  await p
-    .getByRole("navigation", { name: "Side navigation" })
-    .getByRole("link", { name: link, exact: true })
-    .click();
+  await goTo(p, link);
 }
 
 async function noAxe(p: Page) {
