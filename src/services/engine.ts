@@ -10,6 +10,7 @@ import type { NetworkOptions } from "./network/network-options.ts";
 import { regionPublicRange } from "./network/public-pool.ts";
 import type { QuotaSettingsSource } from "./quotas/region-quotas.ts";
 import { Region } from "./regions/region.ts";
+import type { RegionStorage } from "./regions/region-stores.ts";
 import { BlockTokens } from "./snapshots/block-tokens.ts";
 
 export const DEFAULT_REGIONS = ["us-east-1", "us-west-2", "eu-west-1"];
@@ -35,6 +36,8 @@ export interface EngineOptions {
   network?: NetworkOptions;
   /** Each account's quota overrides (the accounts database); without it, every account has the defaults. */
   quotaSettings?: QuotaSettingsSource;
+  /** Each region's storage backends (default: SQLite + packs in the data dir). */
+  storage?: (region: string) => RegionStorage;
 }
 
 const EXPIRY_SWEEP_MS = 30_000;
@@ -102,12 +105,14 @@ export class Engine {
             host: engine.network,
             publicRange: regionPublicRange(engine.network.publicPool, index, regionNames.length),
           },
+          options.storage?.(name),
         ),
       );
     }
     // GC and volume recovery in every region before any pending job resumes (a copy reads
     // another region).
     for (const r of engine.regions.values()) await r.recover();
+    for (const r of engine.regions.values()) r.startGc();
     const services = new Map([...engine.regions].map(([n, r]) => [n, r.snapshots]));
     for (const r of engine.regions.values()) await r.snapshots.resume(services);
     for (const r of engine.regions.values()) await r.images.resume();
