@@ -59,10 +59,14 @@ export async function releaseChunks(
   if (candidates.length === 0) return 0;
   const release = await meta.lockChunks(candidates);
   try {
+    const packs = await blocks.index.locate(candidates);
     const dropped = await meta.dropUnreferencedChunks(candidates);
     crashPoint("chunks.rows-dropped");
-    // Chunks stored alone before packs existed go now; packed ones go with their pack.
+    // Chunks stored alone before packs existed go now; packed ones go with their pack, at once if
+    // these were its last (and every chunk of it was recorded), else at a later GC.
     if (blocks.legacy) await Promise.all(dropped.map((h) => blocks.legacy?.delete(h)));
+    const emptied = new Set(dropped.flatMap((h) => packs.get(h)?.pack ?? []));
+    for (const id of emptied) if (await blocks.index.forgetEmptiedPack(id)) await blocks.packs.delete(id);
     return dropped.length;
   } finally {
     release();

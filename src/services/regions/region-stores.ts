@@ -56,6 +56,11 @@ export interface RegionStores {
   network: NetworkStore;
   securityGroups: SecurityGroupStore;
   blocks: BlockStore;
+  /**
+   * Only this process uses these stores (SQLite in this host's data dir): the start-up sweep may
+   * then take everything unreferenced at once. Shared stores (PostgreSQL, several hosts) may not.
+   */
+  exclusive: boolean;
   close(): Promise<void>;
 }
 
@@ -75,6 +80,7 @@ export function openRegionStores(dir: string, codec: CodecPool, storage: RegionS
     network: new SqliteNetworkStore(db),
     securityGroups: new SqliteSecurityGroupStore(db),
     blocks,
+    exclusive: true,
     close: async () => db.close(),
   };
 }

@@ -186,7 +186,7 @@ export class Region {
 
   /** Start-up: sweep garbage a crash left, reopen volumes (hydrators resume). */
   async recover(): Promise<GcResult> {
-    const swept = await this.collectGarbage();
+    const swept = await this.collectGarbage({ graceMs: this.#stores.exclusive ? 0 : undefined });
     await this.volumes.recover();
     await this.instances.recover();
     await this.vpcs.recover();

@@ -48,7 +48,8 @@ export class PackWriter {
   /** Adds an encoded chunk; resolves with where it is once its pack is durable. */
   async add(hash: string, encoded: Uint8Array): Promise<ChunkLocation> {
     if (this.#open && this.#open.bytes + encoded.byteLength > this.#target) this.#seal(this.#open);
-    const pack = (this.#open ??= this.#newPack());
+    this.#open ??= this.#newPack();
+    const pack = this.#open;
     pack.chunks.push({ hash, encoded });
     pack.bytes += encoded.byteLength;
     pack.lastAddAt = Date.now();
@@ -110,7 +111,7 @@ export class PackWriter {
       const { bytes, entries } = buildPack(unique);
       await this.#index.beginPack(pack.id, Date.now());
       await this.#store.put(pack.id, bytes);
-      await this.#index.sealPack(pack.id, bytes.byteLength, Date.now());
+      await this.#index.sealPack(pack.id, bytes.byteLength, entries.length, Date.now());
       return new Map(entries.map((e) => [e.hash, { pack: pack.id, offset: e.offset, length: e.length }]));
     })();
     const tracked = pack.sealed.then(pack.settle.resolve, pack.settle.reject);

@@ -311,11 +311,15 @@ export const migrations: Migration[] = [
       ALTER TABLE chunks ADD COLUMN pack_offset INTEGER NOT NULL DEFAULT 0;
       CREATE INDEX chunks_pack ON chunks (pack);
       -- A row before the pack's put begins ('writing'), sealed once durable; at: ms since the epoch
-      -- of the latest of the two, from which the GC's grace period counts.
+      -- of the latest of the two, from which the GC's grace period counts. recorded counts the
+      -- chunks whose writers are done with them (rows added or found): once it reaches chunks, no
+      -- row can appear any more, so a pack emptied by deletes can go at once.
       CREATE TABLE packs (
         id TEXT PRIMARY KEY,
         state TEXT NOT NULL,
         bytes INTEGER NOT NULL,
+        chunks INTEGER NOT NULL DEFAULT 0,
+        recorded INTEGER NOT NULL DEFAULT 0,
         at INTEGER NOT NULL
       ) WITHOUT ROWID;
     `,

@@ -545,8 +545,12 @@ export class SqliteMetadataStore implements MetadataStore {
     const ins = this.#db.q(
       "INSERT OR IGNORE INTO chunks (hash, stored_bytes, pack, pack_offset) VALUES (?, ?, ?, ?)",
     );
+    const recorded = this.#db.q("UPDATE packs SET recorded = recorded + 1 WHERE id = ?");
     this.#db.tx(() => {
-      for (const c of chunks) ins.run(c.hash, c.storedBytes, c.pack, c.offset);
+      for (const c of chunks) {
+        ins.run(c.hash, c.storedBytes, c.pack, c.offset);
+        if (c.pack) recorded.run(c.pack);
+      }
     });
   }
 

@@ -25,8 +25,10 @@ export class SqlitePackIndex implements PackIndex {
     this.#db.q("INSERT INTO packs (id, state, bytes, at) VALUES (?, 'writing', 0, ?)").run(id, now);
   }
 
-  async sealPack(id: string, bytes: number, now: number): Promise<void> {
-    this.#db.q("UPDATE packs SET state = 'sealed', bytes = ?, at = ? WHERE id = ?").run(bytes, now, id);
+  async sealPack(id: string, bytes: number, chunks: number, now: number): Promise<void> {
+    this.#db
+      .q("UPDATE packs SET state = 'sealed', bytes = ?, chunks = ?, at = ? WHERE id = ?")
+      .run(bytes, chunks, now, id);
   }
 
   async deadPacks(cutoff: number): Promise<string[]> {
@@ -38,6 +40,13 @@ export class SqlitePackIndex implements PackIndex {
 
   async forgetPack(id: string): Promise<boolean> {
     return Number(this.#db.q(`DELETE FROM packs AS p WHERE id = ? AND ${UNUSED}`).run(id).changes) > 0;
+  }
+
+  async forgetEmptiedPack(id: string): Promise<boolean> {
+    const del = this.#db.q(
+      `DELETE FROM packs AS p WHERE id = ? AND state = 'sealed' AND recorded >= chunks AND ${UNUSED}`,
+    );
+    return Number(del.run(id).changes) > 0;
   }
 
   async knownPacks(ids: string[]): Promise<Set<string>> {
@@ -68,8 +77,12 @@ export class SqlitePackIndex implements PackIndex {
     const up = this.#db.q(
       "UPDATE chunks SET pack = ?, pack_offset = ?, stored_bytes = ? WHERE hash = ? AND pack = ?",
     );
+    const recorded = this.#db.q("UPDATE packs SET recorded = recorded + 1 WHERE id = ?");
     return this.#db.tx(() =>
-      moved.reduce((n, m) => n + Number(up.run(m.pack, m.offset, m.length, m.hash, from).changes), 0),
+      moved.reduce((n, m) => {
+        if (m.pack) recorded.run(m.pack);
+        return n + Number(up.run(m.pack, m.offset, m.length, m.hash, from).changes);
+      }, 0),
     );
   }
 
