@@ -90,7 +90,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     maxOpenVolumeFiles: options.maxOpenVolumeFiles,
     // Read at each check: `strata accounts set-quota` beside the running daemon applies at once.
     quotaSettings: (accountId) => quotaSettingsOf(accounts, accountId),
-    storage: options.storage && ((region) => storageFor(options.storage as StorageConfig, region)),
+    storage:
+      options.storage && ((region) => storageFor(options.storage as StorageConfig, region, options.dataDir)),
   });
   console.log(engine.network.message);
   // Accounts exist before the port opens, so no request can beat the admin account into being.

@@ -3,9 +3,13 @@
 //   { "default": { "packs": { "type": "s3", "endpoint": "http://127.0.0.1:7480",
 //                             "bucket": "strata", "prefix": "{region}/" } },
 //     "regions": { "eu-west-1": { "packs": { "type": "local" } } } }
-// `{region}` in a bucket or prefix is the region's name. A bad file stops the start with a message
-// naming the field, never a half-configured region.
+// `{region}` in a bucket or prefix is the region's name; `{data-dir}` a short hash of the data
+// dir's path, for independent installations sharing one bucket (tests do). Hosts serving one
+// region share its bucket and prefix. A bad file stops the start with a message naming the
+// field, never a half-configured region.
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import type { PackBackend, RegionStorage } from "./region-stores.ts";
 
 export interface StorageConfig {
@@ -103,11 +107,12 @@ export function parseStorageConfig(json: unknown, source: string): StorageConfig
   };
 }
 
-/** The storage of one region: its own entry, else the default, with `{region}` filled in. */
-export function storageFor(config: StorageConfig, region: string): RegionStorage {
+/** The storage of one region: its own entry, else the default, with placeholders filled in. */
+export function storageFor(config: StorageConfig, region: string, dataDir = ""): RegionStorage {
   const s = config.regions?.[region] ?? config.default ?? {};
   if (s.packs?.type !== "s3") return s;
-  const fill = (v: string | undefined) => v?.replaceAll("{region}", region);
+  const dirId = createHash("sha256").update(resolve(dataDir)).digest("hex").slice(0, 12);
+  const fill = (v: string | undefined) => v?.replaceAll("{region}", region).replaceAll("{data-dir}", dirId);
   return {
     ...s,
     packs: { ...s.packs, bucket: fill(s.packs.bucket) as string, prefix: fill(s.packs.prefix) },
