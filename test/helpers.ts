@@ -1,5 +1,5 @@
 import { createCipheriv, createHash } from "node:crypto";
-import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Engine } from "../src/services/engine.ts";
@@ -48,34 +48,29 @@ export function sha256(data: Uint8Array): string {
 
 export { BLOCK_SIZE };
 
-/** A stored chunk's encoded bytes where they sit on disk (a range of a local pack), to damage them in tests. */
-export async function chunkOnDisk(
+/**
+ * A stored chunk's encoded bytes in its pack, to damage them in tests: read through the region's
+ * PackStore, and replaced by rewriting the pack (local dir or S3 bucket alike).
+ */
+export async function chunkInStore(
   region: Region,
   hash: string,
-): Promise<{ get(): Buffer; set(bytes: Buffer): void }> {
+): Promise<{ get(): Promise<Buffer>; set(bytes: Buffer): Promise<void> }> {
   const at = (await region.blocks.index.locate([hash])).get(hash);
   if (!at?.pack) throw new Error(`chunk ${hash} is not in a pack`);
-  const path = region.blocks.packs.localPath?.(at.pack);
-  if (!path) throw new Error("the region's packs are not on local disk");
+  const pack = at.pack;
+  const packs = region.blocks.packs;
+  const size = async () => {
+    for await (const p of packs.list()) if (p.id === pack) return p.bytes;
+    throw new Error(`pack ${pack} is not stored`);
+  };
   return {
-    get() {
-      const fd = openSync(path, "r");
-      try {
-        const out = Buffer.alloc(at.length);
-        readSync(fd, out, 0, at.length, at.offset);
-        return out;
-      } finally {
-        closeSync(fd);
-      }
-    },
-    set(bytes) {
+    get: () => packs.read(pack, at.offset, at.length),
+    async set(bytes) {
       if (bytes.length !== at.length) throw new Error("a chunk's bytes are replaced in place: same length");
-      const fd = openSync(path, "r+");
-      try {
-        writeSync(fd, bytes, 0, bytes.length, at.offset);
-      } finally {
-        closeSync(fd);
-      }
+      const whole = Buffer.from(await packs.read(pack, 0, await size()));
+      bytes.copy(whole, at.offset);
+      await packs.put(pack, whole);
     },
   };
 }

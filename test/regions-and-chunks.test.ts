@@ -3,7 +3,7 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { Engine } from "../src/services/engine.ts";
-import { BLOCK_SIZE, chunkOnDisk, openEngine, seededBytes, sha256, tempDir, textBlock } from "./helpers.ts";
+import { BLOCK_SIZE, chunkInStore, openEngine, seededBytes, sha256, tempDir, textBlock } from "./helpers.ts";
 
 const dataDir = tempDir();
 let engine: Engine;
@@ -44,18 +44,18 @@ describe("block store", () => {
     const block = textBlock(42);
     const { s } = await snapshotOf("us-east-1", new Map([[3, block]]));
     const r = engine.region("us-east-1");
-    const chunk = await chunkOnDisk(r, sha256(block));
-    const good = chunk.get();
+    const chunk = await chunkInStore(r, sha256(block));
+    const good = await chunk.get();
     const bad = Buffer.from(good);
     bad[bad.byteLength - 1] ^= 1;
-    chunk.set(bad);
+    await chunk.set(bad);
     const restored = await r.volumes.handle((await r.volumes.create({ snapshotId: s.id })).id);
     await assert.rejects(restored.read(3 * BLOCK_SIZE, 10), (e: Error & { code?: string }) => {
       assert.equal(e.code, "ChunkCorrupt");
       assert.match(e.message, new RegExp(sha256(block)));
       return true;
     });
-    chunk.set(good);
+    await chunk.set(good);
     assert.equal(sha256(await restored.read(3 * BLOCK_SIZE, BLOCK_SIZE)), sha256(block));
   });
 
@@ -120,15 +120,15 @@ describe("regions", () => {
         [1, textBlock(7)],
       ]),
     );
-    const chunk = await chunkOnDisk(engine.region("us-east-1"), sha256(block));
-    const good = chunk.get();
-    chunk.set(Buffer.concat([good.subarray(0, 100), Buffer.alloc(50), good.subarray(150)]));
+    const chunk = await chunkInStore(engine.region("us-east-1"), sha256(block));
+    const good = await chunk.get();
+    await chunk.set(Buffer.concat([good.subarray(0, 100), Buffer.alloc(50), good.subarray(150)]));
     const dst = engine.region("us-west-2");
     const copy = await dst.snapshots.wait((await engine.copySnapshot("us-east-1", s.id, "us-west-2")).id);
     assert.equal(copy.state, "error");
     assert.match(copy.stateMessage ?? "", new RegExp(`Chunk ${sha256(block)}`));
     assert.deepEqual(await dst.meta.chunkTotals(), { chunks: 0, storedBytes: 0 });
-    chunk.set(good);
+    await chunk.set(good);
     // The error snapshot can be deleted.
     await dst.snapshots.delete(copy.id);
   });
