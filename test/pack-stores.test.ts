@@ -86,6 +86,36 @@ function s3Contract(name: string, prefixed: boolean) {
 s3Contract("S3PackStore on Ceph RGW, bucket root", false);
 s3Contract("S3PackStore on Ceph RGW, under a prefix", true);
 
+test("S3PackStore lists and cleans up past one page (1000 keys, 1000 uploads)", async () => {
+  const bucket = await freshBucket();
+  const store = new S3PackStore(s3Config(bucket, "p/"));
+  const s3 = rgw.client();
+  try {
+    const count = 1003;
+    const ids = Array.from({ length: count }, () => randomBytes(16).toString("hex"));
+    const inFlight = async (job: (id: string) => Promise<unknown>) => {
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: 32 }, async () => {
+          while (next < count) await job(ids[next++]);
+        }),
+      );
+    };
+    await inFlight((id) => store.put(id, Buffer.from(id)));
+    await inFlight((id) =>
+      s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: `p/packs/${id.slice(0, 2)}/${id}` })),
+    );
+    const listed: string[] = [];
+    for await (const p of store.list()) listed.push(p.id);
+    assert.deepEqual(listed.sort(), [...ids].sort());
+    assert.equal(await store.removeIncompletePuts(0), count);
+    assert.equal(await store.removeIncompletePuts(0), 0);
+  } finally {
+    store.close();
+    s3.destroy();
+  }
+});
+
 describe("S3PackStore configuration errors", () => {
   test("check() passes for a usable bucket", async () => {
     const store = new S3PackStore(s3Config(await freshBucket()));

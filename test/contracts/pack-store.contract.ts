@@ -58,6 +58,16 @@ export function packStoreContract(name: string, open: () => Promise<OpenedPackSt
       },
     );
 
+    withStore(
+      "an empty range is an empty buffer, and still ChunkMissing for an absent pack",
+      async ({ store }) => {
+        const id = newId();
+        await store.put(id, randomBytes(100));
+        assert.equal((await store.read(id, 50, 0)).length, 0);
+        await assert.rejects(store.read(newId(), 0, 0), rejectsWith("ChunkMissing"));
+      },
+    );
+
     withStore("a range past the end of the pack is ChunkCorrupt, not fewer bytes", async ({ store }) => {
       const id = newId();
       await store.put(id, randomBytes(1000));
