@@ -34,6 +34,17 @@ export interface RgwOptions {
 }
 
 export async function startRgw(options: RgwOptions = {}): Promise<Rgw> {
+  // A port found free can be taken by another test file before the daemons bind it: try again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(options);
+    } catch (e) {
+      if (attempt === 3) throw e;
+    }
+  }
+}
+
+async function startOnce(options: RgwOptions): Promise<Rgw> {
   const dir = mkdtempSync(join(tmpdir(), "strata-rgw-"));
   const [rgwPort, monV1Port, monV2Port] = await freePorts(3);
   const env = {
