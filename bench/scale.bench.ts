@@ -3,6 +3,7 @@
 // Per store: put N packs of 16 MiB one after another, put N more with 4 in flight, read the first
 // N back by 512 KiB ranges with 16 in flight (content checked), list, delete. Prints a markdown table.
 // Not a timed test: it exits non-zero only on an error. BENCH_PACKS=N changes N (default 64).
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
@@ -60,7 +61,19 @@ async function timed(
   rows.push({ store, phase, ops, bytes, seconds: (performance.now() - t0) / 1000 });
 }
 
-async function benchStore(name: string, store: PackStore, rows: Row[]): Promise<void> {
+/** What the backend holds for the packs put so far: its own objects and bytes. */
+interface Footprint {
+  objects: number;
+  bytes: number;
+  what: string;
+}
+
+async function benchStore(
+  name: string,
+  store: PackStore,
+  rows: Row[],
+  footprint: () => Promise<Footprint>,
+): Promise<void> {
   const sequential = Array.from({ length: PACKS }, newId);
   const parallel = Array.from({ length: PACKS }, newId);
   const total = PACKS * PACK_BYTES;
@@ -69,6 +82,12 @@ async function benchStore(name: string, store: PackStore, rows: Row[]): Promise<
   });
   await timed(rows, name, `put 16 MiB, ${PUTS_IN_FLIGHT} in flight`, PACKS, total, () =>
     pool(PACKS, PUTS_IN_FLIGHT, (i) => store.put(parallel[i], packBytes(parallel[i]))),
+  );
+  const held = await footprint();
+  const perGiB = GiB / (2 * total);
+  footprints.push(
+    `${name}: per GiB of packs, ${(held.objects * perGiB).toFixed(0)} ${held.what} objects and ` +
+      `${((held.bytes * perGiB) / MiB).toFixed(0)} MiB held`,
   );
   const rangesPerPack = PACK_BYTES / RANGE_BYTES;
   const ranges = PACKS * rangesPerPack;
@@ -108,6 +127,7 @@ function table(rows: Row[]): string {
 }
 
 const rows: Row[] = [];
+const footprints: string[] = [];
 console.log(`# PackStore throughput (${PACKS} packs of 16 MiB per put phase)`);
 console.log(
   `machine: ${availableParallelism()} cpus (${cpus()[0]?.model}), load ${loadavg()
@@ -120,7 +140,12 @@ console.log(
 
 const dir = mkdtempSync(join(tmpdir(), "strata-scale-bench-"));
 try {
-  await benchStore(`local (${tmpdir()})`, new LocalPackStore(dir), rows);
+  await benchStore(`local (${tmpdir()})`, new LocalPackStore(dir), rows, async () => {
+    const packs = join(dir, "packs");
+    const files = execFileSync("find", [packs, "-type", "f"], { encoding: "utf8" }).trim().split("\n");
+    const allocated = Number(execFileSync("du", ["-s", "-B1", packs], { encoding: "utf8" }).split("\t")[0]);
+    return { objects: files.length, bytes: allocated, what: "file" };
+  });
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
@@ -138,13 +163,24 @@ try {
     credentials: { accessKeyId: rgw.accessKeyId, secretAccessKey: rgw.secretAccessKey },
   });
   await store.check();
-  await benchStore("RGW (S3PackStore)", store, rows);
+  await benchStore("RGW (S3PackStore)", store, rows, async () => {
+    // Each S3 object is a head RADOS object plus 4 MiB stripes (rados df needs a mgr: none runs).
+    const rados = (await rgw.cephTool("rados", "-p", "default.rgw.buckets.data", "ls")).trim().split("\n");
+    const stats = JSON.parse(
+      await rgw.cephTool("radosgw-admin", "bucket", "stats", "--bucket=scale-bench"),
+    ) as {
+      usage: { "rgw.main": { size_actual: number } };
+    };
+    return { objects: rados.length, bytes: stats.usage["rgw.main"].size_actual, what: "RADOS" };
+  });
   store.close();
 } finally {
   await rgw.stop();
 }
 console.log();
 console.log(table(rows));
+console.log();
+for (const f of footprints) console.log(f);
 console.log(
   `\nlocal reads come mostly from the page cache (the packs were just written); RGW is memstore on loopback,` +
     ` so both are upper bounds for the code path, not for disks or a network.`,

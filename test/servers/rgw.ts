@@ -21,6 +21,8 @@ export interface Rgw {
   /** An S3 client for this server (path-style, static credentials). */
   client(): S3Client;
   createBucket(name: string): Promise<void>;
+  /** Runs a Ceph tool (`radosgw-admin`, `rados`, `ceph`) against this cluster; its stdout. */
+  cephTool(command: "radosgw-admin" | "rados" | "ceph", ...args: string[]): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -130,6 +132,9 @@ async function startOnce(options: RgwOptions): Promise<Rgw> {
         s3.destroy();
       }
     },
+    cephTool(command, ...args) {
+      return runCommand(command, args, { ...env, CEPH_CONF: value("CEPH_CONF") }, 60_000);
+    },
     async stop() {
       if (stopped) return;
       stopped = true;
@@ -140,10 +145,19 @@ async function startOnce(options: RgwOptions): Promise<Rgw> {
   };
 }
 
-/** Runs a script to its end; rejects with its output when it fails or outlives `timeoutMs`. */
 function runScript(path: string, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<string> {
+  return runCommand(path, [], env, timeoutMs);
+}
+
+/** Runs a command to its end; rejects with its output when it fails or outlives `timeoutMs`. */
+function runCommand(
+  path: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs: number,
+): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child: ChildProcess = spawn(path, [], { env, stdio: ["ignore", "pipe", "pipe"] });
+    const child: ChildProcess = spawn(path, args, { env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout?.on("data", (d: Buffer) => {
