@@ -76,13 +76,17 @@ export class S3PackStore implements PackStore {
     } catch (e) {
       const status = httpStatus(e);
       if (status === 404) throw new Error(`The S3 ${this.#where} does not exist (create it first)`);
+      if (isMissingCredentials(e)) {
+        throw new Error(`No credentials for the S3 ${this.#where}: ${describe(e)}`);
+      }
       if (status === 403 || status === 401 || isAuthError(e)) {
         throw new Error(`The S3 ${this.#where} refuses our credentials (access denied): ${describe(e)}`);
       }
       if (isNetworkError(e)) {
         throw new Error(`Cannot reach the S3 endpoint for ${this.#where}: ${describe(e)}`);
       }
-      throw new Error(`The S3 ${this.#where} cannot be used (HTTP ${status}): ${describe(e)}`);
+      const answer = status === undefined ? "" : ` (HTTP ${status})`;
+      throw new Error(`The S3 ${this.#where} cannot be used${answer}: ${describe(e)}`);
     }
   }
 
@@ -217,7 +221,8 @@ export class S3PackStore implements PackStore {
   #unavailable(e: unknown, what: string): unknown {
     if (e instanceof StrataError) return e;
     const status = httpStatus(e);
-    if (isNetworkError(e) || status === 401 || status === 403 || isAuthError(e) || isNoSuchBucket(e)) {
+    const refused = status === 401 || status === 403 || isAuthError(e) || isMissingCredentials(e);
+    if (isNetworkError(e) || refused || isNoSuchBucket(e)) {
       return new StrataError("ServiceUnavailable", `Cannot ${what} in the S3 ${this.#where}: ${describe(e)}`);
     }
     return e;
@@ -259,12 +264,19 @@ function isAuthError(e: unknown): boolean {
   return ["InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "Forbidden"].includes(name);
 }
 
+function isMissingCredentials(e: unknown): boolean {
+  return (e as { name?: string })?.name === "CredentialsProviderError";
+}
+
 function isNoSuchBucket(e: unknown): boolean {
   return (e as { name?: string })?.name === "NoSuchBucket";
 }
 
+/** The most telling part of an SDK or network error (HeadBucket's have no body: just a status). */
 function describe(e: unknown): string {
-  const err = e as { name?: string; message?: string; code?: string };
-  const detail = err?.message && err.message !== "UnknownError" ? err.message : "";
-  return [err?.name, err?.code, detail].filter(Boolean).join(": ") || String(e);
+  const err = e as { name?: string; message?: string };
+  const status = httpStatus(e);
+  if (err?.message && !/^Unknown(Error)?$/.test(err.message)) return err.message;
+  if (err?.name && !/^Unknown(Error)?$/.test(err.name)) return err.name;
+  return status ? `HTTP ${status}` : String(e);
 }
