@@ -86,6 +86,11 @@ export const errorCatalogue = {
   ChunkCorrupt: { status: 500, summary: "A stored chunk failed its SHA-256 check." },
   ChunkMissing: { status: 500, summary: "A chunk referenced by metadata is absent from the block store." },
   InternalError: { status: 500, summary: "An internal error occurred." },
+  // EC2's common code for a temporary failure; here: the object store is unreachable or refuses us.
+  ServiceUnavailable: {
+    status: 503,
+    summary: "A service Strata depends on (the object store) is unavailable.",
+  },
   IncompleteSignature: { status: 400, summary: "The request signature does not conform to AWS SigV4." },
   SignatureDoesNotMatch: {
     status: 403,
