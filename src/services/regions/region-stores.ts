@@ -8,6 +8,7 @@ import type { CodecPool } from "../../storage/chunks/codec-pool.ts";
 import { LocalChunkStore } from "../../storage/chunks/local-chunk-store.ts";
 import { LocalPackStore } from "../../storage/chunks/local-pack-store.ts";
 import type { PackStore } from "../../storage/chunks/pack-store.ts";
+import { S3PackStore } from "../../storage/chunks/s3-pack-store.ts";
 import type { CatalogStore } from "../../storage/metadata/catalog-store.ts";
 import type { InstanceStore } from "../../storage/metadata/instance-store.ts";
 import type { MetadataStore } from "../../storage/metadata/metadata-store.ts";
@@ -89,6 +90,18 @@ function openPackStore(chunksDir: string, backend: PackBackend): PackStore {
   switch (backend.type) {
     case "local":
       return new LocalPackStore(chunksDir);
+    case "s3":
+      return new S3PackStore({
+        endpoint: backend.endpoint,
+        region: backend.region ?? "us-east-1",
+        bucket: backend.bucket,
+        prefix: backend.prefix,
+        credentials:
+          backend.accessKeyId && backend.secretAccessKey
+            ? { accessKeyId: backend.accessKeyId, secretAccessKey: backend.secretAccessKey }
+            : undefined,
+        forcePathStyle: backend.forcePathStyle,
+      });
     default:
       throw new Error(`unknown pack backend '${(backend as { type: string }).type}'`);
   }

@@ -186,6 +186,7 @@ export class Region {
 
   /** Start-up: sweep garbage a crash left, reopen volumes (hydrators resume). */
   async recover(): Promise<GcResult> {
+    await this.blocks.packs.check?.();
     const swept = await this.collectGarbage({ graceMs: this.#stores.exclusive ? 0 : undefined });
     await this.volumes.recover();
     await this.instances.recover();

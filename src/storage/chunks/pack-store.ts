@@ -39,4 +39,6 @@ export interface PackStore {
    * multipart uploads): never a put another process may still be making.
    */
   removeIncompletePuts(olderThanMs: number): Promise<number>;
+  /** Fails with a message naming what is wrong (no bucket, bad credentials, unreachable) before use. */
+  check?(): Promise<void>;
 }
