@@ -85,6 +85,8 @@ test("the same content added twice before sealing is stored once", async () => {
   const [x, y] = await Promise.all([writer.add(sha(c), c), writer.add(sha(c), c)]);
   assert.deepEqual(x, y);
   assert.equal(readPackIndex([...m.packs.values()][0]).length, 1);
+  // Both writers will record it: the pack counts two adds, so it is complete only once both have.
+  assert.match(m.log.at(-1) ?? "", / 2$/);
 });
 
 test("a failed put fails every writer of that pack, and the next pack starts afresh", async () => {

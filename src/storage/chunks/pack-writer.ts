@@ -111,7 +111,9 @@ export class PackWriter {
       const { bytes, entries } = buildPack(unique);
       await this.#index.beginPack(pack.id, Date.now());
       await this.#store.put(pack.id, bytes);
-      await this.#index.sealPack(pack.id, bytes.byteLength, entries.length, Date.now());
+      // Counted per add, not per distinct chunk: each add's writer records it once, and only when
+      // all have may deletes that empty the pack remove it at once (see PackIndex).
+      await this.#index.sealPack(pack.id, bytes.byteLength, chunks.length, Date.now());
       return new Map(entries.map((e) => [e.hash, { pack: pack.id, offset: e.offset, length: e.length }]));
     })();
     const tracked = pack.sealed.then(pack.settle.resolve, pack.settle.reject);
