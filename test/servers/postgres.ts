@@ -97,6 +97,8 @@ export async function startPostgres(): Promise<PostgresServer> {
       "-E",
       "UTF8",
       "--locale=C.UTF-8",
+      "--locale-provider=icu",
+      "--icu-locale=en-US",
     ]);
     let port = 0;
     for (let attempt = 1; ; attempt++) {

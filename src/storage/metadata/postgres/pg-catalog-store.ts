@@ -89,10 +89,11 @@ export class PgCatalogStore implements CatalogStore {
         if (row) guard(toImage(row));
       }
       const snapshots = await this.#db.column(
-        "DELETE FROM image_snapshots WHERE image_id = $1 RETURNING snapshot_id AS v",
+        "SELECT snapshot_id AS v FROM image_snapshots WHERE image_id = $1 ORDER BY snapshot_id",
         [id],
         c,
       );
+      await c.query("DELETE FROM image_snapshots WHERE image_id = $1", [id]);
       await c.query("DELETE FROM permissions WHERE resource_id = $1", [id]);
       await c.query("DELETE FROM tags WHERE resource_id = $1", [id]);
       await c.query("DELETE FROM images WHERE id = $1", [id]);
