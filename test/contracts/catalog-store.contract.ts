@@ -12,7 +12,7 @@ export function image(ownerId: string, name: string, over: Partial<ImageRecord> 
     name,
     state: "available",
     creationDate: "2026-11-22T07:00:00.000Z",
-    description: 'Ünïcode ☃ description "quoted" \\ back',
+    description: 'Ünïcode ☃ 🦀 "quoted" \\ back\ttab\nline\u0007bell',
     architecture: "x86_64",
     virtualizationType: "hvm",
     rootDeviceName: "/dev/xvda",
@@ -270,6 +270,15 @@ export function catalogStoreContract(name: string, open: Open<CatalogStore>): vo
       assert.deepEqual(await s.tags(i.id), []);
       assert.deepEqual(await s.imagesUsingSnapshot(snaps[0]), []);
       assert.deepEqual(await s.deleteImage(i.id), []);
+    });
+
+    it("keeps U+0000 in a description and a tag, as the API accepts it", // PostgreSQL's text and jsonb cannot hold U+0000; the EC2 API layer takes a Description of
+    // up to 255 characters without checking them, so this is an open difference (see the report).
+    { todo: "PostgreSQL refuses U+0000 (22021 / 22P05) until the API refuses it too" }, async () => {
+      const i = image(account(), "ctl", { description: "nul\u0000here" });
+      await s.insertImage(i, [{ key: "k\u0001", value: "v\u0000" }]);
+      assert.deepEqual(await s.getImage(i.id), i);
+      assert.deepEqual(await s.tags(i.id), [{ key: "k\u0001", value: "v\u0000" }]);
     });
 
     it("keeps permissions as a set, sorted, and finds what is shared with grantees", async () => {
