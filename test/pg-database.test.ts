@@ -2,6 +2,7 @@
 // transactions that roll back or retry, advisory locks that serialize units of work.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
+import { PgAccountStore } from "../src/accounts/pg-account-store.ts";
 import { pgMigrations } from "../src/storage/metadata/postgres/migrations.ts";
 import { advisoryKey, PgDatabase, toLike } from "../src/storage/metadata/postgres/pg-database.ts";
 import { type PostgresServer, startPostgres } from "./servers/postgres.ts";
@@ -87,7 +88,7 @@ test("tx commits on success, rolls back on error, and retries serialization fail
 });
 
 test("withAdvisoryLocks serializes units that share a key, in any key order, without deadlock", async () => {
-  const db = await PgDatabase.open(await server.createDatabase(), pgMigrations, { max: 20 });
+  const db = await PgDatabase.open(await server.createDatabase(), pgMigrations, { pool: { max: 20 } });
   try {
     let inside = 0;
     let most = 0;
@@ -109,5 +110,23 @@ test("withAdvisoryLocks serializes units that share a key, in any key order, wit
     assert.equal(most, 3);
   } finally {
     await db.close();
+  }
+});
+
+test("the accounts and a region's metadata can share one database (separate migrations tables)", async () => {
+  const url = await server.createDatabase();
+  const region = await PgDatabase.open(url, pgMigrations);
+  const accounts = await PgAccountStore.open(url);
+  try {
+    const { account } = await accounts.createAccount("shared");
+    assert.deepEqual(await accounts.getAccount(account.id), account);
+    assert.equal(await region.schemaVersion(), 1);
+    const tables = await region.column(
+      "SELECT table_name AS v FROM information_schema.tables WHERE table_name LIKE '%migrations' ORDER BY 1",
+    );
+    assert.deepEqual(tables, ["account_schema_migrations", "schema_migrations"]);
+  } finally {
+    await accounts.end();
+    await region.close();
   }
 });

@@ -15,8 +15,6 @@ export type Queryable = pg.Pool | pg.PoolClient;
 const FILTER_COLUMNS = new Set(["id", "owner_id", "state", "name", "volume_id", "description"]);
 const RETRIED = new Set(["40001", "40P01"]); // serialization failure, deadlock detected
 const MAX_ATTEMPTS = 8;
-// Held (session-level) while migrating, so hosts starting together migrate once.
-const MIGRATION_LOCK = advisoryKey("strata:schema_migrations");
 
 /**
  * An EC2 filter value (* and ? wildcards, \ escapes, case-sensitive) as a LIKE pattern with the
@@ -52,22 +50,27 @@ export function advisoryKey(key: string): string {
  */
 export class PgDatabase {
   readonly pool: pg.Pool;
+  #migrationsTable = "schema_migrations";
 
   private constructor(pool: pg.Pool) {
     this.pool = pool;
   }
 
+  /**
+   * Connects and migrates. `migrationsTable` names the table recording applied versions, so two
+   * schemas (a region's metadata, the global accounts) can share one database.
+   */
   static async open(
     connectionString: string,
     migrations: PgMigration[],
-    poolOptions: pg.PoolConfig = {},
+    options: { pool?: pg.PoolConfig; migrationsTable?: string } = {},
   ): Promise<PgDatabase> {
-    const pool = new pg.Pool({ connectionString, max: 10, ...poolOptions });
+    const pool = new pg.Pool({ connectionString, max: 10, ...options.pool });
     // An idle client's error (server restart) must not crash the process; the next query reconnects.
     pool.on("error", () => {});
     const db = new PgDatabase(pool);
     try {
-      await db.#migrate(migrations);
+      await db.#migrate(migrations, options.migrationsTable ?? "schema_migrations");
     } catch (e) {
       await pool.end();
       throw e;
@@ -75,24 +78,25 @@ export class PgDatabase {
     return db;
   }
 
-  async #migrate(migrations: PgMigration[]): Promise<void> {
+  async #migrate(migrations: PgMigration[], table: string): Promise<void> {
+    if (!/^[a-z_]+$/.test(table)) throw new Error(`not a table name: ${table}`);
+    this.#migrationsTable = table;
+    // Held (session-level) while migrating, so hosts starting together migrate once.
+    const lock = advisoryKey(`strata:${table}`);
     const client = await this.pool.connect();
     try {
-      await client.query("SELECT pg_advisory_lock($1::bigint)", [MIGRATION_LOCK]);
+      await client.query("SELECT pg_advisory_lock($1::bigint)", [lock]);
       try {
-        await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+        await client.query(`CREATE TABLE IF NOT EXISTS ${table} (
           version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
-        const { rows } = await client.query("SELECT coalesce(max(version), 0) AS v FROM schema_migrations");
+        const { rows } = await client.query(`SELECT coalesce(max(version), 0) AS v FROM ${table}`);
         const current = Number(rows[0].v);
         for (const m of migrations) {
           if (m.version <= current) continue;
           await client.query("BEGIN");
           try {
             await client.query(m.sql);
-            await client.query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", [
-              m.version,
-              m.name,
-            ]);
+            await client.query(`INSERT INTO ${table} (version, name) VALUES ($1, $2)`, [m.version, m.name]);
             await client.query("COMMIT");
           } catch (e) {
             await client.query("ROLLBACK");
@@ -100,7 +104,7 @@ export class PgDatabase {
           }
         }
       } finally {
-        await client.query("SELECT pg_advisory_unlock($1::bigint)", [MIGRATION_LOCK]);
+        await client.query("SELECT pg_advisory_unlock($1::bigint)", [lock]);
       }
     } finally {
       client.release();
@@ -108,7 +112,7 @@ export class PgDatabase {
   }
 
   async schemaVersion(): Promise<number> {
-    return Number((await this.one("SELECT coalesce(max(version), 0) AS v FROM schema_migrations"))?.v);
+    return Number((await this.one(`SELECT coalesce(max(version), 0) AS v FROM ${this.#migrationsTable}`))?.v);
   }
 
   /** Rows of one statement (outside a transaction unless `on` is a transaction's client). */
