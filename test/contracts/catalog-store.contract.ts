@@ -4,50 +4,7 @@ import { after, before, describe, it } from "node:test";
 import type { CatalogStore, ImageRecord } from "../../src/storage/metadata/catalog-store.ts";
 import { catalogTagsContract } from "./catalog-tags.contract.ts";
 import { account, byteSorted, type Open, type Opened, rejectsWith, uid } from "./harness.ts";
-
-export function image(ownerId: string, name: string, over: Partial<ImageRecord> = {}): ImageRecord {
-  return {
-    id: uid("ami"),
-    ownerId,
-    name,
-    state: "available",
-    creationDate: "2026-11-22T07:00:00.000Z",
-    description: 'Ünïcode ☃ 🦀 "quoted" \\ back\ttab\nline\u0007bell',
-    architecture: "x86_64",
-    virtualizationType: "hvm",
-    rootDeviceName: "/dev/xvda",
-    rootDeviceType: "ebs",
-    bootMode: "uefi-preferred",
-    imageType: "machine",
-    enaSupport: true,
-    sriovNetSupport: null,
-    imdsSupport: "v2.0",
-    tpmSupport: null,
-    platformDetails: "Linux/UNIX",
-    usageOperation: "RunInstances",
-    blockDeviceMappings: [
-      {
-        deviceName: "/dev/xvda",
-        ebs: {
-          snapshotId: uid("snap"),
-          volumeSize: 8,
-          volumeType: "gp3",
-          deleteOnTermination: true,
-          encrypted: false,
-        },
-      },
-      { deviceName: "/dev/sdb", virtualName: "ephemeral0" },
-      { deviceName: "/dev/sdc", noDevice: true },
-    ],
-    deprecationTime: null,
-    deregistrationProtection: "disabled",
-    sourceImageId: null,
-    sourceRegion: null,
-    stateReason: null,
-    lastLaunchedTime: null,
-    ...over,
-  };
-}
+import { image } from "./images.ts";
 
 export function catalogStoreContract(name: string, open: Open<CatalogStore>): void {
   describe(`CatalogStore contract: ${name}`, () => {
@@ -172,6 +129,16 @@ export function catalogStoreContract(name: string, open: Open<CatalogStore>): vo
       assert.deepEqual(await match("back\\\\"), ["back\\"]);
       assert.deepEqual(await match("na?ve-?"), ["naïve-é"]);
       assert.equal((await match("*")).length, names.length);
+      // Many values (SQLite binds more than 64 as one JSON array) mean the same as a few.
+      const many = Array.from({ length: 100 }, (_, k) => `nomatch-${k}*`);
+      const wide = await s.imagesVisibleTo(owner, {
+        ownerIds: [...Array.from({ length: 100 }, () => account()), owner],
+        where: [{ column: "name", patterns: [...many, "app-01*", "web\\?"] }],
+      });
+      assert.deepEqual(wide.map((i) => ids.get(i.id)).sort(), ["app-0100", "app-0199", "web?"]);
+      assert.deepEqual(await s.imagesVisibleTo(owner, { ownerIds: [] }), []);
+      assert.deepEqual(await s.imagesVisibleTo(owner, { where: [{ column: "name", patterns: [] }] }), []);
+      assert.deepEqual(await s.imagesVisibleTo(owner, { limit: 0 }), []);
       // OR within a filter's values, AND across filters.
       const both = await s.imagesVisibleTo(owner, {
         ownerIds: [owner],

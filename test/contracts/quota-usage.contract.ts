@@ -4,8 +4,8 @@ import { after, before, describe, it } from "node:test";
 import type { CatalogStore } from "../../src/storage/metadata/catalog-store.ts";
 import type { InstanceStore } from "../../src/storage/metadata/instance-store.ts";
 import type { QuotaUsageStore } from "../../src/storage/metadata/quota-usage.ts";
-import { image } from "./catalog-store.contract.ts";
 import { account, type Open, type Opened, uid } from "./harness.ts";
+import { image } from "./images.ts";
 import { instance } from "./instance-store.contract.ts";
 
 export interface QuotaStores {
