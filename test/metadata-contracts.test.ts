@@ -1,6 +1,6 @@
 // Every metadata store contract, run against each backend: SQLite (a fresh in-memory database per
 // suite) and PostgreSQL (one private cluster for this file, a fresh database per suite).
-import { after, before } from "node:test";
+import { after } from "node:test";
 import { pgMigrations } from "../src/storage/metadata/postgres/migrations.ts";
 import { PgCatalogStore } from "../src/storage/metadata/postgres/pg-catalog-store.ts";
 import { PgDatabase } from "../src/storage/metadata/postgres/pg-database.ts";
@@ -47,12 +47,11 @@ function sqlite<S>(make: (db: SqliteDatabase) => S): Open<S> {
   };
 }
 
-let server: PostgresServer | undefined;
-before(async () => {
-  server = await startPostgres();
-});
+// Started by the first PostgreSQL suite (if it cannot start, those suites fail with its log and
+// the SQLite ones still run); stopped after the file.
+let server: Promise<PostgresServer> | undefined;
 after(async () => {
-  await server?.stop();
+  await (await server?.catch(() => undefined))?.stop();
 });
 
 /** `?` placeholders as PostgreSQL's `$n`. */
@@ -63,8 +62,8 @@ const numbered = (sql: string) => {
 
 function postgres<S>(make: (db: PgDatabase) => S): Open<S> {
   return async () => {
-    if (!server) throw new Error("the PostgreSQL test server did not start");
-    const db = await PgDatabase.open(await server.createDatabase(), pgMigrations);
+    server ??= startPostgres();
+    const db = await PgDatabase.open(await (await server).createDatabase(), pgMigrations);
     const fixtures: RegionFixtures = {
       async addVolume(v) {
         await db.run(numbered(VOLUME_SQL), [
