@@ -192,7 +192,7 @@ export class PgDatabase {
     }
     if (scope.hideDeprecatedAt !== undefined) {
       where.push(
-        `(owner_id = $1 OR coalesce(attributes->>'deprecationTime' > ${param(scope.hideDeprecatedAt)}, true))`,
+        `(owner_id = $1 OR coalesce((attributes->>'deprecationTime') COLLATE "C" > ${param(scope.hideDeprecatedAt)}, true))`,
       );
     }
     if (scope.after !== undefined) where.push(`id > ${param(scope.after)}`);
