@@ -2,7 +2,7 @@
 // OSD, 1 radosgw) started by ../shared/tools/ceph-rgw/start-rgw.sh on free loopback ports with its
 // state in a fresh temp dir, and stopped at the end even when the test process dies.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -36,6 +36,14 @@ export interface RgwOptions {
 }
 
 export async function startRgw(options: RgwOptions = {}): Promise<Rgw> {
+  if (!existsSync(join(RGW_TOOLS, "start-rgw.sh"))) {
+    throw new Error(`No ${RGW_TOOLS}/start-rgw.sh: the tests expect ../shared beside the repository`);
+  }
+  const tools = ["ceph-mon", "ceph-osd", "radosgw", "radosgw-admin", "monmaptool", "uuidgen", "curl"];
+  const missing = tools.filter((t) => spawnSync("sh", ["-c", `command -v ${t}`]).status !== 0);
+  if (missing.length > 0) {
+    throw new Error(`The test RGW needs ${missing.join(", ")}: run scripts/setup.sh --test`);
+  }
   // A port found free can be taken by another test file before the daemons bind it: try again.
   for (let attempt = 1; ; attempt++) {
     try {
