@@ -2,7 +2,7 @@
 // OSD, 1 radosgw) started by ../shared/tools/ceph-rgw/start-rgw.sh on free loopback ports with its
 // state in a fresh temp dir, and stopped at the end even when the test process dies.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -36,6 +36,14 @@ export interface RgwOptions {
 }
 
 export async function startRgw(options: RgwOptions = {}): Promise<Rgw> {
+  if (!existsSync(join(RGW_TOOLS, "start-rgw.sh"))) {
+    throw new Error(`No ${RGW_TOOLS}/start-rgw.sh: the tests expect ../shared beside the repository`);
+  }
+  const tools = ["ceph-mon", "ceph-osd", "radosgw", "radosgw-admin", "monmaptool", "uuidgen", "curl"];
+  const missing = tools.filter((t) => spawnSync("sh", ["-c", `command -v ${t}`]).status !== 0);
+  if (missing.length > 0) {
+    throw new Error(`The test RGW needs ${missing.join(", ")}: run scripts/setup.sh --test`);
+  }
   // A port found free can be taken by another test file before the daemons bind it: try again.
   for (let attempt = 1; ; attempt++) {
     try {
@@ -57,6 +65,8 @@ async function startOnce(options: RgwOptions): Promise<Rgw> {
     MON_V2_PORT: String(monV2Port),
     OSD_STORE: "memstore",
     OSD_MEM_BYTES: String(options.memBytes ?? 1024 ** 3),
+    // Throw-away data: no grace for a clean shutdown (radosgw takes ~4 s), SIGKILL after SIGTERM.
+    STOP_GRACE: "0",
   };
   // Cleanup that works from a synchronous exit handler too.
   let stopped = false;

@@ -29,6 +29,8 @@ export interface S3PackStoreConfig {
   forcePathStyle?: boolean;
   /** Sockets per endpoint, enough for the parallel range reads of a restore (default 64). */
   maxSockets?: number;
+  /** Keys per list page (default: the server's, 1000); tests page through a few packs with 2. */
+  listPageSize?: number;
 }
 
 /** Packs as objects `<prefix>packs/<first two hex>/<id>`, one PutObject each, read by Range. */
@@ -38,9 +40,11 @@ export class S3PackStore implements PackStore {
   readonly #bucket: string;
   readonly #prefix: string;
   readonly #where: string;
+  readonly #pageSize: number | undefined;
 
   constructor(config: S3PackStoreConfig) {
     this.#bucket = config.bucket;
+    this.#pageSize = config.listPageSize;
     this.#prefix =
       config.prefix && !config.prefix.endsWith("/") ? `${config.prefix}/` : (config.prefix ?? "");
     const endpoint = config.endpoint ?? `https://s3.${config.region}.amazonaws.com`;
@@ -150,7 +154,7 @@ export class S3PackStore implements PackStore {
     const Prefix = `${this.#prefix}packs/`;
     try {
       for await (const page of paginateListObjectsV2(
-        { client: this.#s3 },
+        { client: this.#s3, pageSize: this.#pageSize },
         { Bucket: this.#bucket, Prefix },
       )) {
         for (const o of page.Contents ?? []) {
@@ -177,6 +181,7 @@ export class S3PackStore implements PackStore {
             Prefix: `${this.#prefix}packs/`,
             KeyMarker,
             UploadIdMarker,
+            MaxUploads: this.#pageSize,
           }),
         );
         for (const u of page.Uploads ?? []) {
