@@ -1,8 +1,9 @@
 import { createCipheriv, createHash } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Engine } from "../src/services/engine.ts";
+import type { Region } from "../src/services/regions/region.ts";
 import { BLOCK_SIZE } from "../src/storage/blocks.ts";
 
 export const MiB = 1024 * 1024;
@@ -46,3 +47,35 @@ export function sha256(data: Uint8Array): string {
 }
 
 export { BLOCK_SIZE };
+
+/** A stored chunk's encoded bytes where they sit on disk (a range of a local pack), to damage them in tests. */
+export async function chunkOnDisk(
+  region: Region,
+  hash: string,
+): Promise<{ get(): Buffer; set(bytes: Buffer): void }> {
+  const at = (await region.blocks.index.locate([hash])).get(hash);
+  if (!at?.pack) throw new Error(`chunk ${hash} is not in a pack`);
+  const path = region.blocks.packs.localPath?.(at.pack);
+  if (!path) throw new Error("the region's packs are not on local disk");
+  return {
+    get() {
+      const fd = openSync(path, "r");
+      try {
+        const out = Buffer.alloc(at.length);
+        readSync(fd, out, 0, at.length, at.offset);
+        return out;
+      } finally {
+        closeSync(fd);
+      }
+    },
+    set(bytes) {
+      if (bytes.length !== at.length) throw new Error("a chunk's bytes are replaced in place: same length");
+      const fd = openSync(path, "r+");
+      try {
+        writeSync(fd, bytes, 0, bytes.length, at.offset);
+      } finally {
+        closeSync(fd);
+      }
+    },
+  };
+}

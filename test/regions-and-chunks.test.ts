@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { Engine } from "../src/services/engine.ts";
-import { BLOCK_SIZE, openEngine, seededBytes, sha256, tempDir, textBlock } from "./helpers.ts";
+import { BLOCK_SIZE, chunkOnDisk, openEngine, seededBytes, sha256, tempDir, textBlock } from "./helpers.ts";
 
 const dataDir = tempDir();
 let engine: Engine;
@@ -12,10 +12,6 @@ before(async () => {
   engine = await openEngine(dataDir, ["us-east-1", "eu-west-1", "us-west-2"]);
 });
 after(() => engine.close());
-
-function chunkPath(region: string, hash: string): string {
-  return join(dataDir, "regions", region, "chunks", hash.slice(0, 2), hash.slice(2, 4), hash);
-}
 
 async function snapshotOf(region: string, blocks: Map<number, Buffer>, sizeGiB = 1) {
   const r = engine.region(region);
@@ -47,23 +43,23 @@ describe("block store", () => {
   test("a corrupt chunk is an error naming it, never silently wrong data", async () => {
     const block = textBlock(42);
     const { s } = await snapshotOf("us-east-1", new Map([[3, block]]));
-    const path = chunkPath("us-east-1", sha256(block));
-    const good = readFileSync(path);
+    const r = engine.region("us-east-1");
+    const chunk = await chunkOnDisk(r, sha256(block));
+    const good = chunk.get();
     const bad = Buffer.from(good);
     bad[bad.byteLength - 1] ^= 1;
-    writeFileSync(path, bad);
-    const r = engine.region("us-east-1");
+    chunk.set(bad);
     const restored = await r.volumes.handle((await r.volumes.create({ snapshotId: s.id })).id);
     await assert.rejects(restored.read(3 * BLOCK_SIZE, 10), (e: Error & { code?: string }) => {
       assert.equal(e.code, "ChunkCorrupt");
       assert.match(e.message, new RegExp(sha256(block)));
       return true;
     });
-    writeFileSync(path, good);
+    chunk.set(good);
     assert.equal(sha256(await restored.read(3 * BLOCK_SIZE, BLOCK_SIZE)), sha256(block));
   });
 
-  test("chunk files are written atomically: no temp files are left behind", async () => {
+  test("packs are written atomically: no temp files are left behind", async () => {
     await snapshotOf("us-east-1", new Map([[9, seededBytes("atomic", BLOCK_SIZE)]]));
     assert.deepEqual(readdirSync(join(dataDir, "regions", "us-east-1", "chunks", "tmp")), []);
   });
@@ -124,15 +120,15 @@ describe("regions", () => {
         [1, textBlock(7)],
       ]),
     );
-    const path = chunkPath("us-east-1", sha256(block));
-    const good = readFileSync(path);
-    writeFileSync(path, Buffer.concat([good.subarray(0, 100), Buffer.alloc(50), good.subarray(150)]));
+    const chunk = await chunkOnDisk(engine.region("us-east-1"), sha256(block));
+    const good = chunk.get();
+    chunk.set(Buffer.concat([good.subarray(0, 100), Buffer.alloc(50), good.subarray(150)]));
     const dst = engine.region("us-west-2");
     const copy = await dst.snapshots.wait((await engine.copySnapshot("us-east-1", s.id, "us-west-2")).id);
     assert.equal(copy.state, "error");
     assert.match(copy.stateMessage ?? "", new RegExp(`Chunk ${sha256(block)}`));
     assert.deepEqual(await dst.meta.chunkTotals(), { chunks: 0, storedBytes: 0 });
-    writeFileSync(path, good);
+    chunk.set(good);
     // The error snapshot can be deleted.
     await dst.snapshots.delete(copy.id);
   });

@@ -29,6 +29,7 @@ interface ServerFlags {
   network: "auto" | "vpc" | "user";
   publicPool?: string;
   guestEgress: "on" | "off";
+  storageConfig?: string;
 }
 
 export function addServerCommand(program: Command): void {
@@ -44,6 +45,12 @@ export function addServerCommand(program: Command): void {
         "--hostname <name>",
         "another name clients reach the server by (repeatable or comma-separated)",
       ).argParser(collect),
+    )
+    .addOption(
+      new Option(
+        "--storage-config <file>",
+        "JSON: each region's pack store (local or S3-compatible bucket); see README",
+      ).env("STRATA_STORAGE_CONFIG"),
     )
     .option("--tls-cert <file>", "PEM certificate: HTTPS instead of HTTP (with --tls-key)")
     .option("--tls-key <file>", "PEM private key of --tls-cert")
@@ -104,7 +111,9 @@ async function runServer(o: ServerFlags): Promise<number> {
   const dataDir = dataDirOf(o);
   if (!o.tlsCert !== !o.tlsKey) throw new Error("--tls-cert and --tls-key go together");
   const { startServer } = await import("../server/server.ts");
+  const { readStorageConfig } = await import("../services/regions/storage-config.ts");
   const server = await startServer({
+    storage: o.storageConfig ? readStorageConfig(o.storageConfig) : undefined,
     dataDir,
     host: o.host,
     port: o.port,

@@ -12,6 +12,7 @@ import { Engine } from "../services/engine.ts";
 import { publishBaseImage } from "../services/images/base-image-publisher.ts";
 import type { ComputeOptions } from "../services/instances/compute-host.ts";
 import type { NetworkOptions } from "../services/network/network-options.ts";
+import { type StorageConfig, storageFor } from "../services/regions/storage-config.ts";
 import { BLOCK_SIZE } from "../storage/blocks.ts";
 import { DEFAULT_MAX_OPEN_VOLUME_FILES } from "../storage/volume-files/descriptor-pool.ts";
 import { assertDataDirFree, listenAdminSocket } from "./admin-socket.ts";
@@ -42,6 +43,8 @@ export interface ServerOptions {
   hostnames?: string[];
   /** PEM files: serve HTTPS instead of HTTP on the same port. */
   tls?: { certFile: string; keyFile: string };
+  /** Each region's storage backends (default: SQLite + packs in the data dir). */
+  storage?: StorageConfig;
 }
 
 export interface RunningServer {
@@ -87,6 +90,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     maxOpenVolumeFiles: options.maxOpenVolumeFiles,
     // Read at each check: `strata accounts set-quota` beside the running daemon applies at once.
     quotaSettings: (accountId) => quotaSettingsOf(accounts, accountId),
+    storage:
+      options.storage && ((region) => storageFor(options.storage as StorageConfig, region, options.dataDir)),
   });
   console.log(engine.network.message);
   // Accounts exist before the port opens, so no request can beat the admin account into being.

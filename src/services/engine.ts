@@ -10,6 +10,8 @@ import type { NetworkOptions } from "./network/network-options.ts";
 import { regionPublicRange } from "./network/public-pool.ts";
 import type { QuotaSettingsSource } from "./quotas/region-quotas.ts";
 import { Region } from "./regions/region.ts";
+import type { RegionStorage } from "./regions/region-stores.ts";
+import { readStorageConfig, storageFor } from "./regions/storage-config.ts";
 import { BlockTokens } from "./snapshots/block-tokens.ts";
 
 export const DEFAULT_REGIONS = ["us-east-1", "us-west-2", "eu-west-1"];
@@ -35,6 +37,11 @@ export interface EngineOptions {
   network?: NetworkOptions;
   /** Each account's quota overrides (the accounts database); without it, every account has the defaults. */
   quotaSettings?: QuotaSettingsSource;
+  /**
+   * Each region's storage backends (default: the file STRATA_STORAGE_CONFIG names, else SQLite +
+   * packs in the data dir: the test suite runs on S3 by that variable alone).
+   */
+  storage?: (region: string) => RegionStorage;
 }
 
 const EXPIRY_SWEEP_MS = 30_000;
@@ -85,6 +92,10 @@ export class Engine {
       options.blockTokenTtlMs ?? 7 * 86_400_000,
     );
     const regionNames = options.regions ?? DEFAULT_REGIONS;
+    const fromEnv = process.env.STRATA_STORAGE_CONFIG;
+    const config = fromEnv ? readStorageConfig(fromEnv) : undefined;
+    const storage =
+      options.storage ?? ((region: string) => (config ? storageFor(config, region, options.dataDir) : {}));
     for (const [index, name] of regionNames.entries()) {
       if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(name)) throw new Error(`Invalid region name '${name}'`);
       engine.regions.set(
@@ -102,12 +113,14 @@ export class Engine {
             host: engine.network,
             publicRange: regionPublicRange(engine.network.publicPool, index, regionNames.length),
           },
+          storage(name),
         ),
       );
     }
     // GC and volume recovery in every region before any pending job resumes (a copy reads
     // another region).
     for (const r of engine.regions.values()) await r.recover();
+    for (const r of engine.regions.values()) r.startGc();
     const services = new Map([...engine.regions].map(([n, r]) => [n, r.snapshots]));
     for (const r of engine.regions.values()) await r.snapshots.resume(services);
     for (const r of engine.regions.values()) await r.images.resume();

@@ -2,10 +2,12 @@
 // deletes run at the same time:
 // - A writer first records its block -> chunk references (one transaction, which also tells it
 //   which chunks are not live yet); from then on no delete can drop those chunks.
-// - It uploads the missing ones holding their chunk locks, and adds their rows only once the
-//   bytes are durable.
-// - A deleter holds the same locks around "drop rows nothing references" + "delete the bytes", so
-//   an upload of the same content can never land between those two steps and then vanish.
+// - It packs the missing ones holding their chunk locks, and adds their rows (with their pack and
+//   offset) only once their pack is durable.
+// - A deleter holds the same locks while it drops the rows nothing references. Their bytes stay in
+//   their packs: the pack GC (pack-gc.ts) deletes a pack only when no row has pointed into it for
+//   a grace period, and repacks mostly dead ones, so an upload of the same content never lands in
+//   a pack that is being deleted.
 import type { BlockStore } from "../../storage/chunks/block-store.ts";
 import type { BlockRef, MetadataStore } from "../../storage/metadata/metadata-store.ts";
 import { crashPoint } from "../../util/crash-points.ts";
@@ -33,8 +35,8 @@ export async function recordBlocks(
         .filter((h) => !live.has(h))
         .map(async (hash) => {
           const encoded = await source(hash);
-          await blocks.putEncoded(hash, encoded);
-          return { hash, storedBytes: encoded.byteLength };
+          const at = await blocks.putEncoded(hash, encoded);
+          return { hash, storedBytes: at.length, pack: at.pack, offset: at.offset };
         }),
     );
     crashPoint("chunks.uploaded");
@@ -57,39 +59,16 @@ export async function releaseChunks(
   if (candidates.length === 0) return 0;
   const release = await meta.lockChunks(candidates);
   try {
+    const packs = await blocks.index.locate(candidates);
     const dropped = await meta.dropUnreferencedChunks(candidates);
     crashPoint("chunks.rows-dropped");
-    await Promise.all(dropped.map((h) => blocks.chunks.delete(h)));
+    // Chunks stored alone before packs existed go now; packed ones go with their pack, at once if
+    // these were its last (and every chunk of it was recorded), else at a later GC.
+    if (blocks.legacy) await Promise.all(dropped.map((h) => blocks.legacy?.delete(h)));
+    const emptied = new Set(dropped.flatMap((h) => packs.get(h)?.pack ?? []));
+    for (const id of emptied) if (await blocks.index.forgetEmptiedPack(id)) await blocks.packs.delete(id);
     return dropped.length;
   } finally {
     release();
   }
-}
-
-/**
- * Start-up mark and sweep: chunk rows left unreferenced by a crash between a delete and its
- * release, and stored bytes with no row (an upload cut off before its row was added).
- * Runs before any job resumes, so nothing else is touching the store.
- */
-export async function collectGarbage(
-  meta: MetadataStore,
-  blocks: BlockStore,
-): Promise<{ rows: number; orphans: number; partial: number }> {
-  const partial = await blocks.chunks.removeIncompletePuts();
-  const rows = await releaseChunks(meta, blocks, await meta.unreferencedChunks());
-  let orphans = 0;
-  let batch: string[] = [];
-  const sweep = async () => {
-    const live = await meta.liveChunks(batch);
-    const dead = batch.filter((h) => !live.has(h));
-    await Promise.all(dead.map((h) => blocks.chunks.delete(h)));
-    orphans += dead.length;
-    batch = [];
-  };
-  for await (const key of blocks.chunks.keys()) {
-    batch.push(key);
-    if (batch.length >= 512) await sweep();
-  }
-  await sweep();
-  return { rows, orphans, partial };
 }

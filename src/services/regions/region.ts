@@ -1,20 +1,11 @@
 import { join } from "node:path";
-import { BlockStore } from "../../storage/chunks/block-store.ts";
+import type { BlockStore } from "../../storage/chunks/block-store.ts";
 import type { CodecPool } from "../../storage/chunks/codec-pool.ts";
-import { LocalChunkStore } from "../../storage/chunks/local-chunk-store.ts";
 import type { CatalogStore } from "../../storage/metadata/catalog-store.ts";
 import type { MetadataStore } from "../../storage/metadata/metadata-store.ts";
-import { migrations } from "../../storage/metadata/sqlite/migrations.ts";
-import { SqliteCatalogStore } from "../../storage/metadata/sqlite/sqlite-catalog-store.ts";
-import { SqliteDatabase } from "../../storage/metadata/sqlite/sqlite-database.ts";
-import { SqliteInstanceStore } from "../../storage/metadata/sqlite/sqlite-instance-store.ts";
-import { SqliteMetadataStore } from "../../storage/metadata/sqlite/sqlite-metadata-store.ts";
-import { SqliteNetworkStore } from "../../storage/metadata/sqlite/sqlite-network-store.ts";
-import { SqliteQuotaUsage } from "../../storage/metadata/sqlite/sqlite-quota-usage.ts";
-import { SqliteSecurityGroupStore } from "../../storage/metadata/sqlite/sqlite-security-group-store.ts";
 import type { DescriptorPool } from "../../storage/volume-files/descriptor-pool.ts";
 import { Sharing } from "../access/sharing.ts";
-import { collectGarbage } from "../chunks/chunk-references.ts";
+import { collectGarbage, type GcResult } from "../chunks/pack-gc.ts";
 import { ImageService } from "../images/image-service.ts";
 import type { ComputeHost } from "../instances/compute-host.ts";
 import { InstanceService, type ProbeDisk } from "../instances/instance-service.ts";
@@ -35,6 +26,7 @@ import { DirectSnapshots } from "../snapshots/direct-snapshots.ts";
 import { SnapshotService } from "../snapshots/snapshot-service.ts";
 import { TagService } from "../tags/tag-service.ts";
 import { VolumeService } from "../volumes/volume-service.ts";
+import { openRegionStores, type RegionStorage, type RegionStores } from "./region-stores.ts";
 
 /**
  * A region: its own metadata namespace and block store under `<data-dir>/regions/<name>/`,
@@ -66,6 +58,10 @@ export class Region {
   readonly networkMode: "vpc" | "user";
   /** Interfaces by security group (for the security-group service's group references). */
   readonly groupMembership: GroupMembership;
+  readonly #stores: RegionStores;
+  readonly #storage: RegionStorage;
+  #gcTimer: NodeJS.Timeout | undefined;
+  #gcRunning: Promise<GcResult> | undefined;
 
   constructor(
     name: string,
@@ -77,15 +73,18 @@ export class Region {
     backgroundHydration = true,
     quotaSettings?: QuotaSettingsSource,
     network: { publicRange?: PublicRange; host?: NetworkHost } = {},
+    storage: RegionStorage = {},
   ) {
     const dir = join(dataDir, "regions", name);
     this.name = name;
-    const db = new SqliteDatabase(join(dir, "metadata.db"), migrations);
-    this.meta = new SqliteMetadataStore(db);
-    this.catalog = new SqliteCatalogStore(db);
-    this.quotas = new RegionQuotas(name, new SqliteQuotaUsage(db), quotaSettings);
+    const stores = openRegionStores(dir, codec, storage);
+    this.#stores = stores;
+    this.#storage = storage;
+    this.meta = stores.meta;
+    this.catalog = stores.catalog;
+    this.quotas = new RegionQuotas(name, stores.quotaUsage, quotaSettings);
     const quotas = this.quotas;
-    this.blocks = new BlockStore(new LocalChunkStore(join(dir, "chunks")), codec);
+    this.blocks = stores.blocks;
     const sharing = new Sharing(this.catalog);
     this.volumes = new VolumeService(
       name,
@@ -108,9 +107,9 @@ export class Region {
     );
     this.images = new ImageService(name, this.catalog, this.snapshots, sharing, quotas);
     this.direct = new DirectSnapshots(name, this.meta, this.catalog, this.blocks, tokens, sharing, quotas);
-    const instanceStore = new SqliteInstanceStore(db);
+    const instanceStore = stores.instances;
     this.keyPairs = new KeyPairService(instanceStore, quotas);
-    const networkStore = new SqliteNetworkStore(db);
+    const networkStore = stores.network;
     this.groupMembership = networkStore;
     const groups = () => this.securityGroups;
     const publicRange = network.publicRange ?? regionPublicRange(DEFAULT_PUBLIC_POOL, 0, 1);
@@ -125,12 +124,7 @@ export class Region {
       publicRange,
     );
     this.addresses = new AddressService(networkStore, this.networkEvents, publicRange);
-    this.securityGroups = new SecurityGroupService(
-      name,
-      new SqliteSecurityGroupStore(db),
-      this.vpcs,
-      networkStore,
-    );
+    this.securityGroups = new SecurityGroupService(name, stores.securityGroups, this.vpcs, networkStore);
     const networking = network.host
       ? new InstanceNetworking(
           name,
@@ -191,18 +185,42 @@ export class Region {
   }
 
   /** Start-up: sweep garbage a crash left, reopen volumes (hydrators resume). */
-  async recover(): Promise<{ rows: number; orphans: number; partial: number }> {
-    const swept = await collectGarbage(this.meta, this.blocks);
+  async recover(): Promise<GcResult> {
+    const swept = await this.collectGarbage({ graceMs: this.#stores.exclusive ? 0 : undefined });
     await this.volumes.recover();
     await this.instances.recover();
     await this.vpcs.recover();
     return swept;
   }
 
+  /** One mark-and-sweep of the region's packs (one at a time; a call during one waits for it). */
+  collectGarbage(o: { graceMs?: number } = {}): Promise<GcResult> {
+    this.#gcRunning ??= collectGarbage(this.meta, this.blocks, {
+      graceMs: o.graceMs ?? this.#storage.gc?.graceMs,
+    }).finally(() => {
+      this.#gcRunning = undefined;
+    });
+    return this.#gcRunning;
+  }
+
+  /** Sweeps packs every `gc.intervalMs` (default 10 minutes) while the region is open. */
+  startGc(): void {
+    const every = this.#storage.gc?.intervalMs ?? 10 * 60_000;
+    this.#gcTimer = setInterval(() => {
+      this.collectGarbage().catch((e) =>
+        console.error(`${this.name}: pack GC failed: ${(e as Error).message}`),
+      );
+    }, every);
+    this.#gcTimer.unref();
+  }
+
   async close(): Promise<void> {
+    clearInterval(this.#gcTimer);
     await this.instances.close();
     await this.snapshots.close();
     await this.volumes.close();
-    this.meta.close();
+    await this.#gcRunning?.catch(() => {});
+    await this.blocks.writer.flush();
+    await this.#stores.close();
   }
 }

@@ -1,20 +1,48 @@
 import { write } from "node:fs";
 import { StrataError } from "../../errors.ts";
+import type { ChunkLocation, PackIndex } from "../metadata/pack-index.ts";
 import type { ChunkStore } from "./chunk-store.ts";
 import type { CodecPool } from "./codec-pool.ts";
 import type { EncodeResult } from "./codec-worker.ts";
+import type { PackStore } from "./pack-store.ts";
+import { PackWriter, type PackWriterOptions } from "./pack-writer.ts";
+
+// Locations read from the database, kept for the next reads of the same chunks (a restore reads
+// each chunk once, but hydration and on-demand reads overlap). A location only changes when a
+// repack moves the chunk; a read that finds its pack gone looks the chunk up again.
+const CACHED_LOCATIONS = 100_000;
 
 /**
- * Content-addressed 512 KiB blocks over a ChunkStore: encodes (hash, then zstd) on worker
- * threads and verifies every read. Which chunks exist is the metadata's business, not this class's.
+ * Content-addressed 512 KiB blocks in packs: encodes (hash, then zstd) on worker threads, packs
+ * new chunks through one PackWriter, and verifies every read. Which chunks exist and where they
+ * are is the metadata's business (the PackIndex), not this class's.
  */
 export class BlockStore {
-  readonly chunks: ChunkStore;
+  readonly packs: PackStore;
+  readonly index: PackIndex;
   readonly codec: CodecPool;
+  readonly writer: PackWriter;
+  /** Chunks stored one file each before packs existed (read and freed, never written). */
+  readonly legacy: ChunkStore | undefined;
+  readonly #cache = new Map<string, ChunkLocation>();
+  #batch: Map<string, { resolve(l: ChunkLocation | undefined): void; reject(e: unknown): void }[]> | null =
+    null;
 
-  constructor(chunks: ChunkStore, codec: CodecPool) {
-    this.chunks = chunks;
+  constructor(
+    packs: PackStore,
+    index: PackIndex,
+    codec: CodecPool,
+    o: { legacy?: ChunkStore; writer?: PackWriterOptions } = {},
+  ) {
+    this.packs = packs;
+    this.index = index;
     this.codec = codec;
+    this.legacy = o.legacy;
+    this.writer = new PackWriter(packs, index, o.writer);
+  }
+
+  get description(): string {
+    return this.packs.description;
   }
 
   /** Hash + compress a raw block (moved to a worker: do not reuse `raw`). */
@@ -22,14 +50,15 @@ export class BlockStore {
     return this.codec.encode(raw);
   }
 
-  putEncoded(key: string, encoded: Uint8Array): Promise<void> {
-    return this.chunks.put(key, encoded);
+  /** Packs an encoded chunk; resolves with its location once durable (then record it). */
+  putEncoded(key: string, encoded: Uint8Array): Promise<ChunkLocation> {
+    return this.writer.add(key, encoded);
   }
 
   /** The raw block, verified against its key: never silently wrong data. */
   async read(key: string): Promise<Buffer> {
-    const raw = await this.codec.decode(key, await this.chunks.get(key));
-    if (!raw) throw corrupt(key, this.chunks.description);
+    const raw = await this.codec.decode(key, await this.readEncoded(key));
+    if (!raw) throw corrupt(key, this.description);
     return raw;
   }
 
@@ -45,34 +74,100 @@ export class BlockStore {
       into?: { buffer: SharedArrayBuffer; offset: number };
     } = {},
   ): Promise<Buffer | null> {
-    const { writeTo, into } = options;
-    const path = this.chunks.localPath?.(key);
-    if (!path) {
-      const raw = await this.read(key);
-      if (writeTo) await writeAll(writeTo.fd, raw, writeTo.position);
-      if (!into) return raw;
-      new Uint8Array(into.buffer, into.offset, raw.byteLength).set(raw);
-      return null;
-    }
-    const result = await this.codec.fetch({
-      key,
-      path,
-      writeFd: writeTo?.fd,
-      writePosition: writeTo?.position,
-      into,
+    return this.#withLocation(key, async (at) => {
+      const { writeTo, into } = options;
+      const path = at.pack === null ? this.legacy?.localPath?.(key) : this.packs.localPath?.(at.pack);
+      if (!path) {
+        const raw = await this.read(key);
+        if (writeTo) await writeAll(writeTo.fd, raw, writeTo.position);
+        if (!into) return raw;
+        new Uint8Array(into.buffer, into.offset, raw.byteLength).set(raw);
+        return null;
+      }
+      const result = await this.codec.fetch({
+        key,
+        path,
+        offset: at.pack === null ? undefined : at.offset,
+        length: at.pack === null ? undefined : at.length,
+        writeFd: writeTo?.fd,
+        writePosition: writeTo?.position,
+        into,
+      });
+      if (result.status === "missing") throw missing(key, this.description);
+      if (result.status === "corrupt") throw corrupt(key, this.description);
+      return (result.raw as Buffer | undefined) ?? null;
     });
-    if (result.status === "missing") {
-      throw new StrataError("ChunkMissing", `Chunk ${key} is missing from ${this.chunks.description}`);
-    }
-    if (result.status === "corrupt") throw corrupt(key, this.chunks.description);
-    return (result.raw as Buffer | undefined) ?? null;
+  }
+
+  /** The chunk's encoded bytes, as stored (not verified). */
+  readEncoded(key: string): Promise<Buffer> {
+    return this.#withLocation(key, async (at) => {
+      if (at.pack !== null) return this.packs.read(at.pack, at.offset, at.length);
+      if (!this.legacy) throw missing(key, this.description);
+      return this.legacy.get(key);
+    });
   }
 
   /** Encoded bytes that have been verified to decode to content with this key. */
   async readVerifiedEncoded(key: string): Promise<Buffer> {
-    const encoded = await this.chunks.get(key);
-    if (!(await this.codec.verify(key, encoded))) throw corrupt(key, this.chunks.description);
+    const encoded = await this.readEncoded(key);
+    if (!(await this.codec.verify(key, encoded))) throw corrupt(key, this.description);
     return encoded;
+  }
+
+  /** Forgets cached locations (a repack moved chunks). */
+  forgetLocations(keys: Iterable<string>): void {
+    for (const k of keys) this.#cache.delete(k);
+  }
+
+  // Runs `use` at the chunk's location; if its pack has gone (a repack moved the chunk since it
+  // was looked up), once more at the location the database gives now.
+  async #withLocation<T>(key: string, use: (at: ChunkLocation) => Promise<T>): Promise<T> {
+    const at = await this.#locate(key);
+    try {
+      return await use(at);
+    } catch (e) {
+      if (!(e instanceof StrataError) || e.code !== "ChunkMissing" || at.pack === null) throw e;
+      this.#cache.delete(key);
+      const now = await this.#locate(key);
+      if (now.pack === at.pack && now.offset === at.offset) throw e;
+      return use(now);
+    }
+  }
+
+  // Lookups asked for in the same tick go to the database as one query.
+  async #locate(key: string): Promise<ChunkLocation> {
+    const cached = this.#cache.get(key);
+    if (cached) return cached;
+    const found = await new Promise<ChunkLocation | undefined>((resolve, reject) => {
+      if (!this.#batch) {
+        const batch = new Map<
+          string,
+          { resolve(l: ChunkLocation | undefined): void; reject(e: unknown): void }[]
+        >();
+        this.#batch = batch;
+        queueMicrotask(() => void this.#runBatch(batch));
+      }
+      const waiting = this.#batch.get(key) ?? [];
+      waiting.push({ resolve, reject });
+      this.#batch.set(key, waiting);
+    });
+    if (!found) throw missing(key, this.description);
+    return found;
+  }
+
+  async #runBatch(
+    batch: Map<string, { resolve(l: ChunkLocation | undefined): void; reject(e: unknown): void }[]>,
+  ) {
+    if (this.#batch === batch) this.#batch = null;
+    try {
+      const found = await this.index.locate([...batch.keys()]);
+      if (this.#cache.size + found.size > CACHED_LOCATIONS) this.#cache.clear();
+      for (const [k, l] of found) this.#cache.set(k, l);
+      for (const [k, waiting] of batch) for (const w of waiting) w.resolve(found.get(k));
+    } catch (e) {
+      for (const waiting of batch.values()) for (const w of waiting) w.reject(e);
+    }
   }
 }
 
@@ -84,6 +179,10 @@ async function writeAll(fd: number, data: Uint8Array, position: number): Promise
       ),
     );
   }
+}
+
+function missing(key: string, where: string): StrataError {
+  return new StrataError("ChunkMissing", `Chunk ${key} is missing from ${where}`);
 }
 
 function corrupt(key: string, where: string): StrataError {

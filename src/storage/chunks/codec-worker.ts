@@ -1,7 +1,7 @@
 // Runs in worker threads (piscina): hashing and zstd must not block the event loop and should
 // use every core.
 import { Buffer } from "node:buffer";
-import { readFileSync, writeSync } from "node:fs";
+import { closeSync, openSync, readFileSync, readSync, writeSync } from "node:fs";
 import { move, transferableSymbol, valueSymbol } from "piscina";
 import { isZeroBlock } from "../blocks.ts";
 import { decodeChunk, encodeChunk, sha256Hex } from "./chunk-codec.ts";
@@ -58,6 +58,9 @@ export function decode(task: { key: string; encoded: Uint8Array }): { raw: Uint8
 export interface FetchTask {
   key: string;
   path: string;
+  /** The chunk's bytes within the file (a pack); absent: the whole file is the chunk. */
+  offset?: number;
+  length?: number;
   /** Also write the block here (hydrating a volume), from this thread. */
   writeFd?: number;
   writePosition?: number;
@@ -71,11 +74,14 @@ export interface FetchResult {
   raw?: Uint8Array;
 }
 
-/** Reads a chunk file, decodes and verifies it, optionally writes it out: all off the event loop. */
+/** Reads a chunk (a pack's range or a whole file), decodes and verifies it, optionally writes it out: all off the event loop. */
 export function fetch(task: FetchTask): FetchResult {
   let encoded: Buffer;
   try {
-    encoded = readFileSync(task.path);
+    encoded =
+      task.offset === undefined
+        ? readFileSync(task.path)
+        : readRange(task.path, task.offset, task.length ?? 0);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return { status: "missing" };
     throw e;
@@ -98,4 +104,21 @@ export function fetch(task: FetchTask): FetchResult {
 /** Verify only (cross-region copy keeps the encoded bytes as they are). */
 export function verify(task: { key: string; encoded: Uint8Array }): boolean {
   return decodeChunk(task.key, task.encoded) !== null;
+}
+
+function readRange(path: string, offset: number, length: number): Buffer {
+  const fd = openSync(path, "r");
+  try {
+    const out = Buffer.allocUnsafe(length);
+    let done = 0;
+    while (done < length) {
+      const n = readSync(fd, out, done, length - done, offset + done);
+      if (n === 0) break;
+      done += n;
+    }
+    // A short read is a pack cut short: the decode below reports it as corrupt.
+    return done === length ? out : out.subarray(0, done);
+  } finally {
+    closeSync(fd);
+  }
 }

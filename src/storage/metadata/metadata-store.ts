@@ -80,6 +80,9 @@ export interface BlockRef {
 export interface ChunkRecord {
   hash: string;
   storedBytes: number;
+  /** The sealed pack holding its bytes from `offset` (null: a chunk stored alone, before packs). */
+  pack: string | null;
+  offset: number;
 }
 
 export interface VolumeTracking {

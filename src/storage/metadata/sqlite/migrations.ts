@@ -301,4 +301,27 @@ export const migrations: Migration[] = [
       CREATE INDEX security_group_rules_referenced ON security_group_rules (referenced_group_id);
     `,
   },
+  {
+    version: 10,
+    name: "chunks in packs",
+    sql: `
+      -- Where each chunk's bytes are: a range of a pack (NULL pack: a chunk file of its own, as
+      -- stored before packs existed).
+      ALTER TABLE chunks ADD COLUMN pack TEXT;
+      ALTER TABLE chunks ADD COLUMN pack_offset INTEGER NOT NULL DEFAULT 0;
+      CREATE INDEX chunks_pack ON chunks (pack);
+      -- A row before the pack's put begins ('writing'), sealed once durable; at: ms since the epoch
+      -- of the latest of the two, from which the GC's grace period counts. recorded counts the
+      -- chunks whose writers are done with them (rows added or found): once it reaches chunks, no
+      -- row can appear any more, so a pack emptied by deletes can go at once.
+      CREATE TABLE packs (
+        id TEXT PRIMARY KEY,
+        state TEXT NOT NULL,
+        bytes INTEGER NOT NULL,
+        chunks INTEGER NOT NULL DEFAULT 0,
+        recorded INTEGER NOT NULL DEFAULT 0,
+        at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
 ];

@@ -542,9 +542,15 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async addChunks(chunks: ChunkRecord[]): Promise<void> {
-    const ins = this.#db.q("INSERT OR IGNORE INTO chunks (hash, stored_bytes) VALUES (?, ?)");
+    const ins = this.#db.q(
+      "INSERT OR IGNORE INTO chunks (hash, stored_bytes, pack, pack_offset) VALUES (?, ?, ?, ?)",
+    );
+    const recorded = this.#db.q("UPDATE packs SET recorded = recorded + 1 WHERE id = ?");
     this.#db.tx(() => {
-      for (const c of chunks) ins.run(c.hash, c.storedBytes);
+      for (const c of chunks) {
+        ins.run(c.hash, c.storedBytes, c.pack, c.offset);
+        if (c.pack) recorded.run(c.pack);
+      }
     });
   }
 

@@ -1,0 +1,121 @@
+// Gathers the chunks that concurrent writers (snapshot lanes, copies, EBS PutSnapshotBlock calls)
+// store into one open pack, and seals it (one put) when it is full or when writers stop adding
+// for a moment: a group commit, so each writer waits for one durable put shared with the others
+// instead of one fsync per chunk, and packs stay large however the writers batch their chunks.
+import { randomBytes } from "node:crypto";
+import type { ChunkLocation, PackIndex } from "../metadata/pack-index.ts";
+import { buildPack } from "./pack-format.ts";
+import type { PackStore } from "./pack-store.ts";
+
+export interface PackWriterOptions {
+  /** A pack is sealed once adding a chunk would take it past this size (default 16 MiB). */
+  targetBytes?: number;
+  /** Seal after this long without a new chunk (default 3 ms)... */
+  lingerMs?: number;
+  /** ...but never keep a writer waiting longer than this for more chunks (default 30 ms). */
+  maxDelayMs?: number;
+}
+
+interface OpenPack {
+  id: string;
+  chunks: { hash: string; encoded: Uint8Array }[];
+  bytes: number;
+  openedAt: number;
+  lastAddAt: number;
+  timer: NodeJS.Timeout | null;
+  sealed: Promise<Map<string, ChunkLocation>> | null;
+  settle: { resolve(v: Map<string, ChunkLocation>): void; reject(e: unknown): void };
+  done: Promise<Map<string, ChunkLocation>>;
+}
+
+export class PackWriter {
+  readonly #store: PackStore;
+  readonly #index: Pick<PackIndex, "beginPack" | "sealPack">;
+  readonly #target: number;
+  readonly #linger: number;
+  readonly #maxDelay: number;
+  #open: OpenPack | null = null;
+  readonly #sealing = new Set<Promise<unknown>>();
+
+  constructor(store: PackStore, index: Pick<PackIndex, "beginPack" | "sealPack">, o: PackWriterOptions = {}) {
+    this.#store = store;
+    this.#index = index;
+    this.#target = o.targetBytes ?? 16 * 2 ** 20;
+    this.#linger = o.lingerMs ?? 3;
+    this.#maxDelay = o.maxDelayMs ?? 30;
+  }
+
+  /** Adds an encoded chunk; resolves with where it is once its pack is durable. */
+  async add(hash: string, encoded: Uint8Array): Promise<ChunkLocation> {
+    if (this.#open && this.#open.bytes + encoded.byteLength > this.#target) this.#seal(this.#open);
+    this.#open ??= this.#newPack();
+    const pack = this.#open;
+    pack.chunks.push({ hash, encoded });
+    pack.bytes += encoded.byteLength;
+    pack.lastAddAt = Date.now();
+    pack.timer ??= setTimeout(() => this.#onTimer(pack), this.#linger);
+    const where = (await pack.done).get(hash);
+    if (!where) throw new Error(`chunk ${hash} lost from pack ${pack.id}`);
+    return where;
+  }
+
+  /** Seals what is open and waits for every put in flight (shutdown, tests). */
+  async flush(): Promise<void> {
+    if (this.#open) this.#seal(this.#open);
+    await Promise.allSettled([...this.#sealing]);
+  }
+
+  #newPack(): OpenPack {
+    let settle!: OpenPack["settle"];
+    const done = new Promise<Map<string, ChunkLocation>>((resolve, reject) => {
+      settle = { resolve, reject };
+    });
+    // Awaited by each add; a failed put is reported to every one of them, never unhandled.
+    done.catch(() => {});
+    const now = Date.now();
+    return {
+      id: randomBytes(16).toString("hex"),
+      chunks: [],
+      bytes: 0,
+      openedAt: now,
+      lastAddAt: now,
+      timer: null,
+      sealed: null,
+      settle,
+      done,
+    };
+  }
+
+  #onTimer(pack: OpenPack): void {
+    pack.timer = null;
+    if (pack !== this.#open) return;
+    const now = Date.now();
+    const quietFor = now - pack.lastAddAt;
+    if (quietFor < this.#linger && now - pack.openedAt < this.#maxDelay) {
+      pack.timer = setTimeout(() => this.#onTimer(pack), this.#linger - quietFor);
+      return;
+    }
+    this.#seal(pack);
+  }
+
+  #seal(pack: OpenPack): void {
+    if (this.#open === pack) this.#open = null;
+    if (pack.timer) clearTimeout(pack.timer);
+    pack.timer = null;
+    if (pack.sealed) return;
+    const chunks = pack.chunks;
+    pack.sealed = (async () => {
+      // Several writers may have put the same content here at once (different snapshots, before
+      // either recorded it): one copy is enough.
+      const unique = [...new Map(chunks.map((c) => [c.hash, c])).values()];
+      const { bytes, entries } = buildPack(unique);
+      await this.#index.beginPack(pack.id, Date.now());
+      await this.#store.put(pack.id, bytes);
+      await this.#index.sealPack(pack.id, bytes.byteLength, entries.length, Date.now());
+      return new Map(entries.map((e) => [e.hash, { pack: pack.id, offset: e.offset, length: e.length }]));
+    })();
+    const tracked = pack.sealed.then(pack.settle.resolve, pack.settle.reject);
+    this.#sealing.add(tracked);
+    void tracked.finally(() => this.#sealing.delete(tracked));
+  }
+}
