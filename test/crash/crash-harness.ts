@@ -320,6 +320,17 @@ function growth(
       problems.push(`${region}: after cleanup ${extra.length} chunks remain that nothing live needs`);
     if (missing.length)
       problems.push(`${region}: after cleanup ${missing.length} chunks the fixtures need are gone`);
+    // Bytes: packs no live chunk is in are garbage, which the audit before this refuses. Dead
+    // chunks inside packs that still hold a live one are not growth as long as they stay bounded:
+    // each restart's sweep repacks every pack less than half live, so after it dead <= live in
+    // each pack; since then only this trial's deletes can have made packs sparser, and the chunks
+    // they keep live (the instance's new base) are as large as the ones they replaced. Dead bytes
+    // beyond the live bytes mean repacking no longer reclaims them: growth.
+    const t = storeTotals(dataDir, [region]);
+    if (t.deadBytes > t.chunkBytes)
+      problems.push(
+        `${region}: after cleanup the packs hold ${t.deadBytes} dead bytes, more than the ${t.chunkBytes} live ones (repacking does not reclaim them)`,
+      );
   }
   return problems;
 }
@@ -358,12 +369,12 @@ export function summarize(report: RunReport): string {
   const sizes = report.results.map((r) => r.after);
   if (sizes.length) {
     const f = (t: StoreTotals) =>
-      `${t.chunks} chunks, ${(t.chunkBytes / 2 ** 20).toFixed(1)} MiB, ${t.blockRows} block-map rows, metadata files ${(t.dbBytes / 2 ** 20).toFixed(1)} MiB`;
+      `${t.chunks} chunks, ${(t.chunkBytes / 2 ** 20).toFixed(1)} MiB in ${t.packs} packs of ${(t.fileBytes / 2 ** 20).toFixed(1)} MiB (${(t.deadBytes / 2 ** 20).toFixed(1)} MiB dead), ${t.blockRows} block-map rows, metadata files ${(t.dbBytes / 2 ** 20).toFixed(1)} MiB`;
     const max = (k: keyof StoreTotals) => Math.max(...sizes.map((t) => t[k]));
     lines.push(`store after each trial's cleanup: first ${f(sizes[0])}`);
     lines.push(`                                  last  ${f(sizes[sizes.length - 1])}`);
     lines.push(
-      `                                  most  ${max("chunks")} chunks, ${(max("chunkBytes") / 2 ** 20).toFixed(1)} MiB, ${max("blockRows")} block-map rows, metadata files ${(max("dbBytes") / 2 ** 20).toFixed(1)} MiB`,
+      `                                  most  ${max("chunks")} chunks, ${(max("chunkBytes") / 2 ** 20).toFixed(1)} MiB in ${max("packs")} packs of ${(max("fileBytes") / 2 ** 20).toFixed(1)} MiB (${(max("deadBytes") / 2 ** 20).toFixed(1)} MiB dead), ${max("blockRows")} block-map rows, metadata files ${(max("dbBytes") / 2 ** 20).toFixed(1)} MiB`,
     );
   }
   for (const r of failed)
