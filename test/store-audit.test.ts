@@ -126,11 +126,19 @@ test("garbage awaiting the GC: refused unless the call site allows it", () => {
   assert.deepEqual(auditStore(dir, { noPending: true }).filter((p) => /never sealed/.test(p)).length, 1);
   assert.deepEqual(auditStore(dir, { noPending: true, awaitingGc: ["unsealed"] }), []);
   assertStoreConsistent(dir);
-  // A sealed pack whose chunk rows were dropped: garbage too, of the other kind.
-  const unused = damaged((_r, db) => db.prepare("DELETE FROM chunks WHERE pack = ?").run(onePack(db).pack));
-  assert.ok(auditStore(unused).some((p) => /no chunk row points into/.test(p)));
+  // A sealed pack whose chunk rows were dropped: the GC's if not all of its chunks were recorded,
+  // else it should have gone at once (the daemon-test audit refuses that too).
+  const unrecorded = damaged((_r, db) => {
+    const { pack } = onePack(db);
+    db.prepare("DELETE FROM chunks WHERE pack = ?").run(pack);
+    db.prepare("UPDATE packs SET recorded = chunks - 1 WHERE id = ?").run(pack);
+  });
+  assert.ok(auditStore(unrecorded).some((p) => /not all of whose chunks were recorded/.test(p)));
   assert.deepEqual(
-    auditStore(unused, { awaitingGc: ["unused"] }).filter((p) => /pack/.test(p)),
+    auditStore(unrecorded, { awaitingGc: ["unrecorded"] }).filter((p) => /pack/.test(p)),
     [],
   );
+  const emptied = damaged((_r, db) => db.prepare("DELETE FROM chunks WHERE pack = ?").run(onePack(db).pack));
+  assert.ok(auditStore(emptied, { awaitingGc: ["unrecorded"] }).some((p) => /every chunk of which/.test(p)));
+  assert.throws(() => assertStoreConsistent(emptied), /should have gone at once/);
 });

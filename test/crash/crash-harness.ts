@@ -13,14 +13,17 @@ import { gcScenario } from "./scenarios/gc.ts";
 import { restoreScenario } from "./scenarios/restore.ts";
 import { snapshotScenario } from "./scenarios/snapshot.ts";
 import {
+  type AuditOptions,
   auditStore,
   chunkRows,
+  garbagePacks,
   qemuProcesses,
   regionNames,
   type StoreTotals,
   storedResources,
   storedSnapshotMap,
   storeTotals,
+  unswept,
 } from "./store-audit.ts";
 import { removeAllBut, type Scenario, type TrialContext } from "./trial.ts";
 import { REGIONS, World, waitUntil } from "./world.ts";
@@ -76,6 +79,10 @@ export interface RunReport {
   /** Problems outside any one trial (set-up, the final audit after a clean stop). */
   runFailures: string[];
 }
+
+// The daemon ran since its restart: packs that deletes emptied wait for the GC if a crash cut off
+// the recording of some of their chunks. Nothing else is garbage there.
+const AUDIT: AuditOptions = { noPending: true, awaitingGc: ["unrecorded"] };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -205,6 +212,9 @@ export async function runCrashTrials(o: RunOptions): Promise<RunReport> {
       }
       failures.push(...(await qemuGone(o.dataDir)));
       landing = trial.landing();
+      // What the crash left as garbage: the restart's sweep must take all of it (the audits
+      // later allow garbage that deletes made since, which a sweep that failed would hide in).
+      const crashGarbage = garbagePacks(o.dataDir);
       // Restart; sometimes kill again while it recovers (sweep, resumed jobs) and restart again.
       world.spawn();
       if (trng.chance(o.secondKill ?? 0.3)) {
@@ -215,10 +225,11 @@ export async function runCrashTrials(o: RunOptions): Promise<RunReport> {
         world.spawn();
       }
       await world.daemon.ready;
+      failures.push(...unswept(o.dataDir, crashGarbage));
       phase("kill+restart");
       failures.push(...(await trial.verify()));
       phase("verify");
-      failures.push(...auditStore(o.dataDir, { noPending: true }));
+      failures.push(...auditStore(o.dataDir, AUDIT));
       for (const region of REGIONS) {
         const r = storedResources(o.dataDir, region);
         const strays = [
@@ -240,7 +251,7 @@ export async function runCrashTrials(o: RunOptions): Promise<RunReport> {
       await world.daemon.ready;
       await removeAllBut(world, REGIONS, fixtures);
       phase("cleanup");
-      failures.push(...auditStore(o.dataDir, { noPending: true }));
+      failures.push(...auditStore(o.dataDir, AUDIT));
       failures.push(...growth(o.dataDir, fixtureChunks, fixture));
     } catch (e) {
       failures.push(`cleanup failed: ${(e as Error).message}`);
@@ -267,7 +278,7 @@ export async function runCrashTrials(o: RunOptions): Promise<RunReport> {
     );
   }
   await world.kill("SIGTERM");
-  runFailures.push(...auditStore(o.dataDir, { noPending: true }).map((p) => `after a clean stop: ${p}`));
+  runFailures.push(...auditStore(o.dataDir, AUDIT).map((p) => `after a clean stop: ${p}`));
   return { seed: o.seed, results, setupMs, totalMs: Date.now() - began, runFailures };
 }
 

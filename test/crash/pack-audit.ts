@@ -57,11 +57,16 @@ export interface Finding {
 }
 
 /** Garbage the pack GC takes: packs whose put never sealed ('writing'), sealed packs no chunk row points into. */
-export type GcGarbage = "unsealed" | "unused";
+export type GcGarbage = "unsealed" | "unrecorded" | "emptied";
 
 const GARBAGE: Record<GcGarbage, string> = {
   unsealed: "packs whose put was never sealed ('writing')",
-  unused: "sealed packs no chunk row points into",
+  // A writer died between the pack's seal and recording its chunks (a crash before the last
+  // restart): deletes that empty it cannot know that no row will appear, so it waits for the GC.
+  unrecorded: "sealed packs no chunk row points into, not all of whose chunks were recorded",
+  // Deletes that empty such a pack remove it at once: only a crash between the two steps (swept
+  // at the restart) or a repack (whose GC run then removes it) leaves one.
+  emptied: "sealed packs no chunk row points into, every chunk of which was recorded",
 };
 
 export interface PackAudit {
@@ -79,6 +84,10 @@ export interface PackAudit {
   garbageBytes: number;
   /** Pack files that hold a live chunk. */
   livePacks: number;
+  /** Packs (row or file) no live chunk is in: what a start-up sweep right now would remove. */
+  garbageIds: string[];
+  /** Every pack with a row or a file. */
+  packIds: Set<string>;
 }
 
 interface ChunkRow {
@@ -103,9 +112,14 @@ export function auditPacks(chunksDir: string, db: DatabaseSync): PackAudit {
     }),
   );
   const packRows = new Map(
-    (db.prepare("SELECT id, state, bytes, chunks FROM packs").all() as Row[]).map((r) => [
+    (db.prepare("SELECT id, state, bytes, chunks, recorded FROM packs").all() as Row[]).map((r) => [
       String(r.id),
-      { state: String(r.state), bytes: Number(r.bytes), chunks: Number(r.chunks) },
+      {
+        state: String(r.state),
+        bytes: Number(r.bytes),
+        chunks: Number(r.chunks),
+        recorded: Number(r.recorded),
+      },
     ]),
   );
   const files = packFiles(chunksDir);
@@ -213,7 +227,7 @@ export function auditPacks(chunksDir: string, db: DatabaseSync): PackAudit {
     if (row.state === "sealed" && !files.has(id)) problem("sealed pack rows whose file is missing", id);
     else if (row.state === "writing") garbage("unsealed", id);
     else if (row.state !== "sealed") problem("pack rows in an unknown state", `${id} (${row.state})`);
-    else if (!pointing.has(id)) garbage("unused", id);
+    else if (!pointing.has(id)) garbage(row.recorded >= row.chunks ? "emptied" : "unrecorded", id);
   }
 
   let fileBytes = 0;
@@ -226,6 +240,8 @@ export function auditPacks(chunksDir: string, db: DatabaseSync): PackAudit {
     deadBytes,
     garbageBytes,
     livePacks,
+    garbageIds: [...new Set([...packRows.keys(), ...files.keys()])].filter((id) => !pointing.has(id)),
+    packIds: new Set([...packRows.keys(), ...files.keys()]),
   };
 }
 

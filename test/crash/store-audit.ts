@@ -39,8 +39,9 @@ export interface AuditOptions {
   /**
    * Garbage the pack GC may still have to take because the daemon ran since its last start-up
    * sweep (which takes all of it at once): "unsealed" packs (a put that failed, e.g. on a full
-   * disk), "unused" sealed packs (no chunk row points into them). Any other is a problem: after a
-   * restart, or where every pack that deletes emptied went at once.
+   * disk), "unrecorded" ones (emptied by deletes since the restart, but a crash before it had cut
+   * off the recording of some of their chunks), "emptied" ones (see pack-audit.ts). Any other is a
+   * problem.
    */
   awaitingGc?: GcGarbage[];
 }
@@ -176,6 +177,30 @@ export function auditStore(dataDir: string, options: AuditOptions = {}): string[
         volumes.filter((v) => !volumeDirs.includes(v)),
       );
     });
+  }
+  return problems;
+}
+
+/** Packs (rows or files) no live chunk is in, as "region/id": the garbage a crash left. */
+export function garbagePacks(dataDir: string): Set<string> {
+  const out = new Set<string>();
+  for (const region of regionNames(dataDir)) {
+    const packs = withDb(dataDir, region, (db) => auditPacks(join(dataDir, "regions", region, "chunks"), db));
+    for (const id of packs.garbageIds) out.add(`${region}/${id}`);
+  }
+  return out;
+}
+
+/** Of the garbage a crash left, what is still stored after the restart: its sweep must take all. */
+export function unswept(dataDir: string, garbage: Set<string>): string[] {
+  const problems: string[] = [];
+  for (const region of regionNames(dataDir)) {
+    const packs = withDb(dataDir, region, (db) => auditPacks(join(dataDir, "regions", region, "chunks"), db));
+    const left = [...packs.packIds].filter((id) => garbage.has(`${region}/${id}`));
+    if (left.length)
+      problems.push(
+        `${region}: packs the crash left as garbage that the start-up sweep did not take: ${left.join(", ")}`,
+      );
   }
   return problems;
 }
