@@ -4,15 +4,7 @@
 // Prints machine info and a markdown table; exits non-zero only on an error, not on a missed goal.
 import { execFile, execFileSync, spawn } from "node:child_process";
 import { createCipheriv, createHash } from "node:crypto";
-import {
-  closeSync,
-  fsyncSync,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  rmSync,
-  writeSync,
-} from "node:fs";
+import { closeSync, fsyncSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
