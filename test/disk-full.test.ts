@@ -19,6 +19,7 @@ import {
   DescribeVolumesCommand,
 } from "@aws-sdk/client-ec2";
 import { compareMaps, VolumeModel } from "./crash/model.ts";
+import { packFiles } from "./crash/pack-audit.ts";
 import { Prng } from "./crash/prng.ts";
 import { compareVolume } from "./crash/scenarios/volume-ops.ts";
 import { canMountTmpfs, mountSmallFilesystem, type SmallFilesystem } from "./crash/small-filesystem.ts";
@@ -65,6 +66,7 @@ async function volumeWith(seed: string, mib: number): Promise<VolumeModel> {
 }
 
 const tmpFiles = () => readdirSync(fs.inside(join(chunksDir, "tmp")));
+const packCount = () => packFiles(fs.inside(chunksDir)).size;
 
 test("a snapshot that fills the chunk store fails with a clear message, frees its space and breaks nothing else", {
   skip: cannot ?? false,
@@ -81,17 +83,29 @@ test("a snapshot that fills the chunk store fails with a clear message, frees it
 
   // 96 MiB of incompressible data into the ~48 MiB left.
   const big = await volumeWith("big", 96);
+  const packsBefore = packCount();
+  // The most packs seen while the snapshot runs: it stores some before the store fills up.
+  let peak = packsBefore;
+  const watch = setInterval(() => {
+    peak = Math.max(peak, packCount());
+  }, 2);
   const { SnapshotId } = await world.ec2().send(new CreateSnapshotCommand({ VolumeId: big.id }));
   // Writes while it runs (copy-on-write of frozen blocks) are the volume's business: they succeed.
   for (const b of [150, 3, 90]) {
     await world.writeBlocks(big, new Map([[b, seededBytes(`during-${b}`, BLOCK_SIZE)]]));
   }
-  const failed = await settledSnapshot(ctx, REGION, SnapshotId!);
+  const failed = await settledSnapshot(ctx, REGION, SnapshotId!).finally(() => clearInterval(watch));
   assert.equal(failed?.state, "error");
   const { Snapshots } = await world.ec2().send(new DescribeSnapshotsCommand({ SnapshotIds: [SnapshotId!] }));
   assert.match(Snapshots![0].StateMessage ?? "", /no space left/i, "DescribeSnapshots says why");
 
-  // The space the failed snapshot took is back: none of its packs, no temp files.
+  // The space the failed snapshot took is back: none of its packs (it had stored some: their
+  // removal is what the free space shows), no temp files.
+  assert.ok(
+    peak > packsBefore,
+    `the snapshot stored packs before the store filled up (${peak} > ${packsBefore})`,
+  );
+  assert.equal(packCount(), packsBefore, "its packs went with its failure");
   assert.deepEqual(tmpFiles(), []);
   assert.ok(
     fs.free() >= freeBefore - MiB,
