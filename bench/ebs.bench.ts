@@ -4,16 +4,7 @@
 // Prints machine info and a markdown table; exits non-zero only on an error, not on a missed goal.
 import { execFile, execFileSync, spawn } from "node:child_process";
 import { createCipheriv, createHash } from "node:crypto";
-import {
-  closeSync,
-  fsyncSync,
-  mkdtempSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeSync,
-} from "node:fs";
+import { closeSync, fsyncSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -22,6 +13,7 @@ import { type Clients, createClients } from "../src/cli/aws-clients.ts";
 import { readImageBlocks } from "../src/cli/block-reader.ts";
 import { dataRanges, openImage, probeImage } from "../src/cli/image-source.ts";
 import { uploadSnapshot } from "../src/cli/snapshot-upload.ts";
+import { packFiles } from "../test/crash/pack-audit.ts";
 import { type BenchDaemon, startBenchDaemon } from "./daemon.ts";
 
 const run = promisify(execFile);
@@ -150,15 +142,13 @@ function zstd(file: string): Promise<number> {
   );
 }
 
-/** Chunk files left in the region's store (0 when every deleted snapshot freed its chunks). */
-function storedChunks(dataDir: string): number {
-  const chunks = join(dataDir, "regions", "us-east-1", "chunks");
-  let n = 0;
-  for (const a of readdirSync(chunks)) {
-    if (a !== "tmp")
-      for (const b of readdirSync(join(chunks, a))) n += readdirSync(join(chunks, a, b)).length;
-  }
-  return n;
+/**
+ * Packs left in the region's store and their bytes (none when every deleted snapshot freed its
+ * chunks: a pack that deletes emptied goes at once).
+ */
+function storedPacks(dataDir: string): { packs: number; bytes: number } {
+  const files = [...packFiles(join(dataDir, "regions", "us-east-1", "chunks")).values()];
+  return { packs: files.length, bytes: files.reduce((s, f) => s + f.size, 0) };
 }
 
 function startDaemon(dataDir: string): Promise<BenchDaemon> {
@@ -200,7 +190,7 @@ async function main(): Promise<void> {
       }
       zstdSeconds = Math.min(zstdSeconds, await zstd(file));
     }
-    const leftover = storedChunks(dataDir);
+    const leftover = storedPacks(dataDir);
 
     const rate = (s: number) => SIZE / MB / s;
     const local = rate(importSeconds);
@@ -233,8 +223,10 @@ async function main(): Promise<void> {
       "`qemu-img map`; the SDK rows run the same reader and uploader in this warm process). Each",
       `snapshot is deleted after its run, so no run deduplicates against an earlier one. Best of ${ROUNDS}`,
       "interleaved rounds.",
-      ...(leftover
-        ? [`WARNING: ${leftover} chunks stayed stored after the deletes; later runs may have deduplicated.`]
+      ...(leftover.packs
+        ? [
+            `WARNING: ${leftover.packs} packs (${leftover.bytes} bytes) stayed stored after the deletes; later runs may have deduplicated.`,
+          ]
         : []),
     ];
     console.log(lines.join("\n"));

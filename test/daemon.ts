@@ -8,6 +8,7 @@ import { DatabaseSync } from "node:sqlite";
 import { after } from "node:test";
 import { AdminClient } from "../src/cli/admin-client.ts";
 import { adminSocketPath } from "../src/server/admin-socket.ts";
+import { auditPacks } from "./crash/pack-audit.ts";
 
 const ROOT = join(import.meta.dirname, "..");
 
@@ -107,34 +108,28 @@ export async function startDaemon(
   };
 }
 
-function chunkFiles(chunksDir: string): string[] {
-  const out: string[] = [];
-  for (const a of readdirSync(chunksDir)) {
-    if (a === "tmp") continue;
-    for (const b of readdirSync(join(chunksDir, a))) out.push(...readdirSync(join(chunksDir, a, b)));
-  }
-  return out;
-}
-
-/** The invariants: no completed snapshot references a missing chunk, nothing leaked. */
+/**
+ * The invariants: no completed snapshot references a missing chunk, every chunk row's bytes are in
+ * its sealed pack where the pack's own index says and decode to its hash, nothing leaked. The
+ * daemon was stopped without a restart: packs the pack GC has not taken yet (a put never sealed,
+ * one emptied but not all of whose chunks were recorded) are garbage awaiting it, not a leak (see
+ * test/crash/pack-audit.ts); their rows, files and bytes are still checked to agree.
+ */
 export function assertStoreConsistent(dataDir: string): void {
   for (const region of readdirSync(join(dataDir, "regions"))) {
     const dir = join(dataDir, "regions", region);
     const db = new DatabaseSync(join(dir, "metadata.db"), { readOnly: true });
     try {
-      const rows = new Set(
-        (db.prepare("SELECT hash FROM chunks").all() as { hash: string }[]).map((r) => r.hash),
-      );
-      const files = new Set(chunkFiles(join(dir, "chunks")));
+      const packs = auditPacks(join(dir, "chunks"), db);
       assert.deepEqual(
-        [...rows].filter((h) => !files.has(h)),
+        packs.problems.map((p) => `${p.what}: ${p.items.slice(0, 5).join(", ")}`),
         [],
-        `${region}: chunk rows without bytes`,
+        `${region}: chunk rows and packs disagree, or bytes leaked`,
       );
       assert.deepEqual(
-        [...files].filter((h) => !rows.has(h)),
+        packs.awaitingGc.filter((g) => g.kind === "emptied").flatMap((g) => g.items),
         [],
-        `${region}: orphan chunk files`,
+        `${region}: packs that deletes emptied, every chunk of them recorded: they should have gone at once`,
       );
       assert.deepEqual(readdirSync(join(dir, "chunks", "tmp")), [], `${region}: temp files left`);
       const missing = db

@@ -225,7 +225,8 @@ describe("deleting snapshots", () => {
     // s2's content is intact.
     const restored = await r.volumes.handle((await r.volumes.create({ snapshotId: s2.id })).id);
     assert.equal(sha256(await restored.read(0, 2 * BLOCK_SIZE)), sha256(Buffer.concat([a, c])));
-    // The chunk files are gone from the block store too.
+    // b is gone from the block store too: no location, so no read (its bytes stay, dead, in the
+    // pack a lives in, until that pack is repacked).
     await assert.rejects(r.blocks.read(sha256(b)), { code: "ChunkMissing" });
   });
 

@@ -13,14 +13,17 @@ import { gcScenario } from "./scenarios/gc.ts";
 import { restoreScenario } from "./scenarios/restore.ts";
 import { snapshotScenario } from "./scenarios/snapshot.ts";
 import {
+  type AuditOptions,
   auditStore,
   chunkRows,
+  garbagePacks,
   qemuProcesses,
   regionNames,
   type StoreTotals,
   storedResources,
   storedSnapshotMap,
   storeTotals,
+  unswept,
 } from "./store-audit.ts";
 import { removeAllBut, type Scenario, type TrialContext } from "./trial.ts";
 import { REGIONS, World, waitUntil } from "./world.ts";
@@ -76,6 +79,10 @@ export interface RunReport {
   /** Problems outside any one trial (set-up, the final audit after a clean stop). */
   runFailures: string[];
 }
+
+// The daemon ran since its restart: packs that deletes emptied wait for the GC if a crash cut off
+// the recording of some of their chunks. Nothing else is garbage there.
+const AUDIT: AuditOptions = { noPending: true, awaitingGc: ["unrecorded"] };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -205,6 +212,9 @@ export async function runCrashTrials(o: RunOptions): Promise<RunReport> {
       }
       failures.push(...(await qemuGone(o.dataDir)));
       landing = trial.landing();
+      // What the crash left as garbage: the restart's sweep must take all of it (the audits
+      // later allow garbage that deletes made since, which a sweep that failed would hide in).
+      const crashGarbage = garbagePacks(o.dataDir);
       // Restart; sometimes kill again while it recovers (sweep, resumed jobs) and restart again.
       world.spawn();
       if (trng.chance(o.secondKill ?? 0.3)) {
@@ -215,10 +225,11 @@ export async function runCrashTrials(o: RunOptions): Promise<RunReport> {
         world.spawn();
       }
       await world.daemon.ready;
+      failures.push(...unswept(o.dataDir, crashGarbage));
       phase("kill+restart");
       failures.push(...(await trial.verify()));
       phase("verify");
-      failures.push(...auditStore(o.dataDir, { noPending: true }));
+      failures.push(...auditStore(o.dataDir, AUDIT));
       for (const region of REGIONS) {
         const r = storedResources(o.dataDir, region);
         const strays = [
@@ -240,7 +251,7 @@ export async function runCrashTrials(o: RunOptions): Promise<RunReport> {
       await world.daemon.ready;
       await removeAllBut(world, REGIONS, fixtures);
       phase("cleanup");
-      failures.push(...auditStore(o.dataDir, { noPending: true }));
+      failures.push(...auditStore(o.dataDir, AUDIT));
       failures.push(...growth(o.dataDir, fixtureChunks, fixture));
     } catch (e) {
       failures.push(`cleanup failed: ${(e as Error).message}`);
@@ -267,7 +278,7 @@ export async function runCrashTrials(o: RunOptions): Promise<RunReport> {
     );
   }
   await world.kill("SIGTERM");
-  runFailures.push(...auditStore(o.dataDir, { noPending: true }).map((p) => `after a clean stop: ${p}`));
+  runFailures.push(...auditStore(o.dataDir, AUDIT).map((p) => `after a clean stop: ${p}`));
   return { seed: o.seed, results, setupMs, totalMs: Date.now() - began, runFailures };
 }
 
@@ -320,6 +331,17 @@ function growth(
       problems.push(`${region}: after cleanup ${extra.length} chunks remain that nothing live needs`);
     if (missing.length)
       problems.push(`${region}: after cleanup ${missing.length} chunks the fixtures need are gone`);
+    // Bytes: packs no live chunk is in are garbage, which the audit before this refuses. Dead
+    // chunks inside packs that still hold a live one are not growth as long as they stay bounded:
+    // each restart's sweep repacks every pack less than half live, so after it dead <= live in
+    // each pack; since then only this trial's deletes can have made packs sparser, and the chunks
+    // they keep live (the instance's new base) are as large as the ones they replaced. Dead bytes
+    // beyond the live bytes mean repacking no longer reclaims them: growth.
+    const t = storeTotals(dataDir, [region]);
+    if (t.deadBytes > t.chunkBytes)
+      problems.push(
+        `${region}: after cleanup the packs hold ${t.deadBytes} dead bytes, more than the ${t.chunkBytes} live ones (repacking does not reclaim them)`,
+      );
   }
   return problems;
 }
@@ -358,12 +380,12 @@ export function summarize(report: RunReport): string {
   const sizes = report.results.map((r) => r.after);
   if (sizes.length) {
     const f = (t: StoreTotals) =>
-      `${t.chunks} chunks, ${(t.chunkBytes / 2 ** 20).toFixed(1)} MiB, ${t.blockRows} block-map rows, metadata files ${(t.dbBytes / 2 ** 20).toFixed(1)} MiB`;
+      `${t.chunks} chunks, ${(t.chunkBytes / 2 ** 20).toFixed(1)} MiB in ${t.packs} packs of ${(t.fileBytes / 2 ** 20).toFixed(1)} MiB (${(t.deadBytes / 2 ** 20).toFixed(1)} MiB dead), ${t.blockRows} block-map rows, metadata files ${(t.dbBytes / 2 ** 20).toFixed(1)} MiB`;
     const max = (k: keyof StoreTotals) => Math.max(...sizes.map((t) => t[k]));
     lines.push(`store after each trial's cleanup: first ${f(sizes[0])}`);
     lines.push(`                                  last  ${f(sizes[sizes.length - 1])}`);
     lines.push(
-      `                                  most  ${max("chunks")} chunks, ${(max("chunkBytes") / 2 ** 20).toFixed(1)} MiB, ${max("blockRows")} block-map rows, metadata files ${(max("dbBytes") / 2 ** 20).toFixed(1)} MiB`,
+      `                                  most  ${max("chunks")} chunks, ${(max("chunkBytes") / 2 ** 20).toFixed(1)} MiB in ${max("packs")} packs of ${(max("fileBytes") / 2 ** 20).toFixed(1)} MiB (${(max("deadBytes") / 2 ** 20).toFixed(1)} MiB dead), ${max("blockRows")} block-map rows, metadata files ${(max("dbBytes") / 2 ** 20).toFixed(1)} MiB`,
     );
   }
   for (const r of failed)

@@ -4,7 +4,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { decodeChunk } from "../../src/storage/chunks/chunk-codec.ts";
+import { auditPacks, type GcGarbage, packFiles } from "./pack-audit.ts";
 
 type Row = Record<string, unknown>;
 
@@ -26,23 +26,6 @@ function column(db: DatabaseSync, sql: string, ...params: string[]): string[] {
   return (db.prepare(sql).all(...params) as Row[]).map((r) => String(r.v));
 }
 
-/** Chunk files under `<chunks>/ab/cd/<key>`, with their sizes. */
-function chunkFiles(chunksDir: string): Map<string, { size: number; path: string; stamp: string }> {
-  const out = new Map<string, { size: number; path: string; stamp: string }>();
-  if (!existsSync(chunksDir)) return out;
-  for (const a of readdirSync(chunksDir)) {
-    if (a === "tmp") continue;
-    for (const b of readdirSync(join(chunksDir, a))) {
-      for (const key of readdirSync(join(chunksDir, a, b))) {
-        const path = join(chunksDir, a, b, key);
-        const st = statSync(path);
-        out.set(key, { size: st.size, path, stamp: `${st.ino}:${st.mtimeMs}:${st.size}` });
-      }
-    }
-  }
-  return out;
-}
-
 export function tempFiles(dataDir: string): string[] {
   return regionNames(dataDir).flatMap((r) => {
     const tmp = join(dataDir, "regions", r, "chunks", "tmp");
@@ -50,18 +33,24 @@ export function tempFiles(dataDir: string): string[] {
   });
 }
 
-// Chunk files are immutable once renamed into place: one verified (same inode, mtime, size)
-// need not be decoded again by the next audit.
-const verified = new Set<string>();
-
 export interface AuditOptions {
   /** Quiescent: no snapshot may still be pending (a trial's work has settled). */
   noPending?: boolean;
+  /**
+   * Garbage the pack GC may still have to take because the daemon ran since its last start-up
+   * sweep (which takes all of it at once): "unsealed" packs (a put that failed, e.g. on a full
+   * disk), "unrecorded" ones (emptied by deletes since the restart, but a crash before it had cut
+   * off the recording of some of their chunks), "emptied" ones (see pack-audit.ts). Any other is a
+   * problem.
+   */
+  awaitingGc?: GcGarbage[];
 }
 
 /**
- * Every region: chunk rows and files match one to one (sizes too), every chunk file decodes to
- * content with its SHA-256, no temp files, no completed snapshot misses a chunk, no chunk row is
+ * Every region: every chunk row points into a sealed pack whose file holds, at the row's range
+ * (inside its chunks, where the pack's own index says), bytes that decode to content with its
+ * SHA-256; no pack file without a row; no garbage packs but those `awaitingGc` allows; no
+ * temp files, no completed snapshot misses a chunk, no chunk row is
  * unreferenced, no row belongs to a resource that is gone, failed snapshots pin nothing, and
  * volume directories match volume rows.
  */
@@ -76,35 +65,11 @@ export function auditStore(dataDir: string, options: AuditOptions = {}): string[
   for (const region of regionNames(dataDir)) {
     const dir = join(dataDir, "regions", region);
     withDb(dataDir, region, (db) => {
-      const rows = new Map(
-        (db.prepare("SELECT hash, stored_bytes FROM chunks").all() as Row[]).map((r) => [
-          String(r.hash),
-          Number(r.stored_bytes),
-        ]),
-      );
-      const files = chunkFiles(join(dir, "chunks"));
-      say(
-        region,
-        "chunk rows without a file",
-        [...rows.keys()].filter((h) => !files.has(h)),
-      );
-      say(
-        region,
-        "chunk files without a row (leaked bytes)",
-        [...files.keys()].filter((h) => !rows.has(h)),
-      );
-      say(
-        region,
-        "chunk files whose size is not their row's",
-        [...files].filter(([h, f]) => rows.has(h) && rows.get(h) !== f.size).map(([h]) => h),
-      );
-      const corrupt: string[] = [];
-      for (const [key, f] of files) {
-        if (verified.has(f.stamp + key)) continue;
-        if (decodeChunk(key, readFileSync(f.path))) verified.add(f.stamp + key);
-        else corrupt.push(key);
-      }
-      say(region, "chunk files that do not decode to their SHA-256", corrupt);
+      const packs = auditPacks(join(dir, "chunks"), db);
+      for (const p of packs.problems) say(region, p.what, p.items);
+      for (const g of packs.awaitingGc)
+        if (!options.awaitingGc?.includes(g.kind))
+          say(region, `${g.what} (garbage the sweep takes)`, g.items);
       say(
         region,
         "temp files",
@@ -216,6 +181,30 @@ export function auditStore(dataDir: string, options: AuditOptions = {}): string[
   return problems;
 }
 
+/** Packs (rows or files) no live chunk is in, as "region/id": the garbage a crash left. */
+export function garbagePacks(dataDir: string): Set<string> {
+  const out = new Set<string>();
+  for (const region of regionNames(dataDir)) {
+    const packs = withDb(dataDir, region, (db) => auditPacks(join(dataDir, "regions", region, "chunks"), db));
+    for (const id of packs.garbageIds) out.add(`${region}/${id}`);
+  }
+  return out;
+}
+
+/** Of the garbage a crash left, what is still stored after the restart: its sweep must take all. */
+export function unswept(dataDir: string, garbage: Set<string>): string[] {
+  const problems: string[] = [];
+  for (const region of regionNames(dataDir)) {
+    const packs = withDb(dataDir, region, (db) => auditPacks(join(dataDir, "regions", region, "chunks"), db));
+    const left = [...packs.packIds].filter((id) => garbage.has(`${region}/${id}`));
+    if (left.length)
+      problems.push(
+        `${region}: packs the crash left as garbage that the start-up sweep did not take: ${left.join(", ")}`,
+      );
+  }
+  return problems;
+}
+
 /** A snapshot's block map as stored: block -> SHA-256 of its content (non-zero blocks only). */
 export function storedSnapshotMap(dataDir: string, region: string, id: string): Map<number, string> {
   return withDb(
@@ -255,8 +244,13 @@ export function remoteBlocks(dataDir: string, region: string, volumeId: string):
 export interface StoreTotals {
   chunks: number;
   chunkBytes: number;
-  /** Chunk bytes on disk (file sizes), which must equal chunkBytes. */
+  /** Bytes of the pack files: chunkBytes, plus dead and garbage bytes, plus headers and indexes. */
   fileBytes: number;
+  packs: number;
+  /** Chunks no row points to any more inside packs that hold a live chunk (repack reclaims them). */
+  deadBytes: number;
+  /** Pack files no live chunk is in (waiting for the pack GC, or leaked). */
+  garbageBytes: number;
   snapshots: number;
   volumes: number;
   images: number;
@@ -266,24 +260,31 @@ export interface StoreTotals {
 }
 
 /** Sizes of what the store holds, summed over regions (for the growth check and the summary). */
-export function storeTotals(dataDir: string): StoreTotals {
+export function storeTotals(dataDir: string, regions = regionNames(dataDir)): StoreTotals {
   const t: StoreTotals = {
     dbBytes: 0,
     chunks: 0,
     chunkBytes: 0,
     fileBytes: 0,
+    packs: 0,
+    deadBytes: 0,
+    garbageBytes: 0,
     snapshots: 0,
     volumes: 0,
     images: 0,
     blockRows: 0,
   };
-  for (const region of regionNames(dataDir)) {
-    for (const f of chunkFiles(join(dataDir, "regions", region, "chunks")).values()) t.fileBytes += f.size;
+  for (const region of regions) {
+    t.packs += packFiles(join(dataDir, "regions", region, "chunks")).size;
     for (const suffix of ["", "-wal"]) {
       const db = join(dataDir, "regions", region, `metadata.db${suffix}`);
       if (existsSync(db)) t.dbBytes += statSync(db).size;
     }
     withDb(dataDir, region, (db) => {
+      const packs = auditPacks(join(dataDir, "regions", region, "chunks"), db);
+      t.fileBytes += packs.fileBytes;
+      t.deadBytes += packs.deadBytes;
+      t.garbageBytes += packs.garbageBytes;
       const n = (sql: string) => Number((db.prepare(sql).get() as Row).n);
       t.chunks += n("SELECT count(*) AS n FROM chunks");
       t.chunkBytes += n("SELECT coalesce(sum(stored_bytes), 0) AS n FROM chunks");

@@ -7,6 +7,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { setTimeout as sleep } from "node:timers/promises";
+import { packFiles } from "../crash/pack-audit.ts";
 import { violations } from "./invariants.ts";
 
 export class StateWatch {
@@ -42,13 +43,15 @@ export class StateWatch {
     return parts.join("|");
   }
 
-  /** Volume files and chunk temp files: a failed request must leave none behind. */
+  /** Volume files, pack files and pack temp files: a failed request must leave none behind. */
   #files(): string {
     const parts: string[] = [];
     for (const r of this.#regions) {
       const dir = join(this.#dataDir, "regions", r, "volumes");
       parts.push(`${r}:${existsSync(dir) ? readdirSync(dir).sort().join(",") : ""}`);
-      parts.push(`${r}/tmp:${readdirSync(join(this.#dataDir, "regions", r, "chunks", "tmp")).length}`);
+      const chunks = join(this.#dataDir, "regions", r, "chunks");
+      parts.push(`${r}/packs:${[...packFiles(chunks).keys()].sort().join(",")}`);
+      parts.push(`${r}/tmp:${readdirSync(join(chunks, "tmp")).length}`);
     }
     return parts.join("|");
   }

@@ -43,7 +43,7 @@ export const copySnapshotScenario: Scenario = {
   crashPoints: [
     "chunks.referenced@3",
     "chunks.uploaded@3",
-    "chunk-store.before-rename@60",
+    "pack-store.before-rename@5",
     "copy.batch-recorded",
   ],
   create(ctx) {

@@ -120,7 +120,7 @@ export const ebsDirectScenario: Scenario = {
   crashPoints: [
     "chunks.referenced@40",
     "chunks.uploaded@40",
-    "chunk-store.before-rename@40",
+    "pack-store.before-rename@16",
     "direct.block-recorded@40",
   ],
   create(ctx) {

@@ -22,7 +22,7 @@ export const snapshotScenario: Scenario = {
   crashPoints: [
     "chunks.referenced@3",
     "chunks.uploaded@3",
-    "chunk-store.before-rename@40",
+    "pack-store.before-rename@2",
     "snapshot.before-complete",
     "snapshot.completed",
     "chunks.rows-dropped",
