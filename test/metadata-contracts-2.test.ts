@@ -28,7 +28,7 @@ import { metadataStoreContract } from "./contracts/metadata-store.contract.ts";
 import { packIndexContract } from "./contracts/pack-index.contract.ts";
 import { type PostgresServer, startPostgres } from "./servers/postgres.ts";
 
-const PG_MIGRATIONS = [...pgMigrations, packsMigration];
+const PG_MIGRATIONS = pgMigrations;
 
 // These stores write their own rows; the contracts need no fixtures.
 const noFixtures: RegionFixtures = {

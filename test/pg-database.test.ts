@@ -4,6 +4,9 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { PgAccountStore } from "../src/accounts/pg-account-store.ts";
 import { pgMigrations } from "../src/storage/metadata/postgres/migrations.ts";
+
+const LATEST = pgMigrations[pgMigrations.length - 1].version;
+
 import { advisoryKey, PgDatabase, toLike } from "../src/storage/metadata/postgres/pg-database.ts";
 import { type PostgresServer, startPostgres } from "./servers/postgres.ts";
 
@@ -25,19 +28,19 @@ test("EC2 wildcards become LIKE patterns with the same meaning", () => {
 
 test("hosts opening a new database together apply each migration once", async () => {
   const url = await server.createDatabase();
-  const extra = { version: 2, name: "a second step", sql: "CREATE TABLE second_step (n integer)" };
+  const extra = { version: LATEST + 1, name: "a second step", sql: "CREATE TABLE second_step (n integer)" };
   const dbs = await Promise.all(
     Array.from({ length: 5 }, () => PgDatabase.open(url, [...pgMigrations, extra])),
   );
   try {
     const rows = await dbs[0].query("SELECT version, name FROM schema_migrations ORDER BY version");
     assert.deepEqual(rows, [
-      { version: 1, name: pgMigrations[0].name },
-      { version: 2, name: "a second step" },
+      ...pgMigrations.map((m) => ({ version: m.version, name: m.name })),
+      { version: LATEST + 1, name: "a second step" },
     ]);
-    assert.equal(await dbs[1].schemaVersion(), 2);
+    assert.equal(await dbs[1].schemaVersion(), LATEST + 1);
     const reopened = await PgDatabase.open(url, [...pgMigrations, extra]);
-    assert.equal(await reopened.schemaVersion(), 2);
+    assert.equal(await reopened.schemaVersion(), LATEST + 1);
     await reopened.close();
   } finally {
     await Promise.all(dbs.map((d) => d.close()));
@@ -46,10 +49,14 @@ test("hosts opening a new database together apply each migration once", async ()
 
 test("a failed migration leaves the schema at the last good version", async () => {
   const url = await server.createDatabase();
-  const bad = { version: 2, name: "broken", sql: "CREATE TABLE half (n integer); SELECT no_such_function()" };
+  const bad = {
+    version: LATEST + 1,
+    name: "broken",
+    sql: "CREATE TABLE half (n integer); SELECT no_such_function()",
+  };
   await assert.rejects(PgDatabase.open(url, [...pgMigrations, bad]), /no_such_function/);
   const db = await PgDatabase.open(url, pgMigrations);
-  assert.equal(await db.schemaVersion(), 1);
+  assert.equal(await db.schemaVersion(), LATEST);
   assert.equal((await db.one("SELECT to_regclass('half') AS t"))?.t, null);
   await db.close();
 });
@@ -120,7 +127,7 @@ test("the accounts and a region's metadata can share one database (separate migr
   try {
     const { account } = await accounts.createAccount("shared");
     assert.deepEqual(await accounts.getAccount(account.id), account);
-    assert.equal(await region.schemaVersion(), 1);
+    assert.equal(await region.schemaVersion(), LATEST);
     const tables = await region.column(
       "SELECT table_name AS v FROM information_schema.tables WHERE table_name LIKE '%migrations' ORDER BY 1",
     );

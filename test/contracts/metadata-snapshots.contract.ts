@@ -4,8 +4,8 @@ import assert from "node:assert/strict";
 import { it } from "node:test";
 import { BLOCK_SIZE, GIB } from "../../src/storage/blocks.ts";
 import type { MetadataStore } from "../../src/storage/metadata/metadata-store.ts";
-import { image } from "./catalog-store.contract.ts";
 import { account, byteSorted, rejectsWith } from "./harness.ts";
+import { image } from "./images.ts";
 import {
   completedSnapshot,
   hash,

@@ -3,6 +3,7 @@
 // for a moment: a group commit, so each writer waits for one durable put shared with the others
 // instead of one fsync per chunk, and packs stay large however the writers batch their chunks.
 import { randomBytes } from "node:crypto";
+import { crashPoint } from "../../util/crash-points.ts";
 import type { ChunkLocation, PackIndex } from "../metadata/pack-index.ts";
 import { buildPack } from "./pack-format.ts";
 import type { PackStore } from "./pack-store.ts";
@@ -111,6 +112,7 @@ export class PackWriter {
       const { bytes, entries } = buildPack(unique);
       await this.#index.beginPack(pack.id, Date.now());
       await this.#store.put(pack.id, bytes);
+      crashPoint("pack-writer.put-done");
       // Counted per add, not per distinct chunk: each add's writer records it once, and only when
       // all have may deletes that empty the pack remove it at once (see PackIndex).
       await this.#index.sealPack(pack.id, bytes.byteLength, chunks.length, Date.now());

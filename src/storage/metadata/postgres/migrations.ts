@@ -4,6 +4,8 @@
 // for byte counts. Times stay text: the stores hand back the ISO strings exactly as written.
 // Every text column collates "C" (byte order, as SQLite's BINARY), whatever the database's locale,
 // so ORDER BY id, paging with `id > after` and LIKE match SQLite's.
+
+import { packsMigration } from "./migrations-packs.ts";
 import type { PgMigration } from "./pg-database.ts";
 
 const T = `text COLLATE "C"`;
@@ -246,4 +248,6 @@ export const pgMigrations: PgMigration[] = [
       CREATE INDEX security_group_rules_referenced ON security_group_rules (referenced_group_id);
     `,
   },
+  // Chunks in packs: the same meaning as SQLite migration 10 (versions mean the same schema in both).
+  packsMigration,
 ];
