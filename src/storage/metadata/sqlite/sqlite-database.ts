@@ -196,9 +196,11 @@ export class SqliteDatabase {
   }
 
   #begin(): string {
-    const level = this.#txDepth++;
+    const level = this.#txDepth;
     const savepoint = `uow${level}`;
+    // Counted once begun: a BEGIN that fails (busy past the timeout) leaves nothing open.
     this.#db.exec(level === 0 ? "BEGIN IMMEDIATE" : `SAVEPOINT ${savepoint}`);
+    this.#txDepth++;
     return savepoint;
   }
 
@@ -209,7 +211,10 @@ export class SqliteDatabase {
       if (!outer) this.#db.exec(`ROLLBACK TO ${savepoint}; RELEASE ${savepoint}`);
       else if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
     };
-    if (!commit) return undo();
+    if (!commit) {
+      undo();
+      return;
+    }
     try {
       this.#db.exec(outer ? "COMMIT" : `RELEASE ${savepoint}`);
     } catch (e) {
