@@ -39,48 +39,52 @@ export class SqliteAccountStore implements AccountStore {
   }
 
   async createAccount(name: string, options: { alias?: string } = {}): Promise<CreatedAccount> {
-    const alias = options.alias ?? null;
-    if (!NAME.test(name)) {
-      throw new StrataError(
-        "InvalidParameterValue",
-        `Invalid account name '${name}': use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit.`,
-      );
-    }
-    if (alias !== null && (!ALIAS.test(alias) || /^\d+$/.test(alias) || alias === "self")) {
-      throw new StrataError(
-        "InvalidParameterValue",
-        `Invalid owner alias '${alias}': use 1-63 lowercase letters, digits or '-', not only digits, not 'self'.`,
-      );
-    }
-    const createdAt = new Date().toISOString();
-    return this.#db.tx(() => {
-      const clash = this.#db.q("SELECT name FROM accounts WHERE name = ? OR alias = ?").get(name, alias) as
-        | Row
-        | undefined;
-      if (clash) {
-        const byName = String(clash.name).toLowerCase() === name.toLowerCase();
+    return this.#db.exclusive(() => {
+      const alias = options.alias ?? null;
+      if (!NAME.test(name)) {
         throw new StrataError(
-          "AccountAlreadyExists",
-          byName
-            ? `An account named '${clash.name}' already exists.`
-            : `The owner alias '${alias}' already belongs to account '${clash.name}'.`,
+          "InvalidParameterValue",
+          `Invalid account name '${name}': use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit.`,
         );
       }
-      const id = this.#unused("SELECT 1 FROM accounts WHERE id = ?", newAccountId);
-      const accessKeyId = this.#unused("SELECT 1 FROM access_keys WHERE id = ?", newAccessKeyId);
-      const secretAccessKey = newSecret();
-      this.#db
-        .q("INSERT INTO accounts (id, name, alias, created_at) VALUES (?, ?, ?, ?)")
-        .run(id, name, alias, createdAt);
-      this.#db
-        .q("INSERT INTO access_keys (id, account_id, secret, created_at) VALUES (?, ?, ?, ?)")
-        .run(accessKeyId, id, secretAccessKey, createdAt);
-      return { account: { id, name, alias, createdAt }, accessKeyId, secretAccessKey };
+      if (alias !== null && (!ALIAS.test(alias) || /^\d+$/.test(alias) || alias === "self")) {
+        throw new StrataError(
+          "InvalidParameterValue",
+          `Invalid owner alias '${alias}': use 1-63 lowercase letters, digits or '-', not only digits, not 'self'.`,
+        );
+      }
+      const createdAt = new Date().toISOString();
+      return this.#db.transaction(() => {
+        const clash = this.#db.q("SELECT name FROM accounts WHERE name = ? OR alias = ?").get(name, alias) as
+          | Row
+          | undefined;
+        if (clash) {
+          const byName = String(clash.name).toLowerCase() === name.toLowerCase();
+          throw new StrataError(
+            "AccountAlreadyExists",
+            byName
+              ? `An account named '${clash.name}' already exists.`
+              : `The owner alias '${alias}' already belongs to account '${clash.name}'.`,
+          );
+        }
+        const id = this.#unused("SELECT 1 FROM accounts WHERE id = ?", newAccountId);
+        const accessKeyId = this.#unused("SELECT 1 FROM access_keys WHERE id = ?", newAccessKeyId);
+        const secretAccessKey = newSecret();
+        this.#db
+          .q("INSERT INTO accounts (id, name, alias, created_at) VALUES (?, ?, ?, ?)")
+          .run(id, name, alias, createdAt);
+        this.#db
+          .q("INSERT INTO access_keys (id, account_id, secret, created_at) VALUES (?, ?, ?, ?)")
+          .run(accessKeyId, id, secretAccessKey, createdAt);
+        return { account: { id, name, alias, createdAt }, accessKeyId, secretAccessKey };
+      });
     });
   }
 
   async listAccounts(): Promise<Account[]> {
-    return (this.#db.q("SELECT * FROM accounts ORDER BY created_at, id").all() as Row[]).map(toAccount);
+    return this.#db.exclusive(() => {
+      return (this.#db.q("SELECT * FROM accounts ORDER BY created_at, id").all() as Row[]).map(toAccount);
+    });
   }
 
   async getAccount(id: string): Promise<Account | undefined> {
@@ -96,35 +100,43 @@ export class SqliteAccountStore implements AccountStore {
   }
 
   async lookupAccessKey(accessKeyId: string): Promise<AccessKeySecret | undefined> {
-    const row = this.#db.q("SELECT account_id, secret FROM access_keys WHERE id = ?").get(accessKeyId) as
-      | Row
-      | undefined;
-    return row && { accountId: String(row.account_id), secretAccessKey: String(row.secret) };
+    return this.#db.exclusive(() => {
+      const row = this.#db.q("SELECT account_id, secret FROM access_keys WHERE id = ?").get(accessKeyId) as
+        | Row
+        | undefined;
+      return row && { accountId: String(row.account_id), secretAccessKey: String(row.secret) };
+    });
   }
 
   async quotaOverrides(accountId: string): Promise<Record<string, number>> {
-    const rows = this.#db
-      .q("SELECT name, value FROM account_quotas WHERE account_id = ?")
-      .all(accountId) as Row[];
-    return Object.fromEntries(rows.map((r) => [String(r.name), Number(r.value)]));
+    return this.#db.exclusive(() => {
+      const rows = this.#db
+        .q("SELECT name, value FROM account_quotas WHERE account_id = ?")
+        .all(accountId) as Row[];
+      return Object.fromEntries(rows.map((r) => [String(r.name), Number(r.value)]));
+    });
   }
 
   async setQuotaOverride(accountId: string, name: string, value: number | null): Promise<void> {
-    if (value === null) {
-      this.#db.q("DELETE FROM account_quotas WHERE account_id = ? AND name = ?").run(accountId, name);
-      return;
-    }
-    this.#db
-      .q(
-        `INSERT INTO account_quotas (account_id, name, value, updated_at) VALUES (?, ?, ?, ?)
-         ON CONFLICT (account_id, name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
-      )
-      .run(accountId, name, value, new Date().toISOString());
+    return this.#db.exclusive(() => {
+      if (value === null) {
+        this.#db.q("DELETE FROM account_quotas WHERE account_id = ? AND name = ?").run(accountId, name);
+        return;
+      }
+      this.#db
+        .q(
+          `INSERT INTO account_quotas (account_id, name, value, updated_at) VALUES (?, ?, ?, ?)
+           ON CONFLICT (account_id, name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+        )
+        .run(accountId, name, value, new Date().toISOString());
+    });
   }
 
-  #one(sql: string, value: string): Account | undefined {
-    const row = this.#db.q(sql).get(value) as Row | undefined;
-    return row && toAccount(row);
+  #one(sql: string, value: string): Promise<Account | undefined> {
+    return this.#db.exclusive(() => {
+      const row = this.#db.q(sql).get(value) as Row | undefined;
+      return row && toAccount(row);
+    });
   }
 
   /** A fresh random id not yet in use (collisions are astronomically rare, but cheap to rule out). */

@@ -68,3 +68,10 @@ export class Semaphore {
     }
   }
 }
+
+/** fn over the items one after another (each awaited before the next starts), in order. */
+export async function mapInOrder<T, R>(items: readonly T[], fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (const item of items) out.push(await fn(item));
+  return out;
+}

@@ -7,12 +7,12 @@ import type { SubnetRecord } from "./network-records.ts";
 import type { PublicRange } from "./public-pool.ts";
 
 /** The subnet's lowest free address from .4 up (AWS reserves .0-.3 and the last). */
-export function allocatePrivateIp(
+export async function allocatePrivateIp(
   t: NetworkTx,
   subnet: SubnetRecord,
   taken: Set<number> = new Set(),
-): string {
-  const used = new Set([...t.privateIpsInSubnet(subnet.id).map((ip) => parseIp(ip)!), ...taken]);
+): Promise<string> {
+  const used = new Set([...(await t.privateIpsInSubnet(subnet.id)).map((ip) => parseIp(ip)!), ...taken]);
   const ip = firstFree(parseCidr(subnet.cidr)!, used);
   if (ip === undefined) {
     throw new StrataError(
@@ -24,8 +24,8 @@ export function allocatePrivateIp(
 }
 
 /** The lowest free address of the region's share of the public pool. */
-export function allocatePublicIp(t: NetworkTx, range: PublicRange): string {
-  const used = new Set(t.publicIpsInUse().map((ip) => parseIp(ip)!));
+export async function allocatePublicIp(t: NetworkTx, range: PublicRange): Promise<string> {
+  const used = new Set((await t.publicIpsInUse()).map((ip) => parseIp(ip)!));
   for (let ip = range.first; ip <= range.last; ip++) if (!used.has(ip)) return formatIp(ip);
   throw new StrataError(
     "InsufficientAddressCapacity",
@@ -34,8 +34,8 @@ export function allocatePublicIp(t: NetworkTx, range: PublicRange): string {
 }
 
 /** Free public addresses left in the region's share (for a launch's check before it starts). */
-export function freePublicIps(t: NetworkTx, range: PublicRange): number {
-  const inRange = t.publicIpsInUse().filter((ip) => {
+export async function freePublicIps(t: NetworkTx, range: PublicRange): Promise<number> {
+  const inRange = (await t.publicIpsInUse()).filter((ip) => {
     const n = parseIp(ip)!;
     return n >= range.first && n <= range.last;
   });
@@ -43,9 +43,9 @@ export function freePublicIps(t: NetworkTx, range: PublicRange): number {
 }
 
 /** A random locally administered unicast MAC (02:...), unique in the region. */
-export function allocateMac(t: NetworkTx): string {
+export async function allocateMac(t: NetworkTx): Promise<string> {
   for (;;) {
     const mac = ["02", ...[...randomBytes(5)].map((b) => b.toString(16).padStart(2, "0"))].join(":");
-    if (!t.macInUse(mac)) return mac;
+    if (!(await t.macInUse(mac))) return mac;
   }
 }

@@ -4,6 +4,7 @@ import { StrataError } from "../../errors.ts";
 import { newId } from "../../ids.ts";
 import type { Tag } from "../../storage/metadata/catalog-store.ts";
 import type { NetworkStore, NetworkTx, StoredInterface } from "../../storage/metadata/network-store.ts";
+import { mapInOrder } from "../../util/concurrency.ts";
 import { validateTags } from "../tags/tag-rules.ts";
 import { allocatePublicIp } from "./address-allocation.ts";
 import type { NetworkEvents } from "./network-events.ts";
@@ -39,8 +40,8 @@ export class AddressService {
 
   async allocate(ownerId: string, tags: Tag[] = []): Promise<AddressRecord> {
     validateTags(tags);
-    return this.#store.tx((t) => {
-      if (t.addressesOf(ownerId).length >= MAX_ADDRESSES) {
+    return this.#store.tx(async (t) => {
+      if ((await t.addressesOf(ownerId)).length >= MAX_ADDRESSES) {
         throw new StrataError(
           "AddressLimitExceeded",
           `The maximum number of addresses (${MAX_ADDRESSES}) has been reached.`,
@@ -49,14 +50,14 @@ export class AddressService {
       const a: AddressRecord = {
         allocationId: newId("eipalloc"),
         ownerId,
-        publicIp: allocatePublicIp(t, this.#publicRange),
+        publicIp: await allocatePublicIp(t, this.#publicRange),
         associationId: null,
         networkInterfaceId: null,
         instanceId: null,
         privateIp: null,
       };
-      t.putAddress(a);
-      t.insertTags([a.allocationId], tags);
+      await t.putAddress(a);
+      await t.insertTags([a.allocationId], tags);
       return a;
     });
   }
@@ -66,34 +67,39 @@ export class AddressService {
     ownerId: string,
     by: { allocationIds?: string[]; publicIps?: string[] } = {},
   ): Promise<AddressRecord[]> {
-    return this.#store.tx((t) => {
+    return this.#store.tx(async (t) => {
       const wanted = [
-        ...(by.allocationIds ?? []).map((id) => this.#byAllocation(t, ownerId, id)),
-        ...(by.publicIps ?? []).map((ip) => this.#byIp(t, ownerId, ip)),
+        ...(await mapInOrder(by.allocationIds ?? [], (id) => this.#byAllocation(t, ownerId, id))),
+        ...(await mapInOrder(by.publicIps ?? [], (ip) => this.#byIp(t, ownerId, ip))),
       ];
-      return by.allocationIds?.length || by.publicIps?.length ? wanted : t.addressesOf(ownerId);
+      return by.allocationIds?.length || by.publicIps?.length ? wanted : await t.addressesOf(ownerId);
     });
   }
 
   async owned(ownerId: string, allocationId: string): Promise<AddressRecord> {
-    return this.#store.tx((t) => this.#byAllocation(t, ownerId, allocationId));
+    return this.#store.tx(async (t) => this.#byAllocation(t, ownerId, allocationId));
   }
 
-  #byAllocation(t: NetworkTx, ownerId: string, id: string): AddressRecord {
-    return ownedOrNotFound("allocation", id, ownerId, (x) => t.address(x));
+  async #byAllocation(t: NetworkTx, ownerId: string, id: string): Promise<AddressRecord> {
+    return await ownedOrNotFound("allocation", id, ownerId, (x) => t.address(x));
   }
 
-  #byIp(t: NetworkTx, ownerId: string, ip: string): AddressRecord {
-    const a = t.addressByIp(ip);
+  async #byIp(t: NetworkTx, ownerId: string, ip: string): Promise<AddressRecord> {
+    const a = await t.addressByIp(ip);
     if (!a || a.ownerId !== ownerId) {
       throw new StrataError("InvalidAddress.NotFound", `Address '${ip}' not found.`);
     }
     return a;
   }
 
-  #find(t: NetworkTx, ownerId: string, allocationId?: string, publicIp?: string): AddressRecord {
-    if (allocationId !== undefined) return this.#byAllocation(t, ownerId, allocationId);
-    if (publicIp !== undefined) return this.#byIp(t, ownerId, publicIp);
+  async #find(
+    t: NetworkTx,
+    ownerId: string,
+    allocationId?: string,
+    publicIp?: string,
+  ): Promise<AddressRecord> {
+    if (allocationId !== undefined) return await this.#byAllocation(t, ownerId, allocationId);
+    if (publicIp !== undefined) return await this.#byIp(t, ownerId, publicIp);
     throw new StrataError("MissingParameter", "The request must contain the parameter AllocationId");
   }
 
@@ -107,13 +113,15 @@ export class AddressService {
         "Specify either InstanceId or NetworkInterfaceId, not both",
       );
     }
-    const { associationId, vpcIds } = this.#store.tx((t) => {
-      const address = this.#find(t, ownerId, blank(request.allocationId), blank(request.publicIp));
+    const { associationId, vpcIds } = await this.#store.tx(async (t) => {
+      const address = await this.#find(t, ownerId, blank(request.allocationId), blank(request.publicIp));
       let nic: StoredInterface | undefined;
       if (nicId !== undefined)
-        nic = ownedOrNotFound("network-interface", nicId, ownerId, (x) => t.networkInterface(x));
+        nic = await ownedOrNotFound("network-interface", nicId, ownerId, (x) => t.networkInterface(x));
       else if (instanceId !== undefined) {
-        nic = t.interfacesOfInstances([instanceId]).find((n) => n.ownerId === ownerId && n.deviceIndex === 0);
+        nic = (await t.interfacesOfInstances([instanceId])).find(
+          (n) => n.ownerId === ownerId && n.deviceIndex === 0,
+        );
         if (!nic)
           throw new StrataError(
             "InvalidInstanceID.NotFound",
@@ -128,7 +136,7 @@ export class AddressService {
       if (privateIp !== undefined && privateIp !== nic.privateIp) {
         throw new StrataError("InvalidParameterValue", `${privateIp} is not a private address of ${nic.id}`);
       }
-      if (!t.gatewayOfVpc(nic.vpcId)) {
+      if (!(await t.gatewayOfVpc(nic.vpcId))) {
         throw new StrataError(
           "Gateway.NotAttached",
           `Network ${nic.vpcId} is not attached to any internet gateway`,
@@ -144,14 +152,14 @@ export class AddressService {
             `resource ${address.allocationId} is already associated with associate-id ${address.associationId}`,
           );
         }
-        const previous = t.networkInterface(address.networkInterfaceId);
-        if (previous) vpcIds.push(...this.#afterDisassociation(t, previous));
+        const previous = await t.networkInterface(address.networkInterfaceId);
+        if (previous) vpcIds.push(...(await this.#afterDisassociation(t, previous)));
       }
       // An interface has one Elastic IP: one it had is disassociated (it stays allocated).
-      const current = t.addressOfInterface(nic.id);
-      if (current) t.putAddress(detached(current));
+      const current = await t.addressOfInterface(nic.id);
+      if (current) await t.putAddress(detached(current));
       const association = newId("eipassoc");
-      t.putAddress({
+      await t.putAddress({
         ...address,
         associationId: association,
         networkInterfaceId: nic.id,
@@ -159,7 +167,7 @@ export class AddressService {
         privateIp: nic.privateIp,
       });
       // The Elastic IP takes the place of the auto-assigned public address, as on EC2.
-      if (nic.publicIp) t.putInterface({ ...nic, publicIp: null });
+      if (nic.publicIp) await t.putInterface({ ...nic, publicIp: null });
       return { associationId: association, vpcIds };
     });
     for (const v of new Set(vpcIds)) this.#events.emit(v);
@@ -167,20 +175,20 @@ export class AddressService {
   }
 
   /** An interface that loses its Elastic IP gets a new auto-assigned address if it was launched with one. */
-  #afterDisassociation(t: NetworkTx, nic: StoredInterface): string[] {
-    const subnet = t.subnet(nic.subnetId);
-    if (nic.autoPublic && nic.started && !nic.publicIp && subnet && isPublic(t, subnet)) {
-      t.putInterface({ ...nic, publicIp: allocatePublicIp(t, this.#publicRange) });
+  async #afterDisassociation(t: NetworkTx, nic: StoredInterface): Promise<string[]> {
+    const subnet = await t.subnet(nic.subnetId);
+    if (nic.autoPublic && nic.started && !nic.publicIp && subnet && (await isPublic(t, subnet))) {
+      await t.putInterface({ ...nic, publicIp: await allocatePublicIp(t, this.#publicRange) });
     }
     return [nic.vpcId];
   }
 
   async disassociate(ownerId: string, by: { associationId?: string; publicIp?: string }): Promise<void> {
-    const vpcIds = this.#store.tx((t) => {
+    const vpcIds = await this.#store.tx(async (t) => {
       let address: AddressRecord | undefined;
       const associationId = blank(by.associationId);
       if (associationId !== undefined) {
-        address = t.addressByAssociation(associationId);
+        address = await t.addressByAssociation(associationId);
         if (!address || address.ownerId !== ownerId) {
           throw new StrataError(
             "InvalidAssociationID.NotFound",
@@ -188,27 +196,29 @@ export class AddressService {
           );
         }
       } else {
-        address = this.#find(t, ownerId, undefined, blank(by.publicIp));
+        address = await this.#find(t, ownerId, undefined, blank(by.publicIp));
         if (!address.associationId) return [];
       }
-      t.putAddress(detached(address));
-      const nic = address.networkInterfaceId ? t.networkInterface(address.networkInterfaceId) : undefined;
-      return nic ? this.#afterDisassociation(t, nic) : [];
+      await t.putAddress(detached(address));
+      const nic = address.networkInterfaceId
+        ? await t.networkInterface(address.networkInterfaceId)
+        : undefined;
+      return nic ? await this.#afterDisassociation(t, nic) : [];
     });
     for (const v of vpcIds) this.#events.emit(v);
   }
 
   async release(ownerId: string, by: { allocationId?: string; publicIp?: string }): Promise<void> {
-    this.#store.tx((t) => {
-      const address = this.#find(t, ownerId, blank(by.allocationId), blank(by.publicIp));
+    await this.#store.tx(async (t) => {
+      const address = await this.#find(t, ownerId, blank(by.allocationId), blank(by.publicIp));
       if (address.associationId) {
         throw new StrataError(
           "InvalidIPAddress.InUse",
           `Address ${address.publicIp} is in use (${address.associationId}).`,
         );
       }
-      t.deleteAddress(address.allocationId);
-      t.deleteTags([address.allocationId]);
+      await t.deleteAddress(address.allocationId);
+      await t.deleteTags([address.allocationId]);
     });
   }
 }

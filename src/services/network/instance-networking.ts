@@ -97,7 +97,7 @@ export class InstanceNetworking implements NetworkAttachment {
 
   async #metadata(eni: InterfaceView): Promise<NetworkMetadata> {
     const groups = await this.#groups.byIds(eni.groupIds);
-    const subnet = this.#interfaces.vpcState(eni.vpcId).subnets.find((s) => s.id === eni.subnetId);
+    const subnet = (await this.#interfaces.vpcState(eni.vpcId)).subnets.find((s) => s.id === eni.subnetId);
     return {
       interfaceId: eni.id,
       subnetId: eni.subnetId,
@@ -112,7 +112,7 @@ export class InstanceNetworking implements NetworkAttachment {
   }
 
   async #ensureVpc(plane: DataPlane, vpcId: string): Promise<void> {
-    const state = this.#interfaces.vpcState(vpcId);
+    const state = await this.#interfaces.vpcState(vpcId);
     if (!state.vpc) return;
     this.#host.setDomain(vpcId, this.#region);
     await plane.ensureVpc({
@@ -136,7 +136,7 @@ export class InstanceNetworking implements NetworkAttachment {
     if (!plane || ![...this.#plugged.values()].some((p) => p.vpcId === vpcId)) return;
     await this.#locks.with(vpcId, async () => {
       await this.#ensureVpc(plane, vpcId);
-      const state = this.#interfaces.vpcState(vpcId);
+      const state = await this.#interfaces.vpcState(vpcId);
       for (const eni of state.interfaces) {
         const plugged = eni.instanceId ? this.#plugged.get(eni.instanceId) : undefined;
         if (!eni.instanceId || !plugged) continue;

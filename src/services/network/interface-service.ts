@@ -4,6 +4,7 @@
 import { StrataError } from "../../errors.ts";
 import { newId } from "../../ids.ts";
 import type { NetworkStore, NetworkTx, StoredInterface } from "../../storage/metadata/network-store.ts";
+import { mapInOrder } from "../../util/concurrency.ts";
 import { checkAvailabilityZone } from "../volumes/volume-service.ts";
 import { allocateMac, allocatePrivateIp, allocatePublicIp, freePublicIps } from "./address-allocation.ts";
 import { containsIp, isReserved, parseCidr, parseIp, usableCount } from "./cidr.ts";
@@ -57,9 +58,9 @@ export interface VpcState {
   interfaces: InterfaceView[];
 }
 
-export function viewOf(t: NetworkTx, n: StoredInterface): InterfaceView {
+export async function viewOf(t: NetworkTx, n: StoredInterface): Promise<InterfaceView> {
   const { autoPublic: _a, started: _s, ...record } = n;
-  const eip = t.addressOfInterface(n.id);
+  const eip = await t.addressOfInterface(n.id);
   const association: PublicAssociation | null = eip
     ? {
         publicIp: eip.publicIp,
@@ -103,7 +104,9 @@ export class InterfaceService {
     if (r.availabilityZone !== undefined) checkAvailabilityZone(this.#region, r.availabilityZone);
     let subnet: SubnetRecord;
     if (r.subnetId !== undefined) {
-      subnet = this.#store.tx((t) => ownedOrNotFound("subnet", r.subnetId!, ownerId, (x) => t.subnet(x)));
+      subnet = await this.#store.tx(async (t) =>
+        ownedOrNotFound("subnet", r.subnetId!, ownerId, (x) => t.subnet(x)),
+      );
       if (r.availabilityZone !== undefined && r.availabilityZone !== subnet.availabilityZone) {
         throw new StrataError(
           "InvalidParameterValue",
@@ -113,8 +116,8 @@ export class InterfaceService {
     } else {
       const vpc = await this.#vpcs.defaultVpc(ownerId);
       const zone = r.availabilityZone ?? `${this.#region}a`;
-      const found = this.#store.tx((t) =>
-        t.subnetsInVpc(vpc.id).find((s) => s.defaultForAz && s.availabilityZone === zone),
+      const found = await this.#store.tx(async (t) =>
+        (await t.subnetsInVpc(vpc.id)).find((s) => s.defaultForAz && s.availabilityZone === zone),
       );
       if (!found)
         throw new StrataError("MissingInput", `No default subnet for availability zone: '${zone}'.`);
@@ -136,7 +139,7 @@ export class InterfaceService {
       privateIp: null,
       publicIp: false,
     };
-    this.#store.tx((t) => {
+    await this.#store.tx(async (t) => {
       if (r.privateIpAddress !== undefined) {
         const ip = parseIp(r.privateIpAddress);
         if (count !== 1) {
@@ -151,20 +154,21 @@ export class InterfaceService {
             `Address ${r.privateIpAddress} is not a usable address of subnet ${subnet.id} (${subnet.cidr})`,
           );
         }
-        if (t.privateIpsInSubnet(subnet.id).includes(r.privateIpAddress)) {
+        if ((await t.privateIpsInSubnet(subnet.id)).includes(r.privateIpAddress)) {
           throw new StrataError("InvalidIPAddress.InUse", `Address ${r.privateIpAddress} is in use.`);
         }
         plan.privateIp = r.privateIpAddress;
       }
-      if (usableCount(cidr) - t.privateIpsInSubnet(subnet.id).length < count) {
+      if (usableCount(cidr) - (await t.privateIpsInSubnet(subnet.id)).length < count) {
         throw new StrataError(
           "InsufficientFreeAddressesInSubnet",
           `There are not enough free addresses in subnet '${subnet.id}' to satisfy the requested number of instances.`,
         );
       }
       // A public address only where it means something: a subnet routed to an attached gateway.
-      plan.publicIp = (r.associatePublicIpAddress ?? subnet.mapPublicIpOnLaunch) && isPublic(t, subnet);
-      if (plan.publicIp && freePublicIps(t, this.#publicRange) < count) {
+      plan.publicIp =
+        (r.associatePublicIpAddress ?? subnet.mapPublicIpOnLaunch) && (await isPublic(t, subnet));
+      if (plan.publicIp && (await freePublicIps(t, this.#publicRange)) < count) {
         throw new StrataError(
           "InsufficientAddressCapacity",
           "There are not enough free public addresses in this region's pool.",
@@ -180,28 +184,29 @@ export class InterfaceService {
     plan: LaunchPlan,
     instanceIds: string[],
   ): Promise<InterfaceView[]> {
-    const views = this.#store.tx((t) => {
-      const subnet = ownedOrNotFound("subnet", plan.subnetId, ownerId, (x) => t.subnet(x));
+    const views = await this.#store.tx(async (t) => {
+      const subnet = await ownedOrNotFound("subnet", plan.subnetId, ownerId, (x) => t.subnet(x));
       if (plan.privateIp && instanceIds.length !== 1) {
         throw new StrataError(
           "InvalidParameterValue",
           "PrivateIpAddress can be given only for one instance (MaxCount 1)",
         );
       }
-      if (plan.privateIp && t.privateIpsInSubnet(subnet.id).includes(plan.privateIp)) {
+      if (plan.privateIp && (await t.privateIpsInSubnet(subnet.id)).includes(plan.privateIp)) {
         throw new StrataError("InvalidIPAddress.InUse", `Address ${plan.privateIp} is in use.`);
       }
-      return instanceIds.map((instanceId) => {
+      // One after another: each allocation sees the interfaces written before it.
+      return mapInOrder(instanceIds, async (instanceId) => {
         const n: StoredInterface = {
           id: newId("eni"),
           ownerId,
           vpcId: subnet.vpcId,
           subnetId: subnet.id,
           availabilityZone: subnet.availabilityZone,
-          mac: allocateMac(t),
-          privateIp: plan.privateIp ?? allocatePrivateIp(t, subnet),
+          mac: await allocateMac(t),
+          privateIp: plan.privateIp ?? (await allocatePrivateIp(t, subnet)),
           groupIds: plan.groupIds,
-          publicIp: plan.publicIp ? allocatePublicIp(t, this.#publicRange) : null,
+          publicIp: plan.publicIp ? await allocatePublicIp(t, this.#publicRange) : null,
           autoPublic: plan.publicIp,
           started: true,
           instanceId,
@@ -210,7 +215,7 @@ export class InterfaceService {
           deleteOnTermination: true,
           description: "",
         };
-        t.putInterface(n);
+        await t.putInterface(n);
         return viewOf(t, n);
       });
     });
@@ -224,26 +229,33 @@ export class InterfaceService {
 
   /** Stop: EC2 releases an auto-assigned public address (an Elastic IP stays). */
   async releasePublicIp(instanceId: string): Promise<void> {
-    this.#changeInstance(instanceId, (_t, n) => ({ ...n, started: false, publicIp: null }));
+    await this.#changeInstance(instanceId, async (_t, n) => ({ ...n, started: false, publicIp: null }));
   }
 
   /** Start: a new auto-assigned public address for an interface launched with one (unless it has an Elastic IP). */
   async assignPublicIp(instanceId: string): Promise<void> {
-    this.#changeInstance(instanceId, (t, n) => {
+    await this.#changeInstance(instanceId, async (t, n) => {
       const wants =
-        n.autoPublic && !n.publicIp && !t.addressOfInterface(n.id) && isPublic(t, t.subnet(n.subnetId)!);
-      return { ...n, started: true, publicIp: wants ? allocatePublicIp(t, this.#publicRange) : n.publicIp };
+        n.autoPublic &&
+        !n.publicIp &&
+        !(await t.addressOfInterface(n.id)) &&
+        (await isPublic(t, (await t.subnet(n.subnetId))!));
+      return {
+        ...n,
+        started: true,
+        publicIp: wants ? await allocatePublicIp(t, this.#publicRange) : n.publicIp,
+      };
     });
   }
 
   /** Termination: interfaces go (DeleteOnTermination), their Elastic IPs are disassociated. */
   async deleteForInstance(instanceId: string): Promise<void> {
-    const vpcIds = this.#store.tx((t) => {
-      const nics = t.interfacesOfInstances([instanceId]);
+    const vpcIds = await this.#store.tx(async (t) => {
+      const nics = await t.interfacesOfInstances([instanceId]);
       for (const n of nics) {
-        const eip = t.addressOfInterface(n.id);
+        const eip = await t.addressOfInterface(n.id);
         if (eip)
-          t.putAddress({
+          await t.putAddress({
             ...eip,
             associationId: null,
             networkInterfaceId: null,
@@ -251,9 +263,16 @@ export class InterfaceService {
             privateIp: null,
           });
         if (n.deleteOnTermination) {
-          t.deleteInterface(n.id);
-          t.deleteTags([n.id]);
-        } else t.putInterface({ ...n, instanceId: null, attachmentId: null, publicIp: null, started: false });
+          await t.deleteInterface(n.id);
+          await t.deleteTags([n.id]);
+        } else
+          await t.putInterface({
+            ...n,
+            instanceId: null,
+            attachmentId: null,
+            publicIp: null,
+            started: false,
+          });
       }
       return [...new Set(nics.map((n) => n.vpcId))];
     });
@@ -263,10 +282,10 @@ export class InterfaceService {
   /** The instances' interfaces, by instance id (device index order). */
   async interfacesOf(instanceIds: string[]): Promise<Map<string, InterfaceView[]>> {
     const out = new Map<string, InterfaceView[]>();
-    this.#store.tx((t) => {
-      for (const n of t.interfacesOfInstances(instanceIds)) {
+    await this.#store.tx(async (t) => {
+      for (const n of await t.interfacesOfInstances(instanceIds)) {
         const list = out.get(n.instanceId!) ?? [];
-        list.push(viewOf(t, n));
+        list.push(await viewOf(t, n));
         out.set(n.instanceId!, list);
       }
     });
@@ -275,27 +294,29 @@ export class InterfaceService {
 
   /** ModifyInstanceAttribute GroupId.N: the groups must be the caller's and in the interface's VPC. */
   async setGroups(ownerId: string, instanceId: string, groupIds: string[]): Promise<void> {
-    const primary = this.#store.tx((t) =>
-      t.interfacesOfInstances([instanceId]).find((n) => n.ownerId === ownerId && n.deviceIndex === 0),
+    const primary = await this.#store.tx(async (t) =>
+      (await t.interfacesOfInstances([instanceId])).find((n) => n.ownerId === ownerId && n.deviceIndex === 0),
     );
     if (!primary)
       throw new StrataError("InvalidInstanceID.NotFound", `The instance ID '${instanceId}' does not exist`);
     if (!groupIds.length)
       throw new StrataError("MissingParameter", "The request must contain the parameter groupId");
     const groups = await this.#groups().resolveForLaunch(ownerId, primary.vpcId, groupIds, undefined);
-    this.#changeInstance(instanceId, (_t, n) =>
+    await this.#changeInstance(instanceId, async (_t, n) =>
       n.id === primary.id ? { ...n, groupIds: groups.map((g) => g.id) } : n,
     );
   }
 
   /** DescribeNetworkInterfaces: the caller's interfaces (or the given ids: NotFound for any not theirs). */
   async list(ownerId: string, ids?: string[]): Promise<InterfaceView[]> {
-    return this.#store.tx((t) =>
-      (ids?.length
-        ? ids.map((id) => ownedOrNotFound("network-interface", id, ownerId, (x) => t.networkInterface(x)))
-        : t.interfacesOf(ownerId)
-      ).map((n) => viewOf(t, n)),
-    );
+    return this.#store.tx(async (t) => {
+      const nics = ids?.length
+        ? await mapInOrder(ids, (id) =>
+            ownedOrNotFound("network-interface", id, ownerId, (x) => t.networkInterface(x)),
+          )
+        : await t.interfacesOf(ownerId);
+      return mapInOrder(nics, (n) => viewOf(t, n));
+    });
   }
 
   /** The owned lookup tags need. */
@@ -304,18 +325,21 @@ export class InterfaceService {
   }
 
   /** Everything the data plane needs to bring a VPC to its current state. */
-  vpcState(vpcId: string): VpcState {
-    return this.#store.tx((t) => ({
-      vpc: t.vpc(vpcId),
-      subnets: t.subnetsInVpc(vpcId),
-      interfaces: t.interfacesInVpc(vpcId).map((n) => viewOf(t, n)),
+  async vpcState(vpcId: string): Promise<VpcState> {
+    return this.#store.tx(async (t) => ({
+      vpc: await t.vpc(vpcId),
+      subnets: await t.subnetsInVpc(vpcId),
+      interfaces: await mapInOrder(await t.interfacesInVpc(vpcId), (n) => viewOf(t, n)),
     }));
   }
 
-  #changeInstance(instanceId: string, change: (t: NetworkTx, n: StoredInterface) => StoredInterface): void {
-    const vpcIds = this.#store.tx((t) => {
-      const nics = t.interfacesOfInstances([instanceId]);
-      for (const n of nics) t.putInterface(change(t, n));
+  async #changeInstance(
+    instanceId: string,
+    change: (t: NetworkTx, n: StoredInterface) => Promise<StoredInterface>,
+  ): Promise<void> {
+    const vpcIds = await this.#store.tx(async (t) => {
+      const nics = await t.interfacesOfInstances([instanceId]);
+      for (const n of nics) await t.putInterface(await change(t, n));
       return [...new Set(nics.map((n) => n.vpcId))];
     });
     for (const v of vpcIds) this.#events.emit(v);

@@ -62,14 +62,14 @@ export function notFound(kind: NetworkKind, id: string): StrataError {
 }
 
 /** The caller's record, or the kind's Malformed / NotFound (the same for another account's). */
-export function ownedOrNotFound<T extends { ownerId: string }>(
+export async function ownedOrNotFound<T extends { ownerId: string }>(
   kind: NetworkKind,
   id: string,
   ownerId: string,
-  find: (id: string) => T | undefined,
-): T {
+  find: (id: string) => Promise<T | undefined>,
+): Promise<T> {
   if (!isId(PREFIX[kind], id)) throw malformed(kind, id);
-  const record = find(id);
+  const record = await find(id);
   if (!record || record.ownerId !== ownerId) throw notFound(kind, id);
   return record;
 }

@@ -89,8 +89,8 @@ test("the default VPC: made once on first use, with its subnets, gateway, main r
       ["172.31.32.0/20", "us-east-1c", true, true],
     ],
   );
-  assert.ok(subnets.every((s) => n.routes.isPublic(s)));
-  assert.equal(n.vpcs.availableIpCount(subnets[0]), 4091);
+  for (const s of subnets) assert.equal(await n.routes.isPublic(s), true);
+  assert.equal(await n.vpcs.availableIpCount(subnets[0]), 4091);
   const [table] = await n.routes.listRouteTables(A);
   assert.equal(table.main, true);
   const [igw] = await n.routes.listGateways(A);
@@ -123,22 +123,22 @@ test("subnets: inside the VPC, /16 to /28, no overlap; refusals change nothing",
   );
   assert.deepEqual(await n.vpcs.listSubnets(A), before);
   // A new VPC's subnet is private until a gateway is attached and routed.
-  assert.equal(n.routes.isPublic(s), false);
+  assert.equal(await n.routes.isPublic(s), false);
   const igw = await n.routes.createGateway(A);
   await n.routes.attachGateway(A, igw.id, vpc.id);
-  assert.equal(n.routes.isPublic(s), false);
+  assert.equal(await n.routes.isPublic(s), false);
   const main = (await n.routes.listRouteTables(A)).find((r) => r.vpcId === vpc.id && r.main)!;
   await n.routes.createRoute(A, main.id, "0.0.0.0/0", igw.id);
-  assert.equal(n.routes.isPublic(s), true);
+  assert.equal(await n.routes.isPublic(s), true);
   await rejects(n.routes.createRoute(A, main.id, "0.0.0.0/0", igw.id), "RouteAlreadyExists");
   // An explicit association with a table that has no route out makes it private again.
   const own = await n.routes.createRouteTable(A, vpc.id);
   const assoc = await n.routes.associate(A, own.id, s.id);
-  assert.equal(n.routes.isPublic(s), false);
+  assert.equal(await n.routes.isPublic(s), false);
   await rejects(n.routes.deleteRouteTable(A, own.id), "DependencyViolation");
   await rejects(n.routes.deleteRoute(A, own.id, "10.0.0.0/16"), "InvalidParameterValue");
   await n.routes.disassociate(A, assoc);
-  assert.equal(n.routes.isPublic(s), true);
+  assert.equal(await n.routes.isPublic(s), true);
   // DeleteVpc waits for its subnets, gateway and route tables.
   await rejects(n.vpcs.deleteVpc(A, vpc.id), "DependencyViolation");
   await n.vpcs.deleteSubnet(A, s.id);
@@ -311,7 +311,7 @@ test("a VPC is never left without its default group: undone when the group fails
   );
   n.groups.createDefaultGroup = create;
   // A crash between the VPC's commit and its group's: the row is there, unmarked.
-  n.store.tx((t) =>
+  await n.store.tx((t) =>
     t.insertVpc({
       id: "vpc-0000000000000000a",
       ownerId: A,
@@ -325,10 +325,7 @@ test("a VPC is never left without its default group: undone when the group fails
     (await n.groups.groupsInVpc("vpc-0000000000000000a")).map((g) => g.name),
     ["default"],
   );
-  assert.deepEqual(
-    n.store.tx((t) => t.vpcsWithoutGroup()),
-    [],
-  );
+  assert.deepEqual(await n.store.tx((t) => t.vpcsWithoutGroup()), []);
   await n.vpcs.recover();
   assert.equal((await n.groups.groupsInVpc("vpc-0000000000000000a")).length, 1, "made once");
 });
@@ -346,15 +343,22 @@ test("change events come after the commit: a listener reading the VPC's state se
     listenerEvents,
     regionPublicRange("100.96.1.0/24", 0, 1),
   );
+  // Each listener's read is under way when emit returns (it took the database first), so the
+  // reads see each change and nothing after it.
+  const reads: Promise<void>[] = [];
   listenerEvents.onChange((vpcId) => {
-    seen.push(
-      interfaces.vpcState(vpcId).interfaces.map((x) => `${x.instanceId} ${x.association?.publicIp ?? "-"}`),
-    );
+    const slot = seen.push([]) - 1;
+    const read = interfaces.vpcState(vpcId).then((state) => {
+      seen[slot] = state.interfaces.map((x) => `${x.instanceId} ${x.association?.publicIp ?? "-"}`);
+    });
+    reads.push(read);
+    return read;
   });
   await interfaces.createForInstances(A, plan, ["i-0000000d"]);
   await interfaces.releasePublicIp("i-0000000d");
   await interfaces.assignPublicIp("i-0000000d");
   await interfaces.deleteForInstance("i-0000000d");
+  await Promise.all(reads);
   assert.deepEqual(seen, [["i-0000000d 100.96.1.16"], ["i-0000000d -"], ["i-0000000d 100.96.1.16"], []]);
   // A throwing listener is logged, not thrown into the change that already committed.
   listenerEvents.onChange(() => {

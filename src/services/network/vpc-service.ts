@@ -4,6 +4,7 @@ import { StrataError } from "../../errors.ts";
 import { newId } from "../../ids.ts";
 import type { Tag } from "../../storage/metadata/catalog-store.ts";
 import type { NetworkStore, NetworkTx } from "../../storage/metadata/network-store.ts";
+import { mapInOrder } from "../../util/concurrency.ts";
 import { validateTags } from "../tags/tag-rules.ts";
 import { checkAvailabilityZone } from "../volumes/volume-service.ts";
 import { cidrParameter, containsCidr, formatCidr, overlaps, parseCidr, usableCount } from "./cidr.ts";
@@ -61,13 +62,15 @@ export class VpcService implements VpcLookup {
   }
 
   async vpc(ownerId: string, vpcId: string): Promise<VpcRecord> {
-    return this.#store.tx((t) => ownedOrNotFound("vpc", vpcId, ownerId, (id) => t.vpc(id)));
+    return this.#store.tx(async (t) => ownedOrNotFound("vpc", vpcId, ownerId, (id) => t.vpc(id)));
   }
 
   async defaultVpc(ownerId: string): Promise<VpcRecord> {
-    const { vpc, created } = this.#store.tx((t) => {
-      const found = t.defaultVpcOf(ownerId);
-      return found ? { vpc: found, created: false } : { vpc: this.#createDefault(t, ownerId), created: true };
+    const { vpc, created } = await this.#store.tx(async (t) => {
+      const found = await t.defaultVpcOf(ownerId);
+      return found
+        ? { vpc: found, created: false }
+        : { vpc: await this.#createDefault(t, ownerId), created: true };
     });
     await this.#ensureDefaultGroup(vpc);
     this.#withDefault.add(ownerId);
@@ -85,7 +88,7 @@ export class VpcService implements VpcLookup {
 
   // The default VPC of the design: 172.31.0.0/16, a /20 per zone, an attached internet gateway,
   // the main route table sending 0.0.0.0/0 to it.
-  #createDefault(t: NetworkTx, ownerId: string): VpcRecord {
+  async #createDefault(t: NetworkTx, ownerId: string): Promise<VpcRecord> {
     const vpc: VpcRecord = {
       id: newId("vpc"),
       ownerId,
@@ -93,9 +96,9 @@ export class VpcService implements VpcLookup {
       isDefault: true,
       createdAt: new Date().toISOString(),
     };
-    t.insertVpc(vpc);
+    await t.insertVpc(vpc);
     for (const [i, z] of ZONES.entries()) {
-      t.insertSubnet({
+      await t.insertSubnet({
         id: newId("subnet"),
         ownerId,
         vpcId: vpc.id,
@@ -106,15 +109,15 @@ export class VpcService implements VpcLookup {
       });
     }
     const igw = { id: newId("igw"), ownerId, vpcId: vpc.id };
-    t.insertGateway(igw);
+    await t.insertGateway(igw);
     const main = mainRouteTable(vpc);
     main.routes.push({ destinationCidr: "0.0.0.0/0", gatewayId: igw.id });
-    t.putRouteTable(main);
+    await t.putRouteTable(main);
     return vpc;
   }
 
   async #ensureDefaultGroup(vpc: VpcRecord): Promise<void> {
-    if (this.#store.tx((t) => t.groupReady(vpc.id))) return;
+    if (await this.#store.tx(async (t) => t.groupReady(vpc.id))) return;
     let pending = this.#ensuring.get(vpc.id);
     if (!pending) {
       pending = (async () => {
@@ -122,7 +125,7 @@ export class VpcService implements VpcLookup {
         const groups = await this.#groups().groupsInVpc(vpc.id);
         if (!groups.some((g) => g.name === "default"))
           await this.#groups().createDefaultGroup(vpc.ownerId, vpc.id);
-        this.#store.tx((t) => t.markGroupReady(vpc.id));
+        await this.#store.tx(async (t) => t.markGroupReady(vpc.id));
       })().finally(() => this.#ensuring.delete(vpc.id));
       this.#ensuring.set(vpc.id, pending);
     }
@@ -131,7 +134,7 @@ export class VpcService implements VpcLookup {
 
   /** Start-up: a crash between a VPC's commit and its default group's is completed. */
   async recover(): Promise<void> {
-    for (const vpc of this.#store.tx((t) => t.vpcsWithoutGroup())) {
+    for (const vpc of await this.#store.tx(async (t) => t.vpcsWithoutGroup())) {
       try {
         await this.#ensureDefaultGroup(vpc);
       } catch (e) {
@@ -150,8 +153,8 @@ export class VpcService implements VpcLookup {
   async createVpc(ownerId: string, input: { cidr: string; tags?: Tag[] }): Promise<VpcRecord> {
     const cidr = this.checkCreateVpc(input.cidr, input.tags ?? []);
     await this.ensureDefault(ownerId);
-    const vpc = this.#store.tx((t) => {
-      if (t.vpcsOf(ownerId).length >= MAX_VPCS) {
+    const vpc = await this.#store.tx(async (t) => {
+      if ((await t.vpcsOf(ownerId)).length >= MAX_VPCS) {
         throw new StrataError(
           "VpcLimitExceeded",
           `The maximum number of VPCs (${MAX_VPCS}) has been reached.`,
@@ -164,16 +167,16 @@ export class VpcService implements VpcLookup {
         isDefault: false,
         createdAt: new Date().toISOString(),
       };
-      t.insertVpc(v);
-      t.putRouteTable(mainRouteTable(v));
-      t.insertTags([v.id], input.tags ?? []);
+      await t.insertVpc(v);
+      await t.putRouteTable(mainRouteTable(v));
+      await t.insertTags([v.id], input.tags ?? []);
       return v;
     });
     try {
       await this.#ensureDefaultGroup(vpc);
     } catch (e) {
       // Nothing half-made stays: without its default group the VPC is undone.
-      this.#store.tx((t) => this.#deleteVpcRows(t, vpc.id));
+      await this.#store.tx(async (t) => this.#deleteVpcRows(t, vpc.id));
       throw e;
     }
     this.#events.emit(vpc.id);
@@ -182,40 +185,42 @@ export class VpcService implements VpcLookup {
 
   /** The caller's VPCs (all, or the given ids: InvalidVpcID.NotFound for any not theirs). */
   async listVpcs(ownerId: string, ids?: string[]): Promise<VpcRecord[]> {
-    return this.#store.tx((t) =>
-      ids?.length ? ids.map((id) => ownedOrNotFound("vpc", id, ownerId, (x) => t.vpc(x))) : t.vpcsOf(ownerId),
+    return this.#store.tx(async (t) =>
+      ids?.length
+        ? await mapInOrder(ids, (id) => ownedOrNotFound("vpc", id, ownerId, (x) => t.vpc(x)))
+        : await t.vpcsOf(ownerId),
     );
   }
 
   async deleteVpc(ownerId: string, vpcId: string): Promise<void> {
     const vpc = await this.vpc(ownerId, vpcId);
     const others = (await this.#groups().groupsInVpc(vpc.id)).filter((g) => g.name !== "default");
-    this.#store.tx((t) => {
+    await this.#store.tx(async (t) => {
       const busy = (what: string) =>
         dependencyViolation(`The vpc '${vpc.id}' has dependencies and cannot be deleted (${what}).`);
-      if (t.subnetsInVpc(vpc.id).length) throw busy("subnets");
-      if (t.gatewayOfVpc(vpc.id)) throw busy("an attached internet gateway");
-      if (t.routeTablesInVpc(vpc.id).some((r) => !r.main)) throw busy("route tables");
-      if (t.interfacesInVpc(vpc.id).length) throw busy("network interfaces");
+      if ((await t.subnetsInVpc(vpc.id)).length) throw busy("subnets");
+      if (await t.gatewayOfVpc(vpc.id)) throw busy("an attached internet gateway");
+      if ((await t.routeTablesInVpc(vpc.id)).some((r) => !r.main)) throw busy("route tables");
+      if ((await t.interfacesInVpc(vpc.id)).length) throw busy("network interfaces");
       if (others.length) throw busy(`security groups: ${others.map((g) => g.id).join(", ")}`);
-      this.#deleteVpcRows(t, vpc.id);
+      await this.#deleteVpcRows(t, vpc.id);
     });
     await this.#groups().deleteGroupsOfVpc(vpc.id);
     if (vpc.isDefault) this.#withDefault.delete(ownerId);
     this.#events.emit(vpc.id);
   }
 
-  #deleteVpcRows(t: NetworkTx, vpcId: string): void {
-    for (const r of t.routeTablesInVpc(vpcId)) {
-      t.deleteRouteTable(r.id);
-      t.deleteTags([r.id]);
+  async #deleteVpcRows(t: NetworkTx, vpcId: string): Promise<void> {
+    for (const r of await t.routeTablesInVpc(vpcId)) {
+      await t.deleteRouteTable(r.id);
+      await t.deleteTags([r.id]);
     }
-    t.deleteVpc(vpcId);
-    t.deleteTags([vpcId]);
+    await t.deleteVpc(vpcId);
+    await t.deleteTags([vpcId]);
   }
 
   async subnet(ownerId: string, subnetId: string): Promise<SubnetRecord> {
-    return this.#store.tx((t) => ownedOrNotFound("subnet", subnetId, ownerId, (id) => t.subnet(id)));
+    return this.#store.tx(async (t) => ownedOrNotFound("subnet", subnetId, ownerId, (id) => t.subnet(id)));
   }
 
   /** Checks a CreateSubnet request's own values (DryRun stops after this and the VPC check). */
@@ -230,8 +235,8 @@ export class VpcService implements VpcLookup {
     input: { vpcId: string; cidr: string; availabilityZone?: string; tags?: Tag[] },
   ): Promise<SubnetRecord> {
     const cidr = this.checkCreateSubnet(input);
-    const subnet = this.#store.tx((t) => {
-      const vpc = ownedOrNotFound("vpc", input.vpcId, ownerId, (id) => t.vpc(id));
+    const subnet = await this.#store.tx(async (t) => {
+      const vpc = await ownedOrNotFound("vpc", input.vpcId, ownerId, (id) => t.vpc(id));
       const c = parseCidr(cidr)!;
       if (!containsCidr(parseCidr(vpc.cidr)!, c)) {
         throw new StrataError(
@@ -239,7 +244,7 @@ export class VpcService implements VpcLookup {
           `The CIDR '${cidr}' is invalid (outside ${vpc.cidr} of ${vpc.id}).`,
         );
       }
-      const clash = t.subnetsInVpc(vpc.id).find((s) => overlaps(parseCidr(s.cidr)!, c));
+      const clash = (await t.subnetsInVpc(vpc.id)).find((s) => overlaps(parseCidr(s.cidr)!, c));
       if (clash) {
         throw new StrataError(
           "InvalidSubnet.Conflict",
@@ -256,8 +261,8 @@ export class VpcService implements VpcLookup {
         mapPublicIpOnLaunch: false,
         defaultForAz: false,
       };
-      t.insertSubnet(s);
-      t.insertTags([s.id], input.tags ?? []);
+      await t.insertSubnet(s);
+      await t.insertTags([s.id], input.tags ?? []);
       return s;
     });
     this.#events.emit(subnet.vpcId);
@@ -265,42 +270,42 @@ export class VpcService implements VpcLookup {
   }
 
   async listSubnets(ownerId: string, ids?: string[]): Promise<SubnetRecord[]> {
-    return this.#store.tx((t) =>
+    return this.#store.tx(async (t) =>
       ids?.length
-        ? ids.map((id) => ownedOrNotFound("subnet", id, ownerId, (x) => t.subnet(x)))
-        : t.subnetsOf(ownerId),
+        ? await mapInOrder(ids, (id) => ownedOrNotFound("subnet", id, ownerId, (x) => t.subnet(x)))
+        : await t.subnetsOf(ownerId),
     );
   }
 
   /** AvailableIpAddressCount: the usable addresses less those interfaces hold. */
-  availableIpCount(subnet: SubnetRecord): number {
-    const used = this.#store.tx((t) => t.privateIpsInSubnet(subnet.id).length);
+  async availableIpCount(subnet: SubnetRecord): Promise<number> {
+    const used = await this.#store.tx(async (t) => (await t.privateIpsInSubnet(subnet.id)).length);
     return usableCount(parseCidr(subnet.cidr)!) - used;
   }
 
   async deleteSubnet(ownerId: string, subnetId: string): Promise<void> {
-    const subnet = this.#store.tx((t) => {
-      const s = ownedOrNotFound("subnet", subnetId, ownerId, (id) => t.subnet(id));
-      if (t.interfacesInSubnet(s.id).length) {
+    const subnet = await this.#store.tx(async (t) => {
+      const s = await ownedOrNotFound("subnet", subnetId, ownerId, (id) => t.subnet(id));
+      if ((await t.interfacesInSubnet(s.id)).length) {
         throw dependencyViolation(`The subnet '${s.id}' has dependencies and cannot be deleted.`);
       }
       // Its explicit route table association goes with it, as on EC2.
-      for (const r of t.routeTablesInVpc(s.vpcId)) {
+      for (const r of await t.routeTablesInVpc(s.vpcId)) {
         if (r.associations.some((a) => a.subnetId === s.id)) {
-          t.putRouteTable({ ...r, associations: r.associations.filter((a) => a.subnetId !== s.id) });
+          await t.putRouteTable({ ...r, associations: r.associations.filter((a) => a.subnetId !== s.id) });
         }
       }
-      t.deleteSubnet(s.id);
-      t.deleteTags([s.id]);
+      await t.deleteSubnet(s.id);
+      await t.deleteTags([s.id]);
       return s;
     });
     this.#events.emit(subnet.vpcId);
   }
 
   async setMapPublicIpOnLaunch(ownerId: string, subnetId: string, value: boolean): Promise<void> {
-    this.#store.tx((t) => {
-      const s = ownedOrNotFound("subnet", subnetId, ownerId, (id) => t.subnet(id));
-      t.updateSubnet({ ...s, mapPublicIpOnLaunch: value });
+    await this.#store.tx(async (t) => {
+      const s = await ownedOrNotFound("subnet", subnetId, ownerId, (id) => t.subnet(id));
+      await t.updateSubnet({ ...s, mapPublicIpOnLaunch: value });
     });
   }
 }

@@ -82,7 +82,8 @@ export function openRegionStores(dir: string, codec: CodecPool, storage: RegionS
     securityGroups: new SqliteSecurityGroupStore(db),
     blocks,
     exclusive: true,
-    close: async () => db.close(),
+    // After the unit of work in flight, if any (closing mid-unit would fail its next statement).
+    close: () => db.exclusive(() => db.close()),
   };
 }
 

@@ -1,6 +1,6 @@
 // The EC2 network model in the region's database. A change and every check it depends on run in
-// one synchronous transaction (tx), so "is this CIDR free" and "insert the subnet" cannot be
-// interleaved with another request, and a failed check leaves nothing written.
+// one transaction (tx, an async unit of work), so "is this CIDR free" and "insert the subnet"
+// cannot be interleaved with another request, and a failed check leaves nothing written.
 import type { GroupMembership } from "../../services/network/contracts.ts";
 import type {
   AddressRecord,
@@ -20,66 +20,72 @@ export interface StoredInterface extends NetworkInterfaceRecord {
   started: boolean;
 }
 
-/** Reads and writes inside one transaction (synchronous: nothing interleaves). */
+/**
+ * Reads and writes inside one transaction (a unit of work: nothing of another request joins it or
+ * interleaves with it in a way it could see). Await every call; use it only inside its tx().
+ */
 export interface NetworkTx {
-  vpc(id: string): VpcRecord | undefined;
-  vpcsOf(ownerId: string): VpcRecord[];
-  defaultVpcOf(ownerId: string): VpcRecord | undefined;
-  insertVpc(vpc: VpcRecord): void;
-  deleteVpc(id: string): void;
-  markGroupReady(vpcId: string): void;
-  groupReady(vpcId: string): boolean;
-  vpcsWithoutGroup(): VpcRecord[];
+  vpc(id: string): Promise<VpcRecord | undefined>;
+  vpcsOf(ownerId: string): Promise<VpcRecord[]>;
+  defaultVpcOf(ownerId: string): Promise<VpcRecord | undefined>;
+  insertVpc(vpc: VpcRecord): Promise<void>;
+  deleteVpc(id: string): Promise<void>;
+  markGroupReady(vpcId: string): Promise<void>;
+  groupReady(vpcId: string): Promise<boolean>;
+  vpcsWithoutGroup(): Promise<VpcRecord[]>;
 
-  subnet(id: string): SubnetRecord | undefined;
-  subnetsOf(ownerId: string): SubnetRecord[];
-  subnetsInVpc(vpcId: string): SubnetRecord[];
-  insertSubnet(subnet: SubnetRecord): void;
-  updateSubnet(subnet: SubnetRecord): void;
-  deleteSubnet(id: string): void;
+  subnet(id: string): Promise<SubnetRecord | undefined>;
+  subnetsOf(ownerId: string): Promise<SubnetRecord[]>;
+  subnetsInVpc(vpcId: string): Promise<SubnetRecord[]>;
+  insertSubnet(subnet: SubnetRecord): Promise<void>;
+  updateSubnet(subnet: SubnetRecord): Promise<void>;
+  deleteSubnet(id: string): Promise<void>;
 
-  gateway(id: string): InternetGatewayRecord | undefined;
-  gatewaysOf(ownerId: string): InternetGatewayRecord[];
-  gatewayOfVpc(vpcId: string): InternetGatewayRecord | undefined;
-  insertGateway(gateway: InternetGatewayRecord): void;
-  updateGateway(gateway: InternetGatewayRecord): void;
-  deleteGateway(id: string): void;
+  gateway(id: string): Promise<InternetGatewayRecord | undefined>;
+  gatewaysOf(ownerId: string): Promise<InternetGatewayRecord[]>;
+  gatewayOfVpc(vpcId: string): Promise<InternetGatewayRecord | undefined>;
+  insertGateway(gateway: InternetGatewayRecord): Promise<void>;
+  updateGateway(gateway: InternetGatewayRecord): Promise<void>;
+  deleteGateway(id: string): Promise<void>;
 
-  routeTable(id: string): RouteTableRecord | undefined;
-  routeTablesOf(ownerId: string): RouteTableRecord[];
-  routeTablesInVpc(vpcId: string): RouteTableRecord[];
+  routeTable(id: string): Promise<RouteTableRecord | undefined>;
+  routeTablesOf(ownerId: string): Promise<RouteTableRecord[]>;
+  routeTablesInVpc(vpcId: string): Promise<RouteTableRecord[]>;
   /** The table whose association (explicit or main) has this id. */
-  routeTableOfAssociation(associationId: string): RouteTableRecord | undefined;
+  routeTableOfAssociation(associationId: string): Promise<RouteTableRecord | undefined>;
   /** Inserts or replaces the table with its routes and associations. */
-  putRouteTable(table: RouteTableRecord): void;
-  deleteRouteTable(id: string): void;
+  putRouteTable(table: RouteTableRecord): Promise<void>;
+  deleteRouteTable(id: string): Promise<void>;
 
-  networkInterface(id: string): StoredInterface | undefined;
-  interfacesOf(ownerId: string): StoredInterface[];
-  interfacesInVpc(vpcId: string): StoredInterface[];
-  interfacesInSubnet(subnetId: string): StoredInterface[];
-  interfacesOfInstances(instanceIds: string[]): StoredInterface[];
+  networkInterface(id: string): Promise<StoredInterface | undefined>;
+  interfacesOf(ownerId: string): Promise<StoredInterface[]>;
+  interfacesInVpc(vpcId: string): Promise<StoredInterface[]>;
+  interfacesInSubnet(subnetId: string): Promise<StoredInterface[]>;
+  interfacesOfInstances(instanceIds: string[]): Promise<StoredInterface[]>;
   /** Inserts or replaces the interface. */
-  putInterface(nic: StoredInterface): void;
-  deleteInterface(id: string): void;
-  privateIpsInSubnet(subnetId: string): string[];
-  macInUse(mac: string): boolean;
+  putInterface(nic: StoredInterface): Promise<void>;
+  deleteInterface(id: string): Promise<void>;
+  privateIpsInSubnet(subnetId: string): Promise<string[]>;
+  macInUse(mac: string): Promise<boolean>;
   /** Every public address held in the region (auto-assigned and Elastic). */
-  publicIpsInUse(): string[];
+  publicIpsInUse(): Promise<string[]>;
 
-  address(allocationId: string): AddressRecord | undefined;
-  addressByIp(publicIp: string): AddressRecord | undefined;
-  addressByAssociation(associationId: string): AddressRecord | undefined;
-  addressOfInterface(networkInterfaceId: string): AddressRecord | undefined;
-  addressesOf(ownerId: string): AddressRecord[];
-  putAddress(address: AddressRecord): void;
-  deleteAddress(allocationId: string): void;
+  address(allocationId: string): Promise<AddressRecord | undefined>;
+  addressByIp(publicIp: string): Promise<AddressRecord | undefined>;
+  addressByAssociation(associationId: string): Promise<AddressRecord | undefined>;
+  addressOfInterface(networkInterfaceId: string): Promise<AddressRecord | undefined>;
+  addressesOf(ownerId: string): Promise<AddressRecord[]>;
+  putAddress(address: AddressRecord): Promise<void>;
+  deleteAddress(allocationId: string): Promise<void>;
 
-  insertTags(resourceIds: string[], tags: Tag[]): void;
-  deleteTags(resourceIds: string[]): void;
+  insertTags(resourceIds: string[], tags: Tag[]): Promise<void>;
+  deleteTags(resourceIds: string[]): Promise<void>;
 }
 
 export interface NetworkStore extends GroupMembership {
-  /** Runs fn in one transaction: it commits when fn returns, nothing of it stays when fn throws. */
-  tx<T>(fn: (t: NetworkTx) => T): T;
+  /**
+   * Runs fn as one unit of work: it commits when fn resolves, nothing of it stays when fn throws.
+   * fn must await only its NetworkTx calls (and pure work): the transaction is held while it waits.
+   */
+  tx<T>(fn: (t: NetworkTx) => Promise<T>): Promise<T>;
 }

@@ -38,7 +38,7 @@ export async function CreateRouteTable(
   );
   const current = await ctx.region.catalog.tagsOf([r.id]);
   return {
-    RouteTable: toRouteTable(r, ctx.region.routes.routeStates(r), current.get(r.id)),
+    RouteTable: toRouteTable(r, await ctx.region.routes.routeStates(r), current.get(r.id)),
     ClientToken: given(input.ClientToken),
   };
 }
@@ -66,7 +66,7 @@ export async function DescribeRouteTables(
   await firstUse(ctx, input, input.RouteTableIds, fields);
   const tables = await ctx.region.routes.listRouteTables(ctx.accountId, input.RouteTableIds);
   const tags = await ctx.region.catalog.tagsOf(tables.map((r) => r.id));
-  for (const r of tables) states.set(r.id, ctx.region.routes.routeStates(r));
+  for (const r of tables) states.set(r.id, await ctx.region.routes.routeStates(r));
   const matched = applyFilters(tables, input.Filters, fields, (r) => tags.get(r.id) ?? []);
   const { page, nextToken } = paginate(matched, (r) => r.id, input);
   return {

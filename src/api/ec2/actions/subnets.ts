@@ -24,7 +24,7 @@ export async function CreateSubnet(
   await ctx.region.vpcs.vpc(ctx.accountId, vpcId);
   dryRunCheck(input);
   const s = await ctx.region.vpcs.createSubnet(ctx.accountId, { vpcId, cidr, availabilityZone: zone, tags });
-  return { Subnet: toSubnet(ctx.regionName, s, ctx.region.vpcs.availableIpCount(s), tags) };
+  return { Subnet: toSubnet(ctx.regionName, s, await ctx.region.vpcs.availableIpCount(s), tags) };
 }
 
 export async function DescribeSubnets(
@@ -54,7 +54,7 @@ export async function DescribeSubnets(
   await firstUse(ctx, input, input.SubnetIds, fields);
   const subnets = await ctx.region.vpcs.listSubnets(ctx.accountId, input.SubnetIds);
   const tags = await ctx.region.catalog.tagsOf(subnets.map((s) => s.id));
-  for (const s of subnets) available.set(s.id, ctx.region.vpcs.availableIpCount(s));
+  for (const s of subnets) available.set(s.id, await ctx.region.vpcs.availableIpCount(s));
   const matched = applyFilters(subnets, input.Filters, fields, (s) => tags.get(s.id) ?? []);
   const { page, nextToken } = paginate(matched, (s) => s.id, input);
   return {

@@ -20,38 +20,48 @@ export class SqliteInstanceStore implements InstanceStore {
     attachments: VolumeAttachmentRecord[],
     tags: Tag[] = [],
   ): Promise<void> {
-    this.#db.tx(() => {
-      this.#db.insertTags(
-        instances.map((i) => i.id),
-        tags,
-      );
-      const ins = this.#db.q(
-        "INSERT INTO instances (id, owner_id, state, launched_at, attributes) VALUES (?, ?, ?, ?, ?)",
-      );
-      for (const i of instances) ins.run(i.id, i.ownerId, i.state, i.launchedAt, JSON.stringify(i));
-      for (const a of attachments) this.#attach(a);
+    return this.#db.exclusive(() => {
+      this.#db.transaction(() => {
+        this.#db.insertTags(
+          instances.map((i) => i.id),
+          tags,
+        );
+        const ins = this.#db.q(
+          "INSERT INTO instances (id, owner_id, state, launched_at, attributes) VALUES (?, ?, ?, ?, ?)",
+        );
+        for (const i of instances) ins.run(i.id, i.ownerId, i.state, i.launchedAt, JSON.stringify(i));
+        for (const a of attachments) this.#attach(a);
+      });
     });
   }
 
   async getInstance(id: string): Promise<InstanceRecord | undefined> {
-    const row = this.#db.q("SELECT attributes FROM instances WHERE id = ?").get(id) as Row | undefined;
-    return row && (JSON.parse(String(row.attributes)) as InstanceRecord);
+    return this.#db.exclusive(() => {
+      const row = this.#db.q("SELECT attributes FROM instances WHERE id = ?").get(id) as Row | undefined;
+      return row && (JSON.parse(String(row.attributes)) as InstanceRecord);
+    });
   }
 
   async listInstances(): Promise<InstanceRecord[]> {
-    return this.#db
-      .column("SELECT attributes AS v FROM instances ORDER BY id")
-      .map((v) => JSON.parse(String(v)) as InstanceRecord);
+    return this.#db.exclusive(() => {
+      return this.#db
+        .column("SELECT attributes AS v FROM instances ORDER BY id")
+        .map((v) => JSON.parse(String(v)) as InstanceRecord);
+    });
   }
 
   async updateInstance(i: InstanceRecord): Promise<void> {
-    this.#db
-      .q("UPDATE instances SET state = ?, attributes = ? WHERE id = ?")
-      .run(i.state, JSON.stringify(i), i.id);
+    return this.#db.exclusive(() => {
+      this.#db
+        .q("UPDATE instances SET state = ?, attributes = ? WHERE id = ?")
+        .run(i.state, JSON.stringify(i), i.id);
+    });
   }
 
   async attachVolume(a: VolumeAttachmentRecord): Promise<void> {
-    this.#db.tx(() => this.#attach(a));
+    return this.#db.exclusive(() => {
+      this.#db.transaction(() => this.#attach(a));
+    });
   }
 
   #attach(a: VolumeAttachmentRecord): void {
@@ -77,50 +87,62 @@ export class SqliteInstanceStore implements InstanceStore {
   }
 
   async detachVolume(volumeId: string): Promise<void> {
-    this.#db
-      .q(
-        `UPDATE volumes SET state = 'available', attached_instance = NULL, attached_device = NULL,
-         attached_at = NULL, delete_on_termination = 0 WHERE id = ? AND state = 'in-use'`,
-      )
-      .run(volumeId);
+    return this.#db.exclusive(() => {
+      this.#db
+        .q(
+          `UPDATE volumes SET state = 'available', attached_instance = NULL, attached_device = NULL,
+           attached_at = NULL, delete_on_termination = 0 WHERE id = ? AND state = 'in-use'`,
+        )
+        .run(volumeId);
+    });
   }
 
   async attachments(instanceId: string): Promise<VolumeAttachmentRecord[]> {
-    return (
-      this.#db
-        .q("SELECT * FROM volumes WHERE attached_instance = ? ORDER BY attached_device")
-        .all(instanceId) as Row[]
-    ).map(toAttachment);
+    return this.#db.exclusive(() => {
+      return (
+        this.#db
+          .q("SELECT * FROM volumes WHERE attached_instance = ? ORDER BY attached_device")
+          .all(instanceId) as Row[]
+      ).map(toAttachment);
+    });
   }
 
   async allAttachments(): Promise<VolumeAttachmentRecord[]> {
-    return (this.#db.q("SELECT * FROM volumes WHERE attached_instance IS NOT NULL").all() as Row[]).map(
-      toAttachment,
-    );
+    return this.#db.exclusive(() => {
+      return (this.#db.q("SELECT * FROM volumes WHERE attached_instance IS NOT NULL").all() as Row[]).map(
+        toAttachment,
+      );
+    });
   }
 
   async setDeleteOnTermination(volumeId: string, value: boolean): Promise<void> {
-    this.#db.q("UPDATE volumes SET delete_on_termination = ? WHERE id = ?").run(value ? 1 : 0, volumeId);
+    return this.#db.exclusive(() => {
+      this.#db.q("UPDATE volumes SET delete_on_termination = ? WHERE id = ?").run(value ? 1 : 0, volumeId);
+    });
   }
 
   async insertKeyPair(k: KeyPairRecord, tags: Tag[] = []): Promise<void> {
-    this.#db.tx(() => {
-      this.#db.insertTags([k.id], tags);
-      if (this.#db.q("SELECT 1 FROM key_pairs WHERE owner_id = ? AND name = ?").get(k.ownerId, k.name)) {
-        throw new StrataError("InvalidKeyPair.Duplicate", `The keypair already exists`);
-      }
-      this.#db
-        .q(
-          `INSERT INTO key_pairs (id, owner_id, name, key_type, fingerprint, public_key, created_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(k.id, k.ownerId, k.name, k.keyType, k.fingerprint, k.publicKey, k.createdAt);
+    return this.#db.exclusive(() => {
+      this.#db.transaction(() => {
+        this.#db.insertTags([k.id], tags);
+        if (this.#db.q("SELECT 1 FROM key_pairs WHERE owner_id = ? AND name = ?").get(k.ownerId, k.name)) {
+          throw new StrataError("InvalidKeyPair.Duplicate", `The keypair already exists`);
+        }
+        this.#db
+          .q(
+            `INSERT INTO key_pairs (id, owner_id, name, key_type, fingerprint, public_key, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?)`,
+          )
+          .run(k.id, k.ownerId, k.name, k.keyType, k.fingerprint, k.publicKey, k.createdAt);
+      });
     });
   }
 
   async keyPairs(ownerId: string): Promise<KeyPairRecord[]> {
-    return (this.#db.q("SELECT * FROM key_pairs WHERE owner_id = ? ORDER BY name").all(ownerId) as Row[]).map(
-      (r) => ({
+    return this.#db.exclusive(() => {
+      return (
+        this.#db.q("SELECT * FROM key_pairs WHERE owner_id = ? ORDER BY name").all(ownerId) as Row[]
+      ).map((r) => ({
         id: String(r.id),
         ownerId: String(r.owner_id),
         name: String(r.name),
@@ -128,14 +150,16 @@ export class SqliteInstanceStore implements InstanceStore {
         fingerprint: String(r.fingerprint),
         publicKey: String(r.public_key),
         createdAt: String(r.created_at),
-      }),
-    );
+      }));
+    });
   }
 
   async deleteKeyPair(id: string): Promise<void> {
-    this.#db.tx(() => {
-      this.#db.q("DELETE FROM key_pairs WHERE id = ?").run(id);
-      this.#db.q("DELETE FROM tags WHERE resource_id = ?").run(id);
+    return this.#db.exclusive(() => {
+      this.#db.transaction(() => {
+        this.#db.q("DELETE FROM key_pairs WHERE id = ?").run(id);
+        this.#db.q("DELETE FROM tags WHERE resource_id = ?").run(id);
+      });
     });
   }
 }

@@ -84,18 +84,21 @@ export class SqliteNetworkStore implements NetworkStore {
     this.#tx = new SqliteNetworkTx(db);
   }
 
-  tx<T>(fn: (t: NetworkTx) => T): T {
-    return this.#db.tx(() => fn(this.#tx));
+  tx<T>(fn: (t: NetworkTx) => Promise<T>): Promise<T> {
+    return this.#db.unitOfWork(() => fn(this.#tx));
   }
 
   async membersOf(groupIds: string[]): Promise<GroupMember[]> {
     if (!groupIds.length) return [];
-    const rows = this.#db
-      .q(
-        `SELECT * FROM network_interfaces WHERE EXISTS
+    const rows = await this.#db.exclusive(
+      () =>
+        this.#db
+          .q(
+            `SELECT * FROM network_interfaces WHERE EXISTS
          (SELECT 1 FROM json_each(group_ids) g WHERE g.value IN (SELECT value FROM json_each(?))) ORDER BY id`,
-      )
-      .all(JSON.stringify(groupIds)) as Row[];
+          )
+          .all(JSON.stringify(groupIds)) as Row[],
+    );
     return rows.map(toInterface).map((n) => ({
       networkInterfaceId: n.id,
       instanceId: n.instanceId,
@@ -122,43 +125,43 @@ class SqliteNetworkTx implements NetworkTx {
     return (this.#db.q(sql).all(...params) as Row[]).map(map);
   }
 
-  vpc(id: string) {
+  async vpc(id: string) {
     return this.#one("SELECT * FROM vpcs WHERE id = ?", toVpc, id);
   }
-  vpcsOf(ownerId: string) {
+  async vpcsOf(ownerId: string) {
     return this.#all("SELECT * FROM vpcs WHERE owner_id = ? ORDER BY id", toVpc, ownerId);
   }
-  defaultVpcOf(ownerId: string) {
+  async defaultVpcOf(ownerId: string) {
     return this.#one("SELECT * FROM vpcs WHERE owner_id = ? AND is_default = 1", toVpc, ownerId);
   }
-  insertVpc(v: VpcRecord) {
+  async insertVpc(v: VpcRecord) {
     this.#db
       .q("INSERT INTO vpcs (id, owner_id, cidr, is_default, created_at) VALUES (?, ?, ?, ?, ?)")
       .run(v.id, v.ownerId, v.cidr, int(v.isDefault), v.createdAt);
   }
-  deleteVpc(id: string) {
+  async deleteVpc(id: string) {
     this.#db.q("DELETE FROM vpcs WHERE id = ?").run(id);
   }
-  markGroupReady(vpcId: string) {
+  async markGroupReady(vpcId: string) {
     this.#db.q("UPDATE vpcs SET group_ready = 1 WHERE id = ?").run(vpcId);
   }
-  groupReady(vpcId: string) {
+  async groupReady(vpcId: string) {
     return this.#db.q("SELECT 1 FROM vpcs WHERE id = ? AND group_ready = 1").get(vpcId) !== undefined;
   }
-  vpcsWithoutGroup() {
+  async vpcsWithoutGroup() {
     return this.#all("SELECT * FROM vpcs WHERE group_ready = 0 ORDER BY id", toVpc);
   }
 
-  subnet(id: string) {
+  async subnet(id: string) {
     return this.#one("SELECT * FROM subnets WHERE id = ?", toSubnet, id);
   }
-  subnetsOf(ownerId: string) {
+  async subnetsOf(ownerId: string) {
     return this.#all("SELECT * FROM subnets WHERE owner_id = ? ORDER BY id", toSubnet, ownerId);
   }
-  subnetsInVpc(vpcId: string) {
+  async subnetsInVpc(vpcId: string) {
     return this.#all("SELECT * FROM subnets WHERE vpc_id = ? ORDER BY id", toSubnet, vpcId);
   }
-  insertSubnet(s: SubnetRecord) {
+  async insertSubnet(s: SubnetRecord) {
     this.#db
       .q(
         `INSERT INTO subnets (id, owner_id, vpc_id, cidr, availability_zone, map_public_ip, default_for_az)
@@ -174,31 +177,31 @@ class SqliteNetworkTx implements NetworkTx {
         int(s.defaultForAz),
       );
   }
-  updateSubnet(s: SubnetRecord) {
+  async updateSubnet(s: SubnetRecord) {
     this.#db.q("UPDATE subnets SET map_public_ip = ? WHERE id = ?").run(int(s.mapPublicIpOnLaunch), s.id);
   }
-  deleteSubnet(id: string) {
+  async deleteSubnet(id: string) {
     this.#db.q("DELETE FROM subnets WHERE id = ?").run(id);
   }
 
-  gateway(id: string) {
+  async gateway(id: string) {
     return this.#one("SELECT * FROM internet_gateways WHERE id = ?", toGateway, id);
   }
-  gatewaysOf(ownerId: string) {
+  async gatewaysOf(ownerId: string) {
     return this.#all("SELECT * FROM internet_gateways WHERE owner_id = ? ORDER BY id", toGateway, ownerId);
   }
-  gatewayOfVpc(vpcId: string) {
+  async gatewayOfVpc(vpcId: string) {
     return this.#one("SELECT * FROM internet_gateways WHERE vpc_id = ?", toGateway, vpcId);
   }
-  insertGateway(g: InternetGatewayRecord) {
+  async insertGateway(g: InternetGatewayRecord) {
     this.#db
       .q("INSERT INTO internet_gateways (id, owner_id, vpc_id) VALUES (?, ?, ?)")
       .run(g.id, g.ownerId, g.vpcId);
   }
-  updateGateway(g: InternetGatewayRecord) {
+  async updateGateway(g: InternetGatewayRecord) {
     this.#db.q("UPDATE internet_gateways SET vpc_id = ? WHERE id = ?").run(g.vpcId, g.id);
   }
-  deleteGateway(id: string) {
+  async deleteGateway(id: string) {
     this.#db.q("DELETE FROM internet_gateways WHERE id = ?").run(id);
   }
 
@@ -214,23 +217,23 @@ class SqliteNetworkTx implements NetworkTx {
       str(r.id),
     ),
   });
-  routeTable(id: string) {
+  async routeTable(id: string) {
     return this.#one("SELECT * FROM route_tables WHERE id = ?", this.#routeTable, id);
   }
-  routeTablesOf(ownerId: string) {
+  async routeTablesOf(ownerId: string) {
     return this.#all("SELECT * FROM route_tables WHERE owner_id = ? ORDER BY id", this.#routeTable, ownerId);
   }
-  routeTablesInVpc(vpcId: string) {
+  async routeTablesInVpc(vpcId: string) {
     return this.#all("SELECT * FROM route_tables WHERE vpc_id = ? ORDER BY id", this.#routeTable, vpcId);
   }
-  routeTableOfAssociation(associationId: string) {
+  async routeTableOfAssociation(associationId: string) {
     return this.#one(
       "SELECT t.* FROM route_tables t JOIN route_table_associations a ON a.route_table_id = t.id WHERE a.id = ?",
       this.#routeTable,
       associationId,
     );
   }
-  putRouteTable(t: RouteTableRecord) {
+  async putRouteTable(t: RouteTableRecord) {
     this.#db
       .q("INSERT OR REPLACE INTO route_tables (id, owner_id, vpc_id, main, routes) VALUES (?, ?, ?, ?, ?)")
       .run(t.id, t.ownerId, t.vpcId, int(t.main), JSON.stringify(t.routes));
@@ -240,28 +243,28 @@ class SqliteNetworkTx implements NetworkTx {
     );
     for (const a of t.associations) ins.run(a.id, t.id, a.subnetId, int(a.main));
   }
-  deleteRouteTable(id: string) {
+  async deleteRouteTable(id: string) {
     this.#db.q("DELETE FROM route_table_associations WHERE route_table_id = ?").run(id);
     this.#db.q("DELETE FROM route_tables WHERE id = ?").run(id);
   }
 
-  networkInterface(id: string) {
+  async networkInterface(id: string) {
     return this.#one("SELECT * FROM network_interfaces WHERE id = ?", toInterface, id);
   }
-  interfacesOf(ownerId: string) {
+  async interfacesOf(ownerId: string) {
     return this.#all("SELECT * FROM network_interfaces WHERE owner_id = ? ORDER BY id", toInterface, ownerId);
   }
-  interfacesInVpc(vpcId: string) {
+  async interfacesInVpc(vpcId: string) {
     return this.#all("SELECT * FROM network_interfaces WHERE vpc_id = ? ORDER BY id", toInterface, vpcId);
   }
-  interfacesInSubnet(subnetId: string) {
+  async interfacesInSubnet(subnetId: string) {
     return this.#all(
       "SELECT * FROM network_interfaces WHERE subnet_id = ? ORDER BY id",
       toInterface,
       subnetId,
     );
   }
-  interfacesOfInstances(instanceIds: string[]) {
+  async interfacesOfInstances(instanceIds: string[]) {
     if (!instanceIds.length) return [];
     return this.#all(
       "SELECT * FROM network_interfaces WHERE instance_id IN (SELECT value FROM json_each(?)) ORDER BY instance_id, device_index",
@@ -269,7 +272,7 @@ class SqliteNetworkTx implements NetworkTx {
       JSON.stringify(instanceIds),
     );
   }
-  putInterface(n: StoredInterface) {
+  async putInterface(n: StoredInterface) {
     this.#db
       .q(
         `INSERT OR REPLACE INTO network_interfaces (id, owner_id, vpc_id, subnet_id, availability_zone, mac,
@@ -295,18 +298,18 @@ class SqliteNetworkTx implements NetworkTx {
         n.description,
       );
   }
-  deleteInterface(id: string) {
+  async deleteInterface(id: string) {
     this.#db.q("DELETE FROM network_interfaces WHERE id = ?").run(id);
   }
-  privateIpsInSubnet(subnetId: string) {
+  async privateIpsInSubnet(subnetId: string) {
     return this.#db
       .column("SELECT private_ip AS v FROM network_interfaces WHERE subnet_id = ?", subnetId)
       .map(str);
   }
-  macInUse(mac: string) {
+  async macInUse(mac: string) {
     return this.#db.q("SELECT 1 FROM network_interfaces WHERE mac = ?").get(mac) !== undefined;
   }
-  publicIpsInUse() {
+  async publicIpsInUse() {
     return this.#db
       .column(
         "SELECT public_ip AS v FROM network_interfaces WHERE public_ip IS NOT NULL UNION SELECT public_ip FROM addresses",
@@ -314,22 +317,22 @@ class SqliteNetworkTx implements NetworkTx {
       .map(str);
   }
 
-  address(allocationId: string) {
+  async address(allocationId: string) {
     return this.#one("SELECT * FROM addresses WHERE allocation_id = ?", toAddress, allocationId);
   }
-  addressByIp(publicIp: string) {
+  async addressByIp(publicIp: string) {
     return this.#one("SELECT * FROM addresses WHERE public_ip = ?", toAddress, publicIp);
   }
-  addressByAssociation(associationId: string) {
+  async addressByAssociation(associationId: string) {
     return this.#one("SELECT * FROM addresses WHERE association_id = ?", toAddress, associationId);
   }
-  addressOfInterface(networkInterfaceId: string) {
+  async addressOfInterface(networkInterfaceId: string) {
     return this.#one("SELECT * FROM addresses WHERE network_interface_id = ?", toAddress, networkInterfaceId);
   }
-  addressesOf(ownerId: string) {
+  async addressesOf(ownerId: string) {
     return this.#all("SELECT * FROM addresses WHERE owner_id = ? ORDER BY allocation_id", toAddress, ownerId);
   }
-  putAddress(a: AddressRecord) {
+  async putAddress(a: AddressRecord) {
     this.#db
       .q(
         `INSERT OR REPLACE INTO addresses (allocation_id, owner_id, public_ip, association_id,
@@ -345,14 +348,14 @@ class SqliteNetworkTx implements NetworkTx {
         a.privateIp,
       );
   }
-  deleteAddress(allocationId: string) {
+  async deleteAddress(allocationId: string) {
     this.#db.q("DELETE FROM addresses WHERE allocation_id = ?").run(allocationId);
   }
 
-  insertTags(resourceIds: string[], tags: Tag[]) {
+  async insertTags(resourceIds: string[], tags: Tag[]) {
     this.#db.insertTags(resourceIds, tags);
   }
-  deleteTags(resourceIds: string[]) {
+  async deleteTags(resourceIds: string[]) {
     const del = this.#db.q("DELETE FROM tags WHERE resource_id = ?");
     for (const id of resourceIds) del.run(id);
   }

@@ -10,15 +10,17 @@ export class SqliteQuotaUsage implements QuotaUsageStore {
   }
 
   async volumeUsage(ownerId: string): Promise<Map<string, VolumeUsage>> {
-    const rows = this.#db
-      .q(
-        `SELECT volume_type, SUM(size_gib) AS size, SUM(COALESCE(iops, 0)) AS iops
-         FROM volumes WHERE owner_id = ? GROUP BY volume_type`,
-      )
-      .all(ownerId) as Row[];
-    return new Map(
-      rows.map((r) => [String(r.volume_type), { sizeGiB: Number(r.size), iops: Number(r.iops) }]),
-    );
+    return this.#db.exclusive(() => {
+      const rows = this.#db
+        .q(
+          `SELECT volume_type, SUM(size_gib) AS size, SUM(COALESCE(iops, 0)) AS iops
+           FROM volumes WHERE owner_id = ? GROUP BY volume_type`,
+        )
+        .all(ownerId) as Row[];
+      return new Map(
+        rows.map((r) => [String(r.volume_type), { sizeGiB: Number(r.size), iops: Number(r.iops) }]),
+      );
+    });
   }
 
   async snapshotCount(ownerId: string): Promise<number> {
@@ -42,16 +44,18 @@ export class SqliteQuotaUsage implements QuotaUsageStore {
   }
 
   async activeInstanceTypes(ownerId: string): Promise<string[]> {
-    return this.#db
-      .q(
-        `SELECT json_extract(attributes, '$.instanceType') AS type FROM instances
-         WHERE owner_id = ? AND state IN ('pending', 'running', 'stopping', 'shutting-down')`,
-      )
-      .all(ownerId)
-      .map((r) => String((r as Row).type));
+    return this.#db.exclusive(() => {
+      return this.#db
+        .q(
+          `SELECT json_extract(attributes, '$.instanceType') AS type FROM instances
+           WHERE owner_id = ? AND state IN ('pending', 'running', 'stopping', 'shutting-down')`,
+        )
+        .all(ownerId)
+        .map((r) => String((r as Row).type));
+    });
   }
 
-  #count(sql: string, ownerId: string): number {
-    return Number((this.#db.q(sql).get(ownerId) as Row).n);
+  #count(sql: string, ownerId: string): Promise<number> {
+    return this.#db.exclusive(() => Number((this.#db.q(sql).get(ownerId) as Row).n));
   }
 }

@@ -22,33 +22,35 @@ export class SqliteSecurityGroupStore implements SecurityGroupStore {
     tags: Tag[],
     maxGroups: number | null,
   ): Promise<void> {
-    this.#db.tx(() => {
-      if (this.#byName(g.ownerId, g.vpcId, g.name)) {
-        throw new StrataError(
-          "InvalidGroup.Duplicate",
-          `The security group '${g.name}' already exists for VPC '${g.vpcId}'`,
-        );
-      }
-      if (maxGroups !== null) {
-        const count = Number(
-          (this.#db.q("SELECT count(*) AS n FROM security_groups WHERE owner_id = ?").get(g.ownerId) as Row)
-            .n,
-        );
-        if (count >= maxGroups) {
+    return this.#db.exclusive(() => {
+      this.#db.transaction(() => {
+        if (this.#byName(g.ownerId, g.vpcId, g.name)) {
           throw new StrataError(
-            "SecurityGroupLimitExceeded",
-            `The maximum number of security groups (${maxGroups}) has been reached.`,
+            "InvalidGroup.Duplicate",
+            `The security group '${g.name}' already exists for VPC '${g.vpcId}'`,
           );
         }
-      }
-      this.#db
-        .q(
-          `INSERT INTO security_groups (id, owner_id, vpc_id, name, description, created_at)
-           VALUES (?, ?, ?, ?, ?, ?)`,
-        )
-        .run(g.id, g.ownerId, g.vpcId, g.name, g.description, new Date().toISOString());
-      this.#db.insertTags([g.id], tags);
-      for (const r of rules) this.#insertRule(r);
+        if (maxGroups !== null) {
+          const count = Number(
+            (this.#db.q("SELECT count(*) AS n FROM security_groups WHERE owner_id = ?").get(g.ownerId) as Row)
+              .n,
+          );
+          if (count >= maxGroups) {
+            throw new StrataError(
+              "SecurityGroupLimitExceeded",
+              `The maximum number of security groups (${maxGroups}) has been reached.`,
+            );
+          }
+        }
+        this.#db
+          .q(
+            `INSERT INTO security_groups (id, owner_id, vpc_id, name, description, created_at)
+             VALUES (?, ?, ?, ?, ?, ?)`,
+          )
+          .run(g.id, g.ownerId, g.vpcId, g.name, g.description, new Date().toISOString());
+        this.#db.insertTags([g.id], tags);
+        for (const r of rules) this.#insertRule(r);
+      });
     });
   }
 
@@ -60,50 +62,64 @@ export class SqliteSecurityGroupStore implements SecurityGroupStore {
   }
 
   async group(id: string): Promise<SecurityGroupRecord | undefined> {
-    const row = this.#db.q("SELECT * FROM security_groups WHERE id = ?").get(id) as Row | undefined;
-    return row && toGroup(row);
+    return this.#db.exclusive(() => {
+      const row = this.#db.q("SELECT * FROM security_groups WHERE id = ?").get(id) as Row | undefined;
+      return row && toGroup(row);
+    });
   }
 
   async groupByName(ownerId: string, vpcId: string, name: string): Promise<SecurityGroupRecord | undefined> {
-    return this.#byName(ownerId, vpcId, name);
+    return this.#db.exclusive(() => this.#byName(ownerId, vpcId, name));
   }
 
   async groupsOf(ownerId: string): Promise<SecurityGroupRecord[]> {
-    return (
-      this.#db.q("SELECT * FROM security_groups WHERE owner_id = ? ORDER BY id").all(ownerId) as Row[]
-    ).map(toGroup);
+    return this.#db.exclusive(() => {
+      return (
+        this.#db.q("SELECT * FROM security_groups WHERE owner_id = ? ORDER BY id").all(ownerId) as Row[]
+      ).map(toGroup);
+    });
   }
 
   async groupsInVpc(vpcId: string): Promise<SecurityGroupRecord[]> {
-    return (this.#db.q("SELECT * FROM security_groups WHERE vpc_id = ? ORDER BY id").all(vpcId) as Row[]).map(
-      toGroup,
-    );
+    return this.#db.exclusive(() => {
+      return (
+        this.#db.q("SELECT * FROM security_groups WHERE vpc_id = ? ORDER BY id").all(vpcId) as Row[]
+      ).map(toGroup);
+    });
   }
 
   async groupsByIds(ids: string[]): Promise<SecurityGroupRecord[]> {
-    if (!ids.length) return [];
-    return (
-      this.#db
-        .q("SELECT * FROM security_groups WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id")
-        .all(JSON.stringify(ids)) as Row[]
-    ).map(toGroup);
+    return this.#db.exclusive(() => {
+      if (!ids.length) return [];
+      return (
+        this.#db
+          .q("SELECT * FROM security_groups WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id")
+          .all(JSON.stringify(ids)) as Row[]
+      ).map(toGroup);
+    });
   }
 
   async rulesOf(groupIds: string[]): Promise<SecurityGroupRuleRecord[]> {
-    if (!groupIds.length) return [];
-    return (
-      this.#db
-        .q(
-          "SELECT * FROM security_group_rules WHERE group_id IN (SELECT value FROM json_each(?)) ORDER BY rowid",
-        )
-        .all(JSON.stringify(groupIds)) as Row[]
-    ).map(toRule);
+    return this.#db.exclusive(() => {
+      if (!groupIds.length) return [];
+      return (
+        this.#db
+          .q(
+            "SELECT * FROM security_group_rules WHERE group_id IN (SELECT value FROM json_each(?)) ORDER BY rowid",
+          )
+          .all(JSON.stringify(groupIds)) as Row[]
+      ).map(toRule);
+    });
   }
 
   async rulesOfOwner(ownerId: string): Promise<SecurityGroupRuleRecord[]> {
-    return (
-      this.#db.q("SELECT * FROM security_group_rules WHERE owner_id = ? ORDER BY rowid").all(ownerId) as Row[]
-    ).map(toRule);
+    return this.#db.exclusive(() => {
+      return (
+        this.#db
+          .q("SELECT * FROM security_group_rules WHERE owner_id = ? ORDER BY rowid")
+          .all(ownerId) as Row[]
+      ).map(toRule);
+    });
   }
 
   async addRules(
@@ -112,32 +128,34 @@ export class SqliteSecurityGroupStore implements SecurityGroupStore {
     tags: Tag[],
     maxPerDirection: number,
   ): Promise<void> {
-    this.#db.tx(() => {
-      if (!this.#db.q("SELECT 1 FROM security_groups WHERE id = ?").get(groupId)) {
-        throw new StrataError("InvalidGroup.NotFound", `The security group '${groupId}' does not exist`);
-      }
-      for (const egress of [false, true]) {
-        const adding = rules.filter((r) => r.egress === egress).length;
-        if (!adding) continue;
-        const have = Number(
-          (
-            this.#db
-              .q("SELECT count(*) AS n FROM security_group_rules WHERE group_id = ? AND egress = ?")
-              .get(groupId, egress ? 1 : 0) as Row
-          ).n,
-        );
-        if (have + adding > maxPerDirection) {
-          throw new StrataError(
-            "RulesPerSecurityGroupLimitExceeded",
-            `The maximum number of rules per security group has been reached (${maxPerDirection} ${egress ? "outbound" : "inbound"}).`,
-          );
+    return this.#db.exclusive(() => {
+      this.#db.transaction(() => {
+        if (!this.#db.q("SELECT 1 FROM security_groups WHERE id = ?").get(groupId)) {
+          throw new StrataError("InvalidGroup.NotFound", `The security group '${groupId}' does not exist`);
         }
-      }
-      for (const r of rules) this.#insertRule({ ...r, groupId });
-      this.#db.insertTags(
-        rules.map((r) => r.id),
-        tags,
-      );
+        for (const egress of [false, true]) {
+          const adding = rules.filter((r) => r.egress === egress).length;
+          if (!adding) continue;
+          const have = Number(
+            (
+              this.#db
+                .q("SELECT count(*) AS n FROM security_group_rules WHERE group_id = ? AND egress = ?")
+                .get(groupId, egress ? 1 : 0) as Row
+            ).n,
+          );
+          if (have + adding > maxPerDirection) {
+            throw new StrataError(
+              "RulesPerSecurityGroupLimitExceeded",
+              `The maximum number of rules per security group has been reached (${maxPerDirection} ${egress ? "outbound" : "inbound"}).`,
+            );
+          }
+        }
+        for (const r of rules) this.#insertRule({ ...r, groupId });
+        this.#db.insertTags(
+          rules.map((r) => r.id),
+          tags,
+        );
+      });
     });
   }
 
@@ -182,57 +200,65 @@ export class SqliteSecurityGroupStore implements SecurityGroupStore {
   }
 
   async updateRules(groupId: string, rules: SecurityGroupRuleRecord[]): Promise<void> {
-    this.#db.tx(() => {
-      const del = this.#db.q("DELETE FROM security_group_rules WHERE id = ? AND group_id = ?");
-      for (const r of rules) {
-        if (Number(del.run(r.id, groupId).changes) !== 1) {
-          throw new StrataError(
-            "InvalidSecurityGroupRuleId.NotFound",
-            `The security group rule ID '${r.id}' does not exist`,
-          );
+    return this.#db.exclusive(() => {
+      this.#db.transaction(() => {
+        const del = this.#db.q("DELETE FROM security_group_rules WHERE id = ? AND group_id = ?");
+        for (const r of rules) {
+          if (Number(del.run(r.id, groupId).changes) !== 1) {
+            throw new StrataError(
+              "InvalidSecurityGroupRuleId.NotFound",
+              `The security group rule ID '${r.id}' does not exist`,
+            );
+          }
         }
-      }
-      for (const r of rules) this.#insertRule({ ...r, groupId });
+        for (const r of rules) this.#insertRule({ ...r, groupId });
+      });
     });
   }
 
   async removeRules(groupId: string, ruleIds: string[]): Promise<void> {
-    this.#db.tx(() => {
-      const del = this.#db.q("DELETE FROM security_group_rules WHERE id = ? AND group_id = ?");
-      for (const id of ruleIds) {
-        if (Number(del.run(id, groupId).changes) !== 1) {
-          throw new StrataError(
-            "InvalidPermission.NotFound",
-            "The specified rule does not exist in this security group.",
-          );
+    return this.#db.exclusive(() => {
+      this.#db.transaction(() => {
+        const del = this.#db.q("DELETE FROM security_group_rules WHERE id = ? AND group_id = ?");
+        for (const id of ruleIds) {
+          if (Number(del.run(id, groupId).changes) !== 1) {
+            throw new StrataError(
+              "InvalidPermission.NotFound",
+              "The specified rule does not exist in this security group.",
+            );
+          }
+          this.#db.q("DELETE FROM tags WHERE resource_id = ?").run(id);
         }
-        this.#db.q("DELETE FROM tags WHERE resource_id = ?").run(id);
-      }
+      });
     });
   }
 
   async deleteGroup(id: string): Promise<void> {
-    this.#db.tx(() => {
-      const referencing = this.#db
-        .q(
-          "SELECT group_id AS v FROM security_group_rules WHERE referenced_group_id = ? AND group_id != ? LIMIT 1",
-        )
-        .get(id, id) as Row | undefined;
-      if (referencing) {
-        throw new StrataError(
-          "DependencyViolation",
-          `resource ${id} has a dependent object (a rule of ${String(referencing.v)} references it)`,
-        );
-      }
-      this.#deleteGroups([id]);
+    return this.#db.exclusive(() => {
+      this.#db.transaction(() => {
+        const referencing = this.#db
+          .q(
+            "SELECT group_id AS v FROM security_group_rules WHERE referenced_group_id = ? AND group_id != ? LIMIT 1",
+          )
+          .get(id, id) as Row | undefined;
+        if (referencing) {
+          throw new StrataError(
+            "DependencyViolation",
+            `resource ${id} has a dependent object (a rule of ${String(referencing.v)} references it)`,
+          );
+        }
+        this.#deleteGroups([id]);
+      });
     });
   }
 
   async deleteGroupsOfVpc(vpcId: string): Promise<void> {
-    this.#db.tx(() => {
-      this.#deleteGroups(
-        this.#db.column("SELECT id AS v FROM security_groups WHERE vpc_id = ?", vpcId).map(String),
-      );
+    return this.#db.exclusive(() => {
+      this.#db.transaction(() => {
+        this.#deleteGroups(
+          this.#db.column("SELECT id AS v FROM security_groups WHERE vpc_id = ?", vpcId).map(String),
+        );
+      });
     });
   }
 
