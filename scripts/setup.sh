@@ -13,9 +13,10 @@ cd "$(dirname "$0")/.."
 debian_packages=(zstd awscli python3-botocore qemu-utils qemu-system-x86 netcat-openbsd fdisk dosfstools
   mtools syslinux syslinux-common busybox-static e2fsprogs libnbd-bin openssh-client openssl putty-tools
   packer iproute2 nftables dnsmasq-base socat iperf3)
-# `--test`: what only the test suite needs: Debian's Chromium, which the console's end-to-end tests
-# drive headless through playwright-core (no browser download: only Debian and npm are reachable).
-[ "${1:-}" = "--test" ] && debian_packages+=(chromium)
+# `--test`: what only the test suite and the benchmarks need: Debian's Chromium, which the console's
+# end-to-end tests drive headless through playwright-core (no browser download: only Debian and npm
+# are reachable); restic and borgbackup, the backup tools `npm run bench` measures Strata beside.
+[ "${1:-}" = "--test" ] && debian_packages+=(chromium restic borgbackup)
 missing=()
 for p in "${debian_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
