@@ -5,7 +5,7 @@ import { execFileSync } from "node:child_process";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { startBenchDaemon } from "./daemon.ts";
-import { assertSameContent, timeCommand } from "./reference-tools.ts";
+import { assertSameContent, settleWrites, timeCommand } from "./reference-tools.ts";
 
 const STRATA = join(import.meta.dirname, "..", "bin", "strata");
 
@@ -49,6 +49,7 @@ export async function cliRestores(
     const exportRuns: number[] = [];
     for (let i = 0; i < repeats; i++) {
       rmSync(out, { force: true });
+      settleWrites();
       exportRuns.push(timeCommand(STRATA, ["snapshot", "export", snapshotId, out, ...api], { env }));
       await assertSameContent(out, expected, "strata snapshot export");
     }
@@ -57,6 +58,8 @@ export async function cliRestores(
     const volumeReadRuns: number[] = [];
     for (let i = 0; i < repeats; i++) {
       rmSync(out, { force: true });
+      // Before the volume exists: its background hydration must not get a head start.
+      settleWrites();
       const vol = JSON.parse(strata(["volume", "create", "--snapshot", snapshotId, ...admin])) as {
         id: string;
       };

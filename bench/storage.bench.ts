@@ -9,7 +9,7 @@
 import { execFileSync } from "node:child_process";
 import { createCipheriv, createHash } from "node:crypto";
 import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeSync } from "node:fs";
-import { availableParallelism, tmpdir } from "node:os";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Engine } from "../src/services/engine.ts";
@@ -246,6 +246,9 @@ function machineInfo(): string {
     `CPU: ${cpu} x ${availableParallelism()} (nproc)`,
     `Node ${process.version}, ${zstd}`,
     `Scratch dir: ${tmpdir()}`,
+    `Load average at the end (1, 5, 15 min): ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(", ")}`,
   ].join("\n");
 }
 
