@@ -7,7 +7,7 @@
 // (--restore-only: just the full restores to a file, Strata's CLI beside restic and borg).
 // Prints machine info and a markdown table; exits non-zero only on an error, not on a missed goal.
 import { execFileSync } from "node:child_process";
-import { createCipheriv, createHash } from "node:crypto";
+import { createHash } from "node:crypto";
 import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,6 +17,7 @@ import type { Region } from "../src/services/regions/region.ts";
 import type { VolumeHandle } from "../src/services/volumes/volume-handle.ts";
 import { BLOCK_SIZE, GIB } from "../src/storage/blocks.ts";
 import type { SnapshotRecord, SnapshotStats } from "../src/storage/metadata/metadata-store.ts";
+import { blockContent, type Kind, layout, prng, randomBlock } from "./bench-content.ts";
 import { type CliRestores, cliRestores } from "./cli-restore.ts";
 import {
   type BackupFigures,
@@ -47,71 +48,6 @@ const REPEATS = Number(flags.repeats);
 const RESTORE_GOAL = 1.5;
 const SOURCE = "us-east-1";
 const DEST = "eu-west-1";
-
-type Kind = "random" | "text" | "zero";
-
-// --- Deterministic content ----------------------------------------------------------------------
-
-/** xorshift32: fast and good enough for picking words and run lengths. */
-function prng(seed: number): () => number {
-  let x = seed >>> 0 || 0x9e3779b9;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
-
-/** Runs of 1-32 blocks cycling random -> text -> zero: about a third each, laid out like a disk. */
-function layout(): Kind[] {
-  const kinds: Kind[] = ["random", "text", "zero"];
-  const next = prng(42);
-  const out: Kind[] = [];
-  for (let run = 0; out.length < BLOCKS; run++) {
-    const len = 1 + (next() % 32);
-    for (let i = 0; i < len && out.length < BLOCKS; i++) out.push(kinds[run % 3]);
-  }
-  return out;
-}
-
-/** Incompressible bytes: an AES-CTR keystream, keyed by seed, one IV per block. */
-function randomBlock(seed: string, block: number): Buffer {
-  const key = createHash("sha256").update(seed).digest();
-  const iv = Buffer.alloc(16);
-  iv.writeUInt32BE(block, 0);
-  return createCipheriv("aes-256-ctr", key, iv).update(Buffer.alloc(BLOCK_SIZE));
-}
-
-const LEVELS = ["INFO", "INFO", "INFO", "DEBUG", "WARN", "ERROR"];
-const SERVICES = ["api", "scheduler", "snapshotter", "hydrator", "gc", "auth", "billing", "proxy"];
-const METHODS = ["GET", "GET", "GET", "POST", "PUT", "DELETE"];
-const PATHS = ["/v1/volumes", "/v1/snapshots", "/v1/images", "/v1/regions", "/healthz", "/metrics"];
-const STATUSES = [200, 200, 200, 200, 201, 204, 304, 400, 404, 500];
-
-/** A compressible, log-like block: a small vocabulary with varying numbers, unique per block. */
-function textBlock(block: number): Buffer {
-  const next = prng(block * 2654435761 + 7);
-  const out = Buffer.allocUnsafe(BLOCK_SIZE);
-  let t = 1_700_000_000 + block * 3600;
-  for (let pos = 0; pos < BLOCK_SIZE; ) {
-    t += next() % 3;
-    const line =
-      `${t}.${String(next() % 1000).padStart(3, "0")} ${LEVELS[next() % 6]} ` +
-      `[${SERVICES[next() % 8]}-${next() % 16}] ` +
-      `${METHODS[next() % 6]} ${PATHS[next() % 6]}/${next() % 5000} ` +
-      `status=${STATUSES[next() % 10]} bytes=${next() % 65536} ms=${next() % 900}\n`;
-    pos += out.write(line, pos, "latin1");
-  }
-  return out;
-}
-
-function blockContent(kind: Kind, block: number): Buffer {
-  if (kind === "random") return randomBlock("strata-bench", block);
-  if (kind === "text") return textBlock(block);
-  return Buffer.alloc(BLOCK_SIZE);
-}
 
 /** Generates the volume's content into the raw file, in big chunks. */
 function writeRaw(rawFd: number, kinds: Kind[]): void {
@@ -467,7 +403,7 @@ function details(x: Results): string {
 
 async function run(dir: string): Promise<Results> {
   const raw = join(dir, "volume.raw");
-  const kinds = layout();
+  const kinds = layout(BLOCKS);
   const engine = await Engine.open({
     dataDir: join(dir, "data"),
     regions: [SOURCE, DEST],
@@ -566,7 +502,7 @@ async function runRestoresOnly(dir: string): Promise<RestoresToFile> {
   const rawFd = openSync(raw, "w+");
   try {
     log("generating 1 GiB of content");
-    writeRaw(rawFd, layout());
+    writeRaw(rawFd, layout(BLOCKS));
     await changeBlocks(undefined, rawFd);
   } finally {
     closeSync(rawFd);
