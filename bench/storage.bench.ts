@@ -1,26 +1,39 @@
 // Storage benchmark: the real engine in-process on a 1 GiB volume of mixed content, side by side
-// with reference tools (sha256sum, zstd, cp) on the same bytes. Run: `npm run bench`.
+// with reference tools on the same bytes in the same run: sha256sum, zstd and cp, and the backup
+// programs restic and borg (first backup, 1 % incremental, full restore to a file; skipped with a
+// line on stderr when not installed). Strata's full restore to a file is also measured as a user
+// runs it, through bin/strata against a live daemon (bench/cli-restore.ts).
+// Run: `npm run bench`, or `bin/node bench/storage.bench.ts [--repeats N] [--restore-only]`
+// (--restore-only: just the full restores to a file, Strata's CLI beside restic and borg).
 // Prints machine info and a markdown table; exits non-zero only on an error, not on a missed goal.
-import { execFileSync, spawnSync } from "node:child_process";
-import { createCipheriv, createHash } from "node:crypto";
-import {
-  closeSync,
-  createReadStream,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  readSync,
-  rmSync,
-  statSync,
-  writeSync,
-} from "node:fs";
-import { availableParallelism, tmpdir } from "node:os";
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeSync } from "node:fs";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
+import { parseArgs } from "node:util";
 import { Engine } from "../src/services/engine.ts";
 import type { Region } from "../src/services/regions/region.ts";
 import type { VolumeHandle } from "../src/services/volumes/volume-handle.ts";
 import { BLOCK_SIZE, GIB } from "../src/storage/blocks.ts";
 import type { SnapshotRecord, SnapshotStats } from "../src/storage/metadata/metadata-store.ts";
+import { blockContent, type Kind, layout, prng, randomBlock } from "./bench-content.ts";
+import { type CliRestores, cliRestores } from "./cli-restore.ts";
+import {
+  type BackupFigures,
+  type BackupTool,
+  backupTools,
+  firstBackups,
+  restores,
+  type SnapshotReferences,
+  sha256File,
+  snapshotReferences,
+  zstdDecompressReference,
+} from "./reference-tools.ts";
+
+const { values: flags } = parseArgs({
+  options: { repeats: { type: "string", default: "3" }, "restore-only": { type: "boolean", default: false } },
+});
 
 const MB = 1e6;
 const MiB = 1024 * 1024;
@@ -30,74 +43,11 @@ const WRITE_CHUNK = 8 * MiB;
 const CHANGED_BLOCKS = Math.round(BLOCKS / 100);
 const READ_SIZE = 16 * MiB;
 const READS_OUTSTANDING = 3;
-const REPEATS = 3;
+const REPEATS = Number(flags.repeats);
+/** Strata's restore to a file must reach this many times restic restore's speed. */
+const RESTORE_GOAL = 1.5;
 const SOURCE = "us-east-1";
 const DEST = "eu-west-1";
-
-type Kind = "random" | "text" | "zero";
-
-// --- Deterministic content ----------------------------------------------------------------------
-
-/** xorshift32: fast and good enough for picking words and run lengths. */
-function prng(seed: number): () => number {
-  let x = seed >>> 0 || 0x9e3779b9;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
-
-/** Runs of 1-32 blocks cycling random -> text -> zero: about a third each, laid out like a disk. */
-function layout(): Kind[] {
-  const kinds: Kind[] = ["random", "text", "zero"];
-  const next = prng(42);
-  const out: Kind[] = [];
-  for (let run = 0; out.length < BLOCKS; run++) {
-    const len = 1 + (next() % 32);
-    for (let i = 0; i < len && out.length < BLOCKS; i++) out.push(kinds[run % 3]);
-  }
-  return out;
-}
-
-/** Incompressible bytes: an AES-CTR keystream, keyed by seed, one IV per block. */
-function randomBlock(seed: string, block: number): Buffer {
-  const key = createHash("sha256").update(seed).digest();
-  const iv = Buffer.alloc(16);
-  iv.writeUInt32BE(block, 0);
-  return createCipheriv("aes-256-ctr", key, iv).update(Buffer.alloc(BLOCK_SIZE));
-}
-
-const LEVELS = ["INFO", "INFO", "INFO", "DEBUG", "WARN", "ERROR"];
-const SERVICES = ["api", "scheduler", "snapshotter", "hydrator", "gc", "auth", "billing", "proxy"];
-const METHODS = ["GET", "GET", "GET", "POST", "PUT", "DELETE"];
-const PATHS = ["/v1/volumes", "/v1/snapshots", "/v1/images", "/v1/regions", "/healthz", "/metrics"];
-const STATUSES = [200, 200, 200, 200, 201, 204, 304, 400, 404, 500];
-
-/** A compressible, log-like block: a small vocabulary with varying numbers, unique per block. */
-function textBlock(block: number): Buffer {
-  const next = prng(block * 2654435761 + 7);
-  const out = Buffer.allocUnsafe(BLOCK_SIZE);
-  let t = 1_700_000_000 + block * 3600;
-  for (let pos = 0; pos < BLOCK_SIZE; ) {
-    t += next() % 3;
-    const line =
-      `${t}.${String(next() % 1000).padStart(3, "0")} ${LEVELS[next() % 6]} ` +
-      `[${SERVICES[next() % 8]}-${next() % 16}] ` +
-      `${METHODS[next() % 6]} ${PATHS[next() % 6]}/${next() % 5000} ` +
-      `status=${STATUSES[next() % 10]} bytes=${next() % 65536} ms=${next() % 900}\n`;
-    pos += out.write(line, pos, "latin1");
-  }
-  return out;
-}
-
-function blockContent(kind: Kind, block: number): Buffer {
-  if (kind === "random") return randomBlock("strata-bench", block);
-  if (kind === "text") return textBlock(block);
-  return Buffer.alloc(BLOCK_SIZE);
-}
 
 /** Generates the volume's content into the raw file, in big chunks. */
 function writeRaw(rawFd: number, kinds: Kind[]): void {
@@ -123,8 +73,11 @@ async function fillVolume(h: VolumeHandle, rawFd: number): Promise<void> {
   await h.flush();
 }
 
-/** New random content in CHANGED_BLOCKS blocks spread across the volume (one per stripe). */
-async function changeBlocks(h: VolumeHandle, rawFd: number): Promise<number[]> {
+/**
+ * New random content in CHANGED_BLOCKS blocks spread across the volume (one per stripe), in the
+ * raw file and (unless only the file is wanted) the volume.
+ */
+async function changeBlocks(h: VolumeHandle | undefined, rawFd: number): Promise<number[]> {
   const next = prng(1234);
   const stripe = BLOCKS / CHANGED_BLOCKS;
   const changed = Array.from({ length: CHANGED_BLOCKS }, (_, i) =>
@@ -133,82 +86,10 @@ async function changeBlocks(h: VolumeHandle, rawFd: number): Promise<number[]> {
   for (const b of changed) {
     const data = randomBlock("strata-bench-changed", b);
     writeSync(rawFd, data, 0, BLOCK_SIZE, b * BLOCK_SIZE);
-    await h.write(b * BLOCK_SIZE, data);
+    await h?.write(b * BLOCK_SIZE, data);
   }
-  await h.flush();
+  await h?.flush();
   return changed;
-}
-
-// --- Reference tools ----------------------------------------------------------------------------
-
-/** Seconds one command takes; stdout goes to /dev/null unless a file descriptor is given. */
-function timeCommand(cmd: string, args: string[], stdout: "ignore" | number = "ignore"): number {
-  const start = performance.now();
-  const r = spawnSync(cmd, args, { stdio: ["ignore", stdout, "pipe"] });
-  const seconds = (performance.now() - start) / 1000;
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed (${r.status}): ${r.stderr}`);
-  return seconds;
-}
-
-function best(fn: () => number): number {
-  return Math.min(...Array.from({ length: REPEATS }, fn));
-}
-
-function warmPageCache(file: string): void {
-  timeCommand("cat", [file]);
-}
-
-interface SnapshotReferences {
-  sha256sum: number;
-  zstd: number;
-  cp: number;
-  zstdBytes: number;
-  sparseBytes: number;
-}
-
-function snapshotReferences(raw: string): SnapshotReferences {
-  warmPageCache(raw);
-  const copy = `${raw}.copy`;
-  const cp = best(() => {
-    rmSync(copy, { force: true });
-    return timeCommand("cp", ["--sparse=always", raw, copy]);
-  });
-  const sparseBytes = statSync(copy).blocks * 512;
-  rmSync(copy);
-  return {
-    sha256sum: best(() => timeCommand("sha256sum", [raw])),
-    zstd: best(() => timeCommand("zstd", ["-1", "-T0", "-c", raw])),
-    cp,
-    zstdBytes: compress(raw),
-    sparseBytes,
-  };
-}
-
-/** Writes `<raw>.zst` (zstd -1 -T0) and returns its size. */
-function compress(raw: string): number {
-  const fd = openSync(`${raw}.zst`, "w");
-  try {
-    timeCommand("zstd", ["-1", "-T0", "-c", raw], fd);
-  } finally {
-    closeSync(fd);
-  }
-  return statSync(`${raw}.zst`).size;
-}
-
-/** `zstd -d` of the compressed raw file: the restore reference. */
-function restoreReference(raw: string): number {
-  const zst = `${raw}.zst`;
-  compress(raw);
-  warmPageCache(zst);
-  const seconds = best(() => timeCommand("zstd", ["-d", "-c", zst]));
-  rmSync(zst);
-  return seconds;
-}
-
-async function sha256File(file: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(file, { highWaterMark: WRITE_CHUNK })) hash.update(chunk);
-  return hash.digest("hex");
 }
 
 // --- Engine measurements ------------------------------------------------------------------------
@@ -301,6 +182,9 @@ function machineInfo(): string {
     `CPU: ${cpu} x ${availableParallelism()} (nproc)`,
     `Node ${process.version}, ${zstd}`,
     `Scratch dir: ${tmpdir()}`,
+    `Load average at the end (1, 5, 15 min): ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(", ")}`,
   ].join("\n");
 }
 
@@ -324,6 +208,12 @@ interface Results {
   copyIncr: Timed;
   stats: { first: SnapshotStats; incr: SnapshotStats };
   totals: { chunks: number; storedBytes: number };
+  restoresToFile: RestoresToFile;
+}
+
+interface RestoresToFile {
+  tools: BackupFigures[];
+  cli: CliRestores;
 }
 
 /** "Proportional to the change": at most twice the changed bytes (encoding adds a little). */
@@ -415,8 +305,72 @@ function table(x: Results): string {
       "-",
       "-",
     ]),
+    ...backupRows(x),
+    ...restoreRows(x.restoresToFile),
   ];
   return lines.join("\n");
+}
+
+/** How many times Strata's speed is the reference's (> 1: Strata is faster). */
+const speed = (strata: number, reference: number) => `${(reference / strata).toFixed(2)}x the speed`;
+
+function backupRows(x: Results): string[] {
+  return x.restoresToFile.tools.flatMap((t) => [
+    row([
+      `First snapshot vs ${t.label} backup`,
+      secs(x.firstSeconds),
+      secs(Math.min(...t.firstRuns)),
+      speed(x.firstSeconds, Math.min(...t.firstRuns)),
+      "-",
+      "-",
+    ]),
+    row([
+      `1 % incremental vs ${t.label} backup`,
+      secs(x.incr.seconds),
+      secs(t.incremental),
+      speed(x.incr.seconds, t.incremental),
+      "-",
+      "-",
+    ]),
+  ]);
+}
+
+/** Strata's two CLI restores beside each tool's; the goal applies against restic. */
+function restoreRows(r: RestoresToFile): string[] {
+  const strata: [string, number][] = [
+    ["strata snapshot export", Math.min(...r.cli.exportRuns)],
+    ["strata volume read (fresh lazy volume)", Math.min(...r.cli.volumeReadRuns)],
+  ];
+  return r.tools.flatMap((t) => {
+    const ref = Math.min(...t.restoreRuns);
+    const goal = t.label.startsWith("restic");
+    return strata.map(([name, seconds]) =>
+      row([
+        `Full restore of 1 GiB to a file: ${name} vs ${t.label}`,
+        `${mbps(rate(VOLUME_BYTES, seconds))} (${secs(seconds)})`,
+        `${mbps(rate(VOLUME_BYTES, ref))} (${secs(ref)})`,
+        speed(seconds, ref),
+        goal ? `>= ${RESTORE_GOAL}x` : "-",
+        goal ? met(ref / seconds >= RESTORE_GOAL) : "-",
+      ]),
+    );
+  });
+}
+
+function restoreDetails(r: RestoresToFile): string[] {
+  const runs = (xs: number[]) => xs.map(secs).join(", ");
+  return [
+    ...r.tools.map(
+      (t) =>
+        `${t.label}: first backup runs ${runs(t.firstRuns)} (each into an empty repository); ` +
+        (Number.isNaN(t.incremental) ? "" : `incremental ${secs(t.incremental)}; `) +
+        `restore runs ${runs(t.restoreRuns)}`,
+    ),
+    `Strata CLI against a live daemon (snapshot imported with strata snapshot import in ` +
+      `${secs(r.cli.importSeconds)}): export runs ${runs(r.cli.exportRuns)}; ` +
+      `volume read runs ${runs(r.cli.volumeReadRuns)} (each of a volume just created from the snapshot)`,
+    "Every restored file's SHA-256 matched the source's.",
+  ];
 }
 
 function details(x: Results): string {
@@ -441,6 +395,7 @@ function details(x: Results): string {
       "after an untimed read whose content matched the expected SHA-256)",
     `Snapshot stats: first: ${fmtStats(x.stats.first)}`,
     `                incremental: ${fmtStats(x.stats.incr)}`,
+    ...restoreDetails(x.restoresToFile),
   ].join("\n");
 }
 
@@ -448,18 +403,24 @@ function details(x: Results): string {
 
 async function run(dir: string): Promise<Results> {
   const raw = join(dir, "volume.raw");
-  const kinds = layout();
+  const kinds = layout(BLOCKS);
   const engine = await Engine.open({
     dataDir: join(dir, "data"),
     regions: [SOURCE, DEST],
     backgroundHydration: false,
   });
   const rawFd = openSync(raw, "w+");
+  let engineOpen = true;
   try {
     log("generating 1 GiB of content");
     writeRaw(rawFd, kinds);
     log("reference tools: sha256sum, zstd -1 -T0, cp --sparse=always");
-    const ref = snapshotReferences(raw);
+    const ref = snapshotReferences(raw, REPEATS);
+    const tools = backupTools(dir);
+    const toolFirstRuns = tools.map((t) => {
+      log(`reference tool: ${t.label} first backup x${REPEATS}`);
+      return firstBackups(t, raw, REPEATS);
+    });
     log(`first snapshot x${REPEATS} (each of a freshly filled volume)`);
     const r = engine.region(SOURCE);
     const { h, runs } = await firstSnapshots(r, rawFd);
@@ -468,9 +429,13 @@ async function run(dir: string): Promise<Results> {
     const changed = await changeBlocks(h, rawFd);
     log("incremental snapshot");
     const incr = await timedSnapshot(r, h.id);
+    const toolIncrementals = tools.map((t) => {
+      log(`reference tool: ${t.label} incremental backup`);
+      return t.backup(raw);
+    });
 
     log("reference tool: zstd -d");
-    const zstdDecompress = restoreReference(raw);
+    const zstdDecompress = zstdDecompressReference(raw, REPEATS);
     log("restore read: verification");
     await verifyRestore(r, incr.snap.id, raw);
     log(`restore read x${REPEATS}`);
@@ -480,6 +445,16 @@ async function run(dir: string): Promise<Results> {
     log("cross-region copies");
     const copyFirst = await timedCopy(engine, first.id);
     const copyIncr = await timedCopy(engine, incr.snap.id);
+    const stats = { first: await r.snapshots.stats(first.id), incr: await r.snapshots.stats(incr.snap.id) };
+    const totals = await r.meta.chunkTotals();
+    // The daemon of the CLI restores gets the machine to itself.
+    await engine.close();
+    engineOpen = false;
+    const restoresToFile = await restoresToFiles(dir, raw, tools, (t, i) => ({
+      label: t.label,
+      firstRuns: toolFirstRuns[i],
+      incremental: toolIncrementals[i],
+    }));
 
     return {
       kinds: { random: count(kinds, "random"), text: count(kinds, "text"), zero: count(kinds, "zero") },
@@ -494,13 +469,52 @@ async function run(dir: string): Promise<Results> {
       restoreSeconds: Math.min(...restoreRuns),
       copyFirst,
       copyIncr,
-      stats: { first: await r.snapshots.stats(first.id), incr: await r.snapshots.stats(incr.snap.id) },
-      totals: await r.meta.chunkTotals(),
+      stats,
+      totals,
+      restoresToFile,
     };
   } finally {
     closeSync(rawFd);
-    await engine.close();
+    if (engineOpen) await engine.close();
   }
+}
+
+/** Full restores of the raw file's latest backup: each tool's, then Strata's CLI paths. */
+async function restoresToFiles(
+  dir: string,
+  raw: string,
+  tools: BackupTool[],
+  backups: (t: BackupTool, i: number) => Omit<BackupFigures, "restoreRuns">,
+): Promise<RestoresToFile> {
+  const expected = await sha256File(raw);
+  const figures: BackupFigures[] = [];
+  for (const [i, t] of tools.entries()) {
+    log(`reference tool: ${t.label} full restore x${REPEATS}`);
+    figures.push({ ...backups(t, i), restoreRuns: await restores(t, raw, dir, REPEATS, expected) });
+  }
+  const cli = await cliRestores(dir, raw, REPEATS, expected, log);
+  return { tools: figures, cli };
+}
+
+/** --restore-only: the content (1 % changed, as restored in a full run), one backup per tool, the restores. */
+async function runRestoresOnly(dir: string): Promise<RestoresToFile> {
+  const raw = join(dir, "volume.raw");
+  const rawFd = openSync(raw, "w+");
+  try {
+    log("generating 1 GiB of content");
+    writeRaw(rawFd, layout(BLOCKS));
+    await changeBlocks(undefined, rawFd);
+  } finally {
+    closeSync(rawFd);
+  }
+  const tools = backupTools(dir);
+  const backups = tools.map((t) => {
+    log(`reference tool: ${t.label} backup`);
+    t.init();
+    const seconds = t.backup(raw);
+    return { label: t.label, firstRuns: [seconds], incremental: Number.NaN };
+  });
+  return restoresToFiles(dir, raw, tools, (_, i) => backups[i]);
 }
 
 function count(kinds: Kind[], kind: Kind): number {
@@ -519,8 +533,15 @@ process.once("SIGINT", () => {
   process.exit(130);
 });
 try {
-  const results = await run(dir);
-  console.log(`${machineInfo()}\n\n${table(results)}\n\n${details(results)}`);
+  if (flags["restore-only"]) {
+    const r = await runRestoresOnly(dir);
+    const header = row(["measurement", "Strata", "reference", "ratio / note", "goal", "met?"]);
+    const rows = [header, row(["---", "---", "---", "---", "---", "---"]), ...restoreRows(r)];
+    console.log(`${machineInfo()}\n\n${rows.join("\n")}\n\n${restoreDetails(r).join("\n")}`);
+  } else {
+    const results = await run(dir);
+    console.log(`${machineInfo()}\n\n${table(results)}\n\n${details(results)}`);
+  }
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

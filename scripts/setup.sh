@@ -13,12 +13,12 @@ cd "$(dirname "$0")/.."
 debian_packages=(zstd awscli python3-botocore qemu-utils qemu-system-x86 netcat-openbsd fdisk dosfstools
   mtools syslinux syslinux-common busybox-static e2fsprogs libnbd-bin openssh-client openssl putty-tools
   packer iproute2 nftables dnsmasq-base socat iperf3)
-# `--test`: what only the test suite needs: Debian's Chromium, which the console's end-to-end tests
 # drive headless through playwright-core (no browser download: only Debian and npm are reachable);
 # a throw-away Ceph RGW (../shared/tools/ceph-rgw, started by test/servers/rgw.ts) as the real
 # S3-compatible object store the pack store is tested against (uuidgen and curl used by its script);
-# PostgreSQL 15, which the metadata contract tests start private clusters of (test/servers/postgres.ts).
-[ "${1:-}" = "--test" ] && debian_packages+=(chromium ceph-mon ceph-osd radosgw ceph-common uuid-runtime curl postgresql)
+# PostgreSQL 15, which the metadata contract tests start private clusters of (test/servers/postgres.ts);
+# restic and borgbackup, the reference backup tools `npm run bench` compares snapshots and restores with.
+[ "${1:-}" = "--test" ] && debian_packages+=(chromium ceph-mon ceph-osd radosgw ceph-common uuid-runtime curl postgresql restic borgbackup)
 missing=()
 for p in "${debian_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -2,7 +2,7 @@
 // engine commands act as an account: what they create belongs to it and shows through EC2.
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
-import { statSync } from "node:fs";
+import { createReadStream, statSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -10,7 +10,7 @@ import { promisify } from "node:util";
 import { DescribeSnapshotsCommand, DescribeVolumesCommand, type EC2Client } from "@aws-sdk/client-ec2";
 import { assertStoreConsistent, type Daemon, startDaemon } from "./daemon.ts";
 import { type Account, adminCredentials, createAccount, ec2, strataCli } from "./ec2-helpers.ts";
-import { tempDir } from "./helpers.ts";
+import { MiB, seededBytes, tempDir } from "./helpers.ts";
 
 const _run = promisify(execFile);
 const STRATA = join(import.meta.dirname, "..", "bin", "strata");
@@ -142,6 +142,79 @@ test("a volume and snapshot the CLI creates belong to the credentials file's acc
   // Still there, unchanged, for its owner.
   assert.equal((await json("volume", "show", vol.id)).id, vol.id);
   assert.equal((await json("snapshot", "show", snap.id)).state, "completed");
+});
+
+/** A volume's first 8 MiB: data, a hole, a block of written zeros, a partial block, data across blocks. */
+function volumeStart(): Buffer {
+  const b = Buffer.alloc(8 * MiB);
+  seededBytes("start", MiB + 1000).copy(b, 0);
+  seededBytes("partial", 3000).copy(b, 3 * MiB + 77);
+  seededBytes("across", MiB).copy(b, 6 * MiB + 512 * 1024 - 10);
+  return b;
+}
+
+/** The file holds `start`, then zeros up to `size` bytes. */
+async function assertFileIs(path: string, start: Buffer, size: number): Promise<void> {
+  assert.equal(statSync(path).size, size);
+  let pos = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: 8 * MiB }) as AsyncIterable<Buffer>) {
+    const own = chunk.subarray(0, Math.max(0, start.length - pos));
+    assert.ok(own.equals(start.subarray(pos, pos + own.length)), `differs near byte ${pos}`);
+    assert.ok(
+      chunk.subarray(own.length).every((x) => x === 0),
+      `not zero past the data near ${pos}`,
+    );
+    pos += chunk.length;
+  }
+  assert.equal(pos, size);
+}
+
+test("strata volume read writes a volume's bytes, or a range of them, sparse; of a lazily restored volume too", async () => {
+  const dir = tempDir();
+  const content = volumeStart();
+  const input = join(dir, "in");
+  writeFileSync(input, content);
+  const vol = await json("volume", "create", "--size", "1");
+  assert.equal((await json("volume", "write", vol.id, input)).written, content.length);
+  // Zeros written over a block: it may hold data, reads as zeros, is left out of the file.
+  writeFileSync(input, Buffer.alloc(512 * 1024));
+  await json("volume", "write", vol.id, input, "--offset", String(4 * MiB));
+  const snap = await json("snapshot", "create", vol.id, "--wait");
+  const restored = await json("volume", "create", "--snapshot", snap.id);
+  for (const id of [vol.id, restored.id]) {
+    const out = join(dir, `${id}.raw`);
+    writeFileSync(out, "previous content, replaced");
+    const r = await strata("volume", "read", id, "--out", out);
+    assert.equal(r.code, 0, r.err);
+    await assertFileIs(out, content, 1024 * MiB);
+    assert.ok(statSync(out).blocks * 512 < 16 * MiB, "holes and zero blocks stay sparse");
+    const part = await strata(
+      "volume",
+      "read",
+      id,
+      "--out",
+      out,
+      "--offset",
+      "1000",
+      "--length",
+      String(7 * MiB),
+    );
+    assert.equal(part.code, 0, part.err);
+    await assertFileIs(out, content.subarray(1000, 1000 + 7 * MiB), 7 * MiB);
+  }
+  const beyond = await strata(
+    "volume",
+    "read",
+    vol.id,
+    "--out",
+    join(dir, "x"),
+    "--offset",
+    String(1024 * MiB),
+    "--length",
+    "1",
+  );
+  assert.equal(beyond.code, 1);
+  assert.match(beyond.err, /InvalidParameterValue: Range/);
 });
 
 test("--account selects another account by name, id or alias", async () => {

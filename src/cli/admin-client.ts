@@ -1,5 +1,6 @@
 import { open } from "node:fs/promises";
-import { Agent, request } from "node:http";
+import { Agent, type ClientRequest, type IncomingMessage, request } from "node:http";
+import { writeExtents } from "./extent-writer.ts";
 
 // Kept-alive connections to the socket (free ones do not keep the process alive).
 const agent = new Agent({ keepAlive: true });
@@ -52,18 +53,17 @@ export class AdminClient {
           res.on("error", reject);
         },
       );
-      req.on("error", (e: NodeJS.ErrnoException & StaleConnection) => {
-        if (req.reusedSocket && (e.code === "ECONNRESET" || e.code === "EPIPE")) e.staleConnection = true;
-        reject(
-          e.code === "ENOENT" || e.code === "ECONNREFUSED"
-            ? new Error(
-                `no strata server is serving ${this.#socketPath} (${e.code}); start one with strata server`,
-              )
-            : e,
-        );
-      });
+      req.on("error", (e) => reject(this.#connectionError(req, e)));
       req.end(body);
     });
+  }
+
+  /** A request's error, marked stale when a kept-alive connection was gone; or no server at all. */
+  #connectionError(req: ClientRequest, e: NodeJS.ErrnoException & StaleConnection): Error {
+    if (req.reusedSocket && (e.code === "ECONNRESET" || e.code === "EPIPE")) e.staleConnection = true;
+    return e.code === "ENOENT" || e.code === "ECONNREFUSED"
+      ? new Error(`no strata server is serving ${this.#socketPath} (${e.code}); start one with strata server`)
+      : e;
   }
 
   async #call(method: string, path: string, body?: unknown): Promise<unknown> {
@@ -113,19 +113,59 @@ export class AdminClient {
     return res.body;
   }
 
-  /** Streams a range of the volume into a file, 16 MiB at a time. */
+  /**
+   * Writes a range of the volume into a file, which it makes exactly `length` bytes long: one
+   * streamed request of the range's data (holes stay sparse in the file).
+   */
   async readTo(id: string, offset: number, length: number, path: string): Promise<void> {
-    const fh = await open(path, "r+");
+    const fh = await open(path, "w");
     try {
-      for (let done = 0; done < length; ) {
-        const n = Math.min(16 * 1024 * 1024, length - done);
-        const data = await this.read(id, offset + done, n);
-        await fh.write(data, 0, data.byteLength, done);
-        done += n;
-      }
+      await this.#receive(`/volumes/${id}/extents?offset=${offset}&length=${length}`, (res) =>
+        writeExtents(res, fh, length),
+      );
     } finally {
       await fh.close();
     }
+  }
+
+  /** A GET whose successful answer `consume` reads as a stream; an error answer throws. */
+  async #receive(path: string, consume: (res: IncomingMessage) => Promise<void>): Promise<void> {
+    try {
+      return await this.#receiveOnce(path, consume);
+    } catch (e) {
+      // As in #send: a kept-alive connection closed meanwhile; the request never reached the server.
+      if ((e as StaleConnection).staleConnection) return this.#receiveOnce(path, consume);
+      throw e;
+    }
+  }
+
+  #receiveOnce(path: string, consume: (res: IncomingMessage) => Promise<void>): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const req = request(
+        {
+          socketPath: this.#socketPath,
+          agent,
+          method: "GET",
+          path: this.#base + path,
+          headers: { "x-strata-account": this.#account },
+        },
+        (res) => {
+          if ((res.statusCode ?? 0) < 400) {
+            consume(res).then(resolve, (e) => {
+              res.destroy();
+              reject(e);
+            });
+            return;
+          }
+          const parts: Buffer[] = [];
+          res.on("data", (d: Buffer) => parts.push(d));
+          res.on("end", () => reject(apiError({ status: res.statusCode ?? 0, body: Buffer.concat(parts) })));
+          res.on("error", reject);
+        },
+      );
+      req.on("error", (e) => reject(this.#connectionError(req, e)));
+      req.end();
+    });
   }
 }
 

@@ -25,7 +25,7 @@ export async function runImportExport(
   o: ImportExportFlags,
 ): Promise<number> {
   const clients = () =>
-    createClients({ endpoint: o.endpoint, region: o.region, dataDir: o.dataDir, maxSockets: 32 });
+    createClients({ endpoint: o.endpoint, region: o.region, dataDir: o.dataDir, maxSockets: 64 });
   try {
     if (command === "snapshot import") {
       const file = need(args[0], "strata snapshot import FILE");

@@ -9,7 +9,10 @@ import { TaskPool } from "./task-pool.ts";
 const GiB = 1024 ** 3;
 
 export interface DownloadOptions {
-  /** GetSnapshotBlock requests in flight (default 16). */
+  /**
+   * GetSnapshotBlock requests in flight (default 64: a block's round trip is several handoffs
+   * between processes and threads, and on a busy machine each waits for the scheduler).
+   */
   concurrency?: number;
   /** ListSnapshotBlocks page size (100 to 10000, default 10000). */
   maxResults?: number;
@@ -29,7 +32,7 @@ export async function downloadSnapshot(
   file: FileHandle,
   o: DownloadOptions = {},
 ): Promise<DownloadResult> {
-  const pool = new TaskPool(o.concurrency ?? 16);
+  const pool = new TaskPool(o.concurrency ?? 64);
   let volumeSizeGiB = 0;
   let blocks = 0;
   let nextToken: string | undefined;

@@ -8,6 +8,7 @@ import { isAccountId } from "../accounts/account-ids.ts";
 import type { AccountStore } from "../accounts/account-store.ts";
 import { StrataError } from "../errors.ts";
 import type { Engine } from "../services/engine.ts";
+import { EXTENTS_CONTENT_TYPE, streamExtents } from "./volume-extents.ts";
 
 /** The header naming the account a call acts as: its 12-digit id, owner alias or name. */
 export const ACCOUNT_HEADER = "x-strata-account";
@@ -79,6 +80,22 @@ route("GET", "/strata/v1/:region/volumes/:id/data", async ({ engine, accountId, 
   const data = await handle.read(offset, length);
   res.writeHead(200, { "content-type": "application/octet-stream", "content-length": data.byteLength });
   res.end(data);
+  return undefined;
+});
+// The whole range in one streamed response of data frames, holes left out (volume-extents.ts).
+route("GET", "/strata/v1/:region/volumes/:id/extents", async ({ engine, accountId, params, query, res }) => {
+  const offset = intParam(query, "offset", 0);
+  const region = engine.region(params.region);
+  const handle = await region.volumes.handle((await region.volumes.owned(accountId, params.id)).id);
+  const length = intParam(query, "length", Math.max(0, handle.sizeBytes - offset));
+  if (offset + length > handle.sizeBytes) {
+    throw new StrataError(
+      "InvalidParameterValue",
+      `Range ${offset}+${length} is beyond the end of ${handle.id} (${handle.sizeBytes} bytes)`,
+    );
+  }
+  res.writeHead(200, { "content-type": EXTENTS_CONTENT_TYPE });
+  await streamExtents(handle, offset, length, res);
   return undefined;
 });
 route("POST", "/strata/v1/:region/snapshots", async ({ engine, accountId, params, req }) => {

@@ -78,6 +78,11 @@ export class VolumeHandle {
     return { total: this.#mapped, remaining: this.remote.count };
   }
 
+  /** False for a hole: a block never written nor restored, which reads as zeros. */
+  mayHoldData(block: number): boolean {
+    return this.#maybeData.has(block);
+  }
+
   /** When a reader or writer last used the volume (the hydrator yields to them). */
   lastAccess = 0;
 
