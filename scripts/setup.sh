@@ -13,6 +13,7 @@ cd "$(dirname "$0")/.."
 debian_packages=(zstd awscli python3-botocore qemu-utils qemu-system-x86 netcat-openbsd fdisk dosfstools
   mtools syslinux syslinux-common busybox-static e2fsprogs libnbd-bin openssh-client openssl putty-tools
   packer iproute2 nftables dnsmasq-base socat iperf3)
+# `--test`: what only the test suite and the benchmarks need: Debian's Chromium, which the console's end-to-end tests
 # drive headless through playwright-core (no browser download: only Debian and npm are reachable);
 # a throw-away Ceph RGW (../shared/tools/ceph-rgw, started by test/servers/rgw.ts) as the real
 # S3-compatible object store the pack store is tested against (uuidgen and curl used by its script);
