@@ -281,15 +281,16 @@ export class InterfaceService {
 
   /** The instances' interfaces, by instance id (device index order). */
   async interfacesOf(instanceIds: string[]): Promise<Map<string, InterfaceView[]>> {
-    const out = new Map<string, InterfaceView[]>();
-    await this.#store.tx(async (t) => {
+    // Made inside the unit: a unit run again (PostgreSQL's retry) starts from an empty map.
+    return this.#store.tx(async (t) => {
+      const out = new Map<string, InterfaceView[]>();
       for (const n of await t.interfacesOfInstances(instanceIds)) {
         const list = out.get(n.instanceId!) ?? [];
         list.push(await viewOf(t, n));
         out.set(n.instanceId!, list);
       }
+      return out;
     });
-    return out;
   }
 
   /** ModifyInstanceAttribute GroupId.N: the groups must be the caller's and in the interface's VPC. */
