@@ -1,12 +1,14 @@
 // The storage test files again, with every region's packs in a real S3-compatible bucket (a
-// throw-away Ceph RGW on loopback) instead of the data dir: the same code path, selected by the
-// STRATA_STORAGE_CONFIG variable alone. Each engine gets its own prefix ({data-dir}), so test
-// files sharing the bucket never see (or sweep) each other's packs.
-// Run: bin/node scripts/test-on-s3.ts [test files...] (default: the list below).
+// throw-away Ceph RGW on loopback) instead of the data dir, and with --postgres every region's
+// metadata in a private PostgreSQL 15 instead of SQLite: the same code path, selected by the
+// STRATA_STORAGE_CONFIG variable alone. Each engine gets its own prefix and schema ({data-dir}),
+// so test files sharing the bucket and the database never see (or sweep) each other's data.
+// Run: bin/node scripts/test-on-s3.ts [--postgres] [test files...] (default: the list below).
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { startPostgres } from "../test/servers/postgres.ts";
 import { startRgw } from "../test/servers/rgw.ts";
 
 const ROOT = join(import.meta.dirname, "..");
@@ -30,17 +32,23 @@ const FILES = [
   "test/instances.test.ts",
 ];
 
-const files = process.argv.length > 2 ? process.argv.slice(2) : FILES;
+const args = process.argv.slice(2);
+const postgres = args.includes("--postgres");
+const named = args.filter((a) => a !== "--postgres");
+const files = named.length > 0 ? named : FILES;
 const rgw = await startRgw({ memBytes: 3 * 1024 ** 3 });
+const pg = postgres ? await startPostgres() : undefined;
 const dir = mkdtempSync(join(tmpdir(), "strata-s3-tests-"));
 let code = 1;
 try {
   await rgw.createBucket("strata-tests");
+  const metadata = pg && { type: "postgres", url: await pg.createDatabase(), schema: "s_{data-dir}_{region}" };
   const config = join(dir, "storage.json");
   writeFileSync(
     config,
     JSON.stringify({
       default: {
+        ...(metadata ? { metadata } : {}),
         packs: {
           type: "s3",
           endpoint: rgw.endpoint,
@@ -52,7 +60,9 @@ try {
       },
     }),
   );
-  console.log(`RGW at ${rgw.endpoint} (started in ${(rgw.startMs / 1000).toFixed(1)} s); ${files.length} files`);
+  console.log(
+    `RGW at ${rgw.endpoint} (started in ${(rgw.startMs / 1000).toFixed(1)} s)${pg ? `, PostgreSQL on port ${pg.port}` : ""}; ${files.length} files`,
+  );
   code = await new Promise<number>((resolve) => {
     const child = spawn(
       join(ROOT, "bin/node"),
@@ -63,6 +73,7 @@ try {
   });
 } finally {
   await rgw.stop();
+  await pg?.stop();
   rmSync(dir, { recursive: true, force: true });
 }
 process.exit(code);

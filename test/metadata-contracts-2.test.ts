@@ -4,7 +4,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { pgMigrations } from "../src/storage/metadata/postgres/migrations.ts";
-import { packsMigration } from "../src/storage/metadata/postgres/migrations-packs.ts";
 import { PgCatalogStore } from "../src/storage/metadata/postgres/pg-catalog-store.ts";
 import { PgDatabase } from "../src/storage/metadata/postgres/pg-database.ts";
 import { PgInstanceStore } from "../src/storage/metadata/postgres/pg-instance-store.ts";

@@ -10,7 +10,7 @@ import type { NetworkOptions } from "./network/network-options.ts";
 import { regionPublicRange } from "./network/public-pool.ts";
 import type { QuotaSettingsSource } from "./quotas/region-quotas.ts";
 import { Region } from "./regions/region.ts";
-import type { RegionStorage } from "./regions/region-stores.ts";
+import { openRegionStores, type RegionStorage } from "./regions/region-stores.ts";
 import { readStorageConfig, storageFor } from "./regions/storage-config.ts";
 import { BlockTokens } from "./snapshots/block-tokens.ts";
 
@@ -98,12 +98,17 @@ export class Engine {
       options.storage ?? ((region: string) => (config ? storageFor(config, region, options.dataDir) : {}));
     for (const [index, name] of regionNames.entries()) {
       if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(name)) throw new Error(`Invalid region name '${name}'`);
+      const stores = await openRegionStores(
+        join(options.dataDir, "regions", name),
+        engine.codec,
+        storage(name),
+      );
       engine.regions.set(
         name,
         new Region(
           name,
           options.dataDir,
-          engine.codec,
+          stores,
           descriptors,
           tokens,
           compute,

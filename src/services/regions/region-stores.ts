@@ -3,6 +3,7 @@
 // bucket (Ceph RGW, MinIO, AWS S3). Everything above gets the interfaces only.
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
+import pg from "pg";
 import { BlockStore } from "../../storage/chunks/block-store.ts";
 import type { CodecPool } from "../../storage/chunks/codec-pool.ts";
 import { LocalChunkStore } from "../../storage/chunks/local-chunk-store.ts";
@@ -13,6 +14,15 @@ import type { CatalogStore } from "../../storage/metadata/catalog-store.ts";
 import type { InstanceStore } from "../../storage/metadata/instance-store.ts";
 import type { MetadataStore } from "../../storage/metadata/metadata-store.ts";
 import type { NetworkStore } from "../../storage/metadata/network-store.ts";
+import { pgMigrations } from "../../storage/metadata/postgres/migrations.ts";
+import { PgCatalogStore } from "../../storage/metadata/postgres/pg-catalog-store.ts";
+import { PgDatabase } from "../../storage/metadata/postgres/pg-database.ts";
+import { PgInstanceStore } from "../../storage/metadata/postgres/pg-instance-store.ts";
+import { PgMetadataStore } from "../../storage/metadata/postgres/pg-metadata-store.ts";
+import { PgNetworkStore } from "../../storage/metadata/postgres/pg-network-store.ts";
+import { PgPackIndex } from "../../storage/metadata/postgres/pg-pack-index.ts";
+import { PgQuotaUsage } from "../../storage/metadata/postgres/pg-quota-usage.ts";
+import { PgSecurityGroupStore } from "../../storage/metadata/postgres/pg-security-group-store.ts";
 import type { QuotaUsageStore } from "../../storage/metadata/quota-usage.ts";
 import type { SecurityGroupStore } from "../../storage/metadata/security-group-store.ts";
 import { migrations } from "../../storage/metadata/sqlite/migrations.ts";
@@ -41,8 +51,20 @@ export interface S3Location {
   forcePathStyle?: boolean;
 }
 
-/** A region's storage configuration (the server's `--config` file, per region). */
+/** Where a region's metadata lives. */
+export type MetadataBackend =
+  | { type: "sqlite" }
+  | {
+      type: "postgres";
+      /** postgres://user:password@host:port/database */
+      url: string;
+      /** The schema holding this region's tables (created if missing), default "public". */
+      schema?: string;
+    };
+
+/** A region's storage configuration (the server's `--storage-config` file, per region). */
 export interface RegionStorage {
+  metadata?: MetadataBackend;
   packs?: PackBackend;
   /** Pack size target in bytes (default 16 MiB). */
   packBytes?: number;
@@ -65,14 +87,36 @@ export interface RegionStores {
   close(): Promise<void>;
 }
 
-export function openRegionStores(dir: string, codec: CodecPool, storage: RegionStorage): RegionStores {
-  const db = new SqliteDatabase(join(dir, "metadata.db"), migrations);
+export async function openRegionStores(
+  dir: string,
+  codec: CodecPool,
+  storage: RegionStorage,
+): Promise<RegionStores> {
   const chunksDir = join(dir, "chunks");
   const packs = openPackStore(chunksDir, storage.packs ?? { type: "local" });
-  const blocks = new BlockStore(packs, new SqlitePackIndex(db), codec, {
+  const blockOptions = {
     legacy: hasLegacyChunks(chunksDir) ? new LocalChunkStore(chunksDir) : undefined,
     writer: { targetBytes: storage.packBytes },
-  });
+  };
+  const metadata = storage.metadata ?? { type: "sqlite" };
+  if (metadata.type === "postgres") {
+    const db = await openPostgres(metadata.url, metadata.schema);
+    const meta = new PgMetadataStore(db);
+    return {
+      meta,
+      catalog: new PgCatalogStore(db),
+      quotaUsage: new PgQuotaUsage(db),
+      instances: new PgInstanceStore(db),
+      network: new PgNetworkStore(db),
+      securityGroups: new PgSecurityGroupStore(db),
+      blocks: new BlockStore(packs, new PgPackIndex(db), codec, blockOptions),
+      // Other hosts may share the database and the packs: the start-up sweep keeps the grace period.
+      exclusive: false,
+      // Ends the chunk-lock pool and the database's (see PgMetadataStore.end).
+      close: () => meta.end(),
+    };
+  }
+  const db = new SqliteDatabase(join(dir, "metadata.db"), migrations);
   return {
     meta: new SqliteMetadataStore(db),
     catalog: new SqliteCatalogStore(db),
@@ -80,11 +124,30 @@ export function openRegionStores(dir: string, codec: CodecPool, storage: RegionS
     instances: new SqliteInstanceStore(db),
     network: new SqliteNetworkStore(db),
     securityGroups: new SqliteSecurityGroupStore(db),
-    blocks,
+    blocks: new BlockStore(packs, new SqlitePackIndex(db), codec, blockOptions),
     exclusive: true,
     // After the unit of work in flight, if any (closing mid-unit would fail its next statement).
     close: () => db.exclusive(() => db.close()),
   };
+}
+
+function poolConfig(url: string, schema?: string): pg.PoolConfig {
+  return { connectionString: url, ...(schema ? { options: `-c search_path=${schema}` } : {}) };
+}
+
+/** The region's database, its schema created first when one is named. */
+async function openPostgres(url: string, schema?: string): Promise<PgDatabase> {
+  if (schema) {
+    if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`not a schema name: '${schema}'`);
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    } finally {
+      await client.end();
+    }
+  }
+  return PgDatabase.open(url, pgMigrations, { pool: poolConfig(url, schema) });
 }
 
 function openPackStore(chunksDir: string, backend: PackBackend): PackStore {

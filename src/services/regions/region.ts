@@ -1,6 +1,5 @@
 import { join } from "node:path";
 import type { BlockStore } from "../../storage/chunks/block-store.ts";
-import type { CodecPool } from "../../storage/chunks/codec-pool.ts";
 import type { CatalogStore } from "../../storage/metadata/catalog-store.ts";
 import type { MetadataStore } from "../../storage/metadata/metadata-store.ts";
 import type { DescriptorPool } from "../../storage/volume-files/descriptor-pool.ts";
@@ -26,7 +25,7 @@ import { DirectSnapshots } from "../snapshots/direct-snapshots.ts";
 import { SnapshotService } from "../snapshots/snapshot-service.ts";
 import { TagService } from "../tags/tag-service.ts";
 import { VolumeService } from "../volumes/volume-service.ts";
-import { openRegionStores, type RegionStorage, type RegionStores } from "./region-stores.ts";
+import type { RegionStorage, RegionStores } from "./region-stores.ts";
 
 /**
  * A region: its own metadata namespace and block store under `<data-dir>/regions/<name>/`,
@@ -66,7 +65,7 @@ export class Region {
   constructor(
     name: string,
     dataDir: string,
-    codec: CodecPool,
+    stores: RegionStores,
     descriptors: DescriptorPool,
     tokens: BlockTokens,
     compute: { host: () => ComputeHost; probeDisk: ProbeDisk },
@@ -77,7 +76,6 @@ export class Region {
   ) {
     const dir = join(dataDir, "regions", name);
     this.name = name;
-    const stores = openRegionStores(dir, codec, storage);
     this.#stores = stores;
     this.#storage = storage;
     this.meta = stores.meta;

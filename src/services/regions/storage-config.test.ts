@@ -27,6 +27,19 @@ test("each region gets its own entry, else the default, with {region} filled in"
   assert.deepEqual(storageFor(config, "eu-west-1").packs, { type: "local" });
   assert.equal(storageFor(config, "eu-west-1").packBytes, 33554432);
   assert.deepEqual(storageFor(parseStorageConfig({}, "empty"), "us-east-1"), {});
+  const pg = parseStorageConfig(
+    {
+      default: {
+        metadata: { type: "postgres", url: "postgres://strata@127.0.0.1:5432/strata", schema: "r_{region}" },
+      },
+    },
+    "pg",
+  );
+  assert.deepEqual(storageFor(pg, "eu-west-1").metadata, {
+    type: "postgres",
+    url: "postgres://strata@127.0.0.1:5432/strata",
+    schema: "r_eu_west_1",
+  });
 });
 
 test("a bad file names the field at fault", () => {
@@ -41,6 +54,12 @@ test("a bad file names the field at fault", () => {
       /accessKeyId and secretAccessKey go together/,
     ],
     [{ default: { gc: { graceMs: -1 } } }, /default\.gc\.graceMs/],
+    [{ default: { metadata: { type: "mysql" } } }, /default\.metadata\.type: must be 'sqlite' or 'postgres'/],
+    [
+      { default: { metadata: { type: "postgres", url: "http://x" } } },
+      /default\.metadata\.url: must be a postgres/,
+    ],
+    [{ default: { metadata: { type: "postgres", url: "postgres://x/y", schema: "Bad Name" } } }, /schema/],
   ];
   for (const [json, message] of bad) assert.throws(() => parseStorageConfig(json, "f.json"), message);
 });

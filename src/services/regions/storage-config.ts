@@ -10,7 +10,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import type { PackBackend, RegionStorage } from "./region-stores.ts";
+import type { MetadataBackend, PackBackend, RegionStorage } from "./region-stores.ts";
 
 export interface StorageConfig {
   default?: RegionStorage;
@@ -83,12 +83,29 @@ export function parseStorageConfig(json: unknown, source: string): StorageConfig
       forcePathStyle: o.forcePathStyle as boolean | undefined,
     };
   };
+  const metadata = (v: unknown, where: string): MetadataBackend => {
+    const o = obj(v, where);
+    if (o.type === "sqlite") {
+      only(o, where, ["type"]);
+      return { type: "sqlite" };
+    }
+    if (o.type !== "postgres") throw at(`${where}.type`, "must be 'sqlite' or 'postgres'");
+    only(o, where, ["type", "url", "schema"]);
+    const url = str(o, "url", where, true) as string;
+    if (!/^postgres(ql)?:\/\//.test(url)) throw at(`${where}.url`, "must be a postgres:// URL");
+    const schema = str(o, "schema", where);
+    if (schema !== undefined && !/^[a-z_][a-z0-9_{}-]*$/.test(schema)) {
+      throw at(`${where}.schema`, "must be lowercase letters, digits and _ (placeholders allowed)");
+    }
+    return { type: "postgres", url, schema };
+  };
   const region = (v: unknown, where: string): RegionStorage => {
     const o = obj(v, where);
-    only(o, where, ["packs", "packBytes", "gc"]);
+    only(o, where, ["metadata", "packs", "packBytes", "gc"]);
     const gc = o.gc === undefined ? undefined : obj(o.gc, `${where}.gc`);
     if (gc) only(gc, `${where}.gc`, ["graceMs", "intervalMs"]);
     return {
+      metadata: o.metadata === undefined ? undefined : metadata(o.metadata, `${where}.metadata`),
       packs: o.packs === undefined ? undefined : packs(o.packs, `${where}.packs`),
       packBytes: num(o, "packBytes", where, 1024 * 1024),
       gc: gc && {
@@ -110,11 +127,14 @@ export function parseStorageConfig(json: unknown, source: string): StorageConfig
 /** The storage of one region: its own entry, else the default, with placeholders filled in. */
 export function storageFor(config: StorageConfig, region: string, dataDir = ""): RegionStorage {
   const s = config.regions?.[region] ?? config.default ?? {};
-  if (s.packs?.type !== "s3") return s;
   const dirId = createHash("sha256").update(resolve(dataDir)).digest("hex").slice(0, 12);
   const fill = (v: string | undefined) => v?.replaceAll("{region}", region).replaceAll("{data-dir}", dirId);
-  return {
-    ...s,
-    packs: { ...s.packs, bucket: fill(s.packs.bucket) as string, prefix: fill(s.packs.prefix) },
-  };
+  const out: RegionStorage = { ...s };
+  if (s.packs?.type === "s3")
+    out.packs = { ...s.packs, bucket: fill(s.packs.bucket) as string, prefix: fill(s.packs.prefix) };
+  // A schema name is an identifier: the region's dashes become underscores.
+  if (s.metadata?.type === "postgres" && s.metadata.schema) {
+    out.metadata = { ...s.metadata, schema: fill(s.metadata.schema)?.replaceAll("-", "_") };
+  }
+  return out;
 }
