@@ -1,8 +1,11 @@
-// Scale benchmark, part one: raw PackStore throughput, a local directory against a real Ceph RGW
+// Scale benchmark. Part one: raw PackStore throughput, a local directory against a real Ceph RGW
 // (memstore, loopback) through S3PackStore, in one run. Run: `npm run bench:scale`.
 // Per store: put N packs of 16 MiB one after another, put N more with 4 in flight, read the first
 // N back by 512 KiB ranges with 16 in flight (content checked), list, delete. Prints a markdown table.
-// Not a timed test: it exits non-zero only on an error. BENCH_PACKS=N changes N (default 64).
+// Part two (scale-engine.ts): the engine's first snapshot and restore, packs local vs in RGW.
+// Part three (scale-describe.ts): describe latency, catalog in PostgreSQL vs SQLite.
+// Not a timed test: it exits non-zero only on an error. BENCH_PACKS=N changes N (default 64),
+// BENCH_VOLUME_GIB the volume of part two (default 1).
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -12,6 +15,8 @@ import { LocalPackStore } from "../src/storage/chunks/local-pack-store.ts";
 import type { PackStore } from "../src/storage/chunks/pack-store.ts";
 import { S3PackStore } from "../src/storage/chunks/s3-pack-store.ts";
 import { startRgw } from "../test/servers/rgw.ts";
+import { describeRun, describeTable } from "./scale-describe.ts";
+import { type EngineRow, engineRun, engineTable } from "./scale-engine.ts";
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -185,3 +190,36 @@ console.log(
   `\nlocal reads come mostly from the page cache (the packs were just written); RGW is memstore on loopback,` +
     ` so both are upper bounds for the code path, not for disks or a network.`,
 );
+
+// Part two: the engine's first snapshot and restore read, packs local vs in RGW, in one run.
+const VOLUME_GIB = Number(process.env.BENCH_VOLUME_GIB ?? 1);
+console.log(`\n# Engine: first snapshot and full restore read of a ${VOLUME_GIB} GiB volume (mixed content)`);
+const engineRows: EngineRow[] = [await engineRun("data dir (local packs)", {}, VOLUME_GIB)];
+const rgw2 = await startRgw({ memBytes: Math.max(GiB, 3 * VOLUME_GIB * GiB) });
+try {
+  await rgw2.createBucket("scale-engine");
+  engineRows.push(
+    await engineRun(
+      "RGW bucket (S3PackStore)",
+      {
+        packs: {
+          type: "s3",
+          endpoint: rgw2.endpoint,
+          bucket: "scale-engine",
+          accessKeyId: rgw2.accessKeyId,
+          secretAccessKey: rgw2.secretAccessKey,
+        },
+      },
+      VOLUME_GIB,
+    ),
+  );
+} finally {
+  await rgw2.stop();
+}
+console.log();
+console.log(engineTable(engineRows));
+
+// Part three: describe latency, the catalog in PostgreSQL vs SQLite.
+console.log("\n# Describe latency: CatalogStore.imagesVisibleTo as DescribeImages calls it");
+console.log();
+console.log(describeTable(await describeRun()));
