@@ -1,7 +1,7 @@
 import { write } from "node:fs";
 import { StrataError } from "../../errors.ts";
 import type { ChunkLocation, PackIndex } from "../metadata/pack-index.ts";
-import type { ChunkStore } from "./chunk-store.ts";
+import type { LegacyChunkFiles } from "./chunk-store.ts";
 import type { CodecPool } from "./codec-pool.ts";
 import type { EncodeResult } from "./codec-worker.ts";
 import type { PackStore } from "./pack-store.ts";
@@ -23,7 +23,7 @@ export class BlockStore {
   readonly codec: CodecPool;
   readonly writer: PackWriter;
   /** Chunks stored one file each before packs existed (read and freed, never written). */
-  readonly legacy: ChunkStore | undefined;
+  readonly legacy: LegacyChunkFiles | undefined;
   readonly #cache = new Map<string, ChunkLocation>();
   #batch: Map<string, { resolve(l: ChunkLocation | undefined): void; reject(e: unknown): void }[]> | null =
     null;
@@ -32,7 +32,7 @@ export class BlockStore {
     packs: PackStore,
     index: PackIndex,
     codec: CodecPool,
-    o: { legacy?: ChunkStore; writer?: PackWriterOptions } = {},
+    o: { legacy?: LegacyChunkFiles; writer?: PackWriterOptions } = {},
   ) {
     this.packs = packs;
     this.index = index;
@@ -76,7 +76,7 @@ export class BlockStore {
   ): Promise<Buffer | null> {
     return this.#withLocation(key, async (at) => {
       const { writeTo, into } = options;
-      const path = at.pack === null ? this.legacy?.localPath?.(key) : this.packs.localPath?.(at.pack);
+      const path = at.pack === null ? this.legacy?.localPath(key) : this.packs.localPath?.(at.pack);
       if (!path) {
         const raw = await this.read(key);
         if (writeTo) await writeAll(writeTo.fd, raw, writeTo.position);
