@@ -6,6 +6,7 @@ import type { CodecPool } from "./codec-pool.ts";
 import type { EncodeResult } from "./codec-worker.ts";
 import type { PackStore } from "./pack-store.ts";
 import { PackWriter, type PackWriterOptions } from "./pack-writer.ts";
+import { RangeCoalescer } from "./range-coalescer.ts";
 
 // Locations read from the database, kept for the next reads of the same chunks (a restore reads
 // each chunk once, but hydration and on-demand reads overlap). A location only changes when a
@@ -25,6 +26,7 @@ export class BlockStore {
   /** Chunks stored one file each before packs existed (read and freed, never written). */
   readonly legacy: LegacyChunkFiles | undefined;
   readonly #cache = new Map<string, ChunkLocation>();
+  readonly #ranges: RangeCoalescer;
   #batch: Map<string, { resolve(l: ChunkLocation | undefined): void; reject(e: unknown): void }[]> | null =
     null;
 
@@ -39,6 +41,7 @@ export class BlockStore {
     this.codec = codec;
     this.legacy = o.legacy;
     this.writer = new PackWriter(packs, index, o.writer);
+    this.#ranges = new RangeCoalescer((pack, offset, length) => packs.read(pack, offset, length));
   }
 
   get description(): string {
@@ -102,7 +105,7 @@ export class BlockStore {
   /** The chunk's encoded bytes, as stored (not verified). */
   readEncoded(key: string): Promise<Buffer> {
     return this.#withLocation(key, async (at) => {
-      if (at.pack !== null) return this.packs.read(at.pack, at.offset, at.length);
+      if (at.pack !== null) return this.#ranges.read(at.pack, at.offset, at.length);
       if (!this.legacy) throw missing(key, this.description);
       return this.legacy.get(key);
     });
