@@ -8,4 +8,4 @@ echo "== lint"; node_modules/.bin/biome check .
 echo "== typecheck"; node_modules/.bin/tsc --noEmit -p . && node_modules/.bin/tsc --noEmit -p src/console
 echo "== EC2 model is what the generator makes"; bin/node scripts/generate-ec2-model.ts --check
 echo "== tests"; npm test --silent
-echo "== storage tests again, every region's packs in S3 (a throw-away Ceph RGW)"; bin/node scripts/test-on-s3.ts
+echo "== storage tests and the VM workflow again, every region on PostgreSQL + packs in S3 (private PostgreSQL, Ceph RGW)"; bin/node scripts/test-on-s3.ts --postgres
