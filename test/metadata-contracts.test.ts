@@ -30,17 +30,14 @@ function sqlite<S>(make: (db: SqliteDatabase) => S): Open<S> {
     const db = new SqliteDatabase(":memory:", migrations);
     const fixtures: RegionFixtures = {
       async addVolume(v) {
-        db.q(VOLUME_SQL).run(
-          v.id,
-          v.ownerId,
-          v.sizeGiB,
-          v.state ?? "available",
-          v.volumeType,
-          v.iops ?? null,
+        await db.exclusive(() =>
+          db
+            .q(VOLUME_SQL)
+            .run(v.id, v.ownerId, v.sizeGiB, v.state ?? "available", v.volumeType, v.iops ?? null),
         );
       },
       async addSnapshot(id, ownerId, state) {
-        db.q(SNAPSHOT_SQL).run(id, ownerId, state);
+        await db.exclusive(() => db.q(SNAPSHOT_SQL).run(id, ownerId, state));
       },
     };
     return { store: make(db), fixtures, close: async () => db.close() };

@@ -21,8 +21,12 @@ interface Shape {
   indexes: string[];
 }
 
-function sqliteShape(m: Migration[]): Shape {
+async function sqliteShape(m: Migration[]): Promise<Shape> {
   const db = new SqliteDatabase(":memory:", m);
+  return db.exclusive(() => shapeOf(db));
+}
+
+function shapeOf(db: SqliteDatabase): Shape {
   const tables = (
     db.q("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as Row[]
   ).map((r) => String(r.name));
@@ -37,7 +41,6 @@ function sqliteShape(m: Migration[]): Shape {
       .q("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name")
       .all() as Row[]
   ).map((r) => String(r.name));
-  db.close();
   return { columns: columns.sort(), indexes };
 }
 
@@ -69,7 +72,7 @@ async function pgShape(m: PgMigration[], migrationsTable?: string): Promise<Shap
 const PG_ONLY = ["security_group_rules.seq NOT NULL"];
 
 test("a region's PostgreSQL schema has SQLite's tables, columns and indexes", async () => {
-  const lite = sqliteShape(migrations);
+  const lite = await sqliteShape(migrations);
   const pg = await pgShape(pgMigrations);
   assert.deepEqual(
     pg.columns.filter((c) => !PG_ONLY.includes(c)),
@@ -79,7 +82,7 @@ test("a region's PostgreSQL schema has SQLite's tables, columns and indexes", as
 });
 
 test("the accounts' PostgreSQL schema has SQLite's tables, columns and indexes", async () => {
-  const lite = sqliteShape(accountMigrations);
+  const lite = await sqliteShape(accountMigrations);
   const pg = await pgShape(pgAccountMigrations, accountsMigrationsTable);
   assert.deepEqual(pg.columns, lite.columns);
   // PostgreSQL names the case-insensitive unique index SQLite keeps as a column constraint.
