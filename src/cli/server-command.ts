@@ -30,6 +30,9 @@ interface ServerFlags {
   publicPool?: string;
   guestEgress: "on" | "off";
   storageConfig?: string;
+  hostId?: string;
+  zone?: string;
+  advertiseUrl?: string;
 }
 
 export function addServerCommand(program: Command): void {
@@ -51,6 +54,17 @@ export function addServerCommand(program: Command): void {
         "--storage-config <file>",
         "JSON: each region's pack store (local or S3-compatible bucket); see README",
       ).env("STRATA_STORAGE_CONFIG"),
+    )
+    .option("--host-id <id>", "this host's id among a region's hosts (default: kept in <data-dir>/host-id)")
+    .addOption(
+      new Option(
+        "--zone <letter>",
+        "the zone this host runs instances in, in each region (default: all)",
+      ).choices(["a", "b", "c"]),
+    )
+    .option(
+      "--advertise-url <url>",
+      "where other hosts of the region reach this one (default: the URL it listens on)",
     )
     .option("--tls-cert <file>", "PEM certificate: HTTPS instead of HTTP (with --tls-key)")
     .option("--tls-key <file>", "PEM private key of --tls-cert")
@@ -112,8 +126,14 @@ async function runServer(o: ServerFlags): Promise<number> {
   if (!o.tlsCert !== !o.tlsKey) throw new Error("--tls-cert and --tls-key go together");
   const { startServer } = await import("../server/server.ts");
   const { readStorageConfig } = await import("../services/regions/storage-config.ts");
+  const { checkHostId } = await import("../services/hosts/host-id.ts");
   const server = await startServer({
     storage: o.storageConfig ? readStorageConfig(o.storageConfig) : undefined,
+    hostOptions: {
+      ...(o.hostId ? { id: checkHostId(o.hostId) } : {}),
+      ...(o.zone ? { zone: o.zone } : {}),
+      ...(o.advertiseUrl ? { advertiseUrl: o.advertiseUrl } : {}),
+    },
     dataDir,
     host: o.host,
     port: o.port,

@@ -12,6 +12,8 @@ import { parseEc2Request } from "../api/protocol/query-parser.ts";
 import { serializeEc2Error, serializeEc2Response } from "../api/protocol/xml-serializer.ts";
 import { StrataError } from "../errors.ts";
 import type { Engine } from "../services/engine.ts";
+import { OnAnotherHost } from "../services/hosts/on-another-host.ts";
+import { forward, wasForwarded } from "./forward.ts";
 
 const MAX_BODY = 1024 * 1024;
 
@@ -101,6 +103,19 @@ export async function handleEc2(
     const output = await handler(ctx, input as never);
     send(res, 200, serializeEc2Response(action, output as object, requestId), requestId);
   } catch (e) {
+    if (e instanceof OnAnotherHost && body !== undefined && !wasForwarded(req) && !res.headersSent) {
+      try {
+        outcome.status = await forward(req, body, e.url, deps.engine.hostId, res);
+        outcome.action += ` (forwarded to ${e.hostId})`;
+        return outcome;
+      } catch (f) {
+        if (res.headersSent) {
+          res.destroy();
+          return outcome;
+        }
+        e = f;
+      }
+    }
     const err =
       e instanceof StrataError ? e : new StrataError("InternalError", "An internal error has occurred.");
     if (!(e instanceof StrataError)) console.error(`request ${requestId}:`, e);

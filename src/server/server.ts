@@ -5,10 +5,12 @@ import type { AddressInfo } from "node:net";
 import { quotaSettingsOf } from "../accounts/account-quotas.ts";
 import type { AccountStore } from "../accounts/account-store.ts";
 import { bootstrapAccounts } from "../accounts/bootstrap.ts";
+import { PgAccountStore } from "../accounts/pg-account-store.ts";
 import { openAccountStore } from "../accounts/sqlite-account-store.ts";
 import { buildBaseImage } from "../compute/base-image/build-base-image.ts";
 import { StrataError } from "../errors.ts";
 import { Engine } from "../services/engine.ts";
+import type { HostOptions } from "../services/hosts/host-registry.ts";
 import { publishBaseImage } from "../services/images/base-image-publisher.ts";
 import type { ComputeOptions } from "../services/instances/compute-host.ts";
 import type { NetworkOptions } from "../services/network/network-options.ts";
@@ -45,6 +47,11 @@ export interface ServerOptions {
   tls?: { certFile: string; keyFile: string };
   /** Each region's storage backends (default: SQLite + packs in the data dir). */
   storage?: StorageConfig;
+  /**
+   * This host among each region's hosts: its id, the zone letter it serves, and the URL other
+   * hosts forward calls to (default: the URL it listens on).
+   */
+  hostOptions?: Partial<HostOptions> & { advertiseUrl?: string };
 }
 
 export interface RunningServer {
@@ -81,7 +88,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     key: readFileSync(options.tls.keyFile),
   };
   const scheme = tls ? "https" : "http";
-  const accounts = openAccountStore(options.dataDir);
+  const sharedAccounts = options.storage?.accounts;
+  const accounts: AccountStore = sharedAccounts
+    ? await PgAccountStore.open(sharedAccounts.url)
+    : openAccountStore(options.dataDir);
   const engine = await Engine.open({
     dataDir: options.dataDir,
     regions: options.regions,
@@ -92,6 +102,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     quotaSettings: (accountId) => quotaSettingsOf(accounts, accountId),
     storage:
       options.storage && ((region) => storageFor(options.storage as StorageConfig, region, options.dataDir)),
+    host: options.hostOptions,
   });
   console.log(engine.network.message);
   // Accounts exist before the port opens, so no request can beat the admin account into being.
@@ -229,6 +240,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const { port, address } = http.address() as AddressInfo;
   const url = `${scheme}://${urlHost(options.host)}:${port}`;
   console.log(boot.message);
+  // Registered once reachable: from now on other hosts may forward calls here.
+  for (const region of engine.regions.values())
+    await region.startHost(options.hostOptions?.advertiseUrl ?? url);
   if (!tls && !isLoopback(address)) {
     console.warn(
       `warning: listening on ${address} without TLS: requests and answers (user data, console output, key pairs) cross the network in the clear; start with --tls-cert FILE --tls-key FILE`,

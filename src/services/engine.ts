@@ -4,6 +4,8 @@ import { StrataError } from "../errors.ts";
 import { CodecPool } from "../storage/chunks/codec-pool.ts";
 import type { Tag } from "../storage/metadata/catalog-store.ts";
 import { DescriptorPool } from "../storage/volume-files/descriptor-pool.ts";
+import { hostIdOf } from "./hosts/host-id.ts";
+import type { HostOptions } from "./hosts/host-registry.ts";
 import { ComputeHost, type ComputeOptions } from "./instances/compute-host.ts";
 import { NetworkHost } from "./network/network-host.ts";
 import type { NetworkOptions } from "./network/network-options.ts";
@@ -42,6 +44,8 @@ export interface EngineOptions {
    * packs in the data dir: the test suite runs on S3 by that variable alone).
    */
   storage?: (region: string) => RegionStorage;
+  /** This host among each region's hosts (id default: the data dir's `host-id`; zone: all). */
+  host?: Partial<HostOptions>;
 }
 
 const EXPIRY_SWEEP_MS = 30_000;
@@ -92,6 +96,7 @@ export class Engine {
       options.blockTokenTtlMs ?? 7 * 86_400_000,
     );
     const regionNames = options.regions ?? DEFAULT_REGIONS;
+    const host: HostOptions = { ...options.host, id: options.host?.id ?? hostIdOf(options.dataDir) };
     const fromEnv = process.env.STRATA_STORAGE_CONFIG;
     const config = fromEnv ? readStorageConfig(fromEnv) : undefined;
     const storage =
@@ -119,6 +124,7 @@ export class Engine {
             publicRange: regionPublicRange(engine.network.publicPool, index, regionNames.length),
           },
           storage(name),
+          host,
         ),
       );
     }
@@ -127,12 +133,17 @@ export class Engine {
     for (const r of engine.regions.values()) await r.recover();
     for (const r of engine.regions.values()) r.startGc();
     const services = new Map([...engine.regions].map(([n, r]) => [n, r.snapshots]));
-    for (const r of engine.regions.values()) await r.snapshots.resume(services);
+    for (const r of engine.regions.values()) await r.snapshots.resume(services, r.exclusive);
     for (const r of engine.regions.values()) await r.images.resume();
     await engine.#expireDirectSnapshots();
     engine.#sweeper = setInterval(() => void engine.#expireDirectSnapshots(), EXPIRY_SWEEP_MS);
     engine.#sweeper.unref();
     return engine;
+  }
+
+  /** This host's id among each region's hosts. */
+  get hostId(): string {
+    return [...this.regions.values()][0]?.hosts.id ?? "";
   }
 
   get network(): NetworkHost {

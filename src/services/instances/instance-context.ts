@@ -1,4 +1,5 @@
 import type { InstanceStore } from "../../storage/metadata/instance-store.ts";
+import type { HostRegistry } from "../hosts/host-registry.ts";
 import type { ImageService } from "../images/image-service.ts";
 import type { KeyPairService } from "../key-pairs/key-pair-service.ts";
 import type { InterfaceService } from "../network/interface-service.ts";
@@ -20,5 +21,7 @@ export interface InstanceContext {
   interfaces: InterfaceService;
   quotas: RegionQuotas;
   host: () => ComputeHost;
+  /** This host among the region's hosts: where instances go and where each one is. */
+  hosts: HostRegistry;
   vms: VmSupervisor;
 }

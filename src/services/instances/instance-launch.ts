@@ -7,6 +7,7 @@ import { StrataError } from "../../errors.ts";
 import { newId } from "../../ids.ts";
 import type { BlockDeviceMappingRecord, ImageRecord, Tag } from "../../storage/metadata/catalog-store.ts";
 import type { InstanceRecord, VolumeAttachmentRecord } from "../../storage/metadata/instance-store.ts";
+import { OnAnotherHost } from "../hosts/on-another-host.ts";
 import type { InterfaceView, LaunchNetworkRequest, LaunchPlan } from "../network/interface-service.ts";
 import { validateTags } from "../tags/tag-rules.ts";
 import { checkAvailabilityZone, VOLUME_TYPES } from "../volumes/volume-service.ts";
@@ -89,6 +90,9 @@ export async function launchInstances(ctx: InstanceContext, input: RunInput): Pr
     { ...input.network, availabilityZone: input.network.availabilityZone ?? input.availabilityZone },
     input.maxCount,
   );
+  // The zone's host with room: this one, or the call goes to the one chosen (before any change).
+  const where = await ctx.hosts.place(network.availabilityZone, type, input.minCount);
+  if (where !== "here") throw new OnAnotherHost("A host with room for these instances", where.id, where.url);
   return ctx.quotas.launch(input.ownerId, launch, ctx.host(), (releases) =>
     create(ctx, input, { image, publicKey, type, plan, imageSnapshots, network }, releases),
   );
@@ -148,6 +152,7 @@ async function create(
         terminatedAt: null,
         publicKey,
         shutdownBehavior: input.shutdownBehavior,
+        host: ctx.hosts.id,
       });
       for (const p of plan) {
         const v = await ctx.volumes.create({

@@ -8,6 +8,7 @@ import type {
 } from "../../storage/metadata/instance-store.ts";
 import { idempotent } from "../access/idempotency.ts";
 import { checkId, notFound } from "../access/resource-ids.ts";
+import type { HostRegistry } from "../hosts/host-registry.ts";
 import type { ImageService } from "../images/image-service.ts";
 import type { KeyPairService } from "../key-pairs/key-pair-service.ts";
 import type { InterfaceService } from "../network/interface-service.ts";
@@ -54,6 +55,7 @@ export class InstanceService {
       interfaces: InterfaceService;
     },
     host: () => ComputeHost,
+    hosts: HostRegistry,
     probeDisk: ProbeDisk,
     quotas = RegionQuotas.none(region),
     /** What runs the VMs (QEMU on this host unless given) and connects them (user mode unless given). */
@@ -63,7 +65,7 @@ export class InstanceService {
     this.store = store;
     const driver = seams.driver ?? new QemuVmDriver(host, probeDisk);
     this.#vms = new VmSupervisor(region, store, services, driver, seams.network);
-    this.#ctx = { region, store, ...services, quotas, host, vms: this.#vms };
+    this.#ctx = { region, store, ...services, quotas, host, hosts, vms: this.#vms };
   }
 
   // Launch
@@ -143,6 +145,7 @@ export class InstanceService {
 
   /** The last 64 KiB of the serial console, as GetConsoleOutput returns it. */
   async consoleOutput(id: string): Promise<{ output: Buffer; timestamp: Date }> {
+    await this.#here([id]);
     const path = consoleLogPath(this.#ctx.host(), id);
     const f = await open(path, "r").catch(() => undefined);
     if (!f) return { output: Buffer.alloc(0), timestamp: new Date() };
@@ -160,26 +163,31 @@ export class InstanceService {
   // Lifecycle
 
   async start(ids: string[]): Promise<StateChange[]> {
+    await this.#here(ids);
     return startInstances(this.#vms, ids, (r, type, started) =>
       this.#ctx.quotas.start(r.ownerId, type, this.#ctx.host(), started),
     );
   }
 
-  stop(ids: string[], force: boolean): Promise<StateChange[]> {
+  async stop(ids: string[], force: boolean): Promise<StateChange[]> {
+    await this.#here(ids);
     return stopInstances(this.#vms, ids, force);
   }
 
-  terminate(ids: string[]): Promise<StateChange[]> {
+  async terminate(ids: string[]): Promise<StateChange[]> {
+    await this.#here(ids);
     return terminateInstances(this.#vms, ids);
   }
 
   /** RebootInstances: a clean restart of the guest; the instance stays `running`. */
-  reboot(ids: string[]): Promise<void> {
+  async reboot(ids: string[]): Promise<void> {
+    await this.#here(ids);
     return rebootInstances(this.#vms, ids);
   }
 
   /** CreateImage of the account's instance (see instance-image.ts). */
-  createImage(accountId: string, id: string, input: CreateImageInput): Promise<ImageRecord> {
+  async createImage(accountId: string, id: string, input: CreateImageInput): Promise<ImageRecord> {
+    await this.#here([(await this.owned(accountId, id)).id]);
     return createInstanceImage(this.#ctx, accountId, id, input);
   }
 
@@ -196,6 +204,7 @@ export class InstanceService {
       deleteOnTermination?: { device: string; value: boolean }[];
     },
   ): Promise<void> {
+    await this.#here([id]);
     await this.#vms.withLock(id, async () => {
       const r = await this.#vms.record(id);
       if ((change.instanceType !== undefined || change.userData !== undefined) && r.state !== "stopped") {
@@ -227,19 +236,59 @@ export class InstanceService {
 
   // Volumes
 
-  attachVolume(id: string, volumeId: string, device: string): Promise<VolumeAttachmentRecord> {
+  async attachVolume(id: string, volumeId: string, device: string): Promise<VolumeAttachmentRecord> {
+    await this.#here([id]);
+    const volume = await this.#ctx.volumes.get(volumeId);
+    const instance = await this.#vms.record(id);
+    if ((volume.host ?? instance.host) !== instance.host) {
+      // An EBS volume attaches within its zone; here within its host (moving one is future work).
+      throw new StrataError(
+        "InvalidVolume.ZoneMismatch",
+        `The volume '${volumeId}' is on Strata host ${volume.host}, not on the instance's host ${instance.host}.`,
+      );
+    }
     return attachVolume(this.#ctx, id, volumeId, device);
   }
 
-  detachVolume(volumeId: string, force: boolean): Promise<VolumeAttachmentRecord> {
+  async detachVolume(volumeId: string, force: boolean): Promise<VolumeAttachmentRecord> {
+    const attached = (await this.#ctx.volumes.get(volumeId)).attachment?.instanceId;
+    if (attached) await this.#here([attached]);
     return detachVolume(this.#ctx, volumeId, force);
+  }
+
+  /**
+   * Calls about instances go to the host that runs them: nothing to do when all are here,
+   * OnAnotherHost when all are on one other host (the endpoint forwards the call). EC2 takes any
+   * mix of ids; Strata refuses a mix of hosts rather than half-doing it.
+   */
+  async #here(ids: string[]): Promise<void> {
+    const records = await Promise.all(ids.map((id) => this.store.getInstance(id)));
+    const hosts = new Set(records.map((r) => (r?.host && r.host !== this.#ctx.hosts.id ? r.host : "here")));
+    if (hosts.size > 1) {
+      throw new StrataError(
+        "InvalidParameterCombination",
+        "These instances run on different Strata hosts; name each host's instances in a call of their own.",
+      );
+    }
+    const r = records.find((x) => x !== undefined);
+    if (r) await this.#ctx.hosts.assertHere(`The instance ${r.id}`, r.host);
   }
 
   // Start-up and shut-down
 
   /** After a daemon restart: VMs died with the old daemon (parent-death signal); record that. */
-  recover(): Promise<void> {
-    return this.#vms.recover();
+  recover(claimAll: boolean): Promise<void> {
+    return this.#vms.recover(this.#ctx.hosts.id, claimAll);
+  }
+
+  /** This host was marked lost by another: its VMs are powered off, records left as they are. */
+  fence(): Promise<void> {
+    return this.#vms.fence();
+  }
+
+  /** Another host is lost: its active instances are recorded stopped. */
+  hostLost(hostId: string): Promise<void> {
+    return this.#vms.hostLost(hostId);
   }
 
   /** Daemon shutdown: guests get a short clean shutdown, then the records say stopped. */

@@ -493,7 +493,7 @@ describe("VmSupervisor: the instance state machine with a fake VM driver", () =>
     f.events.length = 0;
 
     f.vms = f.supervisor();
-    await f.vms.recover();
+    await f.vms.recover("h-test", true);
     const after = await f.until(running.id, "stopped");
     assert.equal(after.pid, null);
     assert.equal(after.stateReason?.code, "Server.InternalError");

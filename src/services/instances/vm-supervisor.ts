@@ -129,10 +129,18 @@ export class VmSupervisor {
     await this.setState(now, "terminated", reason, stateReason);
   }
 
-  /** After a daemon restart: VMs died with the old daemon (parent-death signal); record that. */
-  async recover(): Promise<void> {
+  /**
+   * After a daemon restart: VMs died with the old daemon (parent-death signal); record that for
+   * this host's instances (`hostId`), and make instances recorded before hosts were this host's
+   * (with `claimAll`, as on a database only this host uses, every instance).
+   */
+  async recover(hostId: string, claimAll: boolean): Promise<void> {
     for (const r of await this.store.listInstances()) {
-      if (!ACTIVE.includes(r.state)) continue;
+      if (r.host !== hostId && (claimAll || !r.host)) {
+        r.host = hostId;
+        await this.store.updateInstance(r);
+      }
+      if (r.host !== hostId || !ACTIVE.includes(r.state)) continue;
       if (r.pid) killIfOurs(r.pid, r.id);
       r.pid = null;
       await this.#unplugNic(r.id);
@@ -146,6 +154,48 @@ export class VmSupervisor {
       await this.setState(r, "stopped", `Server.InternalError: the Strata daemon restarted (${ec2Time()})`, {
         code: "Server.InternalError",
         message: "Server.InternalError: the Strata daemon restarted while the instance ran",
+      });
+    }
+  }
+
+  /**
+   * Another host marked this one lost, so it has recorded these instances stopped (and may start
+   * them elsewhere): every VM is powered off at once, and no record is written.
+   */
+  async fence(): Promise<void> {
+    const vms = [...this.#runtimes.entries()];
+    this.#runtimes.clear();
+    for (const [id, vm] of vms) {
+      await vm.shutdown(true, 0).catch(() => {});
+      await this.#unplugNic(id);
+      this.#guestSeen.delete(id);
+      this.#devices.delete(id);
+      this.#reservations.get(id)?.();
+      this.#reservations.delete(id);
+    }
+  }
+
+  /** A lost host's active instances: recorded stopped, as EC2 reports instances of failed hardware. */
+  async hostLost(hostId: string): Promise<void> {
+    for (const listed of await this.store.listInstances()) {
+      if (listed.host !== hostId || !ACTIVE.includes(listed.state)) continue;
+      await this.withLock(listed.id, async () => {
+        const r = await this.record(listed.id);
+        if (r.host !== hostId || !ACTIVE.includes(r.state)) return;
+        r.pid = null;
+        const message = `Server.InternalError: its Strata host ${hostId} stopped answering`;
+        if (r.state === "shutting-down") {
+          r.terminatedAt = new Date().toISOString();
+          await this.setState(r, "terminated", `${message} (${ec2Time()})`, {
+            code: "Server.InternalError",
+            message,
+          });
+        } else {
+          await this.setState(r, "stopped", `${message} (${ec2Time()})`, {
+            code: "Server.InternalError",
+            message,
+          });
+        }
       });
     }
   }

@@ -11,12 +11,14 @@ import { LocalPackStore } from "../../storage/chunks/local-pack-store.ts";
 import type { PackStore } from "../../storage/chunks/pack-store.ts";
 import { S3PackStore } from "../../storage/chunks/s3-pack-store.ts";
 import type { CatalogStore } from "../../storage/metadata/catalog-store.ts";
+import type { HostStore } from "../../storage/metadata/host-store.ts";
 import type { InstanceStore } from "../../storage/metadata/instance-store.ts";
 import type { MetadataStore } from "../../storage/metadata/metadata-store.ts";
 import type { NetworkStore } from "../../storage/metadata/network-store.ts";
 import { pgMigrations } from "../../storage/metadata/postgres/migrations.ts";
 import { PgCatalogStore } from "../../storage/metadata/postgres/pg-catalog-store.ts";
 import { PgDatabase } from "../../storage/metadata/postgres/pg-database.ts";
+import { PgHostStore } from "../../storage/metadata/postgres/pg-host-store.ts";
 import { PgInstanceStore } from "../../storage/metadata/postgres/pg-instance-store.ts";
 import { PgMetadataStore } from "../../storage/metadata/postgres/pg-metadata-store.ts";
 import { PgNetworkStore } from "../../storage/metadata/postgres/pg-network-store.ts";
@@ -28,6 +30,7 @@ import type { SecurityGroupStore } from "../../storage/metadata/security-group-s
 import { migrations } from "../../storage/metadata/sqlite/migrations.ts";
 import { SqliteCatalogStore } from "../../storage/metadata/sqlite/sqlite-catalog-store.ts";
 import { SqliteDatabase } from "../../storage/metadata/sqlite/sqlite-database.ts";
+import { SqliteHostStore } from "../../storage/metadata/sqlite/sqlite-host-store.ts";
 import { SqliteInstanceStore } from "../../storage/metadata/sqlite/sqlite-instance-store.ts";
 import { SqliteMetadataStore } from "../../storage/metadata/sqlite/sqlite-metadata-store.ts";
 import { SqliteNetworkStore } from "../../storage/metadata/sqlite/sqlite-network-store.ts";
@@ -78,6 +81,7 @@ export interface RegionStores {
   instances: InstanceStore;
   network: NetworkStore;
   securityGroups: SecurityGroupStore;
+  hosts: HostStore;
   blocks: BlockStore;
   /**
    * Only this process uses these stores (SQLite in this host's data dir): the start-up sweep may
@@ -109,6 +113,7 @@ export async function openRegionStores(
       instances: new PgInstanceStore(db),
       network: new PgNetworkStore(db),
       securityGroups: new PgSecurityGroupStore(db),
+      hosts: new PgHostStore(db),
       blocks: new BlockStore(packs, new PgPackIndex(db), codec, blockOptions),
       // Other hosts may share the database and the packs: the start-up sweep keeps the grace period.
       exclusive: false,
@@ -124,6 +129,7 @@ export async function openRegionStores(
     instances: new SqliteInstanceStore(db),
     network: new SqliteNetworkStore(db),
     securityGroups: new SqliteSecurityGroupStore(db),
+    hosts: new SqliteHostStore(db),
     blocks: new BlockStore(packs, new SqlitePackIndex(db), codec, blockOptions),
     exclusive: true,
     // After the unit of work in flight, if any (closing mid-unit would fail its next statement).

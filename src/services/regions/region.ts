@@ -5,6 +5,7 @@ import type { MetadataStore } from "../../storage/metadata/metadata-store.ts";
 import type { DescriptorPool } from "../../storage/volume-files/descriptor-pool.ts";
 import { Sharing } from "../access/sharing.ts";
 import { collectGarbage, type GcResult } from "../chunks/pack-gc.ts";
+import { type HostOptions, HostRegistry } from "../hosts/host-registry.ts";
 import { ImageService } from "../images/image-service.ts";
 import type { ComputeHost } from "../instances/compute-host.ts";
 import { InstanceService, type ProbeDisk } from "../instances/instance-service.ts";
@@ -57,6 +58,8 @@ export class Region {
   readonly networkMode: "vpc" | "user";
   /** Interfaces by security group (for the security-group service's group references). */
   readonly groupMembership: GroupMembership;
+  /** This host among the region's hosts (one, unless several share a PostgreSQL database). */
+  readonly hosts: HostRegistry;
   readonly #stores: RegionStores;
   readonly #storage: RegionStorage;
   #gcTimer: NodeJS.Timeout | undefined;
@@ -73,6 +76,7 @@ export class Region {
     quotaSettings?: QuotaSettingsSource,
     network: { publicRange?: PublicRange; host?: NetworkHost } = {},
     storage: RegionStorage = {},
+    host: HostOptions = { id: "h-local" },
   ) {
     const dir = join(dataDir, "regions", name);
     this.name = name;
@@ -83,6 +87,7 @@ export class Region {
     this.quotas = new RegionQuotas(name, stores.quotaUsage, quotaSettings);
     const quotas = this.quotas;
     this.blocks = stores.blocks;
+    this.hosts = new HostRegistry(name, stores.hosts, host, compute.host);
     const sharing = new Sharing(this.catalog);
     this.volumes = new VolumeService(
       name,
@@ -93,6 +98,7 @@ export class Region {
       sharing,
       backgroundHydration,
       quotas,
+      this.hosts,
     );
     this.snapshots = new SnapshotService(
       name,
@@ -143,6 +149,7 @@ export class Region {
         interfaces: this.interfaces,
       },
       compute.host,
+      this.hosts,
       compute.probeDisk,
       quotas,
       { network: networking },
@@ -182,14 +189,30 @@ export class Region {
     );
   }
 
+  /** Only this process uses the region's stores (SQLite): everything in them is this host's. */
+  get exclusive(): boolean {
+    return this.#stores.exclusive;
+  }
+
   /** Start-up: sweep garbage a crash left, reopen volumes (hydrators resume). */
   async recover(): Promise<GcResult> {
     await this.blocks.packs.check?.();
     const swept = await this.collectGarbage({ graceMs: this.#stores.exclusive ? 0 : undefined });
-    await this.volumes.recover();
-    await this.instances.recover();
+    await this.volumes.recover(this.#stores.exclusive);
+    await this.instances.recover(this.#stores.exclusive);
     await this.vpcs.recover();
     return swept;
+  }
+
+  /**
+   * Registers this host with the URL other hosts forward calls to (the server's, once it
+   * listens), and beats from now on; a lost host's instances are recorded stopped.
+   */
+  startHost(url: string): Promise<void> {
+    return this.hosts.start(url, {
+      hostLost: (id) => this.instances.hostLost(id),
+      fence: () => this.instances.fence(),
+    });
   }
 
   /** One mark-and-sweep of the region's packs (one at a time; a call during one waits for it). */
@@ -215,6 +238,7 @@ export class Region {
 
   async close(): Promise<void> {
     clearInterval(this.#gcTimer);
+    await this.hosts.close();
     await this.instances.close();
     await this.snapshots.close();
     await this.volumes.close();

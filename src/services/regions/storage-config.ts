@@ -5,7 +5,8 @@
 //     "regions": { "eu-west-1": { "packs": { "type": "local" } } } }
 // `{region}` in a bucket or prefix is the region's name; `{data-dir}` a short hash of the data
 // dir's path, for independent installations sharing one bucket (tests do). Hosts serving one
-// region share its bucket and prefix. A bad file stops the start with a message naming the
+// region share its bucket, prefix and database, and their accounts:
+//   "accounts": { "type": "postgres", "url": "postgres://..." }. A bad file stops the start with a message naming the
 // field, never a half-configured region.
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -13,6 +14,8 @@ import { resolve } from "node:path";
 import type { MetadataBackend, PackBackend, RegionStorage } from "./region-stores.ts";
 
 export interface StorageConfig {
+  /** Where accounts and keys live (default: the data dir's SQLite); hosts of one region share them. */
+  accounts?: { type: "postgres"; url: string };
   default?: RegionStorage;
   regions?: Record<string, RegionStorage>;
 }
@@ -115,9 +118,19 @@ export function parseStorageConfig(json: unknown, source: string): StorageConfig
     };
   };
   const top = obj(json, "the file");
-  only(top, "the file", ["default", "regions"]);
+  only(top, "the file", ["accounts", "default", "regions"]);
+  let accounts: StorageConfig["accounts"];
+  if (top.accounts !== undefined) {
+    const o = obj(top.accounts, "accounts");
+    only(o, "accounts", ["type", "url"]);
+    if (o.type !== "postgres") throw at("accounts.type", "must be 'postgres'");
+    const url = str(o, "url", "accounts", true) as string;
+    if (!/^postgres(ql)?:\/\//.test(url)) throw at("accounts.url", "must be a postgres:// URL");
+    accounts = { type: "postgres", url };
+  }
   const regions = top.regions === undefined ? undefined : obj(top.regions, "regions");
   return {
+    ...(accounts ? { accounts } : {}),
     default: top.default === undefined ? undefined : region(top.default, "default"),
     regions:
       regions && Object.fromEntries(Object.entries(regions).map(([n, v]) => [n, region(v, `regions.${n}`)])),

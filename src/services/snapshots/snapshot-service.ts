@@ -114,6 +114,7 @@ export class SnapshotService {
       ),
       volumeId: volume.id,
       parentSnapshotId: volume.lastSnapshotId,
+      host: this.#volumes.hostId,
     }));
     const pauseAll = handles.reduceRight<() => Promise<void>>(
       (inner, handle) => () => handle.withWritesPaused(inner),
@@ -182,6 +183,7 @@ export class SnapshotService {
       ),
       sourceRegion: source.region,
       sourceSnapshotId: sourceId,
+      host: this.#volumes.hostId,
     };
     await this.#quotas.reserve(record.ownerId, { snapshots: 1 }, () =>
       this.meta.insertSnapshot(record, options.tags),
@@ -341,8 +343,10 @@ export class SnapshotService {
    * unchanged on the volume, since writes to them waited for copy-on-write); a pending copy
    * resumes if its source still exists, else it is marked error.
    */
-  async resume(regions: Map<string, SnapshotService>): Promise<void> {
+  async resume(regions: Map<string, SnapshotService>, claimAll: boolean): Promise<void> {
     for (const s of await this.meta.pendingSnapshots()) {
+      // Another host's job (its volume's files are there; a copy runs once): that host resumes it.
+      if (!claimAll && s.expiresAt === null && (s.host ?? null) !== this.#volumes.hostId) continue;
       await this.meta.forgetUnstoredBlocks(s.id);
       // Written block by block by an EBS client: it stays pending until completed or timed out.
       if (s.expiresAt !== null) continue;

@@ -13,7 +13,9 @@ import { KeyedLock } from "../../util/keyed-lock.ts";
 import { checkId, notFound } from "../access/resource-ids.ts";
 import type { Sharing } from "../access/sharing.ts";
 import { releaseChunks } from "../chunks/chunk-references.ts";
-import { RegionQuotas } from "../quotas/region-quotas.ts";
+import type { HostRegistry } from "../hosts/host-registry.ts";
+import { OnAnotherHost } from "../hosts/on-another-host.ts";
+import type { RegionQuotas } from "../quotas/region-quotas.ts";
 import { provisionedIops, volumeChange } from "../quotas/volume-requests.ts";
 import { validateTags } from "../tags/tag-rules.ts";
 import { Hydrator } from "./hydrator.ts";
@@ -69,6 +71,7 @@ export class VolumeService {
   readonly #backgroundHydration: boolean;
   readonly #sharing: Sharing;
   readonly #quotas: RegionQuotas;
+  readonly #hosts: HostRegistry;
 
   constructor(
     region: string,
@@ -78,8 +81,10 @@ export class VolumeService {
     descriptors: DescriptorPool,
     sharing: Sharing,
     backgroundHydration = true,
-    quotas = RegionQuotas.none(region),
+    quotas: RegionQuotas,
+    hosts: HostRegistry,
   ) {
+    this.#hosts = hosts;
     this.#descriptors = descriptors;
     this.#quotas = quotas;
     this.#sharing = sharing;
@@ -97,6 +102,7 @@ export class VolumeService {
     }
     if (input.availabilityZone !== undefined) checkAvailabilityZone(this.#region, input.availabilityZone);
     validateTags(input.tags ?? []);
+    const availabilityZone = input.availabilityZone ?? this.#hosts.zone ?? `${this.#region}a`;
     if (input.snapshotId !== undefined) {
       const snap = await this.#meta.getSnapshot(input.snapshotId);
       const allowed =
@@ -131,13 +137,17 @@ export class VolumeService {
       sizeGiB: size,
       // Available at once even when restored: blocks not yet copied are fetched on first read.
       state: "available",
-      availabilityZone: input.availabilityZone ?? `${this.#region}a`,
+      availabilityZone,
       volumeType,
       sourceSnapshotId: input.snapshotId ?? null,
       lastSnapshotId: input.snapshotId ?? null,
       createdAt: new Date().toISOString(),
       iops: provisionedIops(volumeType, input.iops),
+      host: this.#hosts.id,
     };
+    // Its data lives on a host of its zone: this one, or the call goes to one (before any change).
+    const where = await this.#hosts.placeVolume(availabilityZone);
+    if (where !== "here") throw new OnAnotherHost(`A host of ${availabilityZone}`, where.id, where.url);
     const request = { volumes: [{ volumeType, sizeGiB: size, iops: record.iops }] };
     return this.#quotas.reserve(input.ownerId, request, () => this.#insert(record, input.tags));
   }
@@ -155,6 +165,11 @@ export class VolumeService {
     // A restored volume starts hydrating at once; an empty one is opened on first use.
     if (record.sourceSnapshotId) await this.handle(record.id);
     return record;
+  }
+
+  /** The host this service's volumes live on (its jobs record it). */
+  get hostId(): string {
+    return this.#hosts.id;
   }
 
   async get(id: string): Promise<VolumeRecord> {
@@ -199,6 +214,8 @@ export class VolumeService {
     let h = this.#handles.get(id);
     if (!h) {
       const record = await this.get(id);
+      // Its files are on its host's disk: never made (empty) here.
+      await this.#hosts.assertHere(`The volume ${id}`, record.host);
       h = this.#open(record, VolumeFile.open(this.#descriptors, this.#volumeDir(id), record.sizeGiB));
       this.#handles.set(id, h);
       h.catch(() => this.#handles.delete(id));
@@ -215,7 +232,8 @@ export class VolumeService {
    * its restored blocks already local, and an estimate of the time left. Null for other volumes.
    */
   async initialization(record: VolumeRecord): Promise<{ progress: number; secondsLeft?: number } | null> {
-    if (!record.sourceSnapshotId) return null;
+    // Another host's volume: that host knows (DescribeVolumeStatus does not fail over it).
+    if (!record.sourceSnapshotId || (record.host && record.host !== this.#hosts.id)) return null;
     // A closed volume with no remote blocks is hydrated; one with some is opened (as at start-up).
     if (!this.#handles.has(record.id) && !(await this.#meta.hasRemoteBlocks(record.id))) {
       return { progress: 100, secondsLeft: 0 };
@@ -252,6 +270,7 @@ export class VolumeService {
     if (change.volumeType !== undefined && !VOLUME_TYPES.includes(change.volumeType)) {
       throw new StrataError("InvalidParameterValue", `Invalid value '${change.volumeType}' for VolumeType`);
     }
+    await this.#hosts.assertHere(`The volume ${id}`, (await this.get(id)).host);
     return this.#modifying.with(id, async () => {
       const v = await this.get(id);
       const sizeGiB = change.sizeGiB ?? v.sizeGiB;
@@ -310,6 +329,7 @@ export class VolumeService {
 
   async delete(id: string): Promise<void> {
     const v = await this.get(id);
+    await this.#hosts.assertHere(`The volume ${id}`, v.host);
     if (v.attachment) {
       throw new StrataError(
         "VolumeInUse",
@@ -338,8 +358,9 @@ export class VolumeService {
    * Resumes hydration of restored volumes and removes directories no volume owns. Other volumes
    * stay closed until first used (opening one opens none of its files either).
    */
-  async recover(): Promise<void> {
-    const volumes = await this.#meta.listVolumes();
+  async recover(claimAll: boolean): Promise<void> {
+    await this.#hosts.store.claimVolumes(this.#hosts.id, claimAll);
+    const volumes = (await this.#meta.listVolumes()).filter((v) => v.host === this.#hosts.id);
     const known = new Set(volumes.map((v) => v.id));
     for (const name of await readdir(this.#dir).catch(() => [] as string[])) {
       if (!known.has(name)) await VolumeFile.remove(this.#descriptors, join(this.#dir, name));

@@ -40,6 +40,8 @@ export interface InstanceRecord {
   /** The supervising daemon's QEMU process while one exists. */
   pid: number | null;
   terminatedAt: string | null;
+  /** The Strata host that runs its VM and holds its volumes (absent: recorded before hosts were). */
+  host?: string;
   /** InstanceInitiatedShutdownBehavior: what a shutdown from inside the guest does (absent: stop). */
   shutdownBehavior?: "stop" | "terminate";
 }

@@ -3,6 +3,7 @@
 // half-applied change. SQLite implements it today; a PostgreSQL implementation (one schema per
 // region, advisory locks for lockChunks) plugs in without changes to the services.
 
+import { StrataError } from "../../errors.ts";
 import type { Tag } from "./catalog-store.ts";
 
 export type VolumeState = "creating" | "available" | "in-use" | "deleting" | "deleted" | "error";
@@ -22,6 +23,8 @@ export interface VolumeRecord {
   createdAt: string;
   /** Provisioned IOPS (io1/io2 only; null or absent for the other types). */
   iops?: number | null;
+  /** The Strata host whose disk holds the volume's data (absent: not recorded, single-host data). */
+  host?: string | null;
   /** Set while attached to an instance (state in-use). */
   attachment?: {
     instanceId: string;
@@ -56,6 +59,8 @@ export interface SnapshotRecord {
   expiresAt: string | null;
   /** ...which is this long after its start or its last block written. */
   timeoutMinutes: number | null;
+  /** The host running its job (a volume's or a copy's; absent: recorded before hosts were, or EBS direct). */
+  host?: string | null;
 }
 
 export interface SnapshotStats {
@@ -111,6 +116,12 @@ export interface MetadataStore {
   ): Promise<void>;
   /** Removes the volume and everything it tracked; returns chunks it referenced (GC candidates). */
   deleteVolume(id: string): Promise<string[]>;
+  /**
+   * A lost host's volume, taken over by `host`: its base map becomes its last snapshot's (every
+   * block remote again, nothing dirty), since what it wrote since then was on the lost host's
+   * disk. IncorrectState if no completed snapshot of it remains. Returns GC candidates.
+   */
+  adoptVolume(id: string, from: string | null, host: string): Promise<string[]>;
   volumeTracking(id: string): Promise<VolumeTracking>;
   /** Whether some of the volume's blocks are still only in the block store (hydration not done). */
   hasRemoteBlocks(id: string): Promise<boolean>;
@@ -194,4 +205,14 @@ export interface Counters {
   blocksRead: number;
   bytesStored: number;
   bytesTransferred: number;
+}
+
+/** adoptVolume when another host took the volume over first (or it is gone). */
+export function tookOver(id: string, host: unknown): StrataError {
+  return host === undefined
+    ? new StrataError("InvalidVolume.NotFound", `The volume '${id}' does not exist.`)
+    : new StrataError(
+        "IncorrectState",
+        `The volume '${id}' was taken over by Strata host ${String(host)} meanwhile.`,
+      );
 }

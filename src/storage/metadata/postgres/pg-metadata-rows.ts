@@ -5,8 +5,8 @@ import type { PgRow } from "./pg-database.ts";
 
 export const INSERT_SNAPSHOT = `INSERT INTO snapshots (id, volume_id, volume_size_gib, state, progress,
   parent_snapshot_id, source_region, source_snapshot_id, description, started_at, completed_at, state_message,
-  blocks_read, bytes_stored, bytes_transferred, owner_id, expires_at, timeout_minutes)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`;
+  blocks_read, bytes_stored, bytes_transferred, owner_id, expires_at, timeout_minutes, host)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`;
 
 export function snapshotParams(s: SnapshotRecord): unknown[] {
   return [
@@ -28,6 +28,7 @@ export function snapshotParams(s: SnapshotRecord): unknown[] {
     s.ownerId,
     s.expiresAt,
     s.timeoutMinutes,
+    s.host ?? null,
   ];
 }
 
@@ -46,6 +47,7 @@ export function toVolume(r: PgRow): VolumeRecord {
     lastSnapshotId: nullableString(r.last_snapshot_id),
     createdAt: String(r.created_at),
     iops: nullableNumber(r.iops),
+    ...(r.host ? { host: String(r.host) } : {}),
     attachment: r.attached_instance
       ? {
           instanceId: String(r.attached_instance),
@@ -77,6 +79,7 @@ export function toSnapshot(r: PgRow): SnapshotRecord {
     bytesTransferred: Number(r.bytes_transferred),
     expiresAt: nullableString(r.expires_at),
     timeoutMinutes: nullableNumber(r.timeout_minutes),
+    ...(r.host ? { host: String(r.host) } : {}),
   };
 }
 

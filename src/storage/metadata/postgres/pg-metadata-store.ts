@@ -19,6 +19,7 @@ import type {
   VolumeRecord,
   VolumeTracking,
 } from "../metadata-store.ts";
+import { tookOver } from "../metadata-store.ts";
 import { PgChunkLocks } from "./pg-chunk-locks.ts";
 import type { PgDatabase, PgRow, Queryable } from "./pg-database.ts";
 import { INSERT_SNAPSHOT, snapshotParams, toBlockRef, toSnapshot, toVolume } from "./pg-metadata-rows.ts";
@@ -61,7 +62,7 @@ export class PgMetadataStore implements MetadataStore {
       await this.#db.insertTags(c, [v.id], tags);
       await c.query(
         `INSERT INTO volumes (id, size_gib, state, availability_zone, volume_type, source_snapshot_id,
-         last_snapshot_id, created_at, owner_id, iops) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+         last_snapshot_id, created_at, owner_id, iops, host) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
         [
           v.id,
           v.sizeGiB,
@@ -73,6 +74,7 @@ export class PgMetadataStore implements MetadataStore {
           v.createdAt,
           v.ownerId,
           v.iops ?? null,
+          v.host ?? null,
         ],
       );
       if (v.sourceSnapshotId) {
@@ -140,6 +142,37 @@ export class PgMetadataStore implements MetadataStore {
       await c.query("DELETE FROM volume_dirty WHERE volume_id = $1", [id]);
       await c.query("DELETE FROM volumes WHERE id = $1", [id]);
       await c.query("DELETE FROM tags WHERE resource_id = $1", [id]);
+      return hashes as string[];
+    });
+  }
+
+  async adoptVolume(id: string, from: string | null, host: string): Promise<string[]> {
+    return this.#db.tx(async (c) => {
+      const v = await this.#db.one(
+        "SELECT last_snapshot_id, host FROM volumes WHERE id = $1 FOR UPDATE",
+        [id],
+        c,
+      );
+      if ((v?.host ?? null) !== from) throw tookOver(id, v?.host);
+      const snap = v?.last_snapshot_id
+        ? await this.#db.one("SELECT state FROM snapshots WHERE id = $1", [v.last_snapshot_id], c)
+        : undefined;
+      if (snap?.state !== "completed") {
+        throw new StrataError("IncorrectState", `No snapshot of volume '${id}' remains to restore it from.`);
+      }
+      const hashes = await this.#db.column(
+        "SELECT DISTINCT chunk_hash AS v FROM volume_blocks WHERE volume_id = $1 ORDER BY chunk_hash",
+        [id],
+        c,
+      );
+      await c.query("DELETE FROM volume_blocks WHERE volume_id = $1", [id]);
+      await c.query("DELETE FROM volume_dirty WHERE volume_id = $1", [id]);
+      await c.query(
+        `INSERT INTO volume_blocks (volume_id, block, chunk_hash, local)
+         SELECT $1, block, chunk_hash, false FROM snapshot_blocks WHERE snapshot_id = $2 AND chunk_hash IS NOT NULL`,
+        [id, v?.last_snapshot_id],
+      );
+      await c.query("UPDATE volumes SET host = $1 WHERE id = $2", [host, id]);
       return hashes as string[];
     });
   }

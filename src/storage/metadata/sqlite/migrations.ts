@@ -324,4 +324,27 @@ export const migrations: Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 11,
+    name: "several hosts per region",
+    sql: `
+      -- The Strata hosts serving the region: where to reach each (its API URL), the zone it runs
+      -- instances in (NULL: every zone), its room, and its heartbeat (ms since the epoch). state:
+      -- 'alive', or 'lost' once another host found its heartbeat too old.
+      CREATE TABLE hosts (
+        id TEXT PRIMARY KEY,
+        url TEXT NOT NULL,
+        zone TEXT,
+        free_vcpus INTEGER NOT NULL,
+        free_memory_mib INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        started_at INTEGER NOT NULL,
+        heartbeat_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      -- The host whose disk holds the volume's data (NULL: made before hosts were recorded).
+      ALTER TABLE volumes ADD COLUMN host TEXT;
+      -- The host running a pending snapshot's job: only it resumes the job after a restart.
+      ALTER TABLE snapshots ADD COLUMN host TEXT;
+    `,
+  },
 ];

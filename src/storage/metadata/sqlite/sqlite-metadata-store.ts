@@ -14,6 +14,7 @@ import type {
   VolumeState,
   VolumeTracking,
 } from "../metadata-store.ts";
+import { tookOver } from "../metadata-store.ts";
 import type { Row, SqliteDatabase } from "./sqlite-database.ts";
 
 const UNSTORED =
@@ -44,7 +45,7 @@ export class SqliteMetadataStore implements MetadataStore {
         this.#db
           .q(
             `INSERT INTO volumes (id, size_gib, state, availability_zone, volume_type, source_snapshot_id,
-             last_snapshot_id, created_at, owner_id, iops) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+             last_snapshot_id, created_at, owner_id, iops, host) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
           )
           .run(
             v.id,
@@ -57,6 +58,7 @@ export class SqliteMetadataStore implements MetadataStore {
             v.createdAt,
             v.ownerId,
             v.iops ?? null,
+            v.host ?? null,
           );
         if (v.sourceSnapshotId) {
           // Checked in the same transaction as the copy of its map, so a concurrent delete cannot
@@ -133,6 +135,35 @@ export class SqliteMetadataStore implements MetadataStore {
     });
   }
 
+  async adoptVolume(id: string, from: string | null, host: string): Promise<string[]> {
+    return this.#db.tx(() => {
+      const v = this.#db.q("SELECT last_snapshot_id, host FROM volumes WHERE id = ?").get(id) as
+        | Row
+        | undefined;
+      if ((v?.host ?? null) !== from) throw tookOver(id, v?.host);
+      const snap = v?.last_snapshot_id
+        ? (this.#db.q("SELECT state FROM snapshots WHERE id = ?").get(v.last_snapshot_id) as Row | undefined)
+        : undefined;
+      if (snap?.state !== "completed") {
+        throw new StrataError("IncorrectState", `No snapshot of volume '${id}' remains to restore it from.`);
+      }
+      const hashes = this.#db.column(
+        "SELECT DISTINCT chunk_hash AS v FROM volume_blocks WHERE volume_id = ?",
+        id,
+      );
+      this.#db.q("DELETE FROM volume_blocks WHERE volume_id = ?").run(id);
+      this.#db.q("DELETE FROM volume_dirty WHERE volume_id = ?").run(id);
+      this.#db
+        .q(
+          `INSERT INTO volume_blocks (volume_id, block, chunk_hash, local)
+           SELECT ?, block, chunk_hash, 0 FROM snapshot_blocks WHERE snapshot_id = ? AND chunk_hash IS NOT NULL`,
+        )
+        .run(id, v?.last_snapshot_id as string);
+      this.#db.q("UPDATE volumes SET host = ? WHERE id = ?").run(host, id);
+      return hashes as string[];
+    });
+  }
+
   async volumeTracking(id: string): Promise<VolumeTracking> {
     return this.#db.exclusive(() => {
       const dirty = this.#db.column(
@@ -202,8 +233,8 @@ export class SqliteMetadataStore implements MetadataStore {
       .q(
         `INSERT INTO snapshots (id, volume_id, volume_size_gib, state, progress, parent_snapshot_id, source_region,
          source_snapshot_id, description, started_at, completed_at, state_message, blocks_read, bytes_stored,
-         bytes_transferred, owner_id, expires_at, timeout_minutes)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         bytes_transferred, owner_id, expires_at, timeout_minutes, host)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         s.id,
@@ -224,6 +255,7 @@ export class SqliteMetadataStore implements MetadataStore {
         s.ownerId,
         s.expiresAt,
         s.timeoutMinutes,
+        s.host ?? null,
       );
   }
 
@@ -662,6 +694,7 @@ function toVolume(r: Row): VolumeRecord {
     lastSnapshotId: (r.last_snapshot_id as string | null) ?? null,
     createdAt: String(r.created_at),
     iops: r.iops === null || r.iops === undefined ? null : Number(r.iops),
+    ...(r.host ? { host: String(r.host) } : {}),
     attachment: r.attached_instance
       ? {
           instanceId: String(r.attached_instance),
@@ -694,6 +727,7 @@ function toSnapshot(r: Row): SnapshotRecord {
     expiresAt: (r.expires_at as string | null) ?? null,
     timeoutMinutes:
       r.timeout_minutes === null || r.timeout_minutes === undefined ? null : Number(r.timeout_minutes),
+    ...(r.host ? { host: String(r.host) } : {}),
   };
 }
 

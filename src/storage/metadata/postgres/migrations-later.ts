@@ -1,6 +1,6 @@
-// PostgreSQL's version of SQLite migration 10 (chunks in packs): the same columns and table, with
+// PostgreSQL's versions of SQLite's migrations from 10 on (10: chunks in packs; 11: hosts), with
 // bigint for byte counts, offsets and times (ms since the epoch), and "C" collation on text as in
-// version 1. Numbered 10 like SQLite's, so from here on a version means the same schema in both
+// version 1. Numbered like SQLite's, so from 10 on a version means the same schema in both
 // (PostgreSQL's version 1 is SQLite's 1-9 at once; the runner applies every version above the
 // current one, so the gap is harmless).
 import type { PgMigration } from "./pg-database.ts";
@@ -28,5 +28,25 @@ export const packsMigration: PgMigration = {
       recorded integer NOT NULL DEFAULT 0,
       at bigint NOT NULL
     );
+  `,
+};
+
+/** SQLite migration 11 (several hosts per region), with bigint times. */
+export const hostsMigration: PgMigration = {
+  version: 11,
+  name: "several hosts per region (SQLite schema version 11)",
+  sql: `
+    CREATE TABLE hosts (
+      id ${T} PRIMARY KEY,
+      url ${T} NOT NULL,
+      zone ${T},
+      free_vcpus integer NOT NULL,
+      free_memory_mib integer NOT NULL,
+      state ${T} NOT NULL,
+      started_at bigint NOT NULL,
+      heartbeat_at bigint NOT NULL
+    );
+    ALTER TABLE volumes ADD COLUMN host ${T};
+    ALTER TABLE snapshots ADD COLUMN host ${T};
   `,
 };

@@ -1,0 +1,44 @@
+// Forwarding a call to the host that owns its instance or volume: the caller's request goes on
+// unchanged (method, path, headers including Host and the SigV4 signature, body), so the other
+// host authenticates the caller itself and nothing is trusted between hosts that a client could
+// not present. The answer comes back as it is. A forwarded request carries FORWARDED_BY, and is
+// never forwarded again (two hosts disagreeing on an owner must not bounce a call forever).
+import { request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
+import { request as httpsRequest } from "node:https";
+import { StrataError } from "../errors.ts";
+
+export const FORWARDED_BY = "x-strata-forwarded-by";
+
+export function wasForwarded(req: IncomingMessage): boolean {
+  return req.headers[FORWARDED_BY] !== undefined;
+}
+
+export function forward(
+  req: IncomingMessage,
+  body: Buffer,
+  targetUrl: string,
+  selfId: string,
+  res: ServerResponse,
+): Promise<number> {
+  const target = new URL(req.url ?? "/", targetUrl);
+  const headers: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = v;
+  headers[FORWARDED_BY] = selfId;
+  headers["content-length"] = String(body.byteLength);
+  delete headers["transfer-encoding"];
+  delete headers.connection;
+  const send = target.protocol === "https:" ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const out = send(target, { method: req.method, headers, timeout: 120_000 }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+      answer.once("end", () => resolve(answer.statusCode ?? 502));
+      answer.once("error", reject);
+    });
+    out.once("timeout", () => out.destroy(new Error("no answer in 120 s")));
+    out.once("error", (e) =>
+      reject(new StrataError("ServiceUnavailable", `The owning Strata host did not answer: ${e.message}`)),
+    );
+    out.end(body);
+  });
+}
