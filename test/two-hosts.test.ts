@@ -10,15 +10,18 @@ import { after, before, test } from "node:test";
 import {
   CopyImageCommand,
   CreateImageCommand,
+  CreateSnapshotCommand,
   DescribeImagesCommand,
   type EC2Client,
   RunInstancesCommand,
+  StartInstancesCommand,
   StopInstancesCommand,
   TerminateInstancesCommand,
   waitUntilImageAvailable,
   waitUntilInstanceRunning,
   waitUntilInstanceStopped,
   waitUntilInstanceTerminated,
+  waitUntilSnapshotCompleted,
 } from "@aws-sdk/client-ec2";
 import { ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { type Daemon, startDaemon } from "./daemon.ts";
@@ -37,6 +40,9 @@ let hostA: Daemon;
 let hostB: Daemon;
 let viaA: EC2Client;
 let viaB: EC2Client;
+let hostC: Daemon | undefined;
+let hostArgs: (id: string, zone: string) => string[];
+const HOST_TIMEOUT_MS = 12_000;
 const waiter = (client: EC2Client) => ({ client, maxWaitTime: 420, minDelay: 1, maxDelay: 2 });
 
 before(async () => {
@@ -61,7 +67,20 @@ before(async () => {
       regions: { "us-west-2": { metadata, packs: packs("west") } },
     }),
   );
-  const args = (id: string, zone: string) => ["--storage-config", config, "--host-id", id, "--zone", zone];
+  hostArgs = (id: string, zone: string) => [
+    "--storage-config",
+    config,
+    "--host-id",
+    id,
+    "--zone",
+    zone,
+    // Short, but well above a beat's delay on a loaded CI machine: a false "lost" would fence a host.
+    "--heartbeat-interval",
+    "1000",
+    "--host-timeout",
+    String(HOST_TIMEOUT_MS),
+  ];
+  const args = hostArgs;
   hostA = await startDaemon(dirA, "us-east-1,us-west-2", { baseImage: true, args: args("host-a", "a") });
   viaA = ec2(hostA, adminCredentials(dirA));
   await baseImageId(viaA);
@@ -71,6 +90,7 @@ before(async () => {
 });
 
 after(async () => {
+  await hostC?.kill("SIGTERM");
   await hostB?.kill("SIGTERM");
   await hostA?.kill("SIGTERM");
   await Promise.all([pg?.stop(), rgw?.stop()]);
@@ -154,4 +174,58 @@ echo "USERDATA-RAN"
   const { Images } = await viaA.send(new DescribeImagesCommand({ ImageIds: [golden!] }));
   assert.equal(Images?.[0]?.State, "available");
   assert.match(again, /^ami-/);
+});
+
+test("a host that dies: its instance is stopped, then started on another host of its zone from its root volume's last snapshot", async () => {
+  const base = await baseImageId(viaA);
+  // rc.local prints the marker at every boot; sync: the snapshot below must find both on disk.
+  const userData = `#!/bin/sh
+echo snapshotted-on-b > /etc/marker
+printf '#!/bin/sh\\necho "rc.local: marker=$(cat /etc/marker)"\\n' > /etc/rc.local
+chmod +x /etc/rc.local
+sync
+echo "USERDATA-RAN"
+`;
+  const run = await viaA.send(
+    new RunInstancesCommand({
+      ImageId: base,
+      InstanceType: "t3.micro",
+      MinCount: 1,
+      MaxCount: 1,
+      Placement: { AvailabilityZone: "us-east-1b" },
+      UserData: Buffer.from(userData).toString("base64"),
+    }),
+  );
+  const id = run.Instances![0].InstanceId!;
+  await waitUntilInstanceRunning(waiter(viaA), { InstanceIds: [id] });
+  assert.ok(hasVm(dirB, id), "the VM runs on host B");
+  await waitForConsole(viaA, id, "USERDATA-RAN");
+  const root = (await describeInstance(viaA, id)).BlockDeviceMappings![0].Ebs!.VolumeId!;
+  // Asked of A, done by B (the volume's files are on B's disk).
+  const { SnapshotId } = await viaA.send(new CreateSnapshotCommand({ VolumeId: root }));
+  await waitUntilSnapshotCompleted(waiter(viaA), { SnapshotIds: [SnapshotId!] });
+
+  // B dies (its QEMU with it); a new host of zone b joins.
+  await hostB.kill("SIGKILL");
+  const dirC = tempDir("strata-host-c-");
+  hostC = await startDaemon(dirC, "us-east-1,us-west-2", { args: hostArgs("host-c", "b") });
+  const started = Date.now();
+  let stopped = await describeInstance(viaA, id);
+  while (stopped.State?.Name !== "stopped" && Date.now() - started < 4 * HOST_TIMEOUT_MS) {
+    await new Promise((r) => setTimeout(r, 500));
+    stopped = await describeInstance(viaA, id);
+  }
+  assert.equal(stopped.State?.Name, "stopped", "marked stopped once B's heartbeat is too old");
+  assert.equal(stopped.StateReason?.Code, "Server.InternalError");
+  assert.match(stopped.StateReason?.Message ?? "", /host-b stopped answering/);
+
+  // Asked of A (zone a): C, of the instance's zone, takes it over and boots it.
+  await viaA.send(new StartInstancesCommand({ InstanceIds: [id] }));
+  await waitUntilInstanceRunning(waiter(viaA), { InstanceIds: [id] });
+  assert.ok(hasVm(dirC, id), "the VM now runs on host C");
+  assert.equal((await describeInstance(viaA, id)).Placement?.AvailabilityZone, "us-east-1b");
+  // The boot on C ran what the user data left on B's disk before the snapshot.
+  await waitForConsole(viaA, id, "rc.local: marker=snapshotted-on-b");
+  await viaA.send(new TerminateInstancesCommand({ InstanceIds: [id] }));
+  await waitUntilInstanceTerminated(waiter(viaA), { InstanceIds: [id] });
 });

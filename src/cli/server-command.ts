@@ -33,6 +33,8 @@ interface ServerFlags {
   hostId?: string;
   zone?: string;
   advertiseUrl?: string;
+  heartbeatInterval?: number;
+  hostTimeout?: number;
 }
 
 export function addServerCommand(program: Command): void {
@@ -65,6 +67,18 @@ export function addServerCommand(program: Command): void {
     .option(
       "--advertise-url <url>",
       "where other hosts of the region reach this one (default: the URL it listens on)",
+    )
+    .addOption(
+      new Option(
+        "--heartbeat-interval <ms>",
+        "how often this host beats in each region's database (default: 5000)",
+      ).argParser(wholeNumber),
+    )
+    .addOption(
+      new Option(
+        "--host-timeout <ms>",
+        "a host silent this long is lost: its instances stopped, its volumes taken over on demand (default: 30000)",
+      ).argParser(wholeNumber),
     )
     .option("--tls-cert <file>", "PEM certificate: HTTPS instead of HTTP (with --tls-key)")
     .option("--tls-key <file>", "PEM private key of --tls-cert")
@@ -133,6 +147,8 @@ async function runServer(o: ServerFlags): Promise<number> {
       ...(o.hostId ? { id: checkHostId(o.hostId) } : {}),
       ...(o.zone ? { zone: o.zone } : {}),
       ...(o.advertiseUrl ? { advertiseUrl: o.advertiseUrl } : {}),
+      ...(o.heartbeatInterval ? { heartbeatMs: o.heartbeatInterval } : {}),
+      ...(o.hostTimeout ? { lostAfterMs: o.hostTimeout } : {}),
     },
     dataDir,
     host: o.host,

@@ -102,7 +102,8 @@ export async function handleEc2(
     };
     const output = await handler(ctx, input as never);
     send(res, 200, serializeEc2Response(action, output as object, requestId), requestId);
-  } catch (e) {
+  } catch (caught) {
+    let e = caught;
     if (e instanceof OnAnotherHost && body !== undefined && !wasForwarded(req) && !res.headersSent) {
       try {
         outcome.status = await forward(req, body, e.url, deps.engine.hostId, res);

@@ -93,10 +93,19 @@ export class HostRegistry {
    * else OnAnotherHost (the endpoint forwards the call), or IncorrectState while its host is
    * silent but not yet lost.
    */
-  async assertHere(what: string, hostId: string | null | undefined): Promise<"here" | "adopt"> {
+  async assertHere(
+    what: string,
+    hostId: string | null | undefined,
+    zone?: string,
+  ): Promise<"here" | "adopt"> {
     const where = await this.locate(hostId);
     if (where === "here") return "here";
-    if (where.state === "lost") return "adopt";
+    if (where.state === "lost") {
+      // Taken over within its zone, as EBS volumes stay in theirs: here, or by a host of the zone.
+      const taker = zone === undefined ? "here" : await this.placeVolume(zone);
+      if (taker === "here") return "adopt";
+      throw new OnAnotherHost(`A host of ${zone}`, taker.id, taker.url);
+    }
     if (!this.#fresh(where)) {
       throw new StrataError(
         "IncorrectState",

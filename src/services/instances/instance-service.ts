@@ -270,8 +270,32 @@ export class InstanceService {
         "These instances run on different Strata hosts; name each host's instances in a call of their own.",
       );
     }
-    const r = records.find((x) => x !== undefined);
-    if (r) await this.#ctx.hosts.assertHere(`The instance ${r.id}`, r.host);
+    for (const r of records) {
+      if (
+        r &&
+        (await this.#ctx.hosts.assertHere(`The instance ${r.id}`, r.host, r.availabilityZone)) === "adopt"
+      ) {
+        await this.#adopt(r.id, r.host as string);
+      }
+    }
+  }
+
+  /**
+   * An instance of a lost host is taken over by this one: recorded stopped (if the survivors have
+   * not yet), then its volumes restored here from their last snapshots (see VolumeService.adopt).
+   */
+  async #adopt(id: string, lost: string): Promise<void> {
+    await this.#vms.hostLost(lost);
+    await this.#vms.withLock(id, async () => {
+      const r = await this.#vms.record(id);
+      if (r.host !== lost) return;
+      for (const a of await this.store.attachments(id)) {
+        const v = await this.#ctx.volumes.get(a.volumeId);
+        if (v.host === lost) await this.#ctx.volumes.adopt(v.id, lost);
+      }
+      r.host = this.#ctx.hosts.id;
+      await this.store.updateInstance(r);
+    });
   }
 
   // Start-up and shut-down

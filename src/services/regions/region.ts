@@ -210,7 +210,10 @@ export class Region {
    */
   startHost(url: string): Promise<void> {
     return this.hosts.start(url, {
-      hostLost: (id) => this.instances.hostLost(id),
+      hostLost: async (id) => {
+        await this.instances.hostLost(id);
+        await this.snapshots.failJobsOf(id);
+      },
       fence: () => this.instances.fence(),
     });
   }

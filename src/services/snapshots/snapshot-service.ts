@@ -378,6 +378,15 @@ export class SnapshotService {
     }
   }
 
+  /** A lost host's pending jobs (a volume's or a copy's) end in error, as its host took them along. */
+  async failJobsOf(hostId: string): Promise<void> {
+    for (const s of await this.meta.pendingSnapshots()) {
+      if (s.host !== hostId || s.expiresAt !== null) continue;
+      const message = `its Strata host ${hostId} stopped answering`;
+      await releaseChunks(this.meta, this.blocks, await this.meta.failSnapshot(s.id, message));
+    }
+  }
+
   /** Lets running jobs stop at their next batch (a restart resumes them). */
   async close(): Promise<void> {
     this.#closing = true;

@@ -213,9 +213,8 @@ export class VolumeService {
   async handle(id: string): Promise<VolumeHandle> {
     let h = this.#handles.get(id);
     if (!h) {
-      const record = await this.get(id);
       // Its files are on its host's disk: never made (empty) here.
-      await this.#hosts.assertHere(`The volume ${id}`, record.host);
+      const record = await this.#local(await this.get(id));
       h = this.#open(record, VolumeFile.open(this.#descriptors, this.#volumeDir(id), record.sizeGiB));
       this.#handles.set(id, h);
       h.catch(() => this.#handles.delete(id));
@@ -270,7 +269,7 @@ export class VolumeService {
     if (change.volumeType !== undefined && !VOLUME_TYPES.includes(change.volumeType)) {
       throw new StrataError("InvalidParameterValue", `Invalid value '${change.volumeType}' for VolumeType`);
     }
-    await this.#hosts.assertHere(`The volume ${id}`, (await this.get(id)).host);
+    await this.#local(await this.get(id));
     return this.#modifying.with(id, async () => {
       const v = await this.get(id);
       const sizeGiB = change.sizeGiB ?? v.sizeGiB;
@@ -328,8 +327,7 @@ export class VolumeService {
   }
 
   async delete(id: string): Promise<void> {
-    const v = await this.get(id);
-    await this.#hosts.assertHere(`The volume ${id}`, v.host);
+    const v = await this.#local(await this.get(id));
     if (v.attachment) {
       throw new StrataError(
         "VolumeInUse",
@@ -343,6 +341,34 @@ export class VolumeService {
       crashPoint("volume.row-deleted");
       await VolumeFile.remove(this.#descriptors, this.#volumeDir(id));
       await releaseChunks(this.#meta, this.#blocks, candidates);
+    });
+  }
+
+  /**
+   * The volume, once its files are here: OnAnotherHost if they are on a live host; a lost host's
+   * volume is taken over first (see adopt).
+   */
+  async #local(v: VolumeRecord): Promise<VolumeRecord> {
+    if ((await this.#hosts.assertHere(`The volume ${v.id}`, v.host, v.availabilityZone)) === "here") return v;
+    await this.adopt(v.id, v.host ?? null);
+    return this.get(v.id);
+  }
+
+  /**
+   * Takes over a volume of a lost host: it is restored here, lazily, from its last snapshot (the
+   * latest of its data that reached the object store); what it wrote since was on the lost host's
+   * disk. One host wins a race to adopt it; the other's call fails and may be retried.
+   */
+  async adopt(id: string, from: string | null): Promise<void> {
+    await this.withLifecycle([id], async () => {
+      const v = await this.get(id);
+      if (v.host === this.#hosts.id) return;
+      const candidates = await this.#meta.adoptVolume(id, from, this.#hosts.id);
+      // Leftovers of an earlier stay here would hold stale blocks: the file starts empty.
+      await VolumeFile.remove(this.#descriptors, this.#volumeDir(id));
+      await VolumeFile.create(this.#descriptors, this.#volumeDir(id), v.sizeGiB);
+      await releaseChunks(this.#meta, this.#blocks, candidates);
+      console.error(`${this.#region}: took over volume ${id} of lost host ${from}, from its last snapshot`);
     });
   }
 
