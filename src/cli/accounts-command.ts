@@ -94,8 +94,8 @@ export function addAccountsCommands(program: Command): void {
 }
 
 async function withStore(o: AccountsFlags, use: (store: AccountStore) => Promise<number>): Promise<number> {
-  const { openAccountStore } = await import("../accounts/sqlite-account-store.ts");
-  const store = openAccountStore(dataDirOf(o));
+  const { openAccounts } = await import("../accounts/open-accounts.ts");
+  const store = await openAccounts(dataDirOf(o));
   try {
     return await use(store);
   } finally {

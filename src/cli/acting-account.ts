@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { openAccountStore } from "../accounts/sqlite-account-store.ts";
+import { openAccounts } from "../accounts/open-accounts.ts";
 import { readCredentialsFile } from "./credentials-file.ts";
 
 /**
@@ -13,7 +13,7 @@ export async function actingAccount(dataDir: string, account: string | undefined
   const path = join(dataDir, "credentials");
   if (!existsSync(path)) throw new Error(`no credentials file ${path}: pass --account ID|ALIAS|NAME`);
   const { accessKeyId } = readCredentialsFile(path, "default");
-  const store = openAccountStore(dataDir);
+  const store = await openAccounts(dataDir);
   try {
     const key = await store.lookupAccessKey(accessKeyId);
     if (!key)

@@ -5,8 +5,7 @@ import type { AddressInfo } from "node:net";
 import { quotaSettingsOf } from "../accounts/account-quotas.ts";
 import type { AccountStore } from "../accounts/account-store.ts";
 import { bootstrapAccounts } from "../accounts/bootstrap.ts";
-import { PgAccountStore } from "../accounts/pg-account-store.ts";
-import { openAccountStore } from "../accounts/sqlite-account-store.ts";
+import { openAccounts } from "../accounts/open-accounts.ts";
 import { buildBaseImage } from "../compute/base-image/build-base-image.ts";
 import { StrataError } from "../errors.ts";
 import { Engine } from "../services/engine.ts";
@@ -88,10 +87,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     key: readFileSync(options.tls.keyFile),
   };
   const scheme = tls ? "https" : "http";
-  const sharedAccounts = options.storage?.accounts;
-  const accounts: AccountStore = sharedAccounts
-    ? await PgAccountStore.open(sharedAccounts.url)
-    : openAccountStore(options.dataDir);
+  const accounts = await openAccounts(options.dataDir, options.storage);
   const engine = await Engine.open({
     dataDir: options.dataDir,
     regions: options.regions,
