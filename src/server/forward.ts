@@ -30,7 +30,10 @@ export function forward(
   const send = target.protocol === "https:" ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
     const out = send(target, { method: req.method, headers, timeout: 120_000 }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      const back = { ...answer.headers };
+      delete back.connection; // hop-by-hop: this connection's own
+      delete back["keep-alive"];
+      res.writeHead(answer.statusCode ?? 502, back);
       answer.pipe(res);
       answer.once("end", () => resolve(answer.statusCode ?? 502));
       answer.once("error", reject);
