@@ -13,7 +13,7 @@ import { serializeEc2Error, serializeEc2Response } from "../api/protocol/xml-ser
 import { StrataError } from "../errors.ts";
 import type { Engine } from "../services/engine.ts";
 import { OnAnotherHost } from "../services/hosts/on-another-host.ts";
-import { forward, wasForwarded } from "./forward.ts";
+import { forward, mayForward } from "./forward.ts";
 
 const MAX_BODY = 1024 * 1024;
 
@@ -104,7 +104,7 @@ export async function handleEc2(
     send(res, 200, serializeEc2Response(action, output as object, requestId), requestId);
   } catch (caught) {
     let e = caught;
-    if (e instanceof OnAnotherHost && body !== undefined && !wasForwarded(req) && !res.headersSent) {
+    if (e instanceof OnAnotherHost && body !== undefined && mayForward(req) && !res.headersSent) {
       try {
         outcome.status = await forward(req, body, e.url, deps.engine.hostId, res);
         outcome.action += ` (forwarded to ${e.hostId})`;

@@ -1,16 +1,22 @@
 // Forwarding a call to the host that owns its instance or volume: the caller's request goes on
 // unchanged (method, path, headers including Host and the SigV4 signature, body), so the other
 // host authenticates the caller itself and nothing is trusted between hosts that a client could
-// not present. The answer comes back as it is. A forwarded request carries FORWARDED_BY, and is
-// never forwarded again (two hosts disagreeing on an owner must not bounce a call forever).
+// not present. The answer comes back as it is. A forwarded request carries FORWARDED_BY (the
+// hosts it went through) and goes through two at most: AttachVolume may need two (the volume's
+// host hands the volume over, then the instance's host attaches it), and two hosts disagreeing
+// on an owner must not bounce a call forever.
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { StrataError } from "../errors.ts";
 
 export const FORWARDED_BY = "x-strata-forwarded-by";
 
-export function wasForwarded(req: IncomingMessage): boolean {
-  return req.headers[FORWARDED_BY] !== undefined;
+const MAX_FORWARDS = 2;
+
+/** Whether the request may be forwarded once more. */
+export function mayForward(req: IncomingMessage): boolean {
+  const by = req.headers[FORWARDED_BY];
+  return by === undefined || (typeof by === "string" && by.split(",").length < MAX_FORWARDS);
 }
 
 export function forward(
@@ -23,7 +29,8 @@ export function forward(
   const target = new URL(req.url ?? "/", targetUrl);
   const headers: Record<string, string | string[]> = {};
   for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = v;
-  headers[FORWARDED_BY] = selfId;
+  const by = req.headers[FORWARDED_BY];
+  headers[FORWARDED_BY] = typeof by === "string" ? `${by},${selfId}` : selfId;
   headers["content-length"] = String(body.byteLength);
   delete headers["transfer-encoding"];
   delete headers.connection;

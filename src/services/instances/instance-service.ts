@@ -9,6 +9,7 @@ import type {
 import { idempotent } from "../access/idempotency.ts";
 import { checkId, notFound } from "../access/resource-ids.ts";
 import type { HostRegistry } from "../hosts/host-registry.ts";
+import { OnAnotherHost } from "../hosts/on-another-host.ts";
 import type { ImageService } from "../images/image-service.ts";
 import type { KeyPairService } from "../key-pairs/key-pair-service.ts";
 import type { InterfaceService } from "../network/interface-service.ts";
@@ -27,6 +28,7 @@ import type { NetworkAttachment } from "./network-attachment.ts";
 import { type ProbeDisk, QemuVmDriver } from "./qemu-vm-driver.ts";
 import type { VmDriver } from "./vm-driver.ts";
 import { type StateChange, VmSupervisor } from "./vm-supervisor.ts";
+import { moveVolume } from "./volume-move.ts";
 
 export type { ProbeDisk, RunInput, StateChange };
 
@@ -236,17 +238,20 @@ export class InstanceService {
 
   // Volumes
 
+  /**
+   * AttachVolume. A volume on another host of the zone moves to the instance's host first: the
+   * call goes to the volume's host, which snapshots it into the pack store and hands it over,
+   * then to the instance's host, which restores it lazily and attaches it.
+   */
   async attachVolume(id: string, volumeId: string, device: string): Promise<VolumeAttachmentRecord> {
-    await this.#here([id]);
-    const volume = await this.#ctx.volumes.get(volumeId);
+    await this.#ctx.volumes.ensureHere(volumeId);
     const instance = await this.#vms.record(id);
-    if ((volume.host ?? instance.host) !== instance.host) {
-      // An EBS volume attaches within its zone; here within its host (moving one is future work).
-      throw new StrataError(
-        "InvalidVolume.ZoneMismatch",
-        `The volume '${volumeId}' is on Strata host ${volume.host}, not on the instance's host ${instance.host}.`,
-      );
+    const where = await this.#ctx.hosts.locate(instance.host);
+    if (where !== "here" && where.state === "alive") {
+      await moveVolume(this.#ctx, volumeId, where.id);
+      throw new OnAnotherHost(`The instance ${id}`, where.id, where.url);
     }
+    await this.#here([id]);
     return attachVolume(this.#ctx, id, volumeId, device);
   }
 

@@ -68,6 +68,28 @@ export class SnapshotService {
   }
 
   /**
+   * An engine-internal snapshot of a volume (owned by no account, so no account sees or counts
+   * it), completed before this returns: how a volume's data reaches the pack store to move to
+   * another host.
+   */
+  async createInternal(volumeId: string, description: string): Promise<SnapshotRecord> {
+    const [s] = await this.#volumes.withLifecycle([volumeId], () =>
+      this.#createMany([volumeId], [volumeId], description, () => [], undefined, ""),
+    );
+    for (;;) {
+      const now = await this.get(s.id);
+      if (now.state === "completed") return now;
+      if (now.state === "error") {
+        throw new StrataError(
+          "InternalError",
+          `The snapshot of ${volumeId} failed: ${now.stateMessage ?? ""}`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /**
    * Snapshots of several volumes at one point in time (CreateSnapshots, CreateImage): writes to
    * all of them are held while every dirty set is frozen and every copy-on-write hook installed.
    * Each snapshot gets `tags` (or its volume's entry in a map) in the transaction that creates it,
@@ -102,13 +124,14 @@ export class SnapshotService {
     description: string,
     tagsOf: (volumeId: string) => Tag[],
     snapshotIds?: Map<string, string>,
+    owner?: string,
   ): Promise<SnapshotRecord[]> {
     const volumes = await Promise.all(ids.map((id) => this.#volumes.get(id)));
     const handles = await Promise.all(ids.map((id) => this.#volumes.handle(id)));
     const records: SnapshotRecord[] = volumes.map((volume) => ({
       ...blankSnapshot(
         snapshotIds?.get(volume.id) ?? newId("snap"),
-        volume.ownerId,
+        owner ?? volume.ownerId,
         volume.sizeGiB,
         description,
       ),

@@ -1,4 +1,4 @@
-import { readdir } from "node:fs/promises";
+import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { StrataError } from "../../errors.ts";
 import { newId } from "../../ids.ts";
@@ -215,6 +215,7 @@ export class VolumeService {
     if (!h) {
       // Its files are on its host's disk: never made (empty) here.
       const record = await this.#local(await this.get(id));
+      await this.#arrived(record);
       h = this.#open(record, VolumeFile.open(this.#descriptors, this.#volumeDir(id), record.sizeGiB));
       this.#handles.set(id, h);
       h.catch(() => this.#handles.delete(id));
@@ -348,6 +349,10 @@ export class VolumeService {
    * The volume, once its files are here: OnAnotherHost if they are on a live host; a lost host's
    * volume is taken over first (see adopt).
    */
+  async ensureHere(id: string): Promise<VolumeRecord> {
+    return this.#local(await this.get(id));
+  }
+
   async #local(v: VolumeRecord): Promise<VolumeRecord> {
     if ((await this.#hosts.assertHere(`The volume ${v.id}`, v.host, v.availabilityZone)) === "here") return v;
     await this.adopt(v.id, v.host ?? null);
@@ -370,6 +375,35 @@ export class VolumeService {
       await releaseChunks(this.#meta, this.#blocks, candidates);
       console.error(`${this.#region}: took over volume ${id} of lost host ${from}, from its last snapshot`);
     });
+  }
+
+  /**
+   * Hands a volume of this host to another (attach to an instance there): its data is already in
+   * the pack store as its last snapshot (`snapshotId`, just taken); from there the other host
+   * restores it lazily, and this host's files go. Refused unless the volume is detached.
+   */
+  async handOver(id: string, snapshotId: string, to: string): Promise<void> {
+    await this.withLifecycle([id], async () => {
+      const v = await this.get(id);
+      if (v.attachment)
+        throw new StrataError("VolumeInUse", `Volume ${id} is attached to ${v.attachment.instanceId}`);
+      if (v.lastSnapshotId !== snapshotId || (await this.#meta.volumeTracking(id)).dirty.length > 0) {
+        throw new StrataError("IncorrectState", `Volume ${id} changed while it was being moved; retry.`);
+      }
+      await this.#closeHandle(id);
+      const candidates = await this.#meta.adoptVolume(id, v.host ?? null, to);
+      await VolumeFile.remove(this.#descriptors, this.#volumeDir(id));
+      await releaseChunks(this.#meta, this.#blocks, candidates);
+    });
+  }
+
+  /** A volume handed over to this host (nothing of it local yet) gets its files on first use. */
+  async #arrived(v: VolumeRecord): Promise<void> {
+    if (await stat(this.#volumeDir(v.id)).catch(() => undefined)) return;
+    const t = await this.#meta.volumeTracking(v.id);
+    if (t.dirty.length === 0 && !t.frozen && t.remote.length === t.mapped.length) {
+      await VolumeFile.create(this.#descriptors, this.#volumeDir(v.id), v.sizeGiB);
+    }
   }
 
   async #closeHandle(id: string): Promise<void> {
