@@ -398,6 +398,7 @@ export class ImageService {
     return idempotent(
       {
         catalog: this.catalog,
+        locks: this.#quotas.locks,
         scope: this.region,
         ownerId,
         token: clientToken,
