@@ -104,15 +104,18 @@ export class PgAdvisoryLocks implements RegionLocks {
       if (released) return;
       released = true;
       // Local waiters go on once the unlock has landed, so none holds a client only to wait for it.
-      session.client.query(UNLOCK, [keys]).then(
-        () => {},
-        () => {
-          session.broken = true;
-        },
-      ).finally(() => {
-        this.#unref(session);
-        releaseLocal();
-      });
+      session.client
+        .query(UNLOCK, [keys])
+        .then(
+          () => {},
+          () => {
+            session.broken = true;
+          },
+        )
+        .finally(() => {
+          this.#unref(session);
+          releaseLocal();
+        });
     };
     return { release, session };
   }
