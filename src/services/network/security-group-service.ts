@@ -196,6 +196,7 @@ export class SecurityGroupService implements SecurityGroupLookup {
         `the specified group: "${group.id}" name: "default" cannot be deleted by a user`,
       );
     }
+    // Checked again in the delete's transaction (an interface given the group meanwhile).
     const members = await this.#membership.membersOf([group.id]);
     if (members.length) {
       throw new StrataError(
