@@ -115,7 +115,7 @@ export class Region {
     this.groupMembership = networkStore;
     const groups = () => this.securityGroups;
     const publicRange = network.publicRange ?? regionPublicRange(DEFAULT_PUBLIC_POOL, 0, 1);
-    this.vpcs = new VpcService(name, networkStore, groups, this.networkEvents);
+    this.vpcs = new VpcService(name, networkStore, groups, this.networkEvents, stores.locks);
     this.routes = new RouteService(networkStore, this.networkEvents);
     this.interfaces = new InterfaceService(
       name,
@@ -126,7 +126,14 @@ export class Region {
       publicRange,
     );
     this.addresses = new AddressService(networkStore, this.networkEvents, publicRange);
-    this.securityGroups = new SecurityGroupService(name, stores.securityGroups, this.vpcs, networkStore);
+    this.securityGroups = new SecurityGroupService(
+      name,
+      stores.securityGroups,
+      this.vpcs,
+      networkStore,
+      undefined,
+      stores.locks,
+    );
     const networking = network.host
       ? new InstanceNetworking(
           name,
