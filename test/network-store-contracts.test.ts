@@ -6,10 +6,12 @@ import { pgMigrations } from "../src/storage/metadata/postgres/migrations.ts";
 import { PgCatalogStore } from "../src/storage/metadata/postgres/pg-catalog-store.ts";
 import { PgDatabase } from "../src/storage/metadata/postgres/pg-database.ts";
 import { PgNetworkStore } from "../src/storage/metadata/postgres/pg-network-store.ts";
+import { PgSecurityGroupStore } from "../src/storage/metadata/postgres/pg-security-group-store.ts";
 import { migrations } from "../src/storage/metadata/sqlite/migrations.ts";
 import { SqliteCatalogStore } from "../src/storage/metadata/sqlite/sqlite-catalog-store.ts";
 import { SqliteDatabase } from "../src/storage/metadata/sqlite/sqlite-database.ts";
 import { SqliteNetworkStore } from "../src/storage/metadata/sqlite/sqlite-network-store.ts";
+import { SqliteSecurityGroupStore } from "../src/storage/metadata/sqlite/sqlite-security-group-store.ts";
 import type { RegionFixtures } from "./contracts/harness.ts";
 import type { NetworkStores } from "./contracts/network-fixtures.ts";
 import { networkStoreContract } from "./contracts/network-store.contract.ts";
@@ -31,13 +33,21 @@ after(async () => {
 
 networkStoreContract("SQLite", async () => {
   const db = new SqliteDatabase(":memory:", migrations);
-  const store: NetworkStores = { network: new SqliteNetworkStore(db), catalog: new SqliteCatalogStore(db) };
+  const store: NetworkStores = {
+    network: new SqliteNetworkStore(db),
+    catalog: new SqliteCatalogStore(db),
+    securityGroups: new SqliteSecurityGroupStore(db),
+  };
   return { store, fixtures: noFixtures, close: async () => db.close() };
 });
 
 networkStoreContract("PostgreSQL", async () => {
   if (!server) throw new Error("the PostgreSQL test server did not start");
   const db = await PgDatabase.open(await server.createDatabase(), pgMigrations);
-  const store: NetworkStores = { network: new PgNetworkStore(db), catalog: new PgCatalogStore(db) };
+  const store: NetworkStores = {
+    network: new PgNetworkStore(db),
+    catalog: new PgCatalogStore(db),
+    securityGroups: new PgSecurityGroupStore(db),
+  };
   return { store, fixtures: noFixtures, close: () => db.close() };
 });

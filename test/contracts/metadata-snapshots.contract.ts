@@ -262,6 +262,47 @@ export function metadataSnapshotsContract(stores: () => MetadataStores): void {
     assert.deepEqual(await m().deleteSnapshot(snap.id), []);
   });
 
+  it("insertImage with snapshotsExist refuses a deleted or another owner's snapshot, and never lands on one a delete takes", async () => {
+    const owner = account();
+    const uses = (snapshotId: string, ownerId = owner) => {
+      const img = image(ownerId, `needs-${snapshotId}-${ownerId}`);
+      const [root] = img.blockDeviceMappings;
+      if (root.ebs) root.ebs.snapshotId = snapshotId;
+      return img;
+    };
+    const gone = await completedSnapshot(m(), owner, [{ block: 0, hash: hash() }]);
+    await m().deleteSnapshot(gone.id);
+    const onGone = uses(gone.id);
+    await rejectsWith(
+      stores().catalog.insertImage(onGone, [{ key: "k", value: "v" }], { snapshotsExist: true }),
+      "InvalidSnapshot.NotFound",
+    );
+    assert.equal(await stores().catalog.getImage(onGone.id), undefined);
+    assert.deepEqual(await stores().catalog.tags(onGone.id), []);
+    const theirs = await completedSnapshot(m(), account(), [{ block: 0, hash: hash() }]);
+    await rejectsWith(
+      stores().catalog.insertImage(uses(theirs.id), [], { snapshotsExist: true }),
+      "InvalidSnapshot.NotFound",
+    );
+    // Without the option (CreateImage names snapshots it has yet to make), nothing is checked.
+    await stores().catalog.insertImage(uses(gone.id, account()));
+    // A register racing a delete: exactly one wins, and an image never names a deleted snapshot.
+    for (let i = 0; i < 5; i++) {
+      const snap = await completedSnapshot(m(), owner, [{ block: 0, hash: hash() }]);
+      const img = uses(snap.id);
+      const [insert, del] = await Promise.allSettled([
+        stores().catalog.insertImage(img, [], { snapshotsExist: true }),
+        m().deleteSnapshot(snap.id),
+      ]);
+      const inserted = insert.status === "fulfilled";
+      assert.equal(del.status === "fulfilled", !inserted, "one of the two wins");
+      const lost = (inserted ? del : insert) as PromiseRejectedResult;
+      assert.equal(lost.reason.code, inserted ? "InvalidSnapshot.InUse" : "InvalidSnapshot.NotFound");
+      assert.equal((await stores().catalog.getImage(img.id)) !== undefined, inserted);
+      assert.equal((await m().getSnapshot(snap.id)) !== undefined, inserted);
+    }
+  });
+
   it("snapshotStats and ownerSnapshotStats count unique and shared bytes, the latter only among the owner's snapshots", async () => {
     const [owner, other] = [account(), account()];
     const [a, b, c, d] = [hash(), hash(), hash(), hash()];

@@ -8,12 +8,15 @@ import type {
 } from "../../src/services/network/network-records.ts";
 import type { CatalogStore } from "../../src/storage/metadata/catalog-store.ts";
 import type { NetworkStore, StoredInterface } from "../../src/storage/metadata/network-store.ts";
+import type { SecurityGroupStore } from "../../src/storage/metadata/security-group-store.ts";
 import { uid } from "./harness.ts";
 
 export interface NetworkStores {
   network: NetworkStore;
   /** Reads the tags NetworkTx writes. */
   catalog: CatalogStore;
+  /** The groups interfaces name (requireGroups), and whose deletion their members hold up. */
+  securityGroups: SecurityGroupStore;
 }
 
 let counter = 0;

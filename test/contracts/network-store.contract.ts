@@ -274,6 +274,60 @@ export function networkStoreContract(name: string, open: Open<NetworkStores>): v
       assert.deepEqual(await s.membersOf([g1]), [member(a)]);
     });
 
+    it("an interface's groups must exist in its unit; a group with a member is not deleted; racing, one wins", async () => {
+      const groups = h.store.securityGroups;
+      const owner = account();
+      const sn = subnet(vpc(owner));
+      const group = () => ({
+        id: uid("sg"),
+        ownerId: owner,
+        vpcId: sn.vpcId,
+        name: uid("g"),
+        description: "d",
+      });
+      const [kept, missing] = [group(), group()];
+      await groups.insertGroup(kept, [], [], null);
+      const n = nic(sn, { groupIds: [kept.id, missing.id] });
+      await assert.rejects(
+        tx(async (t) => {
+          await t.requireGroups(n.groupIds);
+          await t.putInterface(n);
+        }),
+        (e: { code?: string; message: string }) =>
+          e.code === "InvalidGroup.NotFound" && e.message.includes(missing.id),
+      );
+      assert.equal(await tx((t) => t.networkInterface(n.id)), undefined);
+      await tx(async (t) => {
+        await t.requireGroups([kept.id]);
+        await t.requireGroups([]);
+        await t.putInterface({ ...n, groupIds: [kept.id] });
+      });
+      await assert.rejects(groups.deleteGroup(kept.id), (e: { code?: string; message: string }) => {
+        return e.code === "DependencyViolation" && e.message.includes(n.id);
+      });
+      assert.equal((await groups.group(kept.id))?.id, kept.id);
+      // A unit giving an interface a group, racing the group's deletion: never both.
+      for (let i = 0; i < 5; i++) {
+        const g = group();
+        await groups.insertGroup(g, [], [], null);
+        const m = nic(sn, { groupIds: [g.id] });
+        const [put, del] = await Promise.allSettled([
+          tx(async (t) => {
+            await t.requireGroups(m.groupIds);
+            await sleep(5);
+            await t.putInterface(m);
+          }),
+          groups.deleteGroup(g.id),
+        ]);
+        const added = put.status === "fulfilled";
+        assert.equal(del.status === "fulfilled", !added, "one of the two wins");
+        const lost = (added ? del : put) as PromiseRejectedResult;
+        assert.equal(lost.reason.code, added ? "DependencyViolation" : "InvalidGroup.NotFound");
+        assert.equal((await groups.group(g.id)) !== undefined, added);
+        assert.equal((await tx((t) => t.networkInterface(m.id))) !== undefined, added);
+      }
+    });
+
     networkLookupsContract(() => s);
   });
 }

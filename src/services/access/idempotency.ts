@@ -1,16 +1,17 @@
 // EC2's ClientToken: a retried create with the same token returns what the first call made, and
 // the same token with other parameters is refused. One helper serves every action: the token is
-// held (a lock per account and token) while the work runs, then recorded with a unique insert, so
-// two concurrent retries do the work once and the second answers like the first.
+// held (a region lock per account and token, so across hosts sharing the region's database too)
+// while the work runs, then recorded with a unique insert, so two concurrent retries do the work
+// once and the second answers like the first.
 import { createHash } from "node:crypto";
 import { StrataError } from "../../errors.ts";
 import type { CatalogStore } from "../../storage/metadata/catalog-store.ts";
-import { KeyedLock } from "../../util/keyed-lock.ts";
-
-const held = new KeyedLock<string>();
+import type { RegionLocks } from "../../storage/metadata/region-locks.ts";
 
 export interface ClientTokenUse {
   catalog: CatalogStore;
+  /** The region's locks (the token's is held while the work runs). */
+  locks: RegionLocks;
   /** Scopes the lock (the region), as the catalogue scopes the record. */
   scope: string;
   ownerId: string;
@@ -39,7 +40,7 @@ export async function idempotent<T>(
     throw use.malformed ? use.malformed(message) : new StrataError("InvalidParameterValue", message);
   }
   const requestHash = createHash("sha256").update(JSON.stringify(use.request)).digest("hex");
-  return held.with(`${use.scope}/${ownerId}/${token}`, async () => {
+  return use.locks.withLocks([`client-token:${use.scope}/${ownerId}/${token}`], async () => {
     const seen = await catalog.clientToken(ownerId, token);
     if (seen) {
       if (seen.action !== action || seen.requestHash !== requestHash) throw use.mismatch();

@@ -78,7 +78,10 @@ export class ImageService {
     const snapshots = await this.#checkMappings(ownerId, input.blockDeviceMappings);
     const pending = snapshots.some((s) => s.state === "pending");
     const image = this.#record(ownerId, input, { ...origin, state: pending ? "pending" : "available" });
-    await this.#quotas.reserve(ownerId, { images: 1 }, () => this.catalog.insertImage(image, tags));
+    // The snapshots checked above are checked again in the insert's transaction (one deleted since fails it).
+    await this.#quotas.reserve(ownerId, { images: 1 }, () =>
+      this.catalog.insertImage(image, tags, { snapshotsExist: true }),
+    );
     if (pending) this.#pending.watch(image);
     return image;
   }
@@ -398,6 +401,7 @@ export class ImageService {
     return idempotent(
       {
         catalog: this.catalog,
+        locks: this.#quotas.locks,
         scope: this.region,
         ownerId,
         token: clientToken,

@@ -81,6 +81,7 @@ export class InstanceService {
     return idempotent(
       {
         catalog: this.#ctx.images.catalog,
+        locks: this.#ctx.quotas.locks,
         scope: this.region,
         ownerId: input.ownerId,
         token: input.clientToken,

@@ -10,6 +10,12 @@ export interface VpcLookup {
   defaultVpc(ownerId: string): Promise<VpcRecord>;
 }
 
+/**
+ * The region lock DeleteVpc holds from its check for security groups to the VPC's delete, and
+ * group creation from its VPC lookup to the insert: a group never lands in a VPC being deleted.
+ */
+export const vpcLockName = (region: string, vpcId: string) => `vpc:${region}:${vpcId}`;
+
 /** One instance interface's place in the network, as group-to-group rules resolve it. */
 export interface GroupMember {
   networkInterfaceId: string;

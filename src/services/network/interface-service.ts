@@ -186,6 +186,8 @@ export class InterfaceService {
   ): Promise<InterfaceView[]> {
     const views = await this.#store.tx(async (t) => {
       const subnet = await ownedOrNotFound("subnet", plan.subnetId, ownerId, (x) => t.subnet(x));
+      // The groups planned earlier, again in this unit: one deleted since fails the launch.
+      await t.requireGroups(plan.groupIds);
       if (plan.privateIp && instanceIds.length !== 1) {
         throw new StrataError(
           "InvalidParameterValue",
@@ -303,9 +305,12 @@ export class InterfaceService {
     if (!groupIds.length)
       throw new StrataError("MissingParameter", "The request must contain the parameter groupId");
     const groups = await this.#groups().resolveForLaunch(ownerId, primary.vpcId, groupIds, undefined);
-    await this.#changeInstance(instanceId, async (_t, n) =>
-      n.id === primary.id ? { ...n, groupIds: groups.map((g) => g.id) } : n,
-    );
+    const ids = groups.map((g) => g.id);
+    await this.#changeInstance(instanceId, async (t, n) => {
+      if (n.id !== primary.id) return n;
+      await t.requireGroups(ids);
+      return { ...n, groupIds: ids };
+    });
   }
 
   /** DescribeNetworkInterfaces: the caller's interfaces (or the given ids: NotFound for any not theirs). */

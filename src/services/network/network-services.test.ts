@@ -1,11 +1,13 @@
 // The network control plane over a real (in-memory) SQLite database, with a fake of the
-// security-group service (the real one is built apart, behind SecurityGroupLookup).
+// security-group service (the real one is built apart, behind SecurityGroupLookup) that keeps its
+// groups' rows in the same database, where the network store's units check they exist.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { test } from "node:test";
 import { migrations } from "../../storage/metadata/sqlite/migrations.ts";
 import { SqliteDatabase } from "../../storage/metadata/sqlite/sqlite-database.ts";
 import { SqliteNetworkStore } from "../../storage/metadata/sqlite/sqlite-network-store.ts";
+import { SqliteSecurityGroupStore } from "../../storage/metadata/sqlite/sqlite-security-group-store.ts";
 import { AddressService } from "./address-service.ts";
 import type { SecurityGroupLookup } from "./contracts.ts";
 import { InterfaceService } from "./interface-service.ts";
@@ -17,15 +19,21 @@ import { VpcService } from "./vpc-service.ts";
 
 class FakeGroups implements SecurityGroupLookup {
   groups: SecurityGroupRecord[] = [];
-  async createDefaultGroup(ownerId: string, vpcId: string) {
+  readonly rows: SqliteSecurityGroupStore;
+  constructor(rows: SqliteSecurityGroupStore) {
+    this.rows = rows;
+  }
+  /** `name`: the fake makes other groups the same way. */
+  async createDefaultGroup(ownerId: string, vpcId: string, name = "default") {
     const g = {
       id: `sg-${randomBytes(4).toString("hex")}`,
       ownerId,
       vpcId,
-      name: "default",
+      name,
       description: "d",
     };
     this.groups.push(g);
+    await this.rows.insertGroup(g, [], [], null);
     return g;
   }
   async resolveForLaunch(ownerId: string, vpcId: string, ids?: string[], names?: string[]) {
@@ -42,6 +50,7 @@ class FakeGroups implements SecurityGroupLookup {
   }
   async deleteGroupsOfVpc(vpcId: string) {
     this.groups = this.groups.filter((g) => g.vpcId !== vpcId);
+    await this.rows.deleteGroupsOfVpc(vpcId);
   }
   async byIds(ids: string[]) {
     return new Map(this.groups.filter((g) => ids.includes(g.id)).map((g) => [g.id, g]));
@@ -49,8 +58,9 @@ class FakeGroups implements SecurityGroupLookup {
 }
 
 function setup() {
-  const store = new SqliteNetworkStore(new SqliteDatabase(":memory:", migrations));
-  const groups = new FakeGroups();
+  const db = new SqliteDatabase(":memory:", migrations);
+  const store = new SqliteNetworkStore(db);
+  const groups = new FakeGroups(new SqliteSecurityGroupStore(db));
   const events = new NetworkEvents();
   const changed: string[] = [];
   events.onChange((v) => {
@@ -286,13 +296,31 @@ test("group membership: interfaces by security group (for group-to-group rules)"
       groupIds: plan.groupIds,
     },
   ]);
-  const other = await n.groups.createDefaultGroup(A, plan.vpcId);
+  const other = await n.groups.createDefaultGroup(A, plan.vpcId, "other");
   n.changed.length = 0;
   await n.interfaces.setGroups(A, "i-0000000c", [other.id]);
   assert.deepEqual(await n.store.membersOf(plan.groupIds), []);
   assert.equal((await n.store.membersOf([other.id])).length, 1);
   assert.deepEqual(n.changed, [plan.vpcId]);
   await rejects(n.interfaces.setGroups(B, "i-0000000c", [other.id]), "InvalidInstanceID.NotFound");
+});
+
+test("a group deleted after the lookup fails the unit that would give it to an interface, writing nothing", async () => {
+  const n = setup();
+  const plan = await n.interfaces.planLaunch(A, {}, 1);
+  // Another request's DeleteSecurityGroup, between planLaunch's lookup and the launch's unit.
+  const [planned] = plan.groupIds;
+  await n.groups.rows.deleteGroup(planned);
+  await rejects(n.interfaces.createForInstances(A, plan, ["i-0000000d"]), "InvalidGroup.NotFound");
+  assert.deepEqual(await n.store.membersOf([planned]), []);
+  assert.deepEqual(await n.interfaces.list(A), []);
+  // The same for ModifyInstanceAttribute's groups: the interface keeps the ones it had.
+  const kept = await n.groups.createDefaultGroup(A, plan.vpcId, "kept");
+  const [nic] = await n.interfaces.createForInstances(A, { ...plan, groupIds: [kept.id] }, ["i-0000000e"]);
+  const gone = await n.groups.createDefaultGroup(A, plan.vpcId, "gone");
+  await n.groups.rows.deleteGroup(gone.id);
+  await rejects(n.interfaces.setGroups(A, "i-0000000e", [gone.id]), "InvalidGroup.NotFound");
+  assert.deepEqual((await n.interfaces.list(A, [nic.id]))[0].groupIds, [kept.id]);
 });
 
 test("a VPC is never left without its default group: undone when the group fails, completed at start", async () => {

@@ -5,9 +5,10 @@ import { StrataError } from "../../errors.ts";
 import { newId } from "../../ids.ts";
 import type { NicFirewall } from "../../network/spec.ts";
 import type { Tag } from "../../storage/metadata/catalog-store.ts";
+import { LocalRegionLocks, type RegionLocks } from "../../storage/metadata/region-locks.ts";
 import type { SecurityGroupStore } from "../../storage/metadata/security-group-store.ts";
 import { validateTags } from "../tags/tag-rules.ts";
-import type { GroupMembership, SecurityGroupLookup, VpcLookup } from "./contracts.ts";
+import { type GroupMembership, type SecurityGroupLookup, type VpcLookup, vpcLockName } from "./contracts.ts";
 import { resolveFirewall } from "./firewall-resolution.ts";
 import type { SecurityGroupRecord, SecurityGroupRuleRecord } from "./network-records.ts";
 import {
@@ -38,6 +39,7 @@ export class SecurityGroupService implements SecurityGroupLookup {
   readonly #vpcs: VpcLookup;
   readonly #membership: GroupMembership;
   readonly #limits: SecurityGroupLimits;
+  readonly #locks: RegionLocks;
   readonly #listeners = new Set<(vpcId: string) => void>();
 
   constructor(
@@ -46,8 +48,10 @@ export class SecurityGroupService implements SecurityGroupLookup {
     vpcs: VpcLookup,
     membership: GroupMembership,
     limits: SecurityGroupLimits = EC2_SECURITY_GROUP_LIMITS,
+    locks: RegionLocks = new LocalRegionLocks(),
   ) {
     this.region = region;
+    this.#locks = locks;
     this.#store = store;
     this.#vpcs = vpcs;
     this.#membership = membership;
@@ -147,11 +151,13 @@ export class SecurityGroupService implements SecurityGroupLookup {
       description: input.description,
     };
     // EC2 gives every new group one rule: all outbound traffic to anywhere.
-    await this.#store.insertGroup(
-      group,
-      [allTraffic(group, true, { cidr: "0.0.0.0/0" })],
-      input.tags ?? [],
-      this.#limits.groupsPerRegion,
+    await this.#inVpc(accountId, vpc.id, () =>
+      this.#store.insertGroup(
+        group,
+        [allTraffic(group, true, { cidr: "0.0.0.0/0" })],
+        input.tags ?? [],
+        this.#limits.groupsPerRegion,
+      ),
     );
     this.notifyChanged(vpc.id);
     return group;
@@ -196,6 +202,7 @@ export class SecurityGroupService implements SecurityGroupLookup {
         `the specified group: "${group.id}" name: "default" cannot be deleted by a user`,
       );
     }
+    // Checked again in the delete's transaction (an interface given the group meanwhile).
     const members = await this.#membership.membersOf([group.id]);
     if (members.length) {
       throw new StrataError(
@@ -383,6 +390,14 @@ export class SecurityGroupService implements SecurityGroupLookup {
 
   // --- SecurityGroupLookup (VPCs, interfaces, launches) ----------------------------------
 
+  /** Inserts a group of the VPC once it is known to exist, under the VPC's lock (see vpcLockName). */
+  async #inVpc(ownerId: string, vpcId: string, insert: () => Promise<void>): Promise<void> {
+    await this.#locks.withLocks([vpcLockName(this.region, vpcId)], async () => {
+      await this.#vpcs.vpc(ownerId, vpcId);
+      await insert();
+    });
+  }
+
   async createDefaultGroup(ownerId: string, vpcId: string): Promise<SecurityGroupRecord> {
     const existing = await this.#store.groupByName(ownerId, vpcId, DEFAULT_GROUP_NAME);
     if (existing) return existing;
@@ -399,7 +414,7 @@ export class SecurityGroupService implements SecurityGroupLookup {
       allTraffic(group, true, { cidr: "0.0.0.0/0" }),
     ];
     try {
-      await this.#store.insertGroup(group, rules, [], null);
+      await this.#inVpc(ownerId, vpcId, () => this.#store.insertGroup(group, rules, [], null));
     } catch (e) {
       // Created concurrently by another first use: that one is the VPC's default group.
       const raced = await this.#store.groupByName(ownerId, vpcId, DEFAULT_GROUP_NAME);

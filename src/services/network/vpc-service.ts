@@ -4,11 +4,12 @@ import { StrataError } from "../../errors.ts";
 import { newId } from "../../ids.ts";
 import type { Tag } from "../../storage/metadata/catalog-store.ts";
 import type { NetworkStore, NetworkTx } from "../../storage/metadata/network-store.ts";
+import { LocalRegionLocks, type RegionLocks } from "../../storage/metadata/region-locks.ts";
 import { mapInOrder } from "../../util/concurrency.ts";
 import { validateTags } from "../tags/tag-rules.ts";
 import { checkAvailabilityZone } from "../volumes/volume-service.ts";
 import { cidrParameter, containsCidr, formatCidr, overlaps, parseCidr, usableCount } from "./cidr.ts";
-import type { SecurityGroupLookup, VpcLookup } from "./contracts.ts";
+import { type SecurityGroupLookup, type VpcLookup, vpcLockName } from "./contracts.ts";
 import type { NetworkEvents } from "./network-events.ts";
 import { dependencyViolation, ownedOrNotFound } from "./network-ids.ts";
 import type { RouteTableRecord, SubnetRecord, VpcRecord } from "./network-records.ts";
@@ -49,13 +50,21 @@ export class VpcService implements VpcLookup {
   readonly #store: NetworkStore;
   readonly #groups: () => SecurityGroupLookup;
   readonly #events: NetworkEvents;
+  readonly #locks: RegionLocks;
   /** Owners known to have a default VPC, so describe calls skip the check. */
   readonly #withDefault = new Set<string>();
   /** Default-group creation in flight per VPC (two first calls create one group). */
   readonly #ensuring = new Map<string, Promise<void>>();
 
-  constructor(region: string, store: NetworkStore, groups: () => SecurityGroupLookup, events: NetworkEvents) {
+  constructor(
+    region: string,
+    store: NetworkStore,
+    groups: () => SecurityGroupLookup,
+    events: NetworkEvents,
+    locks: RegionLocks = new LocalRegionLocks(),
+  ) {
     this.#region = region;
+    this.#locks = locks;
     this.#store = store;
     this.#groups = groups;
     this.#events = events;
@@ -194,6 +203,13 @@ export class VpcService implements VpcLookup {
 
   async deleteVpc(ownerId: string, vpcId: string): Promise<void> {
     const vpc = await this.vpc(ownerId, vpcId);
+    // From the groups' check to their delete: no group is created in the VPC meanwhile.
+    await this.#locks.withLocks([vpcLockName(this.#region, vpc.id)], () => this.#deleteVpc(vpc));
+    if (vpc.isDefault) this.#withDefault.delete(ownerId);
+    this.#events.emit(vpc.id);
+  }
+
+  async #deleteVpc(vpc: VpcRecord): Promise<void> {
     const others = (await this.#groups().groupsInVpc(vpc.id)).filter((g) => g.name !== "default");
     await this.#store.tx(async (t) => {
       const busy = (what: string) =>
@@ -206,8 +222,6 @@ export class VpcService implements VpcLookup {
       await this.#deleteVpcRows(t, vpc.id);
     });
     await this.#groups().deleteGroupsOfVpc(vpc.id);
-    if (vpc.isDefault) this.#withDefault.delete(ownerId);
-    this.#events.emit(vpc.id);
   }
 
   async #deleteVpcRows(t: NetworkTx, vpcId: string): Promise<void> {

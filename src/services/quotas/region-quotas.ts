@@ -3,7 +3,7 @@ import type { InstanceTypeInfo } from "../../compute/instance-types.ts";
 import { instanceType } from "../../compute/instance-types.ts";
 import { StrataError } from "../../errors.ts";
 import type { QuotaUsageStore } from "../../storage/metadata/quota-usage.ts";
-import { KeyedLock } from "../../util/keyed-lock.ts";
+import { LocalRegionLocks, type RegionLocks } from "../../storage/metadata/region-locks.ts";
 import type { ComputeHost } from "../instances/compute-host.ts";
 import {
   type AccountQuotaSettings,
@@ -39,16 +39,24 @@ const defaults: QuotaSettingsSource = async () => ({ overrides: {}, operator: fa
 /**
  * One region's per-account quotas. Usage is counted from the region's metadata at each check;
  * the check and the create it guards run under the account's lock for that kind of resource, so
- * two concurrent creates cannot both pass a limit only one of them fits.
+ * two concurrent creates cannot both pass a limit only one of them fits, on this host or (region
+ * locks on PostgreSQL) on any other sharing the region's database.
  */
 export class RegionQuotas {
   readonly region: string;
   readonly #usage: QuotaUsageStore | undefined;
   readonly #settings: QuotaSettingsSource;
-  readonly #locks = new KeyedLock<string>();
+  /** The region's named locks (the quota locks are some; client tokens take others). */
+  readonly locks: RegionLocks;
 
-  constructor(region: string, usage?: QuotaUsageStore, settings: QuotaSettingsSource = defaults) {
+  constructor(
+    region: string,
+    usage?: QuotaUsageStore,
+    settings: QuotaSettingsSource = defaults,
+    locks: RegionLocks = new LocalRegionLocks(),
+  ) {
     this.region = region;
+    this.locks = locks;
     this.#usage = usage;
     this.#settings = settings;
   }
@@ -222,19 +230,19 @@ export class RegionQuotas {
   }
 
   async #guard<T>(accountId: string, kinds: LockKind[], fn: () => Promise<T>): Promise<T> {
-    const keys = kinds.map((k) => `${this.region}:${k}:${accountId}`);
+    const keys = kinds.map((k) => `quota:${this.region}:${k}:${accountId}`);
     const outer = held.getStore();
     const mine = outer?.active ? outer.keys : new Set<string>();
     const needed = keys.filter((k) => !mine.has(k));
     if (needed.length === 0) return fn();
-    const release = await this.#locks.acquireAll(needed);
-    const scope = { keys: new Set([...mine, ...needed]), active: true };
-    try {
-      return await held.run(scope, fn);
-    } finally {
-      scope.active = false;
-      release();
-    }
+    return this.locks.withLocks(needed, async () => {
+      const scope = { keys: new Set([...mine, ...needed]), active: true };
+      try {
+        return await held.run(scope, fn);
+      } finally {
+        scope.active = false;
+      }
+    });
   }
 }
 

@@ -16,6 +16,7 @@ import type { InstanceStore } from "../../storage/metadata/instance-store.ts";
 import type { MetadataStore } from "../../storage/metadata/metadata-store.ts";
 import type { NetworkStore } from "../../storage/metadata/network-store.ts";
 import { pgMigrations } from "../../storage/metadata/postgres/migrations.ts";
+import { PgAdvisoryLocks } from "../../storage/metadata/postgres/pg-advisory-locks.ts";
 import { PgCatalogStore } from "../../storage/metadata/postgres/pg-catalog-store.ts";
 import { PgDatabase } from "../../storage/metadata/postgres/pg-database.ts";
 import { PgHostStore } from "../../storage/metadata/postgres/pg-host-store.ts";
@@ -26,6 +27,7 @@ import { PgPackIndex } from "../../storage/metadata/postgres/pg-pack-index.ts";
 import { PgQuotaUsage } from "../../storage/metadata/postgres/pg-quota-usage.ts";
 import { PgSecurityGroupStore } from "../../storage/metadata/postgres/pg-security-group-store.ts";
 import type { QuotaUsageStore } from "../../storage/metadata/quota-usage.ts";
+import { LocalRegionLocks, type RegionLocks } from "../../storage/metadata/region-locks.ts";
 import type { SecurityGroupStore } from "../../storage/metadata/security-group-store.ts";
 import { migrations } from "../../storage/metadata/sqlite/migrations.ts";
 import { SqliteCatalogStore } from "../../storage/metadata/sqlite/sqlite-catalog-store.ts";
@@ -83,6 +85,8 @@ export interface RegionStores {
   securityGroups: SecurityGroupStore;
   hosts: HostStore;
   blocks: BlockStore;
+  /** Named locks every writer of the region honours (this process's, or all hosts' on PostgreSQL). */
+  locks: RegionLocks;
   /**
    * Only this process uses these stores (SQLite in this host's data dir): the start-up sweep may
    * then take everything unreferenced at once. Shared stores (PostgreSQL, several hosts) may not.
@@ -106,6 +110,8 @@ export async function openRegionStores(
   if (metadata.type === "postgres") {
     const db = await openPostgres(metadata.url, metadata.schema);
     const meta = new PgMetadataStore(db);
+    // A pool of their own: holders wait on creates that need the database's pool (and chunk locks').
+    const locks = new PgAdvisoryLocks({ ...db.pool.options, max: 16 }, "strata:region-lock:");
     return {
       meta,
       catalog: new PgCatalogStore(db),
@@ -116,9 +122,12 @@ export async function openRegionStores(
       hosts: new PgHostStore(db),
       blocks: new BlockStore(packs, new PgPackIndex(db), codec, blockOptions),
       // Other hosts may share the database and the packs: the start-up sweep keeps the grace period.
+      locks,
       exclusive: false,
-      // Ends the chunk-lock pool and the database's (see PgMetadataStore.end).
-      close: () => meta.end(),
+      // Ends the lock pools and the database's (see PgMetadataStore.end).
+      close: async () => {
+        await Promise.allSettled([locks.close(), meta.end()]);
+      },
     };
   }
   const db = new SqliteDatabase(join(dir, "metadata.db"), migrations);
@@ -131,6 +140,7 @@ export async function openRegionStores(
     securityGroups: new SqliteSecurityGroupStore(db),
     hosts: new SqliteHostStore(db),
     blocks: new BlockStore(packs, new SqlitePackIndex(db), codec, blockOptions),
+    locks: new LocalRegionLocks(),
     exclusive: true,
     // After the unit of work in flight, if any (closing mid-unit would fail its next statement).
     close: () => db.exclusive(() => db.close()),

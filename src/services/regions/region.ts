@@ -2,6 +2,7 @@ import { join } from "node:path";
 import type { BlockStore } from "../../storage/chunks/block-store.ts";
 import type { CatalogStore } from "../../storage/metadata/catalog-store.ts";
 import type { MetadataStore } from "../../storage/metadata/metadata-store.ts";
+import type { RegionLocks } from "../../storage/metadata/region-locks.ts";
 import type { DescriptorPool } from "../../storage/volume-files/descriptor-pool.ts";
 import { Sharing } from "../access/sharing.ts";
 import { collectGarbage, type GcResult } from "../chunks/pack-gc.ts";
@@ -47,6 +48,8 @@ export class Region {
   readonly securityGroups: SecurityGroupService;
   /** Per-account quotas, shared by every service of the region (one lock per account and kind). */
   readonly quotas: RegionQuotas;
+  /** Named locks every writer of the region honours (across hosts on PostgreSQL): client tokens, quotas. */
+  readonly locks: RegionLocks;
   /** The EC2 network model: VPCs and subnets, gateways and route tables, interfaces, Elastic IPs. */
   readonly vpcs: VpcService;
   readonly routes: RouteService;
@@ -84,7 +87,8 @@ export class Region {
     this.#storage = storage;
     this.meta = stores.meta;
     this.catalog = stores.catalog;
-    this.quotas = new RegionQuotas(name, stores.quotaUsage, quotaSettings);
+    this.locks = stores.locks;
+    this.quotas = new RegionQuotas(name, stores.quotaUsage, quotaSettings, stores.locks);
     const quotas = this.quotas;
     this.blocks = stores.blocks;
     this.hosts = new HostRegistry(name, stores.hosts, host, compute.host);
@@ -117,7 +121,7 @@ export class Region {
     this.groupMembership = networkStore;
     const groups = () => this.securityGroups;
     const publicRange = network.publicRange ?? regionPublicRange(DEFAULT_PUBLIC_POOL, 0, 1);
-    this.vpcs = new VpcService(name, networkStore, groups, this.networkEvents);
+    this.vpcs = new VpcService(name, networkStore, groups, this.networkEvents, stores.locks);
     this.routes = new RouteService(networkStore, this.networkEvents);
     this.interfaces = new InterfaceService(
       name,
@@ -128,7 +132,14 @@ export class Region {
       publicRange,
     );
     this.addresses = new AddressService(networkStore, this.networkEvents, publicRange);
-    this.securityGroups = new SecurityGroupService(name, stores.securityGroups, this.vpcs, networkStore);
+    this.securityGroups = new SecurityGroupService(
+      name,
+      stores.securityGroups,
+      this.vpcs,
+      networkStore,
+      undefined,
+      stores.locks,
+    );
     const networking = network.host
       ? new InstanceNetworking(
           name,

@@ -68,6 +68,7 @@ export class DirectSnapshots {
     return idempotent(
       {
         catalog: this.#catalog,
+        locks: this.#quotas.locks,
         scope: this.#region,
         ownerId,
         token: clientToken,

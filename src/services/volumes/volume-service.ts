@@ -9,7 +9,6 @@ import type { MetadataStore, VolumeRecord } from "../../storage/metadata/metadat
 import type { DescriptorPool } from "../../storage/volume-files/descriptor-pool.ts";
 import { VolumeFile } from "../../storage/volume-files/volume-file.ts";
 import { crashPoint } from "../../util/crash-points.ts";
-import { KeyedLock } from "../../util/keyed-lock.ts";
 import { checkId, notFound } from "../access/resource-ids.ts";
 import type { Sharing } from "../access/sharing.ts";
 import { releaseChunks } from "../chunks/chunk-references.ts";
@@ -64,10 +63,6 @@ export class VolumeService {
   readonly #descriptors: DescriptorPool;
   readonly #handles = new Map<string, Promise<VolumeHandle>>();
   readonly #hydrators = new Map<string, Hydrator>();
-  // Held by whatever changes a volume's life (delete, grow, snapshot start), one at a time.
-  readonly #lifecycle = new KeyedLock<string>();
-  // ModifyVolume of one volume, one at a time (taken before the quota and lifecycle locks).
-  readonly #modifying = new KeyedLock<string>();
   readonly #backgroundHydration: boolean;
   readonly #sharing: Sharing;
   readonly #quotas: RegionQuotas;
@@ -271,7 +266,7 @@ export class VolumeService {
       throw new StrataError("InvalidParameterValue", `Invalid value '${change.volumeType}' for VolumeType`);
     }
     await this.#local(await this.get(id));
-    return this.#modifying.with(id, async () => {
+    return this.#quotas.locks.withLocks([`volume-modify:${this.#region}:${id}`], async () => {
       const v = await this.get(id);
       const sizeGiB = change.sizeGiB ?? v.sizeGiB;
       if (!Number.isInteger(sizeGiB) || sizeGiB < v.sizeGiB || sizeGiB > MAX_VOLUME_GIB) {
@@ -310,14 +305,15 @@ export class VolumeService {
     });
   }
 
-  /** Runs fn with the volumes' lifecycle locks held (no delete, grow or snapshot start meanwhile). */
+  /**
+   * Runs fn with the volumes' lifecycle locks held (no delete, grow or snapshot start meanwhile).
+   * Like ModifyVolume's lock, a region lock: it holds across hosts sharing the region's database.
+   */
   async withLifecycle<T>(ids: string[], fn: () => Promise<T>): Promise<T> {
-    const release = await this.#lifecycle.acquireAll(ids);
-    try {
-      return await fn();
-    } finally {
-      release();
-    }
+    return this.#quotas.locks.withLocks(
+      ids.map((id) => `volume-lifecycle:${this.#region}:${id}`),
+      fn,
+    );
   }
 
   async #assertNoPendingSnapshot(id: string): Promise<void> {

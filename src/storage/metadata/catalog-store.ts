@@ -2,6 +2,7 @@
 // ClientToken idempotency records, in the same per-region database as volumes and snapshots
 // (so "is this snapshot used by an image" and "delete it" can be one transaction).
 
+import { StrataError } from "../../errors.ts";
 import type { ListScope } from "./metadata-store.ts";
 
 export type ImageState = "pending" | "available" | "failed";
@@ -62,8 +63,13 @@ export interface Tag {
 }
 
 export interface CatalogStore {
-  /** Inserts the image with its tags; fails with InvalidAMIName.Duplicate if the owner already has the name. */
-  insertImage(image: ImageRecord, tags?: Tag[]): Promise<void>;
+  /**
+   * Inserts the image with its tags; fails with InvalidAMIName.Duplicate if the owner already has
+   * the name. With `snapshotsExist` (RegisterImage), every snapshot the mappings name must exist
+   * and be the owner's (InvalidSnapshot.NotFound otherwise), checked in the insert's transaction so
+   * a DeleteSnapshot cannot slip in between; without, they may not exist yet (CreateImage).
+   */
+  insertImage(image: ImageRecord, tags?: Tag[], options?: { snapshotsExist?: boolean }): Promise<void>;
   getImage(id: string): Promise<ImageRecord | undefined>;
   listImages(): Promise<ImageRecord[]>;
   /** Images the account owns or may launch (launch permission to it or to 'all'), by id. */
@@ -118,4 +124,15 @@ export interface CatalogStore {
     requestHash: string,
     resourceId: string,
   ): Promise<void>;
+}
+
+/** The snapshots an image's mappings name, in order, once each. */
+export function mappedSnapshots(image: ImageRecord): string[] {
+  return [
+    ...new Set(image.blockDeviceMappings.flatMap((m) => (m.ebs?.snapshotId ? [m.ebs.snapshotId] : []))),
+  ];
+}
+
+export function snapshotNotFound(id: string): StrataError {
+  return new StrataError("InvalidSnapshot.NotFound", `The snapshot '${id}' does not exist.`);
 }

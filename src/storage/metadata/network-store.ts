@@ -64,6 +64,12 @@ export interface NetworkTx {
   interfacesOfInstances(instanceIds: string[]): Promise<StoredInterface[]>;
   /** Inserts or replaces the interface. */
   putInterface(nic: StoredInterface): Promise<void>;
+  /**
+   * InvalidGroup.NotFound unless every security group exists. A unit giving an interface groups
+   * checks them here, in its own transaction, so a DeleteSecurityGroup (which refuses while an
+   * interface has the group, in its transaction) cannot slip in after the service's lookup.
+   */
+  requireGroups(groupIds: string[]): Promise<void>;
   deleteInterface(id: string): Promise<void>;
   privateIpsInSubnet(subnetId: string): Promise<string[]>;
   macInUse(mac: string): Promise<boolean>;

@@ -1,5 +1,7 @@
 // Security groups and their rules, as a region's metadata keeps them. Every change is one
 // transaction; the checks that guard it (duplicates, limits, references) run inside it.
+
+import { StrataError } from "../../errors.ts";
 import type { SecurityGroupRecord, SecurityGroupRuleRecord } from "../../services/network/network-records.ts";
 import type { Tag } from "./catalog-store.ts";
 
@@ -41,9 +43,20 @@ export interface SecurityGroupStore {
   removeRules(groupId: string, ruleIds: string[]): Promise<void>;
   /**
    * Deletes the group, its rules and tags: DependencyViolation while another group's rule
-   * references it (checked in the same transaction).
+   * references it or a network interface has it (checked in the same transaction).
    */
   deleteGroup(id: string): Promise<void>;
   /** Deletes every group of the VPC (DeleteVpc), their rules and tags. */
   deleteGroupsOfVpc(vpcId: string): Promise<void>;
+}
+
+export function groupNotFound(id: string): StrataError {
+  return new StrataError("InvalidGroup.NotFound", `The security group '${id}' does not exist`);
+}
+
+export function groupHasMember(id: string, networkInterfaceId: string): StrataError {
+  return new StrataError(
+    "DependencyViolation",
+    `resource ${id} has a dependent object (network interface ${networkInterfaceId})`,
+  );
 }

@@ -19,6 +19,7 @@ export async function CreateRouteTable(
   const r = await idempotent(
     {
       catalog: ctx.region.catalog,
+      locks: ctx.region.locks,
       scope: ctx.regionName,
       ownerId: ctx.accountId,
       token: input.ClientToken,

@@ -32,6 +32,7 @@ export async function CreateVolume(
   const v = await idempotent(
     {
       catalog: ctx.region.catalog,
+      locks: ctx.region.locks,
       scope: ctx.regionName,
       ownerId: ctx.accountId,
       token: input.ClientToken,

@@ -1,5 +1,12 @@
 import { StrataError } from "../../../errors.ts";
-import type { CatalogStore, ImageAttributeChange, ImageRecord, Tag } from "../catalog-store.ts";
+import {
+  type CatalogStore,
+  type ImageAttributeChange,
+  type ImageRecord,
+  mappedSnapshots,
+  snapshotNotFound,
+  type Tag,
+} from "../catalog-store.ts";
 import type { ListScope } from "../metadata-store.ts";
 import type { PgDatabase, PgRow } from "./pg-database.ts";
 
@@ -10,8 +17,22 @@ export class PgCatalogStore implements CatalogStore {
     this.#db = db;
   }
 
-  async insertImage(image: ImageRecord, tags: Tag[] = []): Promise<void> {
+  async insertImage(
+    image: ImageRecord,
+    tags: Tag[] = [],
+    options: { snapshotsExist?: boolean } = {},
+  ): Promise<void> {
     await this.#db.tx(async (c) => {
+      if (options.snapshotsExist) {
+        for (const id of mappedSnapshots(image)) {
+          const s = await this.#db.one(
+            "SELECT 1 FROM snapshots WHERE id = $1 AND owner_id = $2",
+            [id, image.ownerId],
+            c,
+          );
+          if (!s) throw snapshotNotFound(id);
+        }
+      }
       const taken = await this.#db.one(
         "SELECT id FROM images WHERE owner_id = $1 AND name = $2",
         [image.ownerId, image.name],
@@ -28,9 +49,7 @@ export class PgCatalogStore implements CatalogStore {
         "INSERT INTO images (id, owner_id, name, state, creation_date, attributes) VALUES ($1, $2, $3, $4, $5, $6)",
         [image.id, image.ownerId, image.name, image.state, image.creationDate, attributes(image)],
       );
-      const snapshots = image.blockDeviceMappings.flatMap((m) =>
-        m.ebs?.snapshotId ? [m.ebs.snapshotId] : [],
-      );
+      const snapshots = mappedSnapshots(image);
       await c.query(
         `INSERT INTO image_snapshots (image_id, snapshot_id) SELECT $1, s FROM unnest($2::text[]) AS s
          ON CONFLICT DO NOTHING`,

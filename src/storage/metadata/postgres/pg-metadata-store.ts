@@ -20,7 +20,7 @@ import type {
   VolumeTracking,
 } from "../metadata-store.ts";
 import { tookOver } from "../metadata-store.ts";
-import { PgChunkLocks } from "./pg-chunk-locks.ts";
+import { PgAdvisoryLocks } from "./pg-advisory-locks.ts";
 import type { PgDatabase, PgRow, Queryable } from "./pg-database.ts";
 import { INSERT_SNAPSHOT, snapshotParams, toBlockRef, toSnapshot, toVolume } from "./pg-metadata-rows.ts";
 
@@ -39,11 +39,14 @@ export interface PgMetadataStoreOptions {
 
 export class PgMetadataStore implements MetadataStore {
   readonly #db: PgDatabase;
-  readonly #chunkLocks: PgChunkLocks;
+  readonly #chunkLocks: PgAdvisoryLocks;
 
   constructor(db: PgDatabase, options: PgMetadataStoreOptions = {}) {
     this.#db = db;
-    this.#chunkLocks = new PgChunkLocks({ ...db.pool.options, max: options.lockConnections ?? 16 });
+    this.#chunkLocks = new PgAdvisoryLocks(
+      { ...db.pool.options, max: options.lockConnections ?? 16 },
+      "strata:chunk:",
+    );
   }
 
   close(): void {

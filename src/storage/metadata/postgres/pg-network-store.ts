@@ -15,6 +15,7 @@ import type {
 } from "../../../services/network/network-records.ts";
 import type { Tag } from "../catalog-store.ts";
 import type { NetworkStore, NetworkTx, StoredInterface } from "../network-store.ts";
+import { groupNotFound } from "../security-group-store.ts";
 import type { PgDatabase, PgRow } from "./pg-database.ts";
 import {
   type Association,
@@ -261,6 +262,13 @@ class PgNetworkTx implements NetworkTx {
   }
   putInterface(n: StoredInterface) {
     return this.#run(PUT_INTERFACE, ...interfaceParams(n));
+  }
+  async requireGroups(groupIds: string[]) {
+    const found = new Set(
+      await this.#strings("SELECT id AS v FROM security_groups WHERE id = ANY($1::text[])", groupIds),
+    );
+    const missing = groupIds.find((id) => !found.has(id));
+    if (missing) throw groupNotFound(missing);
   }
   deleteInterface(id: string) {
     return this.#run("DELETE FROM network_interfaces WHERE id = $1", id);

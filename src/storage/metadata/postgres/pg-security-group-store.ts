@@ -6,7 +6,7 @@ import type {
   SecurityGroupRuleRecord,
 } from "../../../services/network/network-records.ts";
 import type { Tag } from "../catalog-store.ts";
-import type { SecurityGroupStore } from "../security-group-store.ts";
+import { groupHasMember, type SecurityGroupStore } from "../security-group-store.ts";
 import type { PgDatabase, PgRow, Queryable } from "./pg-database.ts";
 
 export class PgSecurityGroupStore implements SecurityGroupStore {
@@ -223,6 +223,12 @@ export class PgSecurityGroupStore implements SecurityGroupStore {
           `resource ${id} has a dependent object (a rule of ${String(referencing.v)} references it)`,
         );
       }
+      const member = await this.#db.one(
+        "SELECT id FROM network_interfaces WHERE group_ids ? $1 ORDER BY id LIMIT 1",
+        [id],
+        c,
+      );
+      if (member) throw groupHasMember(id, String(member.id));
       await this.#deleteGroups(c, [id]);
     });
   }

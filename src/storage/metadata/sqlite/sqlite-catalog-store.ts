@@ -1,5 +1,12 @@
 import { StrataError } from "../../../errors.ts";
-import type { CatalogStore, ImageAttributeChange, ImageRecord, Tag } from "../catalog-store.ts";
+import {
+  type CatalogStore,
+  type ImageAttributeChange,
+  type ImageRecord,
+  mappedSnapshots,
+  snapshotNotFound,
+  type Tag,
+} from "../catalog-store.ts";
 import type { ListScope } from "../metadata-store.ts";
 import type { Row, SqliteDatabase } from "./sqlite-database.ts";
 
@@ -10,9 +17,18 @@ export class SqliteCatalogStore implements CatalogStore {
     this.#db = db;
   }
 
-  async insertImage(image: ImageRecord, tags: Tag[] = []): Promise<void> {
+  async insertImage(
+    image: ImageRecord,
+    tags: Tag[] = [],
+    options: { snapshotsExist?: boolean } = {},
+  ): Promise<void> {
     return this.#db.exclusive(() => {
       this.#db.transaction(() => {
+        if (options.snapshotsExist) {
+          const owned = this.#db.q("SELECT 1 FROM snapshots WHERE id = ? AND owner_id = ?");
+          for (const id of mappedSnapshots(image))
+            if (!owned.get(id, image.ownerId)) throw snapshotNotFound(id);
+        }
         this.#db.insertTags([image.id], tags);
         const taken = this.#db
           .q("SELECT id FROM images WHERE owner_id = ? AND name = ?")
@@ -31,8 +47,7 @@ export class SqliteCatalogStore implements CatalogStore {
         const link = this.#db.q(
           "INSERT OR IGNORE INTO image_snapshots (image_id, snapshot_id) VALUES (?, ?)",
         );
-        for (const m of image.blockDeviceMappings)
-          if (m.ebs?.snapshotId) link.run(image.id, m.ebs.snapshotId);
+        for (const id of mappedSnapshots(image)) link.run(image.id, id);
       });
     });
   }

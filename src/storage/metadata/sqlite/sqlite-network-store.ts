@@ -9,6 +9,7 @@ import type {
 } from "../../../services/network/network-records.ts";
 import type { Tag } from "../catalog-store.ts";
 import type { NetworkStore, NetworkTx, StoredInterface } from "../network-store.ts";
+import { groupNotFound } from "../security-group-store.ts";
 import type { Row, SqliteDatabase } from "./sqlite-database.ts";
 
 const str = (v: unknown) => String(v);
@@ -297,6 +298,17 @@ class SqliteNetworkTx implements NetworkTx {
         int(n.deleteOnTermination),
         n.description,
       );
+  }
+  async requireGroups(groupIds: string[]) {
+    const found = new Set(
+      (
+        this.#db
+          .q("SELECT id FROM security_groups WHERE id IN (SELECT value FROM json_each(?))")
+          .all(JSON.stringify(groupIds)) as Row[]
+      ).map((r) => String(r.id)),
+    );
+    const missing = groupIds.find((id) => !found.has(id));
+    if (missing) throw groupNotFound(missing);
   }
   async deleteInterface(id: string) {
     this.#db.q("DELETE FROM network_interfaces WHERE id = ?").run(id);

@@ -6,7 +6,7 @@ import type {
   SecurityGroupRuleRecord,
 } from "../../../services/network/network-records.ts";
 import type { Tag } from "../catalog-store.ts";
-import type { SecurityGroupStore } from "../security-group-store.ts";
+import { groupHasMember, type SecurityGroupStore } from "../security-group-store.ts";
 import type { Row, SqliteDatabase } from "./sqlite-database.ts";
 
 export class SqliteSecurityGroupStore implements SecurityGroupStore {
@@ -247,6 +247,13 @@ export class SqliteSecurityGroupStore implements SecurityGroupStore {
             `resource ${id} has a dependent object (a rule of ${String(referencing.v)} references it)`,
           );
         }
+        const member = this.#db
+          .q(
+            `SELECT id FROM network_interfaces
+             WHERE EXISTS (SELECT 1 FROM json_each(group_ids) g WHERE g.value = ?) ORDER BY id LIMIT 1`,
+          )
+          .get(id) as Row | undefined;
+        if (member) throw groupHasMember(id, String(member.id));
         this.#deleteGroups([id]);
       });
     });
