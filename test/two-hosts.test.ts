@@ -8,10 +8,12 @@ import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import {
+  AttachVolumeCommand,
   CopyImageCommand,
   CreateImageCommand,
   CreateSnapshotCommand,
   DescribeImagesCommand,
+  DescribeSnapshotsCommand,
   type EC2Client,
   RunInstancesCommand,
   StartInstancesCommand,
@@ -41,6 +43,8 @@ let hostB: Daemon;
 let viaA: EC2Client;
 let viaB: EC2Client;
 let hostC: Daemon | undefined;
+let hostD: Daemon | undefined;
+let dirC = "";
 let hostArgs: (id: string, zone: string) => string[];
 const HOST_TIMEOUT_MS = 12_000;
 const waiter = (client: EC2Client) => ({ client, maxWaitTime: 420, minDelay: 1, maxDelay: 2 });
@@ -90,6 +94,7 @@ before(async () => {
 });
 
 after(async () => {
+  await hostD?.kill("SIGTERM");
   await hostC?.kill("SIGTERM");
   await hostB?.kill("SIGTERM");
   await hostA?.kill("SIGTERM");
@@ -207,7 +212,7 @@ echo "USERDATA-RAN"
 
   // B dies (its QEMU with it); a new host of zone b joins.
   await hostB.kill("SIGKILL");
-  const dirC = tempDir("strata-host-c-");
+  dirC = tempDir("strata-host-c-");
   hostC = await startDaemon(dirC, "us-east-1,us-west-2", { args: hostArgs("host-c", "b") });
   const started = Date.now();
   let stopped = await describeInstance(viaA, id);
@@ -226,6 +231,53 @@ echo "USERDATA-RAN"
   assert.equal((await describeInstance(viaA, id)).Placement?.AvailabilityZone, "us-east-1b");
   // The boot on C ran what the user data left on B's disk before the snapshot.
   await waitForConsole(viaA, id, "rc.local: marker=snapshotted-on-b");
+  await viaA.send(new TerminateInstancesCommand({ InstanceIds: [id] }));
+  await waitUntilInstanceTerminated(waiter(viaA), { InstanceIds: [id] });
+});
+
+test("AttachVolume to an instance on another host of the zone moves the volume there, bytes and all", async () => {
+  assert.ok(hostC, "host C joined zone b in the test before");
+  const dirD = tempDir("strata-host-d-");
+  hostD = await startDaemon(dirD, "us-east-1,us-west-2", { args: hostArgs("host-d", "b") });
+  const viaD = ec2(hostD, adminCredentials(dirA));
+  // A volume on C (its zone, b), written through C's admin socket.
+  const c = hostC.client();
+  const vol = (await c.createVolume({ sizeGiB: 1 })) as { id: string };
+  const content = "moved-volume-content-0123456789";
+  await c.write(vol.id, 0, Buffer.from(content));
+  const volumeDir = (dir: string) => join(dir, "regions", "us-east-1", "volumes", vol.id);
+  assert.ok(existsSync(volumeDir(dirC)));
+  // An instance on D (asked of D, in its zone: it runs it); its guest prints the disk once it appears.
+  const userData = `#!/bin/sh
+echo "WAITING-FOR-VDB"
+for i in $(seq 1 900); do [ -b /dev/vdb ] && break; sleep 1; done
+echo "VDB=$(head -c ${content.length} /dev/vdb)"
+`;
+  const run = await viaD.send(
+    new RunInstancesCommand({
+      ImageId: await baseImageId(viaD),
+      InstanceType: "t3.micro",
+      MinCount: 1,
+      MaxCount: 1,
+      Placement: { AvailabilityZone: "us-east-1b" },
+      UserData: Buffer.from(userData).toString("base64"),
+    }),
+  );
+  const id = run.Instances![0].InstanceId!;
+  await waitUntilInstanceRunning(waiter(viaA), { InstanceIds: [id] });
+  assert.ok(hasVm(dirD, id), "the VM runs on host D");
+  await waitForConsole(viaA, id, "WAITING-FOR-VDB");
+  const snapshotsBefore =
+    (await viaA.send(new DescribeSnapshotsCommand({ OwnerIds: ["self"] }))).Snapshots ?? [];
+
+  // Asked of A (neither host): C hands the volume over, D attaches it.
+  await viaA.send(new AttachVolumeCommand({ VolumeId: vol.id, InstanceId: id, Device: "/dev/sdf" }));
+  await waitForConsole(viaA, id, `VDB=${content}`);
+  assert.ok(!existsSync(volumeDir(dirC)), "its files left C");
+  assert.ok(existsSync(volumeDir(dirD)), "and are on D");
+  const snapshotsAfter =
+    (await viaA.send(new DescribeSnapshotsCommand({ OwnerIds: ["self"] }))).Snapshots ?? [];
+  assert.equal(snapshotsAfter.length, snapshotsBefore.length, "the move's snapshot is no account's");
   await viaA.send(new TerminateInstancesCommand({ InstanceIds: [id] }));
   await waitUntilInstanceTerminated(waiter(viaA), { InstanceIds: [id] });
 });
