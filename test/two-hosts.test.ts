@@ -11,7 +11,6 @@ import {
   AttachVolumeCommand,
   CopyImageCommand,
   CreateImageCommand,
-  CreateSnapshotCommand,
   DescribeImagesCommand,
   DescribeSnapshotsCommand,
   type EC2Client,
@@ -23,9 +22,9 @@ import {
   waitUntilInstanceRunning,
   waitUntilInstanceStopped,
   waitUntilInstanceTerminated,
-  waitUntilSnapshotCompleted,
 } from "@aws-sdk/client-ec2";
 import { ListObjectsV2Command } from "@aws-sdk/client-s3";
+import Pg from "pg";
 import { type Daemon, startDaemon } from "./daemon.ts";
 import { adminCredentials, ec2 } from "./ec2-helpers.ts";
 import { tempDir } from "./helpers.ts";
@@ -47,6 +46,25 @@ let hostD: Daemon | undefined;
 let dirC = "";
 let hostArgs: (id: string, zone: string) => string[];
 const HOST_TIMEOUT_MS = 12_000;
+let databaseUrl = "";
+
+/** The volume's last snapshot as the region's database has it (checkpoints are no account's). */
+async function lastSnapshotOf(
+  volumeId: string,
+): Promise<{ owner: string; state: string; startedAt: string } | undefined> {
+  const client = new Pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query(
+      `SELECT s.owner_id, s.state, s.started_at FROM r_us_east_1.volumes v
+       JOIN r_us_east_1.snapshots s ON s.id = v.last_snapshot_id WHERE v.id = $1`,
+      [volumeId],
+    );
+    return rows[0] && { owner: rows[0].owner_id, state: rows[0].state, startedAt: rows[0].started_at };
+  } finally {
+    await client.end();
+  }
+}
 const waiter = (client: EC2Client) => ({ client, maxWaitTime: 420, minDelay: 1, maxDelay: 2 });
 
 before(async () => {
@@ -54,6 +72,7 @@ before(async () => {
   await rgw.createBucket("east");
   await rgw.createBucket("west");
   const url = await pg.createDatabase();
+  databaseUrl = url;
   const packs = (bucket: string) => ({
     type: "s3",
     endpoint: rgw.endpoint,
@@ -83,6 +102,8 @@ before(async () => {
     "1000",
     "--host-timeout",
     String(HOST_TIMEOUT_MS),
+    "--checkpoint-interval",
+    "2000",
   ];
   const args = hostArgs;
   hostA = await startDaemon(dirA, "us-east-1,us-west-2", { baseImage: true, args: args("host-a", "a") });
@@ -181,9 +202,9 @@ echo "USERDATA-RAN"
   assert.match(again, /^ami-/);
 });
 
-test("a host that dies: its instance is stopped, then started on another host of its zone from its root volume's last snapshot", async () => {
+test("a host that dies: its instance is stopped, then started on another host of its zone from its root volume's last checkpoint", async () => {
   const base = await baseImageId(viaA);
-  // rc.local prints the marker at every boot; sync: the snapshot below must find both on disk.
+  // rc.local prints the marker at every boot; sync: the next checkpoint must find both on disk.
   const userData = `#!/bin/sh
 echo snapshotted-on-b > /etc/marker
 printf '#!/bin/sh\\necho "rc.local: marker=$(cat /etc/marker)"\\n' > /etc/rc.local
@@ -205,10 +226,16 @@ echo "USERDATA-RAN"
   await waitUntilInstanceRunning(waiter(viaA), { InstanceIds: [id] });
   assert.ok(hasVm(dirB, id), "the VM runs on host B");
   await waitForConsole(viaA, id, "USERDATA-RAN");
+  const synced = new Date().toISOString();
   const root = (await describeInstance(viaA, id)).BlockDeviceMappings![0].Ebs!.VolumeId!;
-  // Asked of A, done by B (the volume's files are on B's disk).
-  const { SnapshotId } = await viaA.send(new CreateSnapshotCommand({ VolumeId: root }));
-  await waitUntilSnapshotCompleted(waiter(viaA), { SnapshotIds: [SnapshotId!] });
+  // B's checkpoints (every 2 s) take what its disk holds into the pack store: one begun after
+  // the marker was written and synced.
+  for (let i = 0; ; i++) {
+    const last = await lastSnapshotOf(root);
+    if (last?.owner === "" && last.state === "completed" && last.startedAt > synced) break;
+    assert.ok(i < 600, `no checkpoint of ${root} after ${synced}: ${JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
 
   // B dies (its QEMU with it); a new host of zone b joins.
   await hostB.kill("SIGKILL");
@@ -229,7 +256,7 @@ echo "USERDATA-RAN"
   await waitUntilInstanceRunning(waiter(viaA), { InstanceIds: [id] });
   assert.ok(hasVm(dirC, id), "the VM now runs on host C");
   assert.equal((await describeInstance(viaA, id)).Placement?.AvailabilityZone, "us-east-1b");
-  // The boot on C ran what the user data left on B's disk before the snapshot.
+  // The boot on C ran what the user data left on B's disk before the checkpoint.
   await waitForConsole(viaA, id, "rc.local: marker=snapshotted-on-b");
   await viaA.send(new TerminateInstancesCommand({ InstanceIds: [id] }));
   await waitUntilInstanceTerminated(waiter(viaA), { InstanceIds: [id] });

@@ -35,6 +35,7 @@ interface ServerFlags {
   advertiseUrl?: string;
   heartbeatInterval?: number;
   hostTimeout?: number;
+  checkpointInterval?: number;
 }
 
 export function addServerCommand(program: Command): void {
@@ -78,6 +79,12 @@ export function addServerCommand(program: Command): void {
       new Option(
         "--host-timeout <ms>",
         "a host silent this long is lost: its instances stopped, its volumes taken over on demand (default: 30000)",
+      ).argParser(wholeNumber),
+    )
+    .addOption(
+      new Option(
+        "--checkpoint-interval <ms>",
+        "snapshot this host's written volumes into the pack store this often, bounding what its death loses (default: off)",
       ).argParser(wholeNumber),
     )
     .option("--tls-cert <file>", "PEM certificate: HTTPS instead of HTTP (with --tls-key)")
@@ -149,6 +156,7 @@ async function runServer(o: ServerFlags): Promise<number> {
       ...(o.advertiseUrl ? { advertiseUrl: o.advertiseUrl } : {}),
       ...(o.heartbeatInterval ? { heartbeatMs: o.heartbeatInterval } : {}),
       ...(o.hostTimeout ? { lostAfterMs: o.hostTimeout } : {}),
+      ...(o.checkpointInterval ? { checkpointMs: o.checkpointInterval } : {}),
     },
     dataDir,
     host: o.host,

@@ -19,6 +19,8 @@ export interface HostOptions {
   heartbeatMs?: number;
   /** A host whose last heartbeat is older than this is lost (default 30 s). */
   lostAfterMs?: number;
+  /** Checkpoints of this host's written volumes into the pack store every so often (default: off). */
+  checkpointMs?: number;
 }
 
 export interface HostEvents {
@@ -37,6 +39,7 @@ export class HostRegistry {
   readonly #compute: () => ComputeHost;
   readonly #heartbeatMs: number;
   readonly #lostAfterMs: number;
+  readonly checkpointMs: number;
   #events: HostEvents | undefined;
   #url = "";
   #timer: NodeJS.Timeout | undefined;
@@ -51,6 +54,7 @@ export class HostRegistry {
     this.#compute = compute;
     this.#heartbeatMs = options.heartbeatMs ?? 5_000;
     this.#lostAfterMs = options.lostAfterMs ?? 30_000;
+    this.checkpointMs = options.checkpointMs ?? 0;
   }
 
   get store(): HostStore {

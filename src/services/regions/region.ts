@@ -6,6 +6,7 @@ import type { RegionLocks } from "../../storage/metadata/region-locks.ts";
 import type { DescriptorPool } from "../../storage/volume-files/descriptor-pool.ts";
 import { Sharing } from "../access/sharing.ts";
 import { collectGarbage, type GcResult } from "../chunks/pack-gc.ts";
+import { Checkpoints } from "../hosts/checkpoints.ts";
 import { type HostOptions, HostRegistry } from "../hosts/host-registry.ts";
 import { ImageService } from "../images/image-service.ts";
 import type { ComputeHost } from "../instances/compute-host.ts";
@@ -63,6 +64,7 @@ export class Region {
   readonly groupMembership: GroupMembership;
   /** This host among the region's hosts (one, unless several share a PostgreSQL database). */
   readonly hosts: HostRegistry;
+  readonly #checkpoints: Checkpoints;
   readonly #stores: RegionStores;
   readonly #storage: RegionStorage;
   #gcTimer: NodeJS.Timeout | undefined;
@@ -115,6 +117,7 @@ export class Region {
     );
     this.images = new ImageService(name, this.catalog, this.snapshots, sharing, quotas);
     this.direct = new DirectSnapshots(name, this.meta, this.catalog, this.blocks, tokens, sharing, quotas);
+    this.#checkpoints = new Checkpoints(name, this.volumes, this.snapshots, this.hosts.checkpointMs);
     const instanceStore = stores.instances;
     this.keyPairs = new KeyPairService(instanceStore, quotas);
     const networkStore = stores.network;
@@ -219,8 +222,9 @@ export class Region {
    * Registers this host with the URL other hosts forward calls to (the server's, once it
    * listens), and beats from now on; a lost host's instances are recorded stopped.
    */
-  startHost(url: string): Promise<void> {
-    return this.hosts.start(url, {
+  async startHost(url: string): Promise<void> {
+    this.#checkpoints.start();
+    await this.hosts.start(url, {
       hostLost: async (id) => {
         await this.instances.hostLost(id);
         await this.snapshots.failJobsOf(id);
@@ -252,6 +256,7 @@ export class Region {
 
   async close(): Promise<void> {
     clearInterval(this.#gcTimer);
+    await this.#checkpoints.close();
     await this.hosts.close();
     await this.instances.close();
     await this.snapshots.close();

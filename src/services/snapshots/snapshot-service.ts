@@ -70,23 +70,34 @@ export class SnapshotService {
   /**
    * An engine-internal snapshot of a volume (owned by no account, so no account sees or counts
    * it), completed before this returns: how a volume's data reaches the pack store to move to
-   * another host.
+   * another host, or to bound what a host's death loses (checkpoints). It becomes the volume's
+   * last snapshot; the internal one that was, if any, goes (nothing else refers to it).
    */
   async createInternal(volumeId: string, description: string): Promise<SnapshotRecord> {
-    const [s] = await this.#volumes.withLifecycle([volumeId], () =>
+    const [started] = await this.#volumes.withLifecycle([volumeId], () =>
       this.#createMany([volumeId], [volumeId], description, () => [], undefined, ""),
     );
+    let done: SnapshotRecord;
     for (;;) {
-      const now = await this.get(s.id);
-      if (now.state === "completed") return now;
-      if (now.state === "error") {
+      done = await this.get(started.id);
+      if (done.state === "completed") break;
+      if (done.state === "error") {
         throw new StrataError(
           "InternalError",
-          `The snapshot of ${volumeId} failed: ${now.stateMessage ?? ""}`,
+          `The snapshot of ${volumeId} failed: ${done.stateMessage ?? ""}`,
         );
       }
       await new Promise((r) => setTimeout(r, 100));
     }
+    // Earlier internal ones of the volume are no one's any more (only its last snapshot counts).
+    for (const old of await this.meta.listSnapshots()) {
+      if (old.volumeId !== volumeId || old.ownerId !== "" || old.id === done.id || old.state !== "completed")
+        continue;
+      await this.delete(old.id).catch((e: Error) => {
+        console.error(`${this.region}: the internal snapshot ${old.id} stays: ${e.message}`);
+      });
+    }
+    return done;
   }
 
   /**
@@ -108,14 +119,27 @@ export class SnapshotService {
     // Each snapshot is its volume's owner's; the quota lock is taken before the lifecycle locks.
     const owners = (await Promise.all(ids.map((id) => this.#volumes.get(id)))).map((v) => v.ownerId);
     const create = () =>
-      this.#volumes.withLifecycle(ids, () =>
-        this.#createMany(ids, volumeIds, description, tagsOf, snapshotIds),
-      );
+      this.#volumes.withLifecycle(ids, async () => {
+        // A checkpoint (engine-internal) under way is waited for, never an account's error; none
+        // can start meanwhile (it takes these lifecycle locks).
+        await this.#internalDone(ids);
+        return this.#createMany(ids, volumeIds, description, tagsOf, snapshotIds);
+      });
     return [...new Set(owners)].reduceRight<() => Promise<SnapshotRecord[]>>(
       (inner, owner) => () =>
         this.#quotas.reserve(owner, { snapshots: owners.filter((o) => o === owner).length }, inner),
       create,
     )();
+  }
+
+  async #internalDone(volumeIds: string[]): Promise<void> {
+    for (;;) {
+      const busy = (await this.meta.pendingSnapshots()).some(
+        (s) => s.ownerId === "" && s.volumeId !== null && volumeIds.includes(s.volumeId),
+      );
+      if (!busy) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 
   async #createMany(

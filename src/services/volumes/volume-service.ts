@@ -162,6 +162,12 @@ export class VolumeService {
     return record;
   }
 
+  /** Whether the volume was written since its last snapshot began (blocks only on this host's disk). */
+  async written(id: string): Promise<boolean> {
+    const t = await this.#meta.volumeTracking(id);
+    return t.dirty.length > 0;
+  }
+
   /** The host this service's volumes live on (its jobs record it). */
   get hostId(): string {
     return this.#hosts.id;
