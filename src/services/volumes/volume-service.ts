@@ -322,8 +322,16 @@ export class VolumeService {
     );
   }
 
+  /**
+   * Refuses while an account's snapshot of the volume is pending; a checkpoint (engine-internal)
+   * is waited for instead, and none starts meanwhile (the caller holds the lifecycle lock).
+   */
   async #assertNoPendingSnapshot(id: string): Promise<void> {
-    const pending = (await this.#meta.pendingSnapshots()).find((s) => s.volumeId === id);
+    let pending = (await this.#meta.pendingSnapshots()).find((s) => s.volumeId === id);
+    while (pending?.ownerId === "") {
+      await new Promise((r) => setTimeout(r, 100));
+      pending = (await this.#meta.pendingSnapshots()).find((s) => s.volumeId === id);
+    }
     if (pending) {
       throw new StrataError("VolumeInUse", `Volume '${id}' has a pending snapshot (${pending.id}).`);
     }
