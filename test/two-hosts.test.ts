@@ -232,7 +232,7 @@ echo "USERDATA-RAN"
   // the marker was written and synced.
   for (let i = 0; ; i++) {
     const last = await lastSnapshotOf(root);
-    if (last?.owner === "" && last.state === "completed" && last.startedAt > synced) break;
+    if (last?.owner === "strata-internal" && last.state === "completed" && last.startedAt > synced) break;
     assert.ok(i < 600, `no checkpoint of ${root} after ${synced}: ${JSON.stringify(last)}`);
     await new Promise((r) => setTimeout(r, 200));
   }

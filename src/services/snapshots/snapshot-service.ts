@@ -17,6 +17,7 @@ import { validateTags } from "../tags/tag-rules.ts";
 import type { VolumeHandle } from "../volumes/volume-handle.ts";
 import type { VolumeService } from "../volumes/volume-service.ts";
 import { CopySnapshotJob } from "./copy-snapshot-job.ts";
+import { INTERNAL_OWNER } from "./internal-owner.ts";
 import { SnapshotCancelled, type SnapshotJob } from "./snapshot-job.ts";
 import { VolumeSnapshotJob } from "./volume-snapshot-job.ts";
 
@@ -75,7 +76,7 @@ export class SnapshotService {
    */
   async createInternal(volumeId: string, description: string): Promise<SnapshotRecord> {
     const [started] = await this.#volumes.withLifecycle([volumeId], () =>
-      this.#createMany([volumeId], [volumeId], description, () => [], undefined, ""),
+      this.#createMany([volumeId], [volumeId], description, () => [], undefined, INTERNAL_OWNER),
     );
     let done: SnapshotRecord;
     for (;;) {
@@ -91,7 +92,12 @@ export class SnapshotService {
     }
     // Earlier internal ones of the volume are no one's any more (only its last snapshot counts).
     for (const old of await this.meta.listSnapshots()) {
-      if (old.volumeId !== volumeId || old.ownerId !== "" || old.id === done.id || old.state !== "completed")
+      if (
+        old.volumeId !== volumeId ||
+        old.ownerId !== INTERNAL_OWNER ||
+        old.id === done.id ||
+        old.state !== "completed"
+      )
         continue;
       await this.delete(old.id).catch((e: Error) => {
         console.error(`${this.region}: the internal snapshot ${old.id} stays: ${e.message}`);
@@ -135,7 +141,7 @@ export class SnapshotService {
   async #internalDone(volumeIds: string[]): Promise<void> {
     for (;;) {
       const busy = (await this.meta.pendingSnapshots()).some(
-        (s) => s.ownerId === "" && s.volumeId !== null && volumeIds.includes(s.volumeId),
+        (s) => s.ownerId === INTERNAL_OWNER && s.volumeId !== null && volumeIds.includes(s.volumeId),
       );
       if (!busy) return;
       await new Promise((r) => setTimeout(r, 100));

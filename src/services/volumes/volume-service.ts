@@ -16,6 +16,7 @@ import type { HostRegistry } from "../hosts/host-registry.ts";
 import { OnAnotherHost } from "../hosts/on-another-host.ts";
 import type { RegionQuotas } from "../quotas/region-quotas.ts";
 import { provisionedIops, volumeChange } from "../quotas/volume-requests.ts";
+import { INTERNAL_OWNER } from "../snapshots/internal-owner.ts";
 import { validateTags } from "../tags/tag-rules.ts";
 import { Hydrator } from "./hydrator.ts";
 import { VolumeHandle } from "./volume-handle.ts";
@@ -328,7 +329,7 @@ export class VolumeService {
    */
   async #assertNoPendingSnapshot(id: string): Promise<void> {
     let pending = (await this.#meta.pendingSnapshots()).find((s) => s.volumeId === id);
-    while (pending?.ownerId === "") {
+    while (pending?.ownerId === INTERNAL_OWNER) {
       await new Promise((r) => setTimeout(r, 100));
       pending = (await this.#meta.pendingSnapshots()).find((s) => s.volumeId === id);
     }
