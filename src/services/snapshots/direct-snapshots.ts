@@ -290,12 +290,16 @@ export class DirectSnapshots {
     };
   }
 
-  /** GetSnapshotBlock: the block's bytes (verified) and its checksum, if the token opens it. */
+  /**
+   * GetSnapshotBlock: the block's bytes (verified) and its checksum, if the token opens it; the
+   * bytes are delivered `into` that shared memory when given (data is then a view of it).
+   */
   async getBlock(
     ownerId: string,
     snapshotId: string,
     block: number,
     token: string,
+    into?: { buffer: SharedArrayBuffer; offset: number },
   ): Promise<{ data: Buffer; checksum: string }> {
     const snap = await this.#completed(ownerId, snapshotId);
     const hash = await this.#completedBlockHash(snap.id, block);
@@ -303,7 +307,8 @@ export class DirectSnapshots {
     if (verdict !== "ok")
       throw invalid(`The block token is ${verdict} for block ${block} of ${snap.id}`, "INVALID_BLOCK_TOKEN");
     // fetch: a local chunk is read, decoded and verified on a codec worker, off the event loop.
-    const data = (await this.#blocks.fetch(hash!))!;
+    const fetched = await this.#blocks.fetch(hash!, { into });
+    const data = fetched ?? Buffer.from(into!.buffer, into!.offset, BLOCK_SIZE);
     return { data, checksum: Buffer.from(hash!, "hex").toString("base64") };
   }
 
