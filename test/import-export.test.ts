@@ -224,7 +224,7 @@ test("export pages through ListSnapshotBlocks", async () => {
   writeFileSync(file, content);
   const imported = await ok(["snapshot", "import", file, "--data-dir", dataDir]);
   assert.equal(imported.ChangedBlocks, 230);
-  const clients = createClients({ endpoint: daemon.url, region: "us-east-1", dataDir });
+  const clients = await createClients({ endpoint: daemon.url, region: "us-east-1", dataDir });
   const out = join(work, "pages-export.raw");
   const fh = await open(out, "w");
   let listed = 0;
@@ -250,7 +250,7 @@ test("the lean GetSnapshotBlock: the block and its checksum for a valid token, n
   const file = join(work, "lean.raw");
   writeFileSync(file, content);
   const imported = await ok(["snapshot", "import", file, "--data-dir", dataDir]);
-  const clients = createClients({ endpoint: daemon.url, region: "us-east-1", dataDir });
+  const clients = await createClients({ endpoint: daemon.url, region: "us-east-1", dataDir });
   const id = String(imported.SnapshotId);
   const list = await clients.ebs.send(new ListSnapshotBlocksCommand({ SnapshotId: id }));
   const url = new URL(daemon.url);

@@ -2,8 +2,8 @@
 // volume and only the blocks ListSnapshotBlocks names are fetched and written.
 import { createHash } from "node:crypto";
 import type { FileHandle } from "node:fs/promises";
+import type { EBSClient } from "@aws-sdk/client-ebs";
 import { GetSnapshotBlockCommand, ListSnapshotBlocksCommand } from "@aws-sdk/client-ebs";
-import type { Clients } from "./aws-clients.ts";
 import { BlockFetcher, type EndpointOf, endpointOf, type FetchedBlock } from "./block-fetcher.ts";
 import { TaskPool } from "./task-pool.ts";
 
@@ -28,7 +28,7 @@ export interface DownloadResult {
 }
 
 export async function downloadSnapshot(
-  clients: Clients,
+  clients: { ebs: EBSClient },
   snapshotId: string,
   file: FileHandle,
   o: DownloadOptions = {},
@@ -97,7 +97,7 @@ const FAST_PATH_FAILURES = 8;
 
 /** The block as the pieces it arrived in (hashed as they come: no copy into one buffer). */
 async function getBlock(
-  clients: Clients,
+  clients: { ebs: EBSClient },
   fast: FastPath | undefined,
   snapshotId: string,
   index: number,
