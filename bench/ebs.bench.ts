@@ -176,7 +176,12 @@ async function main(): Promise<void> {
     console.log(
       `Content: 1 GiB raw file, ${counts.random} random / ${counts.text} text-like / ${counts.zero} zero blocks`,
     );
-    const clients = createClients({ endpoint: daemon.url, region: "us-east-1", dataDir, maxSockets: 64 });
+    const clients = await createClients({
+      endpoint: daemon.url,
+      region: "us-east-1",
+      dataDir,
+      maxSockets: 64,
+    });
     await sdkUpload(clients, file, 16, 64 * 1024 * 1024); // warm-up: daemon workers, JIT, page cache
     // Interleaved rounds, best of each: the machine's other load shifts between rounds.
     let zstdSeconds = Infinity;

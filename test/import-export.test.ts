@@ -3,6 +3,7 @@
 // content compared by hash.
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import {
   copyFileSync,
   createReadStream,
@@ -17,8 +18,10 @@ import { open, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { promisify } from "node:util";
+import { ListSnapshotBlocksCommand } from "@aws-sdk/client-ebs";
 import { DescribeImagesCommand, DescribeSnapshotsCommand, type EC2Client } from "@aws-sdk/client-ec2";
 import { createClients } from "../src/cli/aws-clients.ts";
+import { BlockFetcher, endpointOf } from "../src/cli/block-fetcher.ts";
 import { blocksInRanges, readImageBlocks } from "../src/cli/block-reader.ts";
 import { downloadSnapshot } from "../src/cli/snapshot-download.ts";
 import { assertStoreConsistent, type Daemon, startDaemon } from "./daemon.ts";
@@ -221,7 +224,7 @@ test("export pages through ListSnapshotBlocks", async () => {
   writeFileSync(file, content);
   const imported = await ok(["snapshot", "import", file, "--data-dir", dataDir]);
   assert.equal(imported.ChangedBlocks, 230);
-  const clients = createClients({ endpoint: daemon.url, region: "us-east-1", dataDir });
+  const clients = await createClients({ endpoint: daemon.url, region: "us-east-1", dataDir });
   const out = join(work, "pages-export.raw");
   const fh = await open(out, "w");
   let listed = 0;
@@ -240,6 +243,37 @@ test("export pages through ListSnapshotBlocks", async () => {
   await rh.close();
   assert.ok(exported.equals(content));
   await rm(out);
+});
+
+test("the lean GetSnapshotBlock: the block and its checksum for a valid token, null (the SDK's turn) otherwise", async () => {
+  const content = seededBytes("lean", 2 * BLOCK);
+  const file = join(work, "lean.raw");
+  writeFileSync(file, content);
+  const imported = await ok(["snapshot", "import", file, "--data-dir", dataDir]);
+  const clients = await createClients({ endpoint: daemon.url, region: "us-east-1", dataDir });
+  const id = String(imported.SnapshotId);
+  const list = await clients.ebs.send(new ListSnapshotBlocksCommand({ SnapshotId: id }));
+  const url = new URL(daemon.url);
+  const endpoint = endpointOf({
+    protocol: url.protocol,
+    hostname: url.hostname,
+    port: Number(url.port),
+    path: `/snapshots/${id}/blocks`,
+  });
+  const fetcher = new BlockFetcher(clients.ebs, endpoint, "us-east-1", 4);
+  try {
+    const [first, second] = list.Blocks!;
+    const got = await fetcher.get(id, second.BlockIndex!, second.BlockToken!);
+    const expected = content.subarray(BLOCK);
+    assert.ok(Buffer.concat(got!.pieces).equals(expected));
+    assert.equal(got!.sha256, createHash("sha256").update(expected).digest("base64"));
+    assert.equal(got!.checksum, got!.sha256);
+    assert.equal(got!.dataLength, BLOCK);
+    // Another block's token: refused by the server, left to the SDK (which reports the error).
+    assert.equal(await fetcher.get(id, second.BlockIndex!, first.BlockToken!), null);
+  } finally {
+    fetcher.close();
+  }
 });
 
 test("snapshot export --format qcow2 converts the snapshot and leaves no temporary file", async () => {

@@ -57,6 +57,28 @@ test("a partial write to a block not yet hydrated keeps the rest of the block", 
   }
 });
 
+test("a read that does not hydrate serves remote blocks from the block store and leaves them remote", async () => {
+  const engine = await openEngine(dataDir, ["us-east-1"], false);
+  try {
+    const r = engine.region("us-east-1");
+    const v = await r.volumes.create({ sizeGiB: 1 });
+    const content = Buffer.concat([seededBytes("stream", 3 * BLOCK_SIZE), textBlock(2)]);
+    await (await r.volumes.handle(v.id)).write(BLOCK_SIZE, content);
+    const snap = await r.snapshots.wait((await r.snapshots.create(v.id)).id);
+    const rh = await r.volumes.handle((await r.volumes.create({ snapshotId: snap.id })).id);
+    assert.equal(rh.remote.count, 4);
+    const streamed = await rh.read(BLOCK_SIZE - 10, content.byteLength + 20, { hydrate: false });
+    assert.equal(sha256(streamed.subarray(10, 10 + content.byteLength)), sha256(content));
+    assert.equal(rh.remote.count, 4);
+    // Still remote, so a hydrating read (and a write after it) sees the snapshot's bytes.
+    assert.equal(sha256(await rh.read(BLOCK_SIZE, content.byteLength)), sha256(content));
+    assert.equal(rh.remote.count, 0);
+    assert.equal(sha256(await rh.read(BLOCK_SIZE, content.byteLength, { hydrate: false })), sha256(content));
+  } finally {
+    await engine.close();
+  }
+});
+
 test("change tracking and hydration state survive a restart", async () => {
   let volumeId: string;
   let restoredId: string;

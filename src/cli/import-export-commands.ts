@@ -4,14 +4,14 @@ import { execFile } from "node:child_process";
 import { open, rename, unlink } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { promisify } from "node:util";
-import { RegisterImageCommand } from "@aws-sdk/client-ec2";
-import { type Clients, createClients, describeError } from "./aws-clients.ts";
+import type { EBSClient } from "@aws-sdk/client-ebs";
+import { type Clients, createClients, createEbsClient, describeError } from "./aws-clients.ts";
 import { readImageBlocks } from "./block-reader.ts";
 import { dataRanges, type ImageFormat, type ImageInfo, openImage, probeImage } from "./image-source.ts";
 import type { ImportExportFlags } from "./import-export.ts";
 import { Progress } from "./progress.ts";
 import { downloadSnapshot } from "./snapshot-download.ts";
-import { type UploadResult, uploadSnapshot } from "./snapshot-upload.ts";
+import type { UploadResult } from "./snapshot-upload.ts";
 
 const run = promisify(execFile);
 
@@ -24,12 +24,12 @@ export async function runImportExport(
   args: string[],
   o: ImportExportFlags,
 ): Promise<number> {
-  const clients = () =>
-    createClients({ endpoint: o.endpoint, region: o.region, dataDir: o.dataDir, maxSockets: 64 });
+  const options = { endpoint: o.endpoint, region: o.region, dataDir: o.dataDir, maxSockets: 64 };
+  const clients = () => createClients(options);
   try {
     if (command === "snapshot import") {
       const file = need(args[0], "strata snapshot import FILE");
-      const r = await importFile(clients(), file, o);
+      const r = await importFile(await clients(), file, o);
       print(o, r.snapshotId, {
         SnapshotId: r.snapshotId,
         VolumeSize: r.volumeSizeGiB,
@@ -41,13 +41,13 @@ export async function runImportExport(
     }
     if (command === "snapshot export") {
       const usage = "strata snapshot export SNAP-ID FILE [--format raw|qcow2]";
-      await exportSnapshot(clients(), need(args[0], usage), need(args[1], usage), o);
+      await exportSnapshot(createEbsClient(options), need(args[0], usage), need(args[1], usage), o);
       return 0;
     }
     if (command === "image import") {
       const file = need(args[0], "strata image import FILE --name NAME");
       const name = need(o.name, "strata image import FILE --name NAME");
-      const c = clients();
+      const c = await clients();
       const snap = await importFile(c, file, o);
       const imageId = await register(c, name, snap.snapshotId, o);
       print(o, imageId, { ImageId: imageId, SnapshotId: snap.snapshotId, VolumeSize: snap.volumeSizeGiB });
@@ -79,6 +79,7 @@ async function importFile(
       size: info.virtualSize,
       onPosition: (bytes) => progress.at(bytes),
     });
+    const { uploadSnapshot } = await import("./snapshot-upload.ts");
     const result = await uploadSnapshot(clients, blocks, {
       size: info.virtualSize,
       dataBytes: ranges.reduce((n, [start, end]) => n + end - start, 0),
@@ -98,7 +99,7 @@ async function importFile(
  * Writes beside FILE under temporary names and renames at the end, so a failed export leaves no
  * partial file and never clobbers an existing FILE.
  */
-async function exportSnapshot(clients: Clients, snapshotId: string, file: string, o: ImportExportFlags) {
+async function exportSnapshot(ebs: EBSClient, snapshotId: string, file: string, o: ImportExportFlags) {
   const format = o.format ?? "raw";
   const target = resolve(file);
   const temp = (ext: string) => join(dirname(target), `.${basename(target)}.${process.pid}.${ext}`);
@@ -109,7 +110,7 @@ async function exportSnapshot(clients: Clients, snapshotId: string, file: string
     const fh = await open(rawPath, "wx");
     let result: Awaited<ReturnType<typeof downloadSnapshot>>;
     try {
-      result = await downloadSnapshot(clients, snapshotId, fh, {
+      result = await downloadSnapshot({ ebs }, snapshotId, fh, {
         onListed: (bytes) => {
           progress.total = bytes;
         },
@@ -144,6 +145,7 @@ async function qemuConvert(rawPath: string, target: string): Promise<void> {
 
 async function register(c: Clients, name: string, snapshotId: string, o: ImportExportFlags): Promise<string> {
   try {
+    const { RegisterImageCommand } = await import("@aws-sdk/client-ec2");
     const out = await c.ec2.send(
       new RegisterImageCommand({
         Name: name,

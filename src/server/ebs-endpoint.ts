@@ -8,6 +8,7 @@ import { StrataError } from "../errors.ts";
 import type { Engine } from "../services/engine.ts";
 import type { Region } from "../services/regions/region.ts";
 import { BLOCK_SIZE } from "../storage/blocks.ts";
+import { BlockBuffers } from "./block-buffers.ts";
 
 export interface EbsOutcome {
   action: string;
@@ -300,11 +301,25 @@ async function changedBlocks(c: Call): Promise<void> {
   });
 }
 
+// 16 MiB kept idle at most; more are made while more answers are in flight.
+const blockBuffers = new BlockBuffers(BLOCK_SIZE, 32);
+
 async function getBlock(c: Call): Promise<void> {
   const token = c.query.get("blockToken");
   if (!token) throw invalid("blockToken is required", "INVALID_BLOCK_TOKEN");
   const index = int(c.params.index, "BlockIndex");
-  const { data, checksum } = await c.region.direct.getBlock(c.accountId, c.params.id, index, token);
+  const buffer = blockBuffers.take();
+  let result: { data: Buffer; checksum: string };
+  try {
+    result = await c.region.direct.getBlock(c.accountId, c.params.id, index, token, { buffer, offset: 0 });
+  } catch (e) {
+    blockBuffers.give(buffer);
+    throw e;
+  }
+  const { data, checksum } = result;
+  // Reused once the socket is done with it (written out, or the connection gone).
+  if (c.res.destroyed) blockBuffers.give(buffer);
+  else c.res.once("close", () => blockBuffers.give(buffer));
   c.res.writeHead(200, {
     "content-type": "application/octet-stream",
     "content-length": data.byteLength,

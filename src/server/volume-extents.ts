@@ -77,7 +77,8 @@ async function* extents(h: VolumeHandle, offset: number, length: number): AsyncG
     while (queue.length < PIECES_IN_FLIGHT) {
       const next = pieces.next();
       if (next.done) return;
-      const data = h.read(next.value.offset, next.value.length);
+      // Not hydrated on the way: the stream reads each block once (the hydrator copies it later).
+      const data = h.read(next.value.offset, next.value.length, { hydrate: false });
       data.catch(() => {}); // awaited below, unless the client went away first
       queue.push({ piece: next.value, data });
     }

@@ -25,6 +25,12 @@ export interface StartInput {
   clientToken?: string;
 }
 
+// A completed snapshot's blocks never change, so GetSnapshotBlock finds a block's chunk in a cached
+// window of the map (one query per 1,024 blocks, not one per block: an export asks for every
+// block in turn, 64 at a time). At most this many windows (~100 KB each) are kept.
+const MAP_WINDOW = 1024;
+const CACHED_WINDOWS = 64;
+
 function invalid(message: string, reason = "INVALID_PARAMETER_VALUE"): StrataError {
   return new StrataError("ValidationException", message, reason);
 }
@@ -43,6 +49,7 @@ export class DirectSnapshots {
   readonly #sharing: Sharing;
   readonly #region: string;
   readonly #quotas: RegionQuotas;
+  readonly #windows = new Map<string, Promise<Map<number, string>>>();
 
   constructor(
     region: string,
@@ -284,23 +291,44 @@ export class DirectSnapshots {
     };
   }
 
-  /** GetSnapshotBlock: the block's bytes (verified) and its checksum, if the token opens it. */
+  /**
+   * GetSnapshotBlock: the block's bytes (verified) and its checksum, if the token opens it; the
+   * bytes are delivered `into` that shared memory when given (data is then a view of it).
+   */
   async getBlock(
     ownerId: string,
     snapshotId: string,
     block: number,
     token: string,
+    into?: { buffer: SharedArrayBuffer; offset: number },
   ): Promise<{ data: Buffer; checksum: string }> {
     const snap = await this.#completed(ownerId, snapshotId);
-    const hash = (await this.#meta.snapshotBlocks(snap.id, block - 1, 1)).find(
-      (r) => r.block === block,
-    )?.hash;
+    const hash = await this.#completedBlockHash(snap.id, block);
     const verdict = hash ? this.tokens.check(token, snap.id, block, hash) : "invalid";
     if (verdict !== "ok")
       throw invalid(`The block token is ${verdict} for block ${block} of ${snap.id}`, "INVALID_BLOCK_TOKEN");
     // fetch: a local chunk is read, decoded and verified on a codec worker, off the event loop.
-    const data = (await this.#blocks.fetch(hash!))!;
+    const fetched = await this.#blocks.fetch(hash!, { into });
+    const data = fetched ?? Buffer.from(into!.buffer, into!.offset, BLOCK_SIZE);
     return { data, checksum: Buffer.from(hash!, "hex").toString("base64") };
+  }
+
+  /** The chunk of a completed snapshot's block (undefined: a zero block), from a cached window. */
+  async #completedBlockHash(snapshotId: string, block: number): Promise<string | undefined> {
+    const first = Math.floor(block / MAP_WINDOW) * MAP_WINDOW;
+    const key = `${snapshotId}/${first}`;
+    let window = this.#windows.get(key);
+    if (!window) {
+      window = this.#meta
+        .snapshotBlocks(snapshotId, first - 1, MAP_WINDOW)
+        .then(
+          (refs) => new Map(refs.filter((r) => r.block < first + MAP_WINDOW).map((r) => [r.block, r.hash!])),
+        );
+      window.catch(() => this.#windows.delete(key));
+      if (this.#windows.size >= CACHED_WINDOWS) this.#windows.delete(this.#windows.keys().next().value!);
+      this.#windows.set(key, window);
+    }
+    return (await window).get(block);
   }
 
   /** Pending snapshots past their Timeout turn to error and release their blocks. */

@@ -86,9 +86,14 @@ export class VolumeHandle {
   /** When a reader or writer last used the volume (the hydrator yields to them). */
   lastAccess = 0;
 
-  read(offset: number, length: number): Promise<Buffer> {
+  /**
+   * The bytes of [offset, offset + length). `hydrate: false` serves still-remote blocks from the
+   * block store without copying them to local disk (a one-pass stream of the volume: writing each
+   * block locally on the way doubles its cost, and the background hydrator copies it anyway).
+   */
+  read(offset: number, length: number, o: { hydrate?: boolean } = {}): Promise<Buffer> {
     this.lastAccess = Date.now();
-    return this.#op(() => this.#read(offset, length));
+    return this.#op(() => this.#read(offset, length, o.hydrate ?? true));
   }
 
   write(offset: number, data: Uint8Array): Promise<void> {
@@ -101,7 +106,7 @@ export class VolumeHandle {
     return this.#op(() => this.#withBlocks(blocks, async () => {}));
   }
 
-  async #read(offset: number, length: number): Promise<Buffer> {
+  async #read(offset: number, length: number, hydrate: boolean): Promise<Buffer> {
     this.#checkRange(offset, length);
     // Shared memory, so the codec workers deliver restored blocks straight into the result.
     const shared = new SharedArrayBuffer(length);
@@ -121,6 +126,7 @@ export class VolumeHandle {
         else await this.#file.readInto(b, from - blockStart, out.subarray(from - offset, to - offset));
       },
       (b) => (whole(b) ? { buffer: shared, offset: b * BLOCK_SIZE - offset } : undefined),
+      hydrate,
     );
     return out;
   }
@@ -130,12 +136,14 @@ export class VolumeHandle {
    * store if it is still remote (fn then gets the fetched bytes, already written locally).
    * Metadata is read once for the range and the blocks made local are recorded in one
    * transaction, before their remote bits clear (so a write can never land on a block that a
-   * restart would hydrate again).
+   * restart would hydrate again). Without `hydrate`, remote blocks are fetched for fn only and
+   * stay remote.
    */
   async #withBlocks(
     blocks: number[],
     fn: (block: number, fetched: Buffer | null | "delivered") => Promise<void>,
     into?: (block: number) => { buffer: SharedArrayBuffer; offset: number } | undefined,
+    hydrate = true,
   ): Promise<void> {
     if (blocks.length === 0) return;
     const hashes =
@@ -147,8 +155,8 @@ export class VolumeHandle {
       const release = await this.locks.acquire(b);
       try {
         if (!this.remote.has(b)) return await fn(b, null);
-        const data = await this.#fetch(b, hashes?.get(b), into?.(b));
-        hydrated.push(b);
+        const data = await this.#fetch(b, hashes?.get(b), into?.(b), hydrate);
+        if (hydrate) hydrated.push(b);
         await fn(b, data ?? "delivered");
       } finally {
         release();
@@ -165,11 +173,13 @@ export class VolumeHandle {
     block: number,
     hash?: string,
     into?: { buffer: SharedArrayBuffer; offset: number },
+    writeLocal = true,
   ): Promise<Buffer | null> {
     const h = hash ?? (await this.#meta.remoteBlockHashes(this.id, block, block)).get(block);
+    if (h && !writeLocal) return this.#store.fetch(h, { into });
     if (h) return this.#file.withTarget(block, (writeTo) => this.#store.fetch(h, { writeTo, into }));
     const zeros = Buffer.alloc(BLOCK_SIZE);
-    await this.#file.write(block, 0, zeros);
+    if (writeLocal) await this.#file.write(block, 0, zeros);
     return zeros;
   }
 

@@ -1,4 +1,3 @@
-import { write } from "node:fs";
 import { StrataError } from "../../errors.ts";
 import type { ChunkLocation, PackIndex } from "../metadata/pack-index.ts";
 import type { LegacyChunkFiles } from "./chunk-store.ts";
@@ -80,15 +79,13 @@ export class BlockStore {
     return this.#withLocation(key, async (at) => {
       const { writeTo, into } = options;
       const path = at.pack === null ? this.legacy?.localPath(key) : this.packs.localPath?.(at.pack);
-      if (!path) {
-        const raw = await this.read(key);
-        if (writeTo) await writeAll(writeTo.fd, raw, writeTo.position);
-        if (!into) return raw;
-        new Uint8Array(into.buffer, into.offset, raw.byteLength).set(raw);
-        return null;
-      }
+      if (!path && at.pack === null) throw missing(key, this.description);
+      // A remote pack's bytes are read here (neighbours coalesced); the rest happens on a worker.
+      const encoded =
+        path || at.pack === null ? undefined : await this.#ranges.read(at.pack, at.offset, at.length);
       const result = await this.codec.fetch({
         key,
+        encoded,
         path,
         offset: at.pack === null ? undefined : at.offset,
         length: at.pack === null ? undefined : at.length,
@@ -171,16 +168,6 @@ export class BlockStore {
     } catch (e) {
       for (const waiting of batch.values()) for (const w of waiting) w.reject(e);
     }
-  }
-}
-
-async function writeAll(fd: number, data: Uint8Array, position: number): Promise<void> {
-  for (let done = 0; done < data.byteLength; ) {
-    done += await new Promise<number>((resolve, reject) =>
-      write(fd, data, done, data.byteLength - done, position + done, (err, n) =>
-        err ? reject(err) : resolve(n),
-      ),
-    );
   }
 }
 

@@ -6,8 +6,11 @@ type TransferList = NonNullable<Parameters<Piscina["run"]>[1]>["transferList"];
 import type { EncodeResult, FetchResult, FetchTask } from "./codec-worker.ts";
 
 function ownBuffer(u: Uint8Array): Uint8Array {
-  // Only a buffer that owns its whole ArrayBuffer can be transferred; pooled slices are copied.
-  return u.byteOffset === 0 && u.byteLength === u.buffer.byteLength ? u : new Uint8Array(u);
+  // Only a buffer that owns its whole ArrayBuffer can be transferred; pooled slices (and shared
+  // memory, which cannot be moved) are copied.
+  const own =
+    u.byteOffset === 0 && u.byteLength === u.buffer.byteLength && !(u.buffer instanceof SharedArrayBuffer);
+  return own ? u : new Uint8Array(u);
 }
 
 /**
@@ -51,9 +54,18 @@ export class CodecPool {
     return raw ? Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength) : null;
   }
 
-  /** Reads, decodes and verifies a local chunk file on a worker (see codec-worker fetch). */
+  /**
+   * Reads (or takes), decodes and verifies a chunk on a worker (see codec-worker fetch). Encoded
+   * bytes in shared memory are shared; others are moved (do not reuse them).
+   */
   async fetch(task: FetchTask): Promise<FetchResult> {
-    const result: FetchResult = await this.#pool.run(task, { name: "fetch" });
+    let transferList: TransferList | undefined;
+    if (task.encoded && !(task.encoded.buffer instanceof SharedArrayBuffer)) {
+      const own = ownBuffer(task.encoded);
+      task = { ...task, encoded: own };
+      transferList = [own.buffer] as unknown as TransferList;
+    }
+    const result: FetchResult = await this.#pool.run(task, { name: "fetch", transferList });
     const raw = result.raw;
     return raw ? { ...result, raw: Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength) } : result;
   }

@@ -57,7 +57,9 @@ export function decode(task: { key: string; encoded: Uint8Array }): { raw: Uint8
 
 export interface FetchTask {
   key: string;
-  path: string;
+  /** The chunk's encoded bytes, when the caller has them (a remote store); else read from path. */
+  encoded?: Uint8Array;
+  path?: string;
   /** The chunk's bytes within the file (a pack); absent: the whole file is the chunk. */
   offset?: number;
   length?: number;
@@ -74,14 +76,18 @@ export interface FetchResult {
   raw?: Uint8Array;
 }
 
-/** Reads a chunk (a pack's range or a whole file), decodes and verifies it, optionally writes it out: all off the event loop. */
+/**
+ * Reads a chunk (a pack's range or a whole file; or takes its encoded bytes), decodes and verifies
+ * it, optionally writes it out and delivers it: all off the event loop.
+ */
 export function fetch(task: FetchTask): FetchResult {
   let encoded: Buffer;
   try {
-    encoded =
-      task.offset === undefined
-        ? readFileSync(task.path)
-        : readRange(task.path, task.offset, task.length ?? 0);
+    encoded = task.encoded
+      ? asBuffer(task.encoded)
+      : task.offset === undefined
+        ? readFileSync(task.path ?? "")
+        : readRange(task.path ?? "", task.offset, task.length ?? 0);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return { status: "missing" };
     throw e;
@@ -97,7 +103,8 @@ export function fetch(task: FetchTask): FetchResult {
     new Uint8Array(task.into.buffer, task.into.offset, raw.byteLength).set(raw);
     return { status: "ok" };
   }
-  const own = raw.byteLength >= 65536 ? raw : Buffer.from(raw);
+  // A raw-format chunk is a view of the input, which may be shared memory: that is not moved.
+  const own = raw.byteLength >= 65536 && !(raw.buffer instanceof SharedArrayBuffer) ? raw : Buffer.from(raw);
   return moving({ status: "ok", raw: own }, [own.buffer]);
 }
 
