@@ -124,6 +124,22 @@ after(async () => {
 
 const hasVm = (dir: string, id: string) => existsSync(join(dir, "instances", id));
 
+/** RunInstances of one t3.micro in `zone` with user data, asked of `client`; the instance's id. */
+async function launch(client: EC2Client, imageId: string, zone: string, userData: string): Promise<string> {
+  const run = await client.send(
+    new RunInstancesCommand({
+      ImageId: imageId,
+      InstanceType: "t3.micro",
+      MinCount: 1,
+      MaxCount: 1,
+      Placement: { AvailabilityZone: zone },
+      UserData: Buffer.from(userData).toString("base64"),
+    }),
+  );
+  assert.equal(run.Instances![0].Placement?.AvailabilityZone, zone);
+  return run.Instances![0].InstanceId!;
+}
+
 test("an image made from an instance on host A launches on host B; calls reach the instance's host", async () => {
   const base = await baseImageId(viaB);
   const userData = `#!/bin/sh
@@ -131,18 +147,7 @@ echo golden-on-a > /etc/golden-marker
 echo "USERDATA-RAN"
 `;
   // Asked of B, placed in zone a: the call goes to A, which runs it.
-  const first = await viaB.send(
-    new RunInstancesCommand({
-      ImageId: base,
-      InstanceType: "t3.micro",
-      MinCount: 1,
-      MaxCount: 1,
-      Placement: { AvailabilityZone: "us-east-1a" },
-      UserData: Buffer.from(userData).toString("base64"),
-    }),
-  );
-  const a = first.Instances![0].InstanceId!;
-  assert.equal(first.Instances![0].Placement?.AvailabilityZone, "us-east-1a");
+  const a = await launch(viaB, base, "us-east-1a", userData);
   await waitUntilInstanceRunning(waiter(viaB), { InstanceIds: [a] });
   assert.ok(hasVm(dirA, a), "the VM runs on host A");
   assert.ok(!hasVm(dirB, a), "and not on host B");
@@ -156,17 +161,7 @@ echo "USERDATA-RAN"
   await waitUntilImageAvailable(waiter(viaA), { ImageIds: [golden!] });
 
   // Asked of A, placed in zone b: B launches it from the image's snapshots in the shared bucket.
-  const second = await viaA.send(
-    new RunInstancesCommand({
-      ImageId: golden,
-      InstanceType: "t3.micro",
-      MinCount: 1,
-      MaxCount: 1,
-      Placement: { AvailabilityZone: "us-east-1b" },
-      UserData: Buffer.from(`#!/bin/sh\necho "MARKER=$(cat /etc/golden-marker)"\n`).toString("base64"),
-    }),
-  );
-  const b = second.Instances![0].InstanceId!;
+  const b = await launch(viaA, golden!, "us-east-1b", `#!/bin/sh\necho "MARKER=$(cat /etc/golden-marker)"\n`);
   await waitUntilInstanceRunning(waiter(viaA), { InstanceIds: [b] });
   assert.ok(hasVm(dirB, b), "the VM runs on host B");
   assert.ok(!hasVm(dirA, b), "and not on host A");
@@ -212,17 +207,7 @@ chmod +x /etc/rc.local
 sync
 echo "USERDATA-RAN"
 `;
-  const run = await viaA.send(
-    new RunInstancesCommand({
-      ImageId: base,
-      InstanceType: "t3.micro",
-      MinCount: 1,
-      MaxCount: 1,
-      Placement: { AvailabilityZone: "us-east-1b" },
-      UserData: Buffer.from(userData).toString("base64"),
-    }),
-  );
-  const id = run.Instances![0].InstanceId!;
+  const id = await launch(viaA, base, "us-east-1b", userData);
   await waitUntilInstanceRunning(waiter(viaA), { InstanceIds: [id] });
   assert.ok(hasVm(dirB, id), "the VM runs on host B");
   await waitForConsole(viaA, id, "USERDATA-RAN");
@@ -280,17 +265,7 @@ echo "WAITING-FOR-VDB"
 for i in $(seq 1 900); do [ -b /dev/vdb ] && break; sleep 1; done
 echo "VDB=$(head -c ${content.length} /dev/vdb)"
 `;
-  const run = await viaD.send(
-    new RunInstancesCommand({
-      ImageId: await baseImageId(viaD),
-      InstanceType: "t3.micro",
-      MinCount: 1,
-      MaxCount: 1,
-      Placement: { AvailabilityZone: "us-east-1b" },
-      UserData: Buffer.from(userData).toString("base64"),
-    }),
-  );
-  const id = run.Instances![0].InstanceId!;
+  const id = await launch(viaD, await baseImageId(viaD), "us-east-1b", userData);
   await waitUntilInstanceRunning(waiter(viaA), { InstanceIds: [id] });
   assert.ok(hasVm(dirD, id), "the VM runs on host D");
   await waitForConsole(viaA, id, "WAITING-FOR-VDB");

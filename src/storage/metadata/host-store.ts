@@ -17,6 +17,20 @@ export interface HostRecord {
   heartbeatAt: number;
 }
 
+/** A hosts row as both SQL stores read it (same columns, numbers possibly as strings). */
+export function toHost(r: Record<string, unknown>): HostRecord {
+  return {
+    id: String(r.id),
+    url: String(r.url),
+    zone: r.zone === null ? null : String(r.zone),
+    freeVcpus: Number(r.free_vcpus),
+    freeMemoryMiB: Number(r.free_memory_mib),
+    state: r.state as HostState,
+    startedAt: Number(r.started_at),
+    heartbeatAt: Number(r.heartbeat_at),
+  };
+}
+
 export interface HostStore {
   /** Inserts or replaces the host's row, alive. */
   register(host: HostRecord): Promise<void>;

@@ -1,5 +1,5 @@
-import type { HostRecord, HostState, HostStore } from "../host-store.ts";
-import type { PgDatabase, PgRow } from "./pg-database.ts";
+import { type HostRecord, type HostStore, toHost } from "../host-store.ts";
+import type { PgDatabase } from "./pg-database.ts";
 
 export class PgHostStore implements HostStore {
   readonly #db: PgDatabase;
@@ -51,17 +51,4 @@ export class PgHostStore implements HostStore {
       [host],
     );
   }
-}
-
-function toHost(r: PgRow): HostRecord {
-  return {
-    id: String(r.id),
-    url: String(r.url),
-    zone: r.zone === null ? null : String(r.zone),
-    freeVcpus: Number(r.free_vcpus),
-    freeMemoryMiB: Number(r.free_memory_mib),
-    state: r.state as HostState,
-    startedAt: Number(r.started_at),
-    heartbeatAt: Number(r.heartbeat_at),
-  };
 }

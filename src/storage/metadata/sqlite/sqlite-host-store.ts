@@ -1,4 +1,4 @@
-import type { HostRecord, HostState, HostStore } from "../host-store.ts";
+import { type HostRecord, type HostStore, toHost } from "../host-store.ts";
 import type { Row, SqliteDatabase } from "./sqlite-database.ts";
 
 export class SqliteHostStore implements HostStore {
@@ -65,17 +65,4 @@ export class SqliteHostStore implements HostStore {
       ),
     );
   }
-}
-
-function toHost(r: Row): HostRecord {
-  return {
-    id: String(r.id),
-    url: String(r.url),
-    zone: r.zone === null ? null : String(r.zone),
-    freeVcpus: Number(r.free_vcpus),
-    freeMemoryMiB: Number(r.free_memory_mib),
-    state: r.state as HostState,
-    startedAt: Number(r.started_at),
-    heartbeatAt: Number(r.heartbeat_at),
-  };
 }
