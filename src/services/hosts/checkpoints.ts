@@ -3,6 +3,7 @@
 // account sees or counts it; the one before it goes): a host that takes the volume over after a
 // loss restores the latest. Off unless configured (`--checkpoint-interval`): with one host and
 // its own disk there is no one to take over, and each checkpoint costs a snapshot's reads.
+import { createInternal } from "../snapshots/internal-snapshots.ts";
 import type { SnapshotService } from "../snapshots/snapshot-service.ts";
 import type { VolumeService } from "../volumes/volume-service.ts";
 
@@ -38,7 +39,7 @@ export class Checkpoints {
       if (this.#closed) return;
       if (v.host !== this.#volumes.hostId || !(await this.#volumes.written(v.id))) continue;
       try {
-        await this.#snapshots.createInternal(v.id, `Strata checkpoint of ${v.id}`);
+        await createInternal(this.#snapshots, v.id, `Strata checkpoint of ${v.id}`);
       } catch (e) {
         // Deleted, resized or snapshotted meanwhile: the next round tries again.
         console.error(`${this.#region}: checkpoint of ${v.id}: ${(e as Error).message}`);

@@ -17,6 +17,7 @@ import { RegionQuotas } from "../quotas/region-quotas.ts";
 import type { SnapshotService } from "../snapshots/snapshot-service.ts";
 import type { VolumeService } from "../volumes/volume-service.ts";
 import type { ComputeHost } from "./compute-host.ts";
+import { recordHostLost } from "./host-loss.ts";
 import type { InstanceContext } from "./instance-context.ts";
 import { type CreateImageInput, createInstanceImage } from "./instance-image.ts";
 import { launchInstances, type RunInput } from "./instance-launch.ts";
@@ -291,7 +292,7 @@ export class InstanceService {
    * not yet), then its volumes restored here from their last snapshots (see VolumeService.adopt).
    */
   async #adopt(id: string, lost: string): Promise<void> {
-    await this.#vms.hostLost(lost);
+    await recordHostLost(this.#vms, lost);
     await this.#vms.withLock(id, async () => {
       const r = await this.#vms.record(id);
       if (r.host !== lost) return;
@@ -318,7 +319,7 @@ export class InstanceService {
 
   /** Another host is lost: its active instances are recorded stopped. */
   hostLost(hostId: string): Promise<void> {
-    return this.#vms.hostLost(hostId);
+    return recordHostLost(this.#vms, hostId);
   }
 
   /** Daemon shutdown: guests get a short clean shutdown, then the records say stopped. */

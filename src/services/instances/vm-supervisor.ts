@@ -29,7 +29,7 @@ export interface SupervisorDeps {
   snapshots: { meta: Pick<MetadataStore, "pendingSnapshots"> };
 }
 
-const ACTIVE: InstanceStateName[] = ["pending", "running", "stopping", "shutting-down"];
+export const ACTIVE: InstanceStateName[] = ["pending", "running", "stopping", "shutting-down"];
 
 export class VmSupervisor {
   readonly region: string;
@@ -172,31 +172,6 @@ export class VmSupervisor {
       this.#devices.delete(id);
       this.#reservations.get(id)?.();
       this.#reservations.delete(id);
-    }
-  }
-
-  /** A lost host's active instances: recorded stopped, as EC2 reports instances of failed hardware. */
-  async hostLost(hostId: string): Promise<void> {
-    for (const listed of await this.store.listInstances()) {
-      if (listed.host !== hostId || !ACTIVE.includes(listed.state)) continue;
-      await this.withLock(listed.id, async () => {
-        const r = await this.record(listed.id);
-        if (r.host !== hostId || !ACTIVE.includes(r.state)) return;
-        r.pid = null;
-        const message = `Server.InternalError: its Strata host ${hostId} stopped answering`;
-        if (r.state === "shutting-down") {
-          r.terminatedAt = new Date().toISOString();
-          await this.setState(r, "terminated", `${message} (${ec2Time()})`, {
-            code: "Server.InternalError",
-            message,
-          });
-        } else {
-          await this.setState(r, "stopped", `${message} (${ec2Time()})`, {
-            code: "Server.InternalError",
-            message,
-          });
-        }
-      });
     }
   }
 

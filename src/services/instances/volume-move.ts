@@ -3,6 +3,7 @@
 // its ownership and base map switch to the other host in one transaction, and that host restores
 // it lazily (as any restored volume).
 import { StrataError } from "../../errors.ts";
+import { createInternal } from "../snapshots/internal-snapshots.ts";
 import type { InstanceContext } from "./instance-context.ts";
 
 export async function moveVolume(ctx: InstanceContext, volumeId: string, to: string): Promise<void> {
@@ -10,6 +11,6 @@ export async function moveVolume(ctx: InstanceContext, volumeId: string, to: str
   if (v.attachment) {
     throw new StrataError("VolumeInUse", `Volume ${volumeId} is attached to ${v.attachment.instanceId}`);
   }
-  const snap = await ctx.snapshots.createInternal(volumeId, `Strata: ${volumeId} moved to host ${to}`);
+  const snap = await createInternal(ctx.snapshots, volumeId, `Strata: ${volumeId} moved to host ${to}`);
   await ctx.volumes.handOver(volumeId, snap.id, to);
 }

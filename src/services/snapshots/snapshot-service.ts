@@ -17,7 +17,7 @@ import { validateTags } from "../tags/tag-rules.ts";
 import type { VolumeHandle } from "../volumes/volume-handle.ts";
 import type { VolumeService } from "../volumes/volume-service.ts";
 import { CopySnapshotJob } from "./copy-snapshot-job.ts";
-import { INTERNAL_OWNER } from "./internal-owner.ts";
+import { INTERNAL_OWNER, internalDone } from "./internal-snapshots.ts";
 import { SnapshotCancelled, type SnapshotJob } from "./snapshot-job.ts";
 import { VolumeSnapshotJob } from "./volume-snapshot-job.ts";
 
@@ -69,41 +69,13 @@ export class SnapshotService {
   }
 
   /**
-   * An engine-internal snapshot of a volume (owned by no account, so no account sees or counts
-   * it), completed before this returns: how a volume's data reaches the pack store to move to
-   * another host, or to bound what a host's death loses (checkpoints). It becomes the volume's
-   * last snapshot; the internal one that was, if any, goes (nothing else refers to it).
+   * Starts an engine-internal snapshot of a volume (see internal-snapshots.ts), owned by no
+   * account; a checkpoint or a move waits for it there.
    */
-  async createInternal(volumeId: string, description: string): Promise<SnapshotRecord> {
-    const [started] = await this.#volumes.withLifecycle([volumeId], () =>
+  startInternal(volumeId: string, description: string): Promise<SnapshotRecord[]> {
+    return this.#volumes.withLifecycle([volumeId], () =>
       this.#createMany([volumeId], [volumeId], description, () => [], undefined, INTERNAL_OWNER),
     );
-    let done: SnapshotRecord;
-    for (;;) {
-      done = await this.get(started.id);
-      if (done.state === "completed") break;
-      if (done.state === "error") {
-        throw new StrataError(
-          "InternalError",
-          `The snapshot of ${volumeId} failed: ${done.stateMessage ?? ""}`,
-        );
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    // Earlier internal ones of the volume are no one's any more (only its last snapshot counts).
-    for (const old of await this.meta.listSnapshots()) {
-      if (
-        old.volumeId !== volumeId ||
-        old.ownerId !== INTERNAL_OWNER ||
-        old.id === done.id ||
-        old.state !== "completed"
-      )
-        continue;
-      await this.delete(old.id).catch((e: Error) => {
-        console.error(`${this.region}: the internal snapshot ${old.id} stays: ${e.message}`);
-      });
-    }
-    return done;
   }
 
   /**
@@ -128,7 +100,7 @@ export class SnapshotService {
       this.#volumes.withLifecycle(ids, async () => {
         // A checkpoint (engine-internal) under way is waited for, never an account's error; none
         // can start meanwhile (it takes these lifecycle locks).
-        await this.#internalDone(ids);
+        await internalDone(this.meta, ids);
         return this.#createMany(ids, volumeIds, description, tagsOf, snapshotIds);
       });
     return [...new Set(owners)].reduceRight<() => Promise<SnapshotRecord[]>>(
@@ -136,16 +108,6 @@ export class SnapshotService {
         this.#quotas.reserve(owner, { snapshots: owners.filter((o) => o === owner).length }, inner),
       create,
     )();
-  }
-
-  async #internalDone(volumeIds: string[]): Promise<void> {
-    for (;;) {
-      const busy = (await this.meta.pendingSnapshots()).some(
-        (s) => s.ownerId === INTERNAL_OWNER && s.volumeId !== null && volumeIds.includes(s.volumeId),
-      );
-      if (!busy) return;
-      await new Promise((r) => setTimeout(r, 100));
-    }
   }
 
   async #createMany(

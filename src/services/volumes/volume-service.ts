@@ -16,7 +16,7 @@ import type { HostRegistry } from "../hosts/host-registry.ts";
 import { OnAnotherHost } from "../hosts/on-another-host.ts";
 import type { RegionQuotas } from "../quotas/region-quotas.ts";
 import { provisionedIops, volumeChange } from "../quotas/volume-requests.ts";
-import { INTERNAL_OWNER } from "../snapshots/internal-owner.ts";
+import { internalDone } from "../snapshots/internal-snapshots.ts";
 import { validateTags } from "../tags/tag-rules.ts";
 import { Hydrator } from "./hydrator.ts";
 import { VolumeHandle } from "./volume-handle.ts";
@@ -328,11 +328,8 @@ export class VolumeService {
    * is waited for instead, and none starts meanwhile (the caller holds the lifecycle lock).
    */
   async #assertNoPendingSnapshot(id: string): Promise<void> {
-    let pending = (await this.#meta.pendingSnapshots()).find((s) => s.volumeId === id);
-    while (pending?.ownerId === INTERNAL_OWNER) {
-      await new Promise((r) => setTimeout(r, 100));
-      pending = (await this.#meta.pendingSnapshots()).find((s) => s.volumeId === id);
-    }
+    await internalDone(this.#meta, [id]);
+    const pending = (await this.#meta.pendingSnapshots()).find((s) => s.volumeId === id);
     if (pending) {
       throw new StrataError("VolumeInUse", `Volume '${id}' has a pending snapshot (${pending.id}).`);
     }
