@@ -36,6 +36,7 @@ interface ServerFlags {
   heartbeatInterval?: number;
   hostTimeout?: number;
   checkpointInterval?: number;
+  tunnel?: string;
 }
 
 export function addServerCommand(program: Command): void {
@@ -115,6 +116,10 @@ export function addServerCommand(program: Command): void {
         .choices(["on", "off"])
         .default("off"),
     )
+    .option(
+      "--tunnel <address:port>",
+      "this host's VXLAN endpoint: VPC traffic between instances on different hosts of a region (default: none)",
+    )
     .action(exitWith(runServer));
   helpAfter(
     server,
@@ -170,6 +175,7 @@ async function runServer(o: ServerFlags): Promise<number> {
       mode: o.network,
       guestEgress: o.guestEgress === "on",
       ...(o.publicPool ? { publicPool: o.publicPool } : {}),
+      ...(o.tunnel ? { tunnel: o.tunnel } : {}),
     },
     compute: {
       ...(o.cacheDir ? { cacheDir: o.cacheDir } : {}),

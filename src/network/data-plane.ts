@@ -31,9 +31,11 @@ import { ensureNetns, NO_IPV6, removeNetns } from "./netns.ts";
 import { probeHost } from "./probe.ts";
 import { checkPublicIp, type PoolLayout, poolLayout } from "./public-link.ts";
 import type { DataPlaneOptions, NicFirewall, NicSpec, VpcSpec } from "./spec.ts";
+import { addTunnel, applyTunnelEntries, type RemoteNic, tunnelEntries } from "./tunnel.ts";
 import { compilePublic, compileVpcBase, METADATA_IP } from "./vpc-rules.ts";
 
 export type { DataPlaneOptions, FirewallRule, NicFirewall, NicSpec, SubnetSpec, VpcSpec } from "./spec.ts";
+export type { RemoteNic, TunnelEndpoint } from "./tunnel.ts";
 
 interface VpcState {
   spec: VpcSpec;
@@ -43,6 +45,11 @@ interface VpcState {
   dnsmasqKey: string;
   proxy: MetadataProxy;
   nics: Map<string, NicSpec>;
+  /** Interfaces of the VPC on other hosts, and the forwarding entries applied for them. */
+  remotes: RemoteNic[];
+  tunnelEntries: Set<string>;
+  /** The firewall script last loaded: the same one again is not reloaded. */
+  firewall: string;
 }
 
 export class DataPlane {
@@ -136,6 +143,7 @@ export class DataPlane {
         `addr replace ${dnsIp}/32 dev lo`,
         `addr replace ${METADATA_IP}/32 dev lo`,
       ]);
+      if (this.options.tunnel) await addTunnel(netns, this.options.tag, spec.id, this.options.tunnel);
     }
     const existing = new Set(
       (await ipJson<{ ifname: string }[]>(netns, ["link", "show", "type", "bridge"])).map((l) => l.ifname),
@@ -152,6 +160,11 @@ export class DataPlane {
       lines.push(`addr replace ${addressAt(c, 1)}/${c.prefix} dev ${name}`, `link set ${name} up`);
     }
     await ipBatch(netns, lines);
+    const added = [...wanted.keys()].filter((name) => !existing.has(name));
+    if (this.options.tunnel && added.length) {
+      // Proxy ARP for interfaces on other hosts (tunnel.ts) answers at once, not within 0.8 s.
+      await sysctl(netns, Object.fromEntries(added.map((b) => [`net.ipv4.neigh.${b}.proxy_delay`, 0])));
+    }
     await nft(netns, compileVpcBase({ bridges: [...wanted.keys()], dnsIp }));
     if (!state) {
       state = {
@@ -162,10 +175,14 @@ export class DataPlane {
         dnsmasqKey: "",
         proxy: await MetadataProxy.start(netns),
         nics: new Map(),
+        remotes: [],
+        tunnelEntries: new Set(),
+        firewall: "",
       };
       this.#vpcs.set(spec.id, state);
     }
     state.spec = spec;
+    await this.#applyRemotes(state);
     const dhcpSubnets = spec.subnets.map((s) => ({ bridge: subnetBridge(s.id), cidr: s.cidr }));
     const domain = this.options.domain(spec.id);
     const key = JSON.stringify([dhcpSubnets, domain]);
@@ -178,6 +195,26 @@ export class DataPlane {
       );
       state.dnsmasqKey = key;
     }
+  }
+
+  /**
+   * The VPC's interfaces on other hosts: traffic to them is routed through the VPC's tunnel to
+   * their host (ignored when this host has no tunnel or no instance of the VPC).
+   */
+  setRemotes(vpcId: string, remotes: RemoteNic[]): Promise<void> {
+    return this.#serial(async () => {
+      const state = this.#vpcs.get(vpcId);
+      if (!state || !this.options.tunnel) return;
+      state.remotes = remotes.map((r) => ({ ...r, endpoint: { ...r.endpoint } }));
+      await this.#applyRemotes(state);
+    });
+  }
+
+  async #applyRemotes(state: VpcState): Promise<void> {
+    if (!this.options.tunnel) return;
+    const wanted = tunnelEntries(state.spec.id, state.remotes, new Set(state.spec.subnets.map((s) => s.id)));
+    await applyTunnelEntries(state.netns, state.tunnelEntries, wanted);
+    state.tunnelEntries = wanted;
   }
 
   removeVpc(vpcId: string): Promise<void> {
@@ -276,7 +313,10 @@ export class DataPlane {
     return this.#serial(async () => {
       const state = this.#vpcs.get(vpcId);
       if (!state) throw new Error(`VPC ${vpcId} is not set up on this host`);
-      await nft(state.netns, compileFirewall(nics));
+      const script = compileFirewall(nics);
+      if (script === state.firewall) return;
+      await nft(state.netns, script);
+      state.firewall = script;
     });
   }
 

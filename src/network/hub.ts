@@ -69,6 +69,10 @@ export async function removeTagged(tag: string): Promise<void> {
     await run("ip", ["link", "del", veth], { allowFail: true });
     if ((await linkNames(null)).has(veth)) throw new Error(`could not remove the host veth ${veth}`);
   }
+  // A tunnel port created on the host but not yet moved into its VPC's namespace (see tunnel.ts).
+  for (const link of await linkNames(null)) {
+    if (link.startsWith(`x${tag}`)) await run("ip", ["link", "del", link], { allowFail: true });
+  }
   const table = hostTable(tag);
   const tables = await run("nft", ["list", "tables"], { allowFail: true });
   if (tables.stdout.split("\n").includes(`table inet ${table}`)) {

@@ -44,6 +44,8 @@ export function hostVeth(tag: string): string {
 export const HUB_HOST_SIDE = "host";
 /** A VPC namespace's end of its link to the hub. */
 export const VPC_UPLINK = "uplink";
+/** A VPC namespace's VXLAN device to the same VPC on other hosts (see tunnel.ts). */
+export const VPC_TUNNEL = "tunnel";
 
 /** The hub's end of a VPC's link (in the hub namespace). */
 export function hubVpcLink(vpcId: string): string {

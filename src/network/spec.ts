@@ -55,4 +55,6 @@ export interface DataPlaneOptions {
   guestEgress: boolean;
   /** The DNS domain of a VPC's hostnames, e.g. "ec2.internal" or "eu-west-1.compute.internal". */
   domain: (vpcId: string) => string;
+  /** This host's VXLAN endpoint, for VPC traffic to instances on other hosts (absent: none). */
+  tunnel?: { address: string; port: number };
 }

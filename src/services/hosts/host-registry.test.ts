@@ -30,6 +30,7 @@ const host = (id: string, zone: string | null, o: Partial<HostRecord> = {}): Hos
   state: "alive",
   startedAt: now,
   heartbeatAt: now,
+  tunnel: null,
   ...o,
 });
 

@@ -21,6 +21,8 @@ export interface HostOptions {
   lostAfterMs?: number;
   /** Checkpoints of this host's written volumes into the pack store every so often (default: off). */
   checkpointMs?: number;
+  /** Where other hosts send this host's VPC traffic ("address:port", see network/tunnel.ts). */
+  tunnel?: string | null;
 }
 
 export interface HostEvents {
@@ -40,6 +42,7 @@ export class HostRegistry {
   readonly #heartbeatMs: number;
   readonly #lostAfterMs: number;
   readonly checkpointMs: number;
+  readonly tunnel: string | null;
   #events: HostEvents | undefined;
   #url = "";
   #timer: NodeJS.Timeout | undefined;
@@ -55,6 +58,7 @@ export class HostRegistry {
     this.#heartbeatMs = options.heartbeatMs ?? 5_000;
     this.#lostAfterMs = options.lostAfterMs ?? 30_000;
     this.checkpointMs = options.checkpointMs ?? 0;
+    this.tunnel = options.tunnel ?? null;
   }
 
   get store(): HostStore {
@@ -192,6 +196,7 @@ export class HostRegistry {
       state: "alive",
       startedAt: now,
       heartbeatAt: now,
+      tunnel: this.tunnel,
     });
     this.#lastBeat = now;
   }

@@ -1,7 +1,10 @@
 // One region's instances on the VPC data plane: before each boot the instance's interface becomes
 // a tap on its subnet's bridge (with its DHCP lease, public NAT and metadata forward), after each
 // exit it goes; every committed change of the network model or of security groups re-applies the
-// VPC's state (subnets, public addresses, the firewall of its plugged interfaces) at once.
+// VPC's state (subnets, public addresses, the firewall of its plugged interfaces) at once. With
+// several hosts, changes made through another host are not seen as events here: every few seconds
+// each plugged VPC is read again (its subnets, group members, and where its interfaces on other
+// hosts are, for the tunnels), and whatever changed is applied.
 import type { DataPlane, NicFirewall } from "../../network/data-plane.ts";
 import type { InstanceRecord } from "../../storage/metadata/instance-store.ts";
 import { KeyedLock } from "../../util/keyed-lock.ts";
@@ -11,17 +14,25 @@ import type { InterfaceService, InterfaceView } from "./interface-service.ts";
 import type { NetworkEvents } from "./network-events.ts";
 import type { NetworkHost } from "./network-host.ts";
 import type { SecurityGroupService } from "./security-group-service.ts";
+import type { TunnelPeers } from "./tunnel-peers.ts";
+
+/** How often plugged VPCs are read again for what other hosts changed. */
+const RESYNC_MS = 2_000;
 
 export class InstanceNetworking implements NetworkAttachment {
   readonly #region: string;
   readonly #host: NetworkHost;
   readonly #interfaces: InterfaceService;
   readonly #groups: SecurityGroupService;
+  readonly #peers: TunnelPeers | undefined;
   readonly #metadataSocket: (instanceId: string) => string;
   /** Plugged instances: their VPC and the public address the data plane NATs for them. */
   readonly #plugged = new Map<string, { vpcId: string; publicIp: string | null }>();
   /** One re-application at a time per VPC (each rewrites the VPC's whole rule set). */
   readonly #locks = new KeyedLock();
+  /** The VPC spec last given to the data plane, per VPC: unchanged, it is not rebuilt. */
+  readonly #specs = new Map<string, string>();
+  #resync: NodeJS.Timeout | undefined;
 
   constructor(
     region: string,
@@ -30,6 +41,7 @@ export class InstanceNetworking implements NetworkAttachment {
       interfaces: InterfaceService;
       securityGroups: SecurityGroupService;
       events: NetworkEvents;
+      peers?: TunnelPeers;
     },
     metadataSocket: (instanceId: string) => string,
   ) {
@@ -37,6 +49,7 @@ export class InstanceNetworking implements NetworkAttachment {
     this.#host = host;
     this.#interfaces = services.interfaces;
     this.#groups = services.securityGroups;
+    this.#peers = services.peers;
     this.#metadataSocket = metadataSocket;
     const changed = (vpcId: string) => this.#refresh(vpcId);
     services.events.onChange(changed);
@@ -65,6 +78,8 @@ export class InstanceNetworking implements NetworkAttachment {
       });
       this.#plugged.set(record.id, { vpcId: eni.vpcId, publicIp });
       await this.#applyFirewall(plane, eni.vpcId);
+      await this.#applyRemotes(plane, eni.vpcId);
+      this.#startResync();
       return { kind: "tap", netns, tap, metadata };
     });
   }
@@ -79,7 +94,14 @@ export class InstanceNetworking implements NetworkAttachment {
       // The VPC's namespace (its router, DHCP and DNS) lives while any of its instances runs.
       if ([...this.#plugged.values()].some((p) => p.vpcId === plugged.vpcId)) {
         await this.#applyFirewall(plane, plugged.vpcId);
-      } else await plane.removeVpc(plugged.vpcId);
+      } else {
+        this.#specs.delete(plugged.vpcId);
+        await plane.removeVpc(plugged.vpcId);
+      }
+      if (!this.#plugged.size) {
+        clearInterval(this.#resync);
+        this.#resync = undefined;
+      }
     });
   }
 
@@ -114,12 +136,34 @@ export class InstanceNetworking implements NetworkAttachment {
   async #ensureVpc(plane: DataPlane, vpcId: string): Promise<void> {
     const state = await this.#interfaces.vpcState(vpcId);
     if (!state.vpc) return;
-    this.#host.setDomain(vpcId, this.#region);
-    await plane.ensureVpc({
+    const spec = {
       id: vpcId,
       cidr: state.vpc.cidr,
       subnets: state.subnets.map((s) => ({ id: s.id, cidr: s.cidr })),
-    });
+    };
+    const key = JSON.stringify(spec);
+    if (this.#specs.get(vpcId) === key) return;
+    this.#host.setDomain(vpcId, this.#region);
+    await plane.ensureVpc(spec);
+    this.#specs.set(vpcId, key);
+  }
+
+  /** The VPC's interfaces on other hosts, for the tunnels (nothing without a tunnel). */
+  async #applyRemotes(plane: DataPlane, vpcId: string): Promise<void> {
+    if (!this.#peers) return;
+    const { interfaces } = await this.#interfaces.vpcState(vpcId);
+    await plane.setRemotes(vpcId, await this.#peers.remotes(interfaces));
+  }
+
+  #startResync(): void {
+    this.#resync ??= setInterval(() => {
+      for (const vpcId of new Set([...this.#plugged.values()].map((p) => p.vpcId))) {
+        this.#refresh(vpcId).catch((e) =>
+          console.error(`network resync (${vpcId}): ${(e as Error).message}`),
+        );
+      }
+    }, RESYNC_MS);
+    this.#resync.unref();
   }
 
   /** The firewall of the VPC's plugged interfaces (the data plane drops what it is not told of). */
@@ -147,6 +191,7 @@ export class InstanceNetworking implements NetworkAttachment {
         }
       }
       await this.#applyFirewall(plane, vpcId);
+      await this.#applyRemotes(plane, vpcId);
     });
   }
 }

@@ -2,12 +2,15 @@
 // it (and the operator did not ask for user mode), else QEMU user-mode networking for every VM.
 import { DataPlane } from "../../network/data-plane.ts";
 import { dataPlaneTag } from "../../network/names.ts";
+import { parseEndpoint } from "../../network/tunnel.ts";
 import { DEFAULT_PUBLIC_POOL, type NetworkOptions } from "./network-options.ts";
 
 export class NetworkHost {
   readonly mode: "vpc" | "user";
   readonly plane: DataPlane | null;
   readonly publicPool: string;
+  /** This host's VXLAN endpoint ("address:port") when VPC traffic crosses to other hosts. */
+  readonly tunnel: string | null;
   /** What the server says at start about its networking. */
   readonly message: string;
   /** Each VPC's DNS domain (its region's), read by the data plane's DHCP and DNS. */
@@ -18,8 +21,10 @@ export class NetworkHost {
     publicPool: string,
     message: string,
     domains = new Map<string, string>(),
+    tunnel: string | null = null,
   ) {
     this.plane = plane;
+    this.tunnel = tunnel;
     this.mode = plane ? "vpc" : "user";
     this.publicPool = publicPool;
     this.message = message;
@@ -29,12 +34,14 @@ export class NetworkHost {
   static async open(dataDir: string, runDir: string, options: NetworkOptions): Promise<NetworkHost> {
     const publicPool = options.publicPool ?? DEFAULT_PUBLIC_POOL;
     const userMode = "SSH through a host port per instance (the strata:ssh-port tag)";
+    const tunnel = options.tunnel ? parseEndpoint(options.tunnel) : undefined;
+    if (tunnel && options.mode === "user") throw new Error("--tunnel needs VPC networking (--network vpc)");
     if (options.mode === "user") {
       return new NetworkHost(null, publicPool, `network: user mode (--network user): ${userMode}`);
     }
     const probe = await DataPlane.probe();
     if (!probe.ok) {
-      if (options.mode === "vpc")
+      if (options.mode === "vpc" || tunnel)
         throw new Error(`--network vpc is not possible on this host: ${probe.reason}`);
       return new NetworkHost(
         null,
@@ -50,13 +57,16 @@ export class NetworkHost {
       publicPool,
       guestEgress: options.guestEgress ?? false,
       domain: (vpcId) => domains.get(vpcId) ?? "ec2.internal",
+      ...(tunnel ? { tunnel } : {}),
     });
     const egress = options.guestEgress ? "on: guests with a public address reach beyond their VPC" : "off";
+    const across = tunnel ? `, VPC traffic to other hosts through VXLAN at ${options.tunnel}` : "";
     return new NetworkHost(
       plane,
       publicPool,
-      `network: VPC networking, public addresses from ${publicPool} (route via ${plane.hostVeth}), guest egress ${egress}`,
+      `network: VPC networking, public addresses from ${publicPool} (route via ${plane.hostVeth}), guest egress ${egress}${across}`,
       domains,
+      options.tunnel ?? null,
     );
   }
 

@@ -11,6 +11,11 @@ export interface NetworkOptions {
   publicPool?: string;
   /** Guests may reach beyond their VPC (masquerade through the host). Off unless asked for. */
   guestEgress?: boolean;
+  /**
+   * "address:port": this host's VXLAN endpoint, where other hosts of the region send VPC traffic
+   * for its instances (see network/tunnel.ts). Absent: instances reach only those of this host.
+   */
+  tunnel?: string;
 }
 
 // In the shared address space (RFC 6598), away from its start where carrier-grade NAT and

@@ -21,6 +21,7 @@ import type { NetworkHost } from "../network/network-host.ts";
 import { DEFAULT_PUBLIC_POOL, type PublicRange, regionPublicRange } from "../network/public-pool.ts";
 import { RouteService } from "../network/route-service.ts";
 import { SecurityGroupService } from "../network/security-group-service.ts";
+import { TunnelPeers } from "../network/tunnel-peers.ts";
 import { VpcService } from "../network/vpc-service.ts";
 import { type QuotaSettingsSource, RegionQuotas } from "../quotas/region-quotas.ts";
 import type { BlockTokens } from "../snapshots/block-tokens.ts";
@@ -93,7 +94,12 @@ export class Region {
     this.quotas = new RegionQuotas(name, stores.quotaUsage, quotaSettings, stores.locks);
     const quotas = this.quotas;
     this.blocks = stores.blocks;
-    this.hosts = new HostRegistry(name, stores.hosts, host, compute.host);
+    this.hosts = new HostRegistry(
+      name,
+      stores.hosts,
+      { ...host, tunnel: network.host?.tunnel ?? null },
+      compute.host,
+    );
     const sharing = new Sharing(this.catalog);
     this.volumes = new VolumeService(
       name,
@@ -147,7 +153,12 @@ export class Region {
       ? new InstanceNetworking(
           name,
           network.host,
-          { interfaces: this.interfaces, securityGroups: this.securityGroups, events: this.networkEvents },
+          {
+            interfaces: this.interfaces,
+            securityGroups: this.securityGroups,
+            events: this.networkEvents,
+            ...(network.host.tunnel ? { peers: new TunnelPeers(this.hosts, instanceStore) } : {}),
+          },
           (id) => compute.host().instanceSocket(id, "imds"),
         )
       : undefined;

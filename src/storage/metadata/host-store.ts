@@ -15,6 +15,8 @@ export interface HostRecord {
   /** ms since the epoch. */
   startedAt: number;
   heartbeatAt: number;
+  /** Where its VXLAN packets go, "address:port" (null: no tunnel, so no VPC traffic to other hosts). */
+  tunnel: string | null;
 }
 
 /** A hosts row as both SQL stores read it (same columns, numbers possibly as strings). */
@@ -28,6 +30,7 @@ export function toHost(r: Record<string, unknown>): HostRecord {
     state: r.state as HostState,
     startedAt: Number(r.started_at),
     heartbeatAt: Number(r.heartbeat_at),
+    tunnel: r.tunnel == null ? null : String(r.tunnel),
   };
 }
 

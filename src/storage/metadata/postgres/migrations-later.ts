@@ -1,4 +1,4 @@
-// PostgreSQL's versions of SQLite's migrations from 10 on (10: chunks in packs; 11: hosts), with
+// PostgreSQL's versions of SQLite's migrations from 10 on (10: chunks in packs; 11: hosts; 12: tunnels), with
 // bigint for byte counts, offsets and times (ms since the epoch), and "C" collation on text as in
 // version 1. Numbered like SQLite's, so from 10 on a version means the same schema in both
 // (PostgreSQL's version 1 is SQLite's 1-9 at once; the runner applies every version above the
@@ -49,4 +49,11 @@ export const hostsMigration: PgMigration = {
     ALTER TABLE volumes ADD COLUMN host ${T};
     ALTER TABLE snapshots ADD COLUMN host ${T};
   `,
+};
+
+/** SQLite migration 12 (VPC traffic between hosts). */
+export const tunnelMigration: PgMigration = {
+  version: 12,
+  name: "VPC traffic between hosts (SQLite schema version 12)",
+  sql: `ALTER TABLE hosts ADD COLUMN tunnel ${T};`,
 };

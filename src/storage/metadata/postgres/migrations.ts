@@ -5,7 +5,7 @@
 // Every text column collates "C" (byte order, as SQLite's BINARY), whatever the database's locale,
 // so ORDER BY id, paging with `id > after` and LIKE match SQLite's.
 
-import { hostsMigration, packsMigration } from "./migrations-later.ts";
+import { hostsMigration, packsMigration, tunnelMigration } from "./migrations-later.ts";
 import type { PgMigration } from "./pg-database.ts";
 
 const T = `text COLLATE "C"`;
@@ -251,4 +251,5 @@ export const pgMigrations: PgMigration[] = [
   // Chunks in packs: the same meaning as SQLite migration 10 (versions mean the same schema in both).
   packsMigration,
   hostsMigration,
+  tunnelMigration,
 ];

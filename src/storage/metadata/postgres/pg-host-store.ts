@@ -10,12 +10,12 @@ export class PgHostStore implements HostStore {
 
   async register(h: HostRecord): Promise<void> {
     await this.#db.run(
-      `INSERT INTO hosts (id, url, zone, free_vcpus, free_memory_mib, state, started_at, heartbeat_at)
-       VALUES ($1, $2, $3, $4, $5, 'alive', $6, $7)
+      `INSERT INTO hosts (id, url, zone, free_vcpus, free_memory_mib, state, started_at, heartbeat_at, tunnel)
+       VALUES ($1, $2, $3, $4, $5, 'alive', $6, $7, $8)
        ON CONFLICT (id) DO UPDATE SET url = excluded.url, zone = excluded.zone,
          free_vcpus = excluded.free_vcpus, free_memory_mib = excluded.free_memory_mib, state = 'alive',
-         started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at`,
-      [h.id, h.url, h.zone, h.freeVcpus, h.freeMemoryMiB, h.startedAt, h.heartbeatAt],
+         started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at, tunnel = excluded.tunnel`,
+      [h.id, h.url, h.zone, h.freeVcpus, h.freeMemoryMiB, h.startedAt, h.heartbeatAt, h.tunnel],
     );
   }
 

@@ -347,4 +347,13 @@ export const migrations: Migration[] = [
       ALTER TABLE snapshots ADD COLUMN host TEXT;
     `,
   },
+  {
+    version: 12,
+    name: "VPC traffic between hosts",
+    sql: `
+      -- Where other hosts send this host's VXLAN packets ("address:port"; NULL: no tunnel, its
+      -- instances reach only instances of the same host).
+      ALTER TABLE hosts ADD COLUMN tunnel TEXT;
+    `,
+  },
 ];

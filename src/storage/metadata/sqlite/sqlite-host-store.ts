@@ -12,10 +12,10 @@ export class SqliteHostStore implements HostStore {
     return this.#db.tx(() => {
       this.#db
         .q(
-          `INSERT OR REPLACE INTO hosts (id, url, zone, free_vcpus, free_memory_mib, state, started_at, heartbeat_at)
-           VALUES (?, ?, ?, ?, ?, 'alive', ?, ?)`,
+          `INSERT OR REPLACE INTO hosts (id, url, zone, free_vcpus, free_memory_mib, state, started_at, heartbeat_at, tunnel)
+           VALUES (?, ?, ?, ?, ?, 'alive', ?, ?, ?)`,
         )
-        .run(h.id, h.url, h.zone, h.freeVcpus, h.freeMemoryMiB, h.startedAt, h.heartbeatAt);
+        .run(h.id, h.url, h.zone, h.freeVcpus, h.freeMemoryMiB, h.startedAt, h.heartbeatAt, h.tunnel);
     });
   }
 
