@@ -1,43 +1,22 @@
 import { StrataError } from "../../errors.ts";
-import { newId } from "../../ids.ts";
-import type {
-  BlockDeviceMappingRecord,
-  CatalogStore,
-  ImageRecord,
-  Tag,
-} from "../../storage/metadata/catalog-store.ts";
-import type { ListScope, SnapshotRecord, SnapshotStats } from "../../storage/metadata/metadata-store.ts";
+import type { CatalogStore, ImageRecord, Tag } from "../../storage/metadata/catalog-store.ts";
+import type { ListScope, SnapshotStats } from "../../storage/metadata/metadata-store.ts";
 import { crashPoint } from "../../util/crash-points.ts";
 import { idempotent } from "../access/idempotency.ts";
 import { checkId, notFound } from "../access/resource-ids.ts";
 import type { Sharing } from "../access/sharing.ts";
 import { RegionQuotas } from "../quotas/region-quotas.ts";
 import { checkDescription, type SnapshotService } from "../snapshots/snapshot-service.ts";
-import { validateTags } from "../tags/tag-rules.ts";
-import { isDeviceName } from "./device-names.ts";
 import { type CopyOptions, copyImage } from "./image-copy.ts";
 import {
-  ARCHITECTURES,
-  checkDeprecationTime,
-  checkName,
-  deregistrationAllowed,
-  nextProtection,
-} from "./image-rules.ts";
+  checkDevice,
+  checkMappings,
+  checkRegisterInput,
+  imageRecord,
+  type RegisterImageInput,
+} from "./image-registration.ts";
+import { checkDeprecationTime, deregistrationAllowed, nextProtection } from "./image-rules.ts";
 import { PendingImages } from "./pending-images.ts";
-
-export interface RegisterImageInput {
-  name: string;
-  description?: string;
-  architecture?: string;
-  virtualizationType?: string;
-  rootDeviceName?: string;
-  bootMode?: string;
-  enaSupport?: boolean;
-  sriovNetSupport?: string;
-  imdsSupport?: string;
-  tpmSupport?: string;
-  blockDeviceMappings: BlockDeviceMappingRecord[];
-}
 
 /**
  * One region's images (AMIs): registration from snapshots, sharing through launch permissions,
@@ -74,10 +53,10 @@ export class ImageService {
     origin: Partial<ImageRecord> = {},
     tags: Tag[] = [],
   ): Promise<ImageRecord> {
-    this.#checkInput(input, tags);
-    const snapshots = await this.#checkMappings(ownerId, input.blockDeviceMappings);
+    checkRegisterInput(input, tags);
+    const snapshots = await checkMappings(this.snapshots, ownerId, input.blockDeviceMappings);
     const pending = snapshots.some((s) => s.state === "pending");
-    const image = this.#record(ownerId, input, { ...origin, state: pending ? "pending" : "available" });
+    const image = imageRecord(ownerId, input, { ...origin, state: pending ? "pending" : "available" });
     // The snapshots checked above are checked again in the insert's transaction (one deleted since fails it).
     await this.#quotas.reserve(ownerId, { images: 1 }, () =>
       this.catalog.insertImage(image, tags, { snapshotsExist: true }),
@@ -99,9 +78,9 @@ export class ImageService {
     tags: Tag[],
     begin: () => Promise<void>,
   ): Promise<ImageRecord> {
-    this.#checkInput(input, tags);
+    checkRegisterInput(input, tags);
     for (const m of input.blockDeviceMappings) checkDevice(m);
-    const image = this.#record(ownerId, input, { ...origin, state: "pending" });
+    const image = imageRecord(ownerId, input, { ...origin, state: "pending" });
     await this.#quotas.reserve(ownerId, { images: 1 }, () => this.catalog.insertImage(image, tags));
     crashPoint("image.recorded");
     try {
@@ -116,104 +95,6 @@ export class ImageService {
     }
     this.#pending.watch(image);
     return image;
-  }
-
-  /** What RegisterImage checks before looking at the snapshots. */
-  #checkInput(input: RegisterImageInput, tags: Tag[]): void {
-    checkName(input.name);
-    if (input.description !== undefined) checkDescription(input.description);
-    validateTags(tags);
-    const architecture = input.architecture ?? "x86_64";
-    if (!ARCHITECTURES.includes(architecture)) {
-      throw new StrataError("InvalidParameterValue", `Invalid value '${architecture}' for architecture`);
-    }
-    if (input.blockDeviceMappings.length === 0) {
-      throw new StrataError(
-        "InvalidParameterValue",
-        "An EBS-backed image needs at least one block device mapping (instance-store images are not supported)",
-      );
-    }
-    const names = new Set<string>();
-    for (const m of input.blockDeviceMappings) {
-      if (names.has(m.deviceName)) {
-        throw new StrataError(
-          "InvalidBlockDeviceMapping",
-          `The device name ${m.deviceName} is used more than once`,
-        );
-      }
-      names.add(m.deviceName);
-    }
-    const rootDeviceName = input.rootDeviceName ?? input.blockDeviceMappings[0].deviceName;
-    const root = input.blockDeviceMappings.find((m) => m.deviceName === rootDeviceName);
-    if (!root?.ebs?.snapshotId) {
-      throw new StrataError(
-        "InvalidBlockDeviceMapping",
-        `The root device name ${rootDeviceName} must be one of the block device mappings, with a snapshot`,
-      );
-    }
-  }
-
-  #record(ownerId: string, input: RegisterImageInput, origin: Partial<ImageRecord>): ImageRecord {
-    return {
-      id: newId("ami"),
-      ownerId,
-      name: input.name,
-      state: "pending",
-      creationDate: new Date().toISOString(),
-      description: input.description ?? "",
-      architecture: input.architecture ?? "x86_64",
-      virtualizationType: input.virtualizationType ?? "hvm",
-      rootDeviceName: input.rootDeviceName ?? input.blockDeviceMappings[0].deviceName,
-      rootDeviceType: "ebs",
-      bootMode: input.bootMode ?? null,
-      imageType: "machine",
-      enaSupport: input.enaSupport ?? true,
-      sriovNetSupport: input.sriovNetSupport ?? null,
-      imdsSupport: input.imdsSupport ?? null,
-      tpmSupport: input.tpmSupport ?? null,
-      platformDetails: "Linux/UNIX",
-      usageOperation: "RunInstances",
-      blockDeviceMappings: input.blockDeviceMappings,
-      deprecationTime: null,
-      deregistrationProtection: "disabled",
-      sourceImageId: null,
-      sourceRegion: null,
-      stateReason: null,
-      lastLaunchedTime: null,
-      ...origin,
-    };
-  }
-
-  async #checkMappings(ownerId: string, mappings: BlockDeviceMappingRecord[]): Promise<SnapshotRecord[]> {
-    const out: SnapshotRecord[] = [];
-    for (const m of mappings) {
-      checkDevice(m);
-      const ebs = m.ebs;
-      const snapshotId = ebs?.snapshotId;
-      if (!ebs || !snapshotId) continue;
-      const snap = await this.snapshots.visible(ownerId, snapshotId);
-      // As on EC2, an image is registered on the account's own snapshots: one shared with it is
-      // copied first (CopySnapshot), so what the grantee builds never pins or outlives the
-      // owner's snapshot and the owner's revocation ends the grantee's access.
-      if (snap.ownerId !== ownerId) {
-        throw new StrataError(
-          "UnauthorizedOperation",
-          `You are not authorized to register an image with snapshot ${snapshotId}: copy it to your account first (CopySnapshot)`,
-        );
-      }
-      if (snap.state === "error") {
-        throw new StrataError("IncorrectState", `Snapshot '${snapshotId}' is in the error state.`);
-      }
-      if (ebs.volumeSize !== undefined && ebs.volumeSize < snap.volumeSizeGiB) {
-        throw new StrataError(
-          "InvalidBlockDeviceMapping",
-          `Volume of size ${ebs.volumeSize}GB is smaller than snapshot '${snapshotId}', expect size >= ${snap.volumeSizeGiB}GB`,
-        );
-      }
-      ebs.volumeSize ??= snap.volumeSizeGiB;
-      out.push(snap);
-    }
-    return out;
   }
 
   async get(id: string): Promise<ImageRecord> {
@@ -430,14 +311,5 @@ export class ImageService {
   /** After a restart: keep watching images whose snapshots were still pending. */
   resume(): Promise<void> {
     return this.#pending.resume();
-  }
-}
-
-function checkDevice(m: BlockDeviceMappingRecord): void {
-  if (!isDeviceName(m.deviceName)) {
-    throw new StrataError(
-      "InvalidBlockDeviceMapping",
-      `The device name ${m.deviceName} is not a valid EBS device name (such as /dev/xvda or /dev/sdf)`,
-    );
   }
 }

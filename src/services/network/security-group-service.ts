@@ -7,7 +7,6 @@ import type { NicFirewall } from "../../network/spec.ts";
 import type { Tag } from "../../storage/metadata/catalog-store.ts";
 import { LocalRegionLocks, type RegionLocks } from "../../storage/metadata/region-locks.ts";
 import type { SecurityGroupStore } from "../../storage/metadata/security-group-store.ts";
-import { validateTags } from "../tags/tag-rules.ts";
 import { type GroupMembership, type SecurityGroupLookup, type VpcLookup, vpcLockName } from "./contracts.ts";
 import { resolveFirewall } from "./firewall-resolution.ts";
 import type { SecurityGroupRecord, SecurityGroupRuleRecord } from "./network-records.ts";
@@ -15,23 +14,14 @@ import {
   allTraffic,
   checkCreateGroup,
   checkGroupId,
-  checkRuleId,
   DEFAULT_GROUP_NAME,
   EC2_SECURITY_GROUP_LIMITS,
   type GroupTarget,
   groupNotFound,
-  ruleNotFound,
   type SecurityGroupLimits,
 } from "./security-group-checks.ts";
-import {
-  firstDuplicate,
-  type PermissionInput,
-  parsePermissions,
-  type RuleSpec,
-  ruleAsPermission,
-  ruleKey,
-  ruleText,
-} from "./security-group-rules.ts";
+import * as ruleChanges from "./security-group-rule-changes.ts";
+import type { PermissionInput, RuleSpec } from "./security-group-rules.ts";
 
 export class SecurityGroupService implements SecurityGroupLookup {
   readonly region: string;
@@ -41,6 +31,7 @@ export class SecurityGroupService implements SecurityGroupLookup {
   readonly #limits: SecurityGroupLimits;
   readonly #locks: RegionLocks;
   readonly #listeners = new Set<(vpcId: string) => void>();
+  readonly #ruleDeps: ruleChanges.RuleChangeDeps;
 
   constructor(
     region: string,
@@ -56,6 +47,14 @@ export class SecurityGroupService implements SecurityGroupLookup {
     this.#vpcs = vpcs;
     this.#membership = membership;
     this.#limits = limits;
+    this.#ruleDeps = {
+      store,
+      vpcs,
+      limits,
+      owned: (accountId, id) => this.owned(accountId, id),
+      target: (accountId, t) => this.target(accountId, t),
+      notifyChanged: (vpcId) => this.notifyChanged(vpcId),
+    };
   }
 
   /**
@@ -215,77 +214,20 @@ export class SecurityGroupService implements SecurityGroupLookup {
     return group;
   }
 
-  // --- rules ------------------------------------------------------------------------------
-
-  /** The group a rule references, which must be the account's and in the same VPC. */
-  async #referenced(accountId: string, group: SecurityGroupRecord, spec: RuleSpec): Promise<string | null> {
-    const pair = spec.group;
-    if (!pair) return null;
-    // Another account's groups do not exist for this one (Strata has no VPC peering).
-    if (pair.userId && pair.userId !== accountId) throw groupNotFound(pair.groupId ?? pair.groupName ?? "");
-    let ref: SecurityGroupRecord | undefined;
-    if (pair.groupId) ref = await this.owned(accountId, pair.groupId);
-    else {
-      ref = await this.#store.groupByName(accountId, group.vpcId, pair.groupName ?? "");
-      if (!ref) throw groupNotFound(pair.groupName ?? "");
-    }
-    if (ref.vpcId !== group.vpcId) {
-      throw new StrataError(
-        "InvalidGroup.NotFound",
-        `The security group '${ref.id}' does not exist in VPC '${group.vpcId}'`,
-      );
-    }
-    return ref.id;
-  }
-
-  async #records(
-    accountId: string,
-    group: SecurityGroupRecord,
-    egress: boolean,
-    specs: RuleSpec[],
-  ): Promise<SecurityGroupRuleRecord[]> {
-    const out: SecurityGroupRuleRecord[] = [];
-    for (const s of specs) {
-      out.push({
-        id: newId("sgr"),
-        groupId: group.id,
-        ownerId: accountId,
-        egress,
-        protocol: s.protocol,
-        fromPort: s.fromPort,
-        toPort: s.toPort,
-        cidr: s.cidr,
-        referencedGroupId: await this.#referenced(accountId, group, s),
-        description: s.description,
-      });
-    }
-    return out;
-  }
+  // --- rules (security-group-rule-changes.ts) ----------------------------------------------
 
   /**
    * AuthorizeSecurityGroupIngress/Egress: every rule or none (InvalidPermission.Duplicate when
    * one exists already, RulesPerSecurityGroupLimitExceeded past the limit).
    */
-  async authorize(
+  authorize(
     accountId: string,
     t: GroupTarget,
     egress: boolean,
     specs: RuleSpec[],
     tags: Tag[] = [],
   ): Promise<SecurityGroupRuleRecord[]> {
-    validateTags(tags);
-    const group = await this.target(accountId, t);
-    const records = await this.#records(accountId, group, egress, specs);
-    const duplicate = firstDuplicate(await this.#store.rulesOf([group.id]), records);
-    if (duplicate) {
-      throw new StrataError(
-        "InvalidPermission.Duplicate",
-        `the specified rule "${ruleText(duplicate)}" already exists`,
-      );
-    }
-    await this.#store.addRules(group.id, records, tags, this.#limits.rulesPerDirection);
-    this.notifyChanged(group.vpcId);
-    return records;
+    return ruleChanges.authorize(this.#ruleDeps, accountId, t, egress, specs, tags);
   }
 
   /**
@@ -294,98 +236,30 @@ export class SecurityGroupService implements SecurityGroupLookup {
    * as UnknownIpPermissions and the others revoked; in any other VPC they are
    * InvalidPermission.NotFound and nothing is revoked.
    */
-  async revoke(
+  revoke(
     accountId: string,
     t: GroupTarget,
     egress: boolean,
     by: { specs?: RuleSpec[]; ruleIds?: string[] },
   ): Promise<{ revoked: SecurityGroupRuleRecord[]; unknown: PermissionInput[] }> {
-    const group = await this.target(accountId, t);
-    const existing = (await this.#store.rulesOf([group.id])).filter((r) => r.egress === egress);
-    const revoked: SecurityGroupRuleRecord[] = [];
-    const unknown: PermissionInput[] = [];
-    if (by.ruleIds?.length) {
-      for (const id of by.ruleIds) {
-        checkRuleId(id);
-        const rule = existing.find((r) => r.id === id);
-        if (!rule) throw ruleNotFound(id);
-        if (!revoked.includes(rule)) revoked.push(rule);
-      }
-    } else {
-      const byKey = new Map(existing.map((r) => [ruleKey(r), r]));
-      for (const spec of by.specs ?? []) {
-        const referencedGroupId = await this.#referenced(accountId, group, spec);
-        const rule = byKey.get(ruleKey({ ...spec, egress, referencedGroupId }));
-        if (!rule) unknown.push(ruleAsPermission(spec, referencedGroupId));
-        else if (!revoked.includes(rule)) revoked.push(rule);
-      }
-      if (unknown.length && !(await this.#vpcs.vpc(accountId, group.vpcId)).isDefault) {
-        throw new StrataError(
-          "InvalidPermission.NotFound",
-          "The specified rule does not exist in this security group.",
-        );
-      }
-    }
-    if (revoked.length) {
-      await this.#store.removeRules(
-        group.id,
-        revoked.map((r) => r.id),
-      );
-      this.notifyChanged(group.vpcId);
-    }
-    return { revoked, unknown };
+    return ruleChanges.revoke(this.#ruleDeps, accountId, t, egress, by);
   }
 
   /**
    * ModifySecurityGroupRules: each rule of the group takes a new form (protocol, ports, one
    * source, description), keeping its id, direction and tags; all or none.
    */
-  async modifyRules(
+  modifyRules(
     accountId: string,
     groupId: string,
     updates: { ruleId: string; permission: PermissionInput }[],
   ): Promise<void> {
-    const group = await this.owned(accountId, groupId);
-    const existing = await this.#store.rulesOf([group.id]);
-    const replaced: SecurityGroupRuleRecord[] = [];
-    for (const { ruleId, permission } of updates) {
-      checkRuleId(ruleId);
-      const old = existing.find((r) => r.id === ruleId);
-      if (!old) throw ruleNotFound(ruleId);
-      const specs = parsePermissions([permission]);
-      if (specs.length !== 1) {
-        throw new StrataError(
-          "InvalidParameterCombination",
-          "A rule has exactly one source: CidrIpv4 or ReferencedGroupId",
-        );
-      }
-      const [record] = await this.#records(accountId, group, old.egress, specs);
-      replaced.push({ ...record, id: old.id });
-    }
-    const ids = new Set(replaced.map((r) => r.id));
-    const duplicate = firstDuplicate(
-      existing.filter((r) => !ids.has(r.id)),
-      replaced,
-    );
-    if (duplicate) {
-      throw new StrataError(
-        "InvalidPermission.Duplicate",
-        `the specified rule "${ruleText(duplicate)}" already exists`,
-      );
-    }
-    await this.#store.updateRules(group.id, replaced);
-    this.notifyChanged(group.vpcId);
+    return ruleChanges.modifyRules(this.#ruleDeps, accountId, groupId, updates);
   }
 
   /** DescribeSecurityGroupRules' candidates: the account's rules, or those named (each must exist). */
-  async describeRules(accountId: string, ids: string[] = []): Promise<SecurityGroupRuleRecord[]> {
-    const rules = await this.#store.rulesOfOwner(accountId);
-    if (!ids.length) return rules;
-    for (const id of ids) {
-      checkRuleId(id);
-      if (!rules.some((r) => r.id === id)) throw ruleNotFound(id);
-    }
-    return rules.filter((r) => ids.includes(r.id));
+  describeRules(accountId: string, ids: string[] = []): Promise<SecurityGroupRuleRecord[]> {
+    return ruleChanges.describeRules(this.#ruleDeps, accountId, ids);
   }
 
   // --- SecurityGroupLookup (VPCs, interfaces, launches) ----------------------------------

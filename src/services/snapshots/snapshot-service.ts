@@ -18,8 +18,12 @@ import type { VolumeHandle } from "../volumes/volume-handle.ts";
 import type { VolumeService } from "../volumes/volume-service.ts";
 import { CopySnapshotJob } from "./copy-snapshot-job.ts";
 import { INTERNAL_OWNER, internalDone } from "./internal-snapshots.ts";
-import { SnapshotCancelled, type SnapshotJob } from "./snapshot-job.ts";
+import { SnapshotJobs } from "./snapshot-jobs.ts";
+import { blankSnapshot, checkDescription } from "./snapshot-records.ts";
 import { VolumeSnapshotJob } from "./volume-snapshot-job.ts";
+
+// Other modules import the description check from here.
+export { checkDescription };
 
 /** One region's snapshots: create (incremental, point in time), copy in, delete, and their jobs. */
 export class SnapshotService {
@@ -28,10 +32,7 @@ export class SnapshotService {
   readonly #catalog: CatalogStore;
   readonly blocks: BlockStore;
   readonly #volumes: VolumeService;
-  readonly #jobs = new Map<string, { job: SnapshotJob; done: Promise<void> }>();
-  // Snapshots being read by a copy into another region: deleting them must wait.
-  readonly #readers = new Map<string, number>();
-  #closing = false;
+  readonly #jobs: SnapshotJobs;
   readonly #sharing: Sharing;
   readonly #quotas: RegionQuotas;
 
@@ -51,6 +52,7 @@ export class SnapshotService {
     this.#catalog = catalog;
     this.blocks = blocks;
     this.#volumes = volumes;
+    this.#jobs = new SnapshotJobs(meta, blocks);
   }
 
   async create(volumeId: string, description = "", tags: Tag[] = []): Promise<SnapshotRecord> {
@@ -161,7 +163,7 @@ export class SnapshotService {
     for (const b of frozen) handle.dirty.delete(b);
     const job = new VolumeSnapshotJob(record.id, handle, this.meta, this.blocks, frozen);
     handle.hook = job;
-    this.#launch(job, async () => {
+    this.#jobs.launch(job, async () => {
       handle.hook = null;
       for (const b of frozen) handle.dirty.add(b);
     });
@@ -208,47 +210,18 @@ export class SnapshotService {
   }
 
   #startCopy(source: SnapshotService, id: string, sourceId: string): void {
-    source.#retain(sourceId);
+    source.#jobs.retain(sourceId);
     const job = new CopySnapshotJob(id, sourceId, source, this);
-    this.#launch(
+    this.#jobs.launch(
       job,
       async () => {},
-      () => source.#unretain(sourceId),
+      () => source.#jobs.unretain(sourceId),
     );
-  }
-
-  #launch(job: SnapshotJob, onFailure: () => Promise<void>, finallyFn: () => void = () => {}): void {
-    const done = job
-      .run()
-      .catch(async (e: Error) => {
-        // Shutting down: leave it pending; the next start resumes it.
-        if (e instanceof SnapshotCancelled && this.#closing) return;
-        const message = e instanceof SnapshotCancelled ? "cancelled" : `snapshot failed: ${e.message}`;
-        if (!(e instanceof SnapshotCancelled)) console.error(`${job.snapshotId}: ${message}`);
-        await onFailure();
-        await releaseChunks(this.meta, this.blocks, await this.meta.failSnapshot(job.snapshotId, message));
-      })
-      .catch((e: Error) => console.error(`${job.snapshotId}: cleanup failed: ${e.message}`))
-      .finally(() => {
-        this.#jobs.delete(job.snapshotId);
-        finallyFn();
-      });
-    this.#jobs.set(job.snapshotId, { job, done });
-  }
-
-  #retain(id: string): void {
-    this.#readers.set(id, (this.#readers.get(id) ?? 0) + 1);
-  }
-
-  #unretain(id: string): void {
-    const n = (this.#readers.get(id) ?? 1) - 1;
-    if (n === 0) this.#readers.delete(id);
-    else this.#readers.set(id, n);
   }
 
   /** Resolves when the snapshot is no longer pending (completed or error). */
   async wait(id: string): Promise<SnapshotRecord> {
-    await this.#jobs.get(id)?.done;
+    await this.#jobs.running(id)?.done;
     return this.get(id);
   }
 
@@ -337,13 +310,13 @@ export class SnapshotService {
         `The snapshot ${id} is currently in use by ${images[0]}`,
       );
     }
-    if (this.#readers.has(id)) {
+    if (this.#jobs.isRead(id)) {
       throw new StrataError(
         "InvalidSnapshot.InUse",
         `The snapshot '${id}' is being copied to another region.`,
       );
     }
-    const running = this.#jobs.get(id);
+    const running = this.#jobs.running(id);
     if (running) {
       running.job.cancel();
       await running.done;
@@ -372,7 +345,7 @@ export class SnapshotService {
         const recorded = await this.meta.recordedBlocks(s.id);
         const job = new VolumeSnapshotJob(s.id, handle, this.meta, this.blocks, frozen, recorded);
         handle.hook = job;
-        this.#launch(job, async () => {
+        this.#jobs.launch(job, async () => {
           handle.hook = null;
           for (const b of frozen) handle.dirty.add(b);
         });
@@ -403,45 +376,7 @@ export class SnapshotService {
   }
 
   /** Lets running jobs stop at their next batch (a restart resumes them). */
-  async close(): Promise<void> {
-    this.#closing = true;
-    const running = [...this.#jobs.values()];
-    for (const r of running) r.job.cancel();
-    await Promise.allSettled(running.map((r) => r.done));
+  close(): Promise<void> {
+    return this.#jobs.close();
   }
-}
-
-/** EC2: a snapshot description is at most 255 characters. */
-export function checkDescription(description: string): void {
-  if ([...description].length > 255) {
-    throw new StrataError("InvalidParameterValue", "Description exceeds 255 characters");
-  }
-}
-
-function blankSnapshot(
-  id: string,
-  ownerId: string,
-  volumeSizeGiB: number,
-  description: string,
-): SnapshotRecord {
-  return {
-    id,
-    ownerId,
-    volumeId: null,
-    volumeSizeGiB,
-    state: "pending",
-    progress: 0,
-    parentSnapshotId: null,
-    sourceRegion: null,
-    sourceSnapshotId: null,
-    description,
-    startedAt: new Date().toISOString(),
-    completedAt: null,
-    stateMessage: null,
-    blocksRead: 0,
-    bytesStored: 0,
-    bytesTransferred: 0,
-    expiresAt: null,
-    timeoutMinutes: null,
-  };
 }

@@ -1,4 +1,3 @@
-import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { StrataError } from "../../errors.ts";
 import { newId } from "../../ids.ts";
@@ -20,40 +19,11 @@ import { internalDone } from "../snapshots/internal-snapshots.ts";
 import { validateTags } from "../tags/tag-rules.ts";
 import { Hydrator } from "./hydrator.ts";
 import { VolumeHandle } from "./volume-handle.ts";
+import * as volumeHosts from "./volume-hosts.ts";
+import { type CreateVolumeInput, checkAvailabilityZone, VOLUME_TYPES } from "./volume-input.ts";
 
-/** EBS volume types (Strata stores them all alike; the type is recorded and reported). */
-export const VOLUME_TYPES = ["standard", "io1", "io2", "gp2", "gp3", "sc1", "st1"];
-
-export interface CreateVolumeInput {
-  /**
-   * The owning account: it must be allowed to restore `snapshotId` (its own, shared with it, or
-   * public). Omitted only for engine-internal volumes, which no account can see.
-   */
-  ownerId?: string;
-  sizeGiB?: number;
-  snapshotId?: string;
-  availabilityZone?: string;
-  volumeType?: string;
-  /** Provisioned IOPS (io1/io2; 3,000 if not given). */
-  iops?: number | null;
-  /** Written in the same transaction as the volume. */
-  tags?: Tag[];
-  /**
-   * RunInstances: the snapshot backs the image being launched, whose launch permission is what
-   * lets the account restore it (EC2 needs no createVolumePermission for an image's snapshots).
-   */
-  grantedByImage?: boolean;
-}
-
-/** EC2's zones here are the region's name and a letter (a-c). */
-export function checkAvailabilityZone(region: string, az: string): void {
-  if (!az.startsWith(region) || !/^[a-c]$/.test(az.slice(region.length))) {
-    throw new StrataError(
-      "InvalidParameterValue",
-      `Invalid availability zone: [${az}] (this region's zones are ${region}a-c)`,
-    );
-  }
-}
+// Other modules import these from here.
+export { type CreateVolumeInput, checkAvailabilityZone, VOLUME_TYPES };
 
 /** One region's volumes: creation (empty or lazily restored), open handles, deletion. */
 export class VolumeService {
@@ -68,6 +38,7 @@ export class VolumeService {
   readonly #sharing: Sharing;
   readonly #quotas: RegionQuotas;
   readonly #hosts: HostRegistry;
+  readonly #onHosts: volumeHosts.VolumeHostDeps;
 
   constructor(
     region: string,
@@ -89,6 +60,19 @@ export class VolumeService {
     this.#meta = meta;
     this.#blocks = blocks;
     this.#dir = dir;
+    this.#onHosts = {
+      region,
+      meta,
+      blocks,
+      dir,
+      descriptors,
+      hosts,
+      volumeDir: (id) => this.#volumeDir(id),
+      get: (id) => this.get(id),
+      handle: (id) => this.handle(id),
+      withLifecycle: (ids, fn) => this.withLifecycle(ids, fn),
+      closeHandle: (id) => this.#closeHandle(id),
+    };
   }
 
   async create(input: CreateVolumeInput): Promise<VolumeRecord> {
@@ -217,7 +201,7 @@ export class VolumeService {
     if (!h) {
       // Its files are on its host's disk: never made (empty) here.
       const record = await this.#local(await this.get(id));
-      await this.#arrived(record);
+      await volumeHosts.arrived(this.#onHosts, record);
       h = this.#open(record, VolumeFile.open(this.#descriptors, this.#volumeDir(id), record.sizeGiB));
       this.#handles.set(id, h);
       h.catch(() => this.#handles.delete(id));
@@ -367,51 +351,14 @@ export class VolumeService {
     return this.get(v.id);
   }
 
-  /**
-   * Takes over a volume of a lost host: it is restored here, lazily, from its last snapshot (the
-   * latest of its data that reached the object store); what it wrote since was on the lost host's
-   * disk. One host wins a race to adopt it; the other's call fails and may be retried.
-   */
-  async adopt(id: string, from: string | null): Promise<void> {
-    await this.withLifecycle([id], async () => {
-      const v = await this.get(id);
-      if (v.host === this.#hosts.id) return;
-      const candidates = await this.#meta.adoptVolume(id, from, this.#hosts.id);
-      // Leftovers of an earlier stay here would hold stale blocks: the file starts empty.
-      await VolumeFile.remove(this.#descriptors, this.#volumeDir(id));
-      await VolumeFile.create(this.#descriptors, this.#volumeDir(id), v.sizeGiB);
-      await releaseChunks(this.#meta, this.#blocks, candidates);
-      console.error(`${this.#region}: took over volume ${id} of lost host ${from}, from its last snapshot`);
-    });
+  /** Takes over a volume of a lost host, restoring it here from its last snapshot (volume-hosts.ts). */
+  adopt(id: string, from: string | null): Promise<void> {
+    return volumeHosts.adopt(this.#onHosts, id, from);
   }
 
-  /**
-   * Hands a volume of this host to another (attach to an instance there): its data is already in
-   * the pack store as its last snapshot (`snapshotId`, just taken); from there the other host
-   * restores it lazily, and this host's files go. Refused unless the volume is detached.
-   */
-  async handOver(id: string, snapshotId: string, to: string): Promise<void> {
-    await this.withLifecycle([id], async () => {
-      const v = await this.get(id);
-      if (v.attachment)
-        throw new StrataError("VolumeInUse", `Volume ${id} is attached to ${v.attachment.instanceId}`);
-      if (v.lastSnapshotId !== snapshotId || (await this.#meta.volumeTracking(id)).dirty.length > 0) {
-        throw new StrataError("IncorrectState", `Volume ${id} changed while it was being moved; retry.`);
-      }
-      await this.#closeHandle(id);
-      const candidates = await this.#meta.adoptVolume(id, v.host ?? null, to);
-      await VolumeFile.remove(this.#descriptors, this.#volumeDir(id));
-      await releaseChunks(this.#meta, this.#blocks, candidates);
-    });
-  }
-
-  /** A volume handed over to this host (nothing of it local yet) gets its files on first use. */
-  async #arrived(v: VolumeRecord): Promise<void> {
-    if (await stat(this.#volumeDir(v.id)).catch(() => undefined)) return;
-    const t = await this.#meta.volumeTracking(v.id);
-    if (t.dirty.length === 0 && !t.frozen && t.remote.length === t.mapped.length) {
-      await VolumeFile.create(this.#descriptors, this.#volumeDir(v.id), v.sizeGiB);
-    }
+  /** Hands a detached volume of this host to another, through its last snapshot (volume-hosts.ts). */
+  handOver(id: string, snapshotId: string, to: string): Promise<void> {
+    return volumeHosts.handOver(this.#onHosts, id, snapshotId, to);
   }
 
   async #closeHandle(id: string): Promise<void> {
@@ -422,18 +369,9 @@ export class VolumeService {
     if (h) await (await h).close();
   }
 
-  /**
-   * Resumes hydration of restored volumes and removes directories no volume owns. Other volumes
-   * stay closed until first used (opening one opens none of its files either).
-   */
-  async recover(claimAll: boolean): Promise<void> {
-    await this.#hosts.store.claimVolumes(this.#hosts.id, claimAll);
-    const volumes = (await this.#meta.listVolumes()).filter((v) => v.host === this.#hosts.id);
-    const known = new Set(volumes.map((v) => v.id));
-    for (const name of await readdir(this.#dir).catch(() => [] as string[])) {
-      if (!known.has(name)) await VolumeFile.remove(this.#descriptors, join(this.#dir, name));
-    }
-    for (const v of volumes) if (await this.#meta.hasRemoteBlocks(v.id)) await this.handle(v.id);
+  /** At start-up: this host's volumes claimed, stray directories removed, hydration resumed (volume-hosts.ts). */
+  recover(claimAll: boolean): Promise<void> {
+    return volumeHosts.recover(this.#onHosts, claimAll);
   }
 
   async close(): Promise<void> {

@@ -2,8 +2,10 @@
 // the protocol layer parses its input and serializes its output from the service model.
 import type { Handler } from "../context.ts";
 import * as addresses from "./addresses.ts";
+import * as describeInstances from "./describe-instances.ts";
 import * as imageAttributes from "./image-attributes.ts";
 import * as images from "./images.ts";
+import * as instanceAttributes from "./instance-attributes.ts";
 import * as instanceTypes from "./instance-types.ts";
 import * as instances from "./instances.ts";
 import * as internetGateways from "./internet-gateways.ts";
@@ -28,6 +30,8 @@ const modules = [
   tags,
   regions,
   instances,
+  describeInstances,
+  instanceAttributes,
   instanceTypes,
   keyPairs,
   securityGroups,

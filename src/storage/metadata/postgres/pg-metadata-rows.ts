@@ -1,7 +1,9 @@
 // Rows of the volume and snapshot tables as records (bigint columns arrive as strings, flags as
 // booleans), and a snapshot record as the parameters of its INSERT.
+
+import type pg from "pg";
 import type { BlockRef, SnapshotRecord, VolumeRecord, VolumeState } from "../metadata-store.ts";
-import type { PgRow } from "./pg-database.ts";
+import type { PgDatabase, PgRow } from "./pg-database.ts";
 
 export const INSERT_SNAPSHOT = `INSERT INTO snapshots (id, volume_id, volume_size_gib, state, progress,
   parent_snapshot_id, source_region, source_snapshot_id, description, started_at, completed_at, state_message,
@@ -85,4 +87,14 @@ export function toSnapshot(r: PgRow): SnapshotRecord {
 
 export function toBlockRef(r: PgRow): BlockRef {
   return { block: Number(r.block), hash: nullableString(r.chunk_hash) };
+}
+
+/** Block numbers (bigint, so strings from the driver) of the `v` column. */
+export async function blockNumbers(
+  db: PgDatabase,
+  sql: string,
+  params: unknown[],
+  on?: pg.PoolClient,
+): Promise<number[]> {
+  return (await db.column(sql, params, on)).map(Number);
 }
