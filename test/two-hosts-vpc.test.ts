@@ -1,0 +1,198 @@
+// VPC traffic between instances on two Strata hosts of one region (one PostgreSQL, one Ceph RGW),
+// each with its VXLAN tunnel on 127.0.0.1 at its own port: real VMs in the default VPC, a web
+// server on host A, clients on host B in the same subnet and in another subnet. They reach it
+// only as its security group allows, and a rule revoked through host B closes it on host A.
+import assert from "node:assert/strict";
+import { randomBytes, randomInt } from "node:crypto";
+import { existsSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import {
+  AuthorizeSecurityGroupIngressCommand,
+  CreateSecurityGroupCommand,
+  CreateSubnetCommand,
+  DescribeVpcsCommand,
+  type EC2Client,
+  RevokeSecurityGroupIngressCommand,
+  RunInstancesCommand,
+  type RunInstancesCommandInput,
+  TerminateInstancesCommand,
+  waitUntilInstanceRunning,
+} from "@aws-sdk/client-ec2";
+import { DataPlane } from "../src/network/data-plane.ts";
+import { type Daemon, startDaemon } from "./daemon.ts";
+import { adminCredentials, ec2 } from "./ec2-helpers.ts";
+import { tempDir } from "./helpers.ts";
+import { baseImageId, consoleText, waitForConsole } from "./instance-helpers.ts";
+import { type PostgresServer, startPostgres } from "./servers/postgres.ts";
+import { type Rgw, startRgw } from "./servers/rgw.ts";
+
+const probe = await DataPlane.probe();
+const dirA = tempDir("strata-vpc-host-a-");
+const dirB = tempDir("strata-vpc-host-b-");
+const configDir = tempDir("strata-vpc-hosts-");
+let pg: PostgresServer;
+let rgw: Rgw;
+let hostA: Daemon;
+let hostB: Daemon;
+let viaA: EC2Client;
+let viaB: EC2Client;
+const marker = `across-hosts-${randomBytes(4).toString("hex")}`;
+
+before(async () => {
+  if (!probe.ok) return;
+  [pg, rgw] = await Promise.all([startPostgres(), startRgw({ memBytes: 2 * 1024 ** 3 })]);
+  await rgw.createBucket("packs");
+  const url = await pg.createDatabase();
+  const config = join(configDir, "storage.json");
+  writeFileSync(
+    config,
+    JSON.stringify({
+      accounts: { type: "postgres", url },
+      default: {
+        metadata: { type: "postgres", url, schema: "r_{region}" },
+        packs: {
+          type: "s3",
+          endpoint: rgw.endpoint,
+          bucket: "packs",
+          accessKeyId: rgw.accessKeyId,
+          secretAccessKey: rgw.secretAccessKey,
+        },
+      },
+    }),
+  );
+  // Two pools apart, two tunnel ports side by side: two hosts' worth of data plane on one machine.
+  const third = randomInt(0, 128) * 2;
+  const port = randomInt(20000, 60000);
+  const args = (id: string, n: number) => [
+    "--storage-config",
+    config,
+    "--host-id",
+    id,
+    "--zone",
+    "a",
+    "--network",
+    "vpc",
+    "--public-pool",
+    `100.${70 + n}.${third}.0/24`,
+    "--tunnel",
+    `127.0.0.1:${port + n}`,
+  ];
+  hostA = await startDaemon(dirA, "us-east-1", { baseImage: true, args: args("vpc-host-a", 0) });
+  viaA = ec2(hostA, adminCredentials(dirA));
+  await baseImageId(viaA);
+  hostB = await startDaemon(dirB, "us-east-1", { args: args("vpc-host-b", 1) });
+  viaB = ec2(hostB, adminCredentials(dirA));
+});
+
+after(async () => {
+  await hostB?.kill("SIGTERM");
+  await hostA?.kill("SIGTERM");
+  await Promise.all([pg?.stop(), rgw?.stop()]);
+});
+
+const hasVm = (dir: string, id: string) => existsSync(join(dir, "instances", id));
+
+/** Fetches the web server's port 80 and 8080 every second, writing what it got on the console. */
+function client(ip: string): string {
+  return Buffer.from(`#!/bin/sh
+( i=0; while [ $i -lt 1200 ]; do i=$((i+1))
+  if out=$(timeout 3 wget -q -O - http://${ip}/ 2>/dev/null); then echo "fetch $i ok $out"; else echo "fetch $i failed"; fi
+  if timeout 3 wget -q -O - http://${ip}:8080/ >/dev/null 2>&1; then echo "side $i open"; else echo "side $i closed"; fi
+  sleep 1; done ) >/dev/console 2>&1 &
+`).toString("base64");
+}
+
+async function launch(client: EC2Client, input: Partial<RunInstancesCommandInput>) {
+  const res = await client.send(
+    new RunInstancesCommand({ InstanceType: "t2.nano", MinCount: 1, MaxCount: 1, ...input }),
+  );
+  const i = res.Instances![0];
+  return { id: i.InstanceId!, ip: i.PrivateIpAddress! };
+}
+
+const count = (text: string, re: RegExp) => text.match(new RegExp(re.source, "g"))?.length ?? 0;
+
+test("instances on two hosts reach each other in one subnet and across subnets, as their groups allow", {
+  skip: probe.ok ? false : probe.reason,
+  timeout: 900_000,
+}, async () => {
+  const image = await baseImageId(viaA);
+  const group = async (name: string) =>
+    (await viaA.send(new CreateSecurityGroupCommand({ GroupName: name, Description: name }))).GroupId!;
+  const web = await group("web");
+  const clients = await group("clients");
+  const allow = {
+    GroupId: web,
+    IpPermissions: [
+      { IpProtocol: "tcp", FromPort: 80, ToPort: 80, UserIdGroupPairs: [{ GroupId: clients }] },
+    ],
+  };
+  await viaA.send(new AuthorizeSecurityGroupIngressCommand(allow));
+  const { Vpcs } = await viaB.send(
+    new DescribeVpcsCommand({ Filters: [{ Name: "is-default", Values: ["true"] }] }),
+  );
+  // A second subnet of the default VPC in the same zone (the default ones are 172.31.0/16/32.0/20).
+  const { Subnet } = await viaB.send(
+    new CreateSubnetCommand({
+      VpcId: Vpcs![0].VpcId,
+      CidrBlock: "172.31.48.0/20",
+      AvailabilityZone: "us-east-1a",
+    }),
+  );
+
+  const server = await launch(viaA, {
+    ImageId: image,
+    Placement: { AvailabilityZone: "us-east-1a" },
+    SecurityGroupIds: [web],
+    UserData: Buffer.from(
+      `#!/bin/sh\nmkdir -p /www && echo ${marker} > /www/index.html && httpd -p 80 -h /www && httpd -p 8080 -h /www && echo "web: httpd up"\n`,
+    ).toString("base64"),
+  });
+  assert.match(server.ip, /^172\.31\.(\d|1[0-5])\.\d+$/, "the default subnet of us-east-1a");
+  // Asked of B, which has room in the zone: both clients run on B.
+  const near = await launch(viaB, {
+    ImageId: image,
+    Placement: { AvailabilityZone: "us-east-1a" },
+    SecurityGroupIds: [clients],
+    UserData: client(server.ip),
+  });
+  const far = await launch(viaB, {
+    ImageId: image,
+    NetworkInterfaces: [{ DeviceIndex: 0, SubnetId: Subnet!.SubnetId, Groups: [clients] }],
+    UserData: client(server.ip),
+  });
+  assert.match(far.ip, /^172\.31\.(4[89]|5\d|6[0-3])\.\d+$/);
+  await waitUntilInstanceRunning(
+    { client: viaB, maxWaitTime: 600, minDelay: 1, maxDelay: 2 },
+    { InstanceIds: [server.id, near.id, far.id] },
+  );
+  assert.ok(hasVm(dirA, server.id) && !hasVm(dirB, server.id), "the web server runs on host A");
+  for (const c of [near, far]) assert.ok(hasVm(dirB, c.id) && !hasVm(dirA, c.id), "the clients run on B");
+
+  // The page, fetched from host B's guests through the tunnel: same subnet, then routed.
+  await waitForConsole(viaB, near.id, `ok ${marker}`, { timeoutMs: 600_000 });
+  await waitForConsole(viaB, far.id, `ok ${marker}`, { timeoutMs: 600_000 });
+  for (const c of [near, far]) {
+    // A fetch's line comes before its side port's ("closed" is only ever a side port's word).
+    const text = await waitForConsole(viaB, c.id, "closed", { timeoutMs: 60_000 });
+    assert.equal(count(text, /side \d+ open/), 0, "port 8080 stays closed: no rule allows it");
+  }
+
+  // Revoked through host B: host A, which runs the server, closes port 80 within its resync.
+  await viaB.send(new RevokeSecurityGroupIngressCommand(allow));
+  const failedAtRevoke = count(await consoleText(viaB, near.id), /fetch \d+ failed/);
+  const deadline = Date.now() + 120_000;
+  let text = "";
+  for (;;) {
+    text = await consoleText(viaB, near.id);
+    if (count(text, /fetch \d+ failed/) >= failedAtRevoke + 3) break;
+    assert.ok(Date.now() < deadline, `fetches still succeed 120 s after the revoke:\n${text.slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+  const fetches = text.split("\n").filter((l) => /^fetch \d+ /.test(l.trim()));
+  assert.match(fetches.at(-1)!, /failed/, "the last fetches fail while both run");
+  // One call per host: a call naming instances of several hosts is refused (see the README).
+  await viaA.send(new TerminateInstancesCommand({ InstanceIds: [server.id] }));
+  await viaA.send(new TerminateInstancesCommand({ InstanceIds: [near.id, far.id] }));
+});
