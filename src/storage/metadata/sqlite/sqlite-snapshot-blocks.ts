@@ -1,9 +1,9 @@
 // Snapshot block maps in SQLite: blocks recorded as a snapshot is written, and its completion
 // (a volume's, a copy's, or one written through the EBS direct APIs).
 import { StrataError } from "../../../errors.ts";
+import { toBlockRef } from "../metadata-rows.ts";
 import type { BlockRef } from "../metadata-store.ts";
 import type { Row, SqliteDatabase } from "./sqlite-database.ts";
-import { toBlockRef } from "./sqlite-metadata-rows.ts";
 
 /** A snapshot_blocks row (s) naming a chunk the chunk index does not hold. */
 const UNSTORED =

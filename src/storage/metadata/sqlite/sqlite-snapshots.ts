@@ -1,36 +1,14 @@
 // Snapshot records in SQLite: creation, listing, progress, failure and deletion.
 import { StrataError } from "../../../errors.ts";
 import type { Tag } from "../catalog-store.ts";
+import { SNAPSHOT_COLUMNS, snapshotParams, toSnapshot } from "../metadata-rows.ts";
 import type { Counters, ListScope, SnapshotRecord } from "../metadata-store.ts";
 import type { Row, SqliteDatabase } from "./sqlite-database.ts";
-import { toSnapshot } from "./sqlite-metadata-rows.ts";
 
 function insertSnapshotRow(db: SqliteDatabase, s: SnapshotRecord): void {
-  db.q(
-    `INSERT INTO snapshots (id, volume_id, volume_size_gib, state, progress, parent_snapshot_id, source_region,
-       source_snapshot_id, description, started_at, completed_at, state_message, blocks_read, bytes_stored,
-       bytes_transferred, owner_id, expires_at, timeout_minutes, host)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  ).run(
-    s.id,
-    s.volumeId,
-    s.volumeSizeGiB,
-    s.state,
-    s.progress,
-    s.parentSnapshotId,
-    s.sourceRegion,
-    s.sourceSnapshotId,
-    s.description,
-    s.startedAt,
-    s.completedAt,
-    s.stateMessage,
-    s.blocksRead,
-    s.bytesStored,
-    s.bytesTransferred,
-    s.ownerId,
-    s.expiresAt,
-    s.timeoutMinutes,
-    s.host ?? null,
+  const params = snapshotParams(s);
+  db.q(`INSERT INTO snapshots (${SNAPSHOT_COLUMNS}) VALUES (${params.map(() => "?").join(", ")})`).run(
+    ...params,
   );
 }
 

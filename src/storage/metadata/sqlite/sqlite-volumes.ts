@@ -1,10 +1,10 @@
 // Volumes in SQLite: their rows, base maps (volume_blocks) and dirty sets (volume_dirty).
 import { StrataError } from "../../../errors.ts";
 import type { Tag } from "../catalog-store.ts";
+import { toVolume } from "../metadata-rows.ts";
 import type { VolumeRecord, VolumeTracking } from "../metadata-store.ts";
 import { tookOver } from "../metadata-store.ts";
 import type { Row, SqliteDatabase } from "./sqlite-database.ts";
-import { toVolume } from "./sqlite-metadata-rows.ts";
 
 export async function insertVolume(db: SqliteDatabase, v: VolumeRecord, tags: Tag[] = []): Promise<void> {
   return db.exclusive(() => {
