@@ -199,6 +199,22 @@ test("at least 30 malformed or hostile requests get EC2's errors and change noth
       "InvalidParameterValue",
     ],
     [
+      "U+0000 in a tag value (XML cannot carry it, PostgreSQL cannot store it)",
+      vol({
+        "TagSpecification.1.ResourceType": "volume",
+        "TagSpecification.1.Tag.1.Key": "k",
+        "TagSpecification.1.Tag.1.Value": "nul\u0000here",
+      }),
+      400,
+      "InvalidParameterValue",
+    ],
+    [
+      "U+0000 in a description",
+      { Action: "CreateSnapshot", VolumeId: ids.volume, Description: "nul\u0000here" },
+      400,
+      "InvalidParameterValue",
+    ],
+    [
       "tag spec for the wrong type",
       vol({
         "TagSpecification.1.ResourceType": "snapshot",

@@ -173,6 +173,11 @@ for (const [name, body, reason] of [
   ],
   ["an aws: tag", { VolumeSize: 1, Tags: [{ Key: "aws:x", Value: "v" }] }, "INVALID_TAG"],
   [
+    "U+0000 in a tag value (PostgreSQL cannot store it)",
+    { VolumeSize: 1, Tags: [{ Key: "k", Value: "nul\u0000here" }] },
+    "INVALID_PARAMETER_VALUE",
+  ],
+  [
     "a tag key over 127 characters",
     { VolumeSize: 1, Tags: [{ Key: "k".repeat(128), Value: "v" }] },
     "INVALID_TAG",

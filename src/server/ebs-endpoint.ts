@@ -128,8 +128,14 @@ function parseJson(body: Buffer): Record<string, unknown> {
   if (body.byteLength === 0) return {};
   try {
     const v = JSON.parse(body.toString("utf8"));
-    if (v && typeof v === "object" && !Array.isArray(v)) return v;
-  } catch {}
+    if (v && typeof v === "object" && !Array.isArray(v)) {
+      // As EC2's API (a snapshot's description and tags are EC2's too): no U+0000 in any value.
+      if (JSON.stringify(v).includes("\\u0000")) throw invalid("U+0000 is not allowed in a value");
+      return v;
+    }
+  } catch (e) {
+    if (e instanceof StrataError) throw e;
+  }
   throw invalid("The request body is not a JSON object");
 }
 

@@ -32,6 +32,14 @@ test("doubles take decimal, exponent and the IEEE specials, checked against min/
   for (const bad of ["0", "100", "NaN", "Infinity"]) invalid(weight, bad);
 });
 
+test("strings may hold any character but U+0000, which neither XML nor PostgreSQL can carry", () => {
+  assert.equal(parseScalar({ type: "string" }, "tab\t\u0001 é 🎉", "P"), "tab\t\u0001 é 🎉");
+  assert.throws(
+    () => parseScalar({ type: "string" }, "nul\u0000here", "Description"),
+    (e) => isStrataError(e, "InvalidParameterValue") && /Description: U\+0000 is not allowed/.test(e.message),
+  );
+});
+
 test("booleans are true or false in any case", () => {
   assert.equal(parseScalar({ type: "boolean" }, "True", "P"), true);
   assert.equal(parseScalar({ type: "boolean" }, "FALSE", "P"), false);

@@ -24,6 +24,10 @@ function invalid(name: string, value: string, why = ""): StrataError {
 export function parseScalar(shape: ScalarShape, value: string, name: string): unknown {
   switch (shape.type) {
     case "string":
+      // EC2 answers in XML, which cannot carry U+0000; PostgreSQL's text cannot store it either.
+      if (value.includes("\u0000")) {
+        throw new StrataError("InvalidParameterValue", `Invalid value for ${name}: U+0000 is not allowed`);
+      }
       if (shape.enum && !shape.enum.includes(value)) {
         throw invalid(name, value, `: allowed values are ${shape.enum.join(", ")}`);
       }
