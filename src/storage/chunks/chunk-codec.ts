@@ -2,6 +2,7 @@
 // before compression, so the key is the checksum the EBS direct APIs use.
 import { createHash } from "node:crypto";
 import { constants, zstdCompressSync, zstdDecompressSync } from "node:zlib";
+import { decompressInto } from "./zstd-into.ts";
 
 export const FORMAT_RAW = 0;
 export const FORMAT_ZSTD = 1;
@@ -49,5 +50,22 @@ export function decodeChunk(key: string, encoded: Uint8Array): Buffer | null {
   } else {
     return null;
   }
+  return sha256Hex(raw) === key ? raw : null;
+}
+
+/**
+ * Decodes into `out` and verifies: a view of `out` holding the content, or null when the chunk
+ * is corrupt or its content does not fit in `out` (decodeChunk tells which).
+ */
+export function decodeChunkInto(key: string, encoded: Uint8Array, out: Uint8Array): Uint8Array | null {
+  const payload = encoded.subarray(1);
+  let n: number;
+  if (encoded[0] === FORMAT_ZSTD) n = decompressInto(payload, out);
+  else if (encoded[0] === FORMAT_RAW && payload.byteLength <= out.byteLength) {
+    out.set(payload);
+    n = payload.byteLength;
+  } else n = -1;
+  if (n < 0) return null;
+  const raw = out.subarray(0, n);
   return sha256Hex(raw) === key ? raw : null;
 }
