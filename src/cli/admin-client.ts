@@ -1,7 +1,7 @@
 import { open } from "node:fs/promises";
 import { Agent, type ClientRequest, request } from "node:http";
 import { ExtentWriter } from "./extent-writer.ts";
-import { socketGet } from "./socket-get.ts";
+import { rawRequest } from "./raw-http.ts";
 
 // Kept-alive connections to the socket (free ones do not keep the process alive).
 const agent = new Agent({ keepAlive: true });
@@ -126,10 +126,13 @@ export class AdminClient {
     const fh = await open(path, "w");
     try {
       const out = new ExtentWriter(fh.fd, length);
-      const res = await socketGet(
-        this.#socketPath,
-        `${this.#base}/volumes/${id}/extents?offset=${offset}&length=${length}`,
-        { "x-strata-account": this.#account },
+      const res = await rawRequest(
+        { socketPath: this.#socketPath },
+        {
+          method: "GET",
+          path: `${this.#base}/volumes/${id}/extents?offset=${offset}&length=${length}`,
+          headers: { "x-strata-account": this.#account },
+        },
         (piece) => out.push(piece),
       ).catch((e: NodeJS.ErrnoException) => {
         throw e.code === "ENOENT" || e.code === "ECONNREFUSED" ? this.#noServer(e.code) : e;

@@ -55,9 +55,15 @@ export function decodeChunk(key: string, encoded: Uint8Array): Buffer | null {
 
 /**
  * Decodes into `out` and verifies: a view of `out` holding the content, or null when the chunk
- * is corrupt or its content does not fit in `out` (decodeChunk tells which).
+ * is corrupt or its content does not fit in `out` (decodeChunk tells which). Without `verify`
+ * the content is not hashed: for a reader that checks it against the key itself.
  */
-export function decodeChunkInto(key: string, encoded: Uint8Array, out: Uint8Array): Uint8Array | null {
+export function decodeChunkInto(
+  key: string,
+  encoded: Uint8Array,
+  out: Uint8Array,
+  verify = true,
+): Uint8Array | null {
   const payload = encoded.subarray(1);
   let n: number;
   if (encoded[0] === FORMAT_ZSTD) n = decompressInto(payload, out);
@@ -67,5 +73,5 @@ export function decodeChunkInto(key: string, encoded: Uint8Array, out: Uint8Arra
   } else n = -1;
   if (n < 0) return null;
   const raw = out.subarray(0, n);
-  return sha256Hex(raw) === key ? raw : null;
+  return !verify || sha256Hex(raw) === key ? raw : null;
 }

@@ -68,6 +68,8 @@ export interface FetchTask {
   writePosition?: number;
   /** Deliver the bytes into this shared memory instead of returning them. */
   into?: { buffer: SharedArrayBuffer; offset: number };
+  /** false: decode without hashing (the reader checks the bytes against the key itself). */
+  verify?: boolean;
 }
 
 export interface FetchResult {
@@ -97,7 +99,7 @@ export function fetch(task: FetchTask): FetchResult {
   const target = into
     ? new Uint8Array(into.buffer, into.offset, Math.min(BLOCK_SIZE, into.buffer.byteLength - into.offset))
     : outScratch();
-  let raw: Uint8Array | null = decodeChunkInto(task.key, encoded, target);
+  let raw: Uint8Array | null = decodeChunkInto(task.key, encoded, target, task.verify ?? true);
   // Not decodable in place (corrupt, or bigger than a block): the general path tells which.
   const fallback = raw === null;
   if (fallback) raw = decodeChunk(task.key, encoded);

@@ -1,29 +1,39 @@
-// A GET on a unix socket whose answer's body is read into one reused buffer and handed over piece
-// by piece, for the streamed volume read (`strata volume read`): node's HTTP client reads every
-// piece into fresh memory, and at ~1 GB a read that cost the CLI more page faults and GC than
-// writing the file. The request is HTTP/1.0, so the answer's body simply runs to the end of the
-// connection (no chunked framing to undo).
+// An HTTP request whose answer's body is read into one reused buffer and handed over piece by
+// piece, for the streamed restores (`strata volume read` on the admin socket, `strata snapshot
+// export` over TCP): node's HTTP client reads every piece into fresh memory, and at ~1 GB that
+// cost the CLI more page faults and GC than writing the file. The request is HTTP/1.0, so the
+// answer's body simply runs to the end of the connection (no chunked framing to undo).
 import { connect } from "node:net";
 
 const RECEIVE_BUFFER_BYTES = 1024 * 1024;
 const MAX_HEAD_BYTES = 64 * 1024;
 
-export interface SocketAnswer {
+export interface RawAnswer {
   status: number;
   /** The body of an error answer (status >= 400); a success's went to `onBody`. */
   errorBody?: Buffer;
 }
 
+/** A unix socket, or a plain-TCP host and port. */
+export type RawTarget = { socketPath: string } | { host: string; port: number };
+
+export interface RawRequest {
+  method: string;
+  /** With its query string. */
+  path: string;
+  headers: Record<string, string>;
+  body?: Buffer;
+}
+
 /**
- * Sends GET `path`; a successful answer's body goes to `onBody` (synchronously, from a buffer
+ * Sends the request; a successful answer's body goes to `onBody` (synchronously, from a buffer
  * reused once it returns; a throw ends the request with that error). Resolves at the body's end.
  */
-export function socketGet(
-  socketPath: string,
-  path: string,
-  headers: Record<string, string>,
+export function rawRequest(
+  target: RawTarget,
+  request: RawRequest,
   onBody: (piece: Uint8Array) => void,
-): Promise<SocketAnswer> {
+): Promise<RawAnswer> {
   return new Promise((resolve, reject) => {
     let head: Buffer | null = Buffer.alloc(0);
     let status = 0;
@@ -52,7 +62,7 @@ export function socketGet(
       else onBody(piece);
     };
     const socket = connect({
-      path: socketPath,
+      ...("socketPath" in target ? { path: target.socketPath } : { host: target.host, port: target.port }),
       onread: {
         buffer: Buffer.allocUnsafe(RECEIVE_BUFFER_BYTES),
         callback: (n, buffer) => {
@@ -69,12 +79,12 @@ export function socketGet(
       },
     });
     socket.once("connect", () => {
-      const lines = [
-        `GET ${path} HTTP/1.0`,
-        "Host: localhost",
-        ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
-      ];
+      const headers: Record<string, string> = { host: "localhost", ...request.headers };
+      if (request.body) headers["content-length"] = String(request.body.byteLength);
+      const lines = [`${request.method} ${request.path} HTTP/1.0`];
+      for (const [k, v] of Object.entries(headers)) lines.push(`${k}: ${v}`);
       socket.write(`${lines.join("\r\n")}\r\n\r\n`);
+      if (request.body) socket.write(request.body);
     });
     socket.once("error", (e) => {
       failure ??= e;
