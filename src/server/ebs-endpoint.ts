@@ -304,8 +304,9 @@ async function changedBlocks(c: Call): Promise<void> {
   });
 }
 
-// 16 MiB kept idle at most; more are made while more answers are in flight.
-const blockBuffers = new BlockBuffers(BLOCK_SIZE, 32);
+// 32 MiB kept idle at most (two block streams' read-ahead); more are made while more answers are
+// in flight.
+const blockBuffers = new BlockBuffers(BLOCK_SIZE, 64);
 
 async function getBlock(c: Call): Promise<void> {
   const token = c.query.get("blockToken");

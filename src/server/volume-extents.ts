@@ -11,8 +11,11 @@ export const EXTENTS_CONTENT_TYPE = "application/x-strata-extents";
 export const FRAME_HEADER_BYTES = 12;
 
 // 4 MiB per volume read, several in flight: the codec workers stay busy while frames go out.
+// Topped up in bursts, so that neighbouring chunks of a pack are asked for in one turn of the
+// event loop and read together (one ranged GET from S3, see RangeCoalescer).
 const PIECE_BLOCKS = 8;
-const PIECES_IN_FLIGHT = 4;
+const PIECES_IN_FLIGHT = 8;
+const TOP_UP_BELOW = 4;
 
 export function frameHeader(offset: number, length: number): Buffer {
   const h = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
@@ -73,7 +76,7 @@ function* frames(piece: Piece, data: Buffer, rangeStart: number): Generator<Buff
 // A piece's buffer, reused once the socket has taken every frame cut from it (fresh 4 MiB per
 // piece cost the codec workers a page fault per 4 KiB they delivered).
 const pieceBuffers: SharedArrayBuffer[] = [];
-const KEPT_PIECE_BUFFERS = 2 * PIECES_IN_FLIGHT;
+const KEPT_PIECE_BUFFERS = PIECES_IN_FLIGHT;
 
 function takePieceBuffer(): SharedArrayBuffer {
   // A piece that starts inside a block spans one block more.
@@ -94,6 +97,7 @@ export async function streamExtents(
   const pieces = dataPieces(h, offset, length);
   const queue: { piece: Piece; buffer: SharedArrayBuffer; data: Promise<Buffer> }[] = [];
   const fill = () => {
+    if (queue.length >= TOP_UP_BELOW) return;
     while (queue.length < PIECES_IN_FLIGHT) {
       const next = pieces.next();
       if (next.done) return;
