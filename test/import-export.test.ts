@@ -226,23 +226,83 @@ test("export pages through ListSnapshotBlocks", async () => {
   assert.equal(imported.ChangedBlocks, 230);
   const clients = await createClients({ endpoint: daemon.url, region: "us-east-1", dataDir });
   const out = join(work, "pages-export.raw");
-  const fh = await open(out, "w");
-  let listed = 0;
-  const result = await downloadSnapshot(clients, String(imported.SnapshotId), fh, {
-    maxResults: 100,
-    onListed: (bytes) => {
-      listed = bytes;
-    },
+  // Strata's block stream (default), and GetSnapshotBlock alone as for any other EBS endpoint.
+  for (const stream of [true, false]) {
+    const fh = await open(out, "w");
+    let listed = 0;
+    let written = 0;
+    const result = await downloadSnapshot(clients, String(imported.SnapshotId), fh, {
+      maxResults: 100,
+      stream,
+      onListed: (bytes) => {
+        listed = bytes;
+      },
+      onBytes: (n) => {
+        written += n;
+      },
+    });
+    await fh.close();
+    assert.deepEqual(result, { volumeSizeGiB: 1, blocks: 230 });
+    assert.equal(listed, 230 * BLOCK);
+    assert.equal(written, 230 * BLOCK);
+    const exported = Buffer.alloc(content.length);
+    const rh = await open(out, "r");
+    await rh.read(exported, 0, content.length, 0);
+    await rh.close();
+    assert.ok(exported.equals(content), `stream: ${stream}`);
+    await rm(out);
+  }
+});
+
+test("Strata's block stream: the blocks asked for, in that order, with their checksums; a bad token refuses it all", async () => {
+  const content = seededBytes("stream", 3 * BLOCK);
+  const file = join(work, "stream.raw");
+  writeFileSync(file, content);
+  const imported = await ok(["snapshot", "import", file, "--data-dir", dataDir]);
+  const clients = await createClients({ endpoint: daemon.url, region: "us-east-1", dataDir });
+  const id = String(imported.SnapshotId);
+  const list = await clients.ebs.send(new ListSnapshotBlocksCommand({ SnapshotId: id }));
+  const url = new URL(daemon.url);
+  const endpoint = endpointOf({
+    protocol: url.protocol,
+    hostname: url.hostname,
+    port: Number(url.port),
+    path: `/snapshots/${id}/blocks`,
   });
-  await fh.close();
-  assert.deepEqual(result, { volumeSizeGiB: 1, blocks: 230 });
-  assert.equal(listed, 230 * BLOCK);
-  const exported = Buffer.alloc(content.length);
-  const rh = await open(out, "r");
-  await rh.read(exported, 0, content.length, 0);
-  await rh.close();
-  assert.ok(exported.equals(content));
-  await rm(out);
+  const fetcher = new BlockFetcher(clients.ebs, endpoint, "us-east-1", 4);
+  try {
+    const [b0, b1, b2] = list.Blocks!;
+    const parts: Buffer[] = [];
+    const answer = await fetcher.streamBlocks(id, [b2, b0], (piece) => parts.push(Buffer.from(piece)));
+    assert.equal(answer.status, 200);
+    const body = Buffer.concat(parts);
+    const sha = (b: Buffer) => createHash("sha256").update(b).digest();
+    const frame = (index: number, data: Buffer) => {
+      const h = Buffer.alloc(44);
+      h.writeBigUInt64BE(BigInt(index), 0);
+      h.writeUInt32BE(data.byteLength, 8);
+      sha(data).copy(h, 12);
+      return Buffer.concat([h, data]);
+    };
+    const expected = Buffer.concat([
+      frame(2, content.subarray(2 * BLOCK)),
+      frame(0, content.subarray(0, BLOCK)),
+      Buffer.alloc(44),
+    ]);
+    assert.ok(body.equals(expected), "frames of blocks 2 then 0, then the end frame");
+    // Block 1 with block 0's token: nothing streamed, the EBS API's error instead.
+    const refused = await fetcher.streamBlocks(
+      id,
+      [b2, { BlockIndex: b1.BlockIndex, BlockToken: b0.BlockToken }],
+      () => {
+        assert.fail("no body for a refused stream");
+      },
+    );
+    assert.equal(refused.status, 400);
+    assert.match(String(refused.errorBody), /INVALID_BLOCK_TOKEN/);
+  } finally {
+    fetcher.close();
+  }
 });
 
 test("the lean GetSnapshotBlock: the block and its checksum for a valid token, null (the SDK's turn) otherwise", async () => {

@@ -1,6 +1,7 @@
 import { open } from "node:fs/promises";
-import { Agent, type ClientRequest, type IncomingMessage, request } from "node:http";
-import { writeExtents } from "./extent-writer.ts";
+import { Agent, type ClientRequest, request } from "node:http";
+import { ExtentWriter } from "./extent-writer.ts";
+import { rawRequest } from "./raw-http.ts";
 
 // Kept-alive connections to the socket (free ones do not keep the process alive).
 const agent = new Agent({ keepAlive: true });
@@ -61,9 +62,13 @@ export class AdminClient {
   /** A request's error, marked stale when a kept-alive connection was gone; or no server at all. */
   #connectionError(req: ClientRequest, e: NodeJS.ErrnoException & StaleConnection): Error {
     if (req.reusedSocket && (e.code === "ECONNRESET" || e.code === "EPIPE")) e.staleConnection = true;
-    return e.code === "ENOENT" || e.code === "ECONNREFUSED"
-      ? new Error(`no strata server is serving ${this.#socketPath} (${e.code}); start one with strata server`)
-      : e;
+    return e.code === "ENOENT" || e.code === "ECONNREFUSED" ? this.#noServer(e.code) : e;
+  }
+
+  #noServer(code: string): Error {
+    return new Error(
+      `no strata server is serving ${this.#socketPath} (${code}); start one with strata server`,
+    );
   }
 
   async #call(method: string, path: string, body?: unknown): Promise<unknown> {
@@ -120,52 +125,23 @@ export class AdminClient {
   async readTo(id: string, offset: number, length: number, path: string): Promise<void> {
     const fh = await open(path, "w");
     try {
-      await this.#receive(`/volumes/${id}/extents?offset=${offset}&length=${length}`, (res) =>
-        writeExtents(res, fh, length),
-      );
+      const out = new ExtentWriter(fh.fd, length);
+      const res = await rawRequest(
+        { socketPath: this.#socketPath },
+        {
+          method: "GET",
+          path: `${this.#base}/volumes/${id}/extents?offset=${offset}&length=${length}`,
+          headers: { "x-strata-account": this.#account },
+        },
+        (piece) => out.push(piece),
+      ).catch((e: NodeJS.ErrnoException) => {
+        throw e.code === "ENOENT" || e.code === "ECONNREFUSED" ? this.#noServer(e.code) : e;
+      });
+      if (res.errorBody) throw apiError({ status: res.status, body: res.errorBody });
+      out.finish();
     } finally {
       await fh.close();
     }
-  }
-
-  /** A GET whose successful answer `consume` reads as a stream; an error answer throws. */
-  async #receive(path: string, consume: (res: IncomingMessage) => Promise<void>): Promise<void> {
-    try {
-      return await this.#receiveOnce(path, consume);
-    } catch (e) {
-      // As in #send: a kept-alive connection closed meanwhile; the request never reached the server.
-      if ((e as StaleConnection).staleConnection) return this.#receiveOnce(path, consume);
-      throw e;
-    }
-  }
-
-  #receiveOnce(path: string, consume: (res: IncomingMessage) => Promise<void>): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const req = request(
-        {
-          socketPath: this.#socketPath,
-          agent,
-          method: "GET",
-          path: this.#base + path,
-          headers: { "x-strata-account": this.#account },
-        },
-        (res) => {
-          if ((res.statusCode ?? 0) < 400) {
-            consume(res).then(resolve, (e) => {
-              res.destroy();
-              reject(e);
-            });
-            return;
-          }
-          const parts: Buffer[] = [];
-          res.on("data", (d: Buffer) => parts.push(d));
-          res.on("end", () => reject(apiError({ status: res.statusCode ?? 0, body: Buffer.concat(parts) })));
-          res.on("error", reject);
-        },
-      );
-      req.on("error", (e) => reject(this.#connectionError(req, e)));
-      req.end();
-    });
   }
 }
 

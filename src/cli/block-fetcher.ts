@@ -11,6 +11,7 @@ import { Hash } from "@smithy/hash-node";
 import { HttpRequest } from "@smithy/protocol-http";
 import { SignatureV4 } from "@smithy/signature-v4";
 import type { AwsCredentialIdentity, Provider } from "@smithy/types";
+import { type RawAnswer, rawRequest } from "./raw-http.ts";
 
 export interface FetchedBlock {
   /** The body as it arrived, in pieces (no copy into one buffer). */
@@ -123,6 +124,44 @@ export class BlockFetcher {
       algorithm: header("x-amz-checksum-algorithm"),
       dataLength: length === undefined ? undefined : Number(length),
     };
+  }
+
+  /** Whether streamBlocks can be used here (the raw client speaks plain HTTP only). */
+  get canStream(): boolean {
+    return !this.#https;
+  }
+
+  /**
+   * Strata's block stream (src/server/block-stream.ts) of `blocks`, its body handed to `onBody`
+   * as it arrives (from a reused buffer).
+   */
+  async streamBlocks(
+    snapshotId: string,
+    blocks: { BlockIndex?: number; BlockToken?: string }[],
+    onBody: (piece: Uint8Array) => void,
+  ): Promise<RawAnswer> {
+    const e = this.#endpoint;
+    const host = e.port ? `${e.hostname}:${e.port}` : e.hostname;
+    const path = `${e.basePath}/snapshots/${encodeURIComponent(snapshotId)}/strata-blocks`;
+    const body = Buffer.from(
+      JSON.stringify({ Blocks: blocks.map((b) => ({ BlockIndex: b.BlockIndex, BlockToken: b.BlockToken })) }),
+    );
+    const signed = await this.#signer.sign(
+      new HttpRequest({
+        method: "POST",
+        protocol: e.protocol,
+        hostname: e.hostname,
+        port: e.port,
+        path,
+        headers: { host, "content-type": "application/json" },
+        body,
+      }),
+    );
+    return rawRequest(
+      { host: e.hostname.replace(/^\[(.*)\]$/, "$1"), port: e.port ?? 80 },
+      { method: "POST", path, headers: signed.headers, body },
+      onBody,
+    );
   }
 
   close(): void {

@@ -1,91 +1,58 @@
 // Writes the admin API's streamed volume read (frames of data, see src/server/volume-extents.ts)
-// into a file of the range's length: frames land at their offsets with a few big positional
-// writes in flight, and holes stay sparse.
-import type { FileHandle } from "node:fs/promises";
+// into a file of the range's length: each frame's bytes go to their offset as they arrive, from
+// the caller's (reused) receive buffer, and holes stay sparse.
+import { ftruncateSync, writeSync } from "node:fs";
 import { FRAME_HEADER_BYTES } from "../server/volume-extents.ts";
 
-// Contiguous data gathered into one writev of up to this much; writes in flight at most.
-const BATCH_BYTES = 4 * 1024 * 1024;
-const WRITES_IN_FLIGHT = 4;
+export class ExtentWriter {
+  readonly #fd: number;
+  readonly #length: number;
+  readonly #header = Buffer.alloc(FRAME_HEADER_BYTES);
+  #headerBytes = 0;
+  #at = 0;
+  #frameLeft = 0;
+  #ended = false;
 
-export async function writeExtents(
-  frames: AsyncIterable<Buffer>,
-  fh: FileHandle,
-  length: number,
-): Promise<void> {
-  await fh.truncate(0);
-  await fh.truncate(length);
-  const header = Buffer.alloc(FRAME_HEADER_BYTES);
-  let headerBytes = 0;
-  let frameLeft = 0;
-  let ended = false;
-  let batch: Buffer[] = [];
-  let batchAt = 0;
-  let batchBytes = 0;
-  const writes = new Set<Promise<void>>();
-  let failure: { error: unknown } | undefined;
-  const flush = () => {
-    if (batchBytes === 0) return;
-    const p: Promise<void> = writeAllv(fh, batch, batchAt)
-      .catch((error: unknown) => {
-        failure ??= { error };
-      })
-      .finally(() => writes.delete(p));
-    writes.add(p);
-    batch = [];
-    batchAt += batchBytes;
-    batchBytes = 0;
-  };
-  for await (const chunk of frames) {
+  /** Makes the file at `fd` exactly `length` bytes long, all holes. */
+  constructor(fd: number, length: number) {
+    this.#fd = fd;
+    this.#length = length;
+    ftruncateSync(fd, 0);
+    ftruncateSync(fd, length);
+  }
+
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  /** The next bytes of the stream: written before this returns (the caller may reuse `chunk`). */
+  push(chunk: Uint8Array): void {
     for (let i = 0; i < chunk.byteLength; ) {
-      if (ended) throw new Error("the volume read went on after its end");
-      if (frameLeft === 0) {
-        const n = Math.min(FRAME_HEADER_BYTES - headerBytes, chunk.byteLength - i);
-        chunk.copy(header, headerBytes, i, i + n);
-        headerBytes += n;
+      if (this.#ended) throw new Error("the volume read went on after its end");
+      if (this.#frameLeft === 0) {
+        const n = Math.min(FRAME_HEADER_BYTES - this.#headerBytes, chunk.byteLength - i);
+        this.#header.set(chunk.subarray(i, i + n), this.#headerBytes);
+        this.#headerBytes += n;
         i += n;
-        if (headerBytes < FRAME_HEADER_BYTES) break;
-        headerBytes = 0;
-        const at = Number(header.readBigUInt64BE(0));
-        frameLeft = header.readUInt32BE(8);
-        if (frameLeft === 0) ended = true;
-        else if (at + frameLeft > length) throw new Error(`the volume read sent data past ${length} bytes`);
-        else if (at !== batchAt + batchBytes) {
-          flush();
-          batchAt = at;
-        }
+        if (this.#headerBytes < FRAME_HEADER_BYTES) break;
+        this.#headerBytes = 0;
+        this.#at = Number(this.#header.readBigUInt64BE(0));
+        this.#frameLeft = this.#header.readUInt32BE(8);
+        if (this.#frameLeft === 0) this.#ended = true;
+        else if (this.#at + this.#frameLeft > this.#length)
+          throw new Error(`the volume read sent data past ${this.#length} bytes`);
         continue;
       }
-      const n = Math.min(frameLeft, chunk.byteLength - i);
-      batch.push(chunk.subarray(i, i + n));
-      batchBytes += n;
-      frameLeft -= n;
+      const n = Math.min(this.#frameLeft, chunk.byteLength - i);
+      for (let done = 0; done < n; ) done += writeSync(this.#fd, chunk, i + done, n - done, this.#at + done);
+      this.#at += n;
+      this.#frameLeft -= n;
       i += n;
-      if (batchBytes >= BATCH_BYTES) flush();
     }
-    while (writes.size >= WRITES_IN_FLIGHT) await Promise.race(writes);
-    if (failure) throw failure.error;
   }
-  flush();
-  await Promise.all(writes);
-  if (failure) throw failure.error;
-  if (!ended) throw new Error("the volume read stopped before its end (see the server's log)");
-}
 
-async function writeAllv(fh: FileHandle, buffers: Buffer[], position: number): Promise<void> {
-  let { bytesWritten } = await fh.writev(buffers, position);
-  const total = buffers.reduce((n, b) => n + b.byteLength, 0);
-  if (bytesWritten < total) {
-    // A short write (rare on a regular file): the rest, one buffer at a time.
-    const rest = Buffer.concat(buffers).subarray(bytesWritten);
-    while (bytesWritten < total) {
-      const r = await fh.write(
-        rest,
-        bytesWritten - (total - rest.byteLength),
-        undefined,
-        position + bytesWritten,
-      );
-      bytesWritten += r.bytesWritten;
-    }
+  /** At the end of the stream: throws unless it ended with its end frame. */
+  finish(): void {
+    if (!this.#ended) throw new Error("the volume read stopped before its end (see the server's log)");
   }
 }

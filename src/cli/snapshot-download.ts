@@ -5,6 +5,7 @@ import type { FileHandle } from "node:fs/promises";
 import type { EBSClient } from "@aws-sdk/client-ebs";
 import { GetSnapshotBlockCommand, ListSnapshotBlocksCommand } from "@aws-sdk/client-ebs";
 import { BlockFetcher, type EndpointOf, endpointOf, type FetchedBlock } from "./block-fetcher.ts";
+import { BlockStreamReader } from "./block-stream-reader.ts";
 import { TaskPool } from "./task-pool.ts";
 
 const GiB = 1024 ** 3;
@@ -20,6 +21,8 @@ export interface DownloadOptions {
   /** Called with the bytes of blocks listed so far, as pages arrive. */
   onListed?: (bytes: number) => void;
   onBytes?: (n: number) => void;
+  /** Strata's block stream when the endpoint has it (default); false: GetSnapshotBlock only. */
+  stream?: boolean;
 }
 
 export interface DownloadResult {
@@ -39,6 +42,9 @@ export async function downloadSnapshot(
   let blocks = 0;
   let nextToken: string | undefined;
   let fast: FastPath | undefined;
+  // Whether the endpoint serves Strata's block stream (undefined: not asked yet).
+  let streams: boolean | undefined;
+  const streamPool = new TaskPool(STREAMS_IN_FLIGHT);
   try {
     do {
       const list = new ListSnapshotBlocksCommand({
@@ -55,11 +61,13 @@ export async function downloadSnapshot(
         { step: "finalizeRequest", name: "strataEndpointOfList" },
       );
       const page = await clients.ebs.send(list);
-      if (!fast && sentTo)
+      if (!fast && sentTo) {
         fast = {
           fetcher: new BlockFetcher(clients.ebs, sentTo, await clients.ebs.config.region(), concurrency),
           failures: 0,
         };
+        if (!fast.fetcher.canStream || o.stream === false) streams = false;
+      }
       const blockSize = page.BlockSize!;
       if (nextToken === undefined) {
         volumeSizeGiB = page.VolumeSize!;
@@ -72,7 +80,23 @@ export async function downloadSnapshot(
           throw new Error(
             `ListSnapshotBlocks names block ${b.BlockIndex}, outside the ${volumeSizeGiB} GiB volume`,
           );
-        blocks++;
+      }
+      blocks += listed.length;
+      let rest = listed;
+      // Strata's block stream, many blocks an answer; the first answer tells whether it is there.
+      while (fast && streams !== false && rest.length > 0) {
+        const batch = rest.slice(0, STREAM_BLOCKS);
+        const run = () => streamBatch(fast!.fetcher, snapshotId, batch, file.fd, blockSize, o.onBytes);
+        if (streams === undefined) {
+          streams = await run().catch(() => false);
+          if (!streams) break;
+        } else
+          await streamPool.add(async () => {
+            if (!(await run())) throw new Error("the block stream was refused (see the server's log)");
+          });
+        rest = rest.slice(batch.length);
+      }
+      for (const b of rest) {
         await pool.add(async () => {
           const data = await getBlock(clients, fast, snapshotId, b.BlockIndex!, b.BlockToken!, blockSize);
           await writeAllv(file, data, b.BlockIndex! * blockSize);
@@ -82,10 +106,40 @@ export async function downloadSnapshot(
       nextToken = page.NextToken || undefined;
     } while (nextToken);
     await pool.drain();
+    await streamPool.drain();
   } finally {
     fast?.fetcher.close();
   }
   return { volumeSizeGiB, blocks };
+}
+
+// Blocks per block-stream request (64 MiB), and such requests in flight: while one answer ends
+// and the next starts, the other keeps the server's codec workers busy.
+const STREAM_BLOCKS = 128;
+const STREAMS_IN_FLIGHT = 2;
+
+/**
+ * One block-stream request: true once every block has been checked and written; false when the
+ * server answered with an error (an older Strata, or another EBS endpoint: GetSnapshotBlock then).
+ */
+async function streamBatch(
+  fetcher: BlockFetcher,
+  snapshotId: string,
+  batch: { BlockIndex?: number; BlockToken?: string }[],
+  fd: number,
+  blockSize: number,
+  onBytes: ((n: number) => void) | undefined,
+): Promise<boolean> {
+  const reader = new BlockStreamReader(
+    fd,
+    blockSize,
+    batch.map((b) => b.BlockIndex!),
+    () => onBytes?.(blockSize),
+  );
+  const answer = await fetcher.streamBlocks(snapshotId, batch, (piece) => reader.push(piece));
+  if (answer.status !== 200) return false;
+  reader.finish();
+  return true;
 }
 
 /** The lean GetSnapshotBlock, until it has failed this often (then only the SDK is used). */

@@ -9,6 +9,7 @@ import type { Engine } from "../services/engine.ts";
 import type { Region } from "../services/regions/region.ts";
 import { BLOCK_SIZE } from "../storage/blocks.ts";
 import { BlockBuffers } from "./block-buffers.ts";
+import { BLOCK_STREAM_PATH, streamBlocks } from "./block-stream.ts";
 
 export interface EbsOutcome {
   action: string;
@@ -36,6 +37,8 @@ const routes: Route[] = [
   ["GET", /^\/snapshots\/(?<id>[^/]+)\/blocks$/, "ListSnapshotBlocks", listBlocks],
   ["GET", /^\/snapshots\/(?<id>[^/]+)\/changedblocks$/, "ListChangedBlocks", changedBlocks],
   ["GET", /^\/snapshots\/(?<id>[^/]+)\/blocks\/(?<index>[^/]+)$/, "GetSnapshotBlock", getBlock],
+  // Strata only (src/server/block-stream.ts): many blocks in one answer, for `strata snapshot export`.
+  ["POST", BLOCK_STREAM_PATH, "StrataGetSnapshotBlocks", getBlocks],
 ];
 
 export function isEbsPath(path: string): boolean {
@@ -307,8 +310,9 @@ async function changedBlocks(c: Call): Promise<void> {
   });
 }
 
-// 16 MiB kept idle at most; more are made while more answers are in flight.
-const blockBuffers = new BlockBuffers(BLOCK_SIZE, 32);
+// 32 MiB kept idle at most (two block streams' read-ahead); more are made while more answers are
+// in flight.
+const blockBuffers = new BlockBuffers(BLOCK_SIZE, 64);
 
 async function getBlock(c: Call): Promise<void> {
   const token = c.query.get("blockToken");
@@ -334,4 +338,8 @@ async function getBlock(c: Call): Promise<void> {
     "x-amz-checksum-algorithm": "SHA256",
   });
   c.res.end(data);
+}
+
+async function getBlocks(c: Call): Promise<void> {
+  await streamBlocks(c.region, c.accountId, c.params.id, c.body, c.res, blockBuffers);
 }

@@ -3,7 +3,7 @@
 // sparse file with no request per piece, and the server reads ahead while the client writes.
 // A frame is a 12-byte header (u64 offset in the range, u32 length, big-endian) and that many bytes;
 // a header of length 0 ends the stream (a stream cut short by an error has none).
-import { pipeline } from "node:stream/promises";
+import type { Writable } from "node:stream";
 import type { VolumeHandle } from "../services/volumes/volume-handle.ts";
 import { BLOCK_SIZE, isZeroBlock } from "../storage/blocks.ts";
 
@@ -11,8 +11,11 @@ export const EXTENTS_CONTENT_TYPE = "application/x-strata-extents";
 export const FRAME_HEADER_BYTES = 12;
 
 // 4 MiB per volume read, several in flight: the codec workers stay busy while frames go out.
+// Topped up in bursts, so that neighbouring chunks of a pack are asked for in one turn of the
+// event loop and read together (one ranged GET from S3, see RangeCoalescer).
 const PIECE_BLOCKS = 8;
-const PIECES_IN_FLIGHT = 4;
+const PIECES_IN_FLIGHT = 8;
+const TOP_UP_BELOW = 4;
 
 export function frameHeader(offset: number, length: number): Buffer {
   const h = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
@@ -70,40 +73,93 @@ function* frames(piece: Piece, data: Buffer, rangeStart: number): Generator<Buff
   yield* emit(data.byteLength);
 }
 
-async function* extents(h: VolumeHandle, offset: number, length: number): AsyncGenerator<Buffer> {
+// A piece's buffer, reused once the socket has taken every frame cut from it (fresh 4 MiB per
+// piece cost the codec workers a page fault per 4 KiB they delivered).
+const pieceBuffers: SharedArrayBuffer[] = [];
+const KEPT_PIECE_BUFFERS = PIECES_IN_FLIGHT;
+
+function takePieceBuffer(): SharedArrayBuffer {
+  // A piece that starts inside a block spans one block more.
+  return pieceBuffers.pop() ?? new SharedArrayBuffer((PIECE_BLOCKS + 1) * BLOCK_SIZE);
+}
+
+function givePieceBuffer(b: SharedArrayBuffer): void {
+  if (pieceBuffers.length < KEPT_PIECE_BUFFERS) pieceBuffers.push(b);
+}
+
+/** Streams [offset, offset + length) of the volume to `out` as frames (see the top of this file). */
+export async function streamExtents(
+  h: VolumeHandle,
+  offset: number,
+  length: number,
+  out: Writable,
+): Promise<void> {
   const pieces = dataPieces(h, offset, length);
-  const queue: { piece: Piece; data: Promise<Buffer> }[] = [];
+  const queue: { piece: Piece; buffer: SharedArrayBuffer; data: Promise<Buffer> }[] = [];
   const fill = () => {
+    if (queue.length >= TOP_UP_BELOW) return;
     while (queue.length < PIECES_IN_FLIGHT) {
       const next = pieces.next();
       if (next.done) return;
+      const buffer = takePieceBuffer();
       // Not hydrated on the way: the stream reads each block once (the hydrator copies it later).
-      const data = h.read(next.value.offset, next.value.length, { hydrate: false });
+      const data = h.read(next.value.offset, next.value.length, { hydrate: false, buffer });
       data.catch(() => {}); // awaited below, unless the client went away first
-      queue.push({ piece: next.value, data });
+      queue.push({ piece: next.value, buffer, data });
     }
   };
+  let failed: Error | undefined;
+  const gone = () => {
+    failed ??= new Error("the client went away");
+  };
+  out.once("close", gone);
+  out.once("error", gone);
   try {
     fill();
     while (queue.length > 0) {
-      const { piece, data } = queue.shift()!;
-      const bytes = await data;
+      const { piece, buffer, data } = queue.shift()!;
+      let bytes: Buffer;
+      try {
+        bytes = await data;
+      } catch (e) {
+        givePieceBuffer(buffer);
+        throw e;
+      }
       fill();
-      yield* frames(piece, bytes, offset);
+      if (failed) throw failed;
+      const parts = [...frames(piece, bytes, offset)];
+      if (parts.length === 0) givePieceBuffer(buffer);
+      parts.forEach((part, i) => {
+        out.write(part, i < parts.length - 1 ? undefined : (e) => (e ? undefined : givePieceBuffer(buffer)));
+      });
+      if (out.writableNeedDrain) await drained(out);
+      if (failed) throw failed;
     }
-    yield frameHeader(length, 0);
+    // Done once the end frame is handed over, or the client is gone (it sees no end frame then).
+    await new Promise<void>((resolve) => {
+      out.once("close", resolve);
+      out.end(frameHeader(length, 0), resolve);
+    });
+  } catch (e) {
+    // Cut short without the end frame: the client sees a truncated stream.
+    out.destroy();
+    throw e;
   } finally {
+    out.off("close", gone);
+    out.off("error", gone);
     // Nothing started here still runs once the response is over (the volume may close next).
     await Promise.allSettled(queue.map((q) => q.data));
   }
 }
 
-/** Streams [offset, offset + length) of the volume to `out` as frames (see the top of this file). */
-export function streamExtents(
-  h: VolumeHandle,
-  offset: number,
-  length: number,
-  out: NodeJS.WritableStream,
-): Promise<void> {
-  return pipeline(extents(h, offset, length), out);
+function drained(out: Writable): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      out.off("drain", done);
+      out.off("close", done);
+      resolve();
+    };
+    out.on("drain", done);
+    out.on("close", done);
+  });
 }

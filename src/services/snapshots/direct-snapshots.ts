@@ -302,15 +302,40 @@ export class DirectSnapshots {
     token: string,
     into?: { buffer: SharedArrayBuffer; offset: number },
   ): Promise<{ data: Buffer; checksum: string }> {
+    const [hash] = await this.openBlocks(ownerId, snapshotId, [{ block, token }]);
+    const data = await this.readBlock(hash, into);
+    return { data, checksum: Buffer.from(hash, "hex").toString("base64") };
+  }
+
+  /** The chunk (SHA-256, hex) of each block, if every token opens its block (else an error). */
+  async openBlocks(ownerId: string, snapshotId: string, blocks: { block: number; token: string }[]) {
     const snap = await this.#completed(ownerId, snapshotId);
-    const hash = await this.#completedBlockHash(snap.id, block);
-    const verdict = hash ? this.tokens.check(token, snap.id, block, hash) : "invalid";
-    if (verdict !== "ok")
-      throw invalid(`The block token is ${verdict} for block ${block} of ${snap.id}`, "INVALID_BLOCK_TOKEN");
-    // fetch: a local chunk is read, decoded and verified on a codec worker, off the event loop.
-    const fetched = await this.#blocks.fetch(hash!, { into });
-    const data = fetched ?? Buffer.from(into!.buffer, into!.offset, BLOCK_SIZE);
-    return { data, checksum: Buffer.from(hash!, "hex").toString("base64") };
+    const hashes: string[] = [];
+    for (const { block, token } of blocks) {
+      const hash = await this.#completedBlockHash(snap.id, block);
+      const verdict = hash ? this.tokens.check(token, snap.id, block, hash) : "invalid";
+      if (verdict !== "ok")
+        throw invalid(
+          `The block token is ${verdict} for block ${block} of ${snap.id}`,
+          "INVALID_BLOCK_TOKEN",
+        );
+      hashes.push(hash!);
+    }
+    return hashes;
+  }
+
+  /**
+   * An opened block's bytes, delivered `into` shared memory when given (data is then a view of
+   * it); verified here unless `verify` is false (for a reader that checks them itself).
+   */
+  async readBlock(
+    hash: string,
+    into?: { buffer: SharedArrayBuffer; offset: number },
+    verify = true,
+  ): Promise<Buffer> {
+    // fetch: a local chunk is read, decoded (and verified) on a codec worker, off the event loop.
+    const fetched = await this.#blocks.fetch(hash, { into, verify });
+    return fetched ?? Buffer.from(into!.buffer, into!.offset, BLOCK_SIZE);
   }
 
   /** The chunk of a completed snapshot's block (undefined: a zero block), from a cached window. */

@@ -91,9 +91,13 @@ export class VolumeHandle {
    * block store without copying them to local disk (a one-pass stream of the volume: writing each
    * block locally on the way doubles its cost, and the background hydrator copies it anyway).
    */
-  read(offset: number, length: number, o: { hydrate?: boolean } = {}): Promise<Buffer> {
+  read(
+    offset: number,
+    length: number,
+    o: { hydrate?: boolean; buffer?: SharedArrayBuffer } = {},
+  ): Promise<Buffer> {
     this.lastAccess = Date.now();
-    return this.#op(() => this.#read(offset, length, o.hydrate ?? true));
+    return this.#op(() => this.#read(offset, length, o.hydrate ?? true, o.buffer));
   }
 
   write(offset: number, data: Uint8Array): Promise<void> {
@@ -106,14 +110,22 @@ export class VolumeHandle {
     return this.#op(() => this.#withBlocks(blocks, async () => {}));
   }
 
-  async #read(offset: number, length: number, hydrate: boolean): Promise<Buffer> {
+  /** `buffer`: shared memory to read into (a caller's reused one), its first `length` bytes. */
+  async #read(offset: number, length: number, hydrate: boolean, buffer?: SharedArrayBuffer): Promise<Buffer> {
     this.#checkRange(offset, length);
     // Shared memory, so the codec workers deliver restored blocks straight into the result.
-    const shared = new SharedArrayBuffer(length);
-    const out = Buffer.from(shared);
+    const shared = buffer ?? new SharedArrayBuffer(length);
+    const out = Buffer.from(shared, 0, length);
     if (length === 0) return out;
     const first = Math.floor(offset / BLOCK_SIZE);
     const last = Math.floor((offset + length - 1) / BLOCK_SIZE);
+    // A reused buffer holds old bytes where blocks without data (left alone below) read as zeros.
+    if (buffer)
+      for (let b = first; b <= last; b++)
+        if (!this.#maybeData.has(b)) {
+          const from = Math.max(offset, b * BLOCK_SIZE) - offset;
+          out.fill(0, from, Math.min(length, (b + 1) * BLOCK_SIZE - offset));
+        }
     const whole = (b: number) => b * BLOCK_SIZE >= offset && (b + 1) * BLOCK_SIZE <= offset + length;
     await this.#withBlocks(
       range(first, last).filter((b) => this.#maybeData.has(b)),

@@ -74,10 +74,12 @@ export class BlockStore {
     options: {
       writeTo?: { fd: number; position: number };
       into?: { buffer: SharedArrayBuffer; offset: number };
+      /** false: not hashed here, for a reader that checks the bytes against the key itself. */
+      verify?: boolean;
     } = {},
   ): Promise<Buffer | null> {
     return this.#withLocation(key, async (at) => {
-      const { writeTo, into } = options;
+      const { writeTo, into, verify } = options;
       const path = at.pack === null ? this.legacy?.localPath(key) : this.packs.localPath?.(at.pack);
       if (!path && at.pack === null) throw missing(key, this.description);
       // A remote pack's bytes are read here (neighbours coalesced); the rest happens on a worker.
@@ -92,6 +94,7 @@ export class BlockStore {
         writeFd: writeTo?.fd,
         writePosition: writeTo?.position,
         into,
+        verify,
       });
       if (result.status === "missing") throw missing(key, this.description);
       if (result.status === "corrupt") throw corrupt(key, this.description);

@@ -2,6 +2,7 @@
 // before compression, so the key is the checksum the EBS direct APIs use.
 import { createHash } from "node:crypto";
 import { constants, zstdCompressSync, zstdDecompressSync } from "node:zlib";
+import { decompressInto } from "./zstd-into.ts";
 
 export const FORMAT_RAW = 0;
 export const FORMAT_ZSTD = 1;
@@ -50,4 +51,27 @@ export function decodeChunk(key: string, encoded: Uint8Array): Buffer | null {
     return null;
   }
   return sha256Hex(raw) === key ? raw : null;
+}
+
+/**
+ * Decodes into `out` and verifies: a view of `out` holding the content, or null when the chunk
+ * is corrupt or its content does not fit in `out` (decodeChunk tells which). Without `verify`
+ * the content is not hashed: for a reader that checks it against the key itself.
+ */
+export function decodeChunkInto(
+  key: string,
+  encoded: Uint8Array,
+  out: Uint8Array,
+  verify = true,
+): Uint8Array | null {
+  const payload = encoded.subarray(1);
+  let n: number;
+  if (encoded[0] === FORMAT_ZSTD) n = decompressInto(payload, out);
+  else if (encoded[0] === FORMAT_RAW && payload.byteLength <= out.byteLength) {
+    out.set(payload);
+    n = payload.byteLength;
+  } else n = -1;
+  if (n < 0) return null;
+  const raw = out.subarray(0, n);
+  return !verify || sha256Hex(raw) === key ? raw : null;
 }

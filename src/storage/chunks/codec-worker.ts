@@ -3,8 +3,8 @@
 import { Buffer } from "node:buffer";
 import { closeSync, openSync, readFileSync, readSync, writeSync } from "node:fs";
 import { move, transferableSymbol, valueSymbol } from "piscina";
-import { isZeroBlock } from "../blocks.ts";
-import { decodeChunk, encodeChunk, sha256Hex } from "./chunk-codec.ts";
+import { BLOCK_SIZE, isZeroBlock } from "../blocks.ts";
+import { decodeChunk, decodeChunkInto, encodeChunk, sha256Hex } from "./chunk-codec.ts";
 
 export interface EncodeResult {
   zero: boolean;
@@ -68,6 +68,8 @@ export interface FetchTask {
   writePosition?: number;
   /** Deliver the bytes into this shared memory instead of returning them. */
   into?: { buffer: SharedArrayBuffer; offset: number };
+  /** false: decode without hashing (the reader checks the bytes against the key itself). */
+  verify?: boolean;
 }
 
 export interface FetchResult {
@@ -92,19 +94,28 @@ export function fetch(task: FetchTask): FetchResult {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return { status: "missing" };
     throw e;
   }
-  const raw = decodeChunk(task.key, encoded);
+  // Decoded straight into the caller's shared memory, or into this thread's reused scratch.
+  const into = task.into;
+  const target = into
+    ? new Uint8Array(into.buffer, into.offset, Math.min(BLOCK_SIZE, into.buffer.byteLength - into.offset))
+    : outScratch();
+  let raw: Uint8Array | null = decodeChunkInto(task.key, encoded, target, task.verify ?? true);
+  // Not decodable in place (corrupt, or bigger than a block): the general path tells which.
+  const fallback = raw === null;
+  if (fallback) raw = decodeChunk(task.key, encoded);
   if (!raw) return { status: "corrupt" };
   if (task.writeFd !== undefined) {
     for (let done = 0; done < raw.byteLength; ) {
       done += writeSync(task.writeFd, raw, done, raw.byteLength - done, (task.writePosition ?? 0) + done);
     }
   }
-  if (task.into) {
-    new Uint8Array(task.into.buffer, task.into.offset, raw.byteLength).set(raw);
+  if (into) {
+    if (fallback) new Uint8Array(into.buffer, into.offset, raw.byteLength).set(raw);
     return { status: "ok" };
   }
-  // A raw-format chunk is a view of the input, which may be shared memory: that is not moved.
-  const own = raw.byteLength >= 65536 && !(raw.buffer instanceof SharedArrayBuffer) ? raw : Buffer.from(raw);
+  // The scratch (or the read buffer, or shared memory) is not moved: a copy of its own is.
+  const own = Buffer.allocUnsafeSlow(raw.byteLength);
+  own.set(raw);
   return moving({ status: "ok", raw: own }, [own.buffer]);
 }
 
@@ -113,10 +124,22 @@ export function verify(task: { key: string; encoded: Uint8Array }): boolean {
   return decodeChunk(task.key, task.encoded) !== null;
 }
 
+// This thread's buffers, reused from task to task: fresh ones per chunk cost a page fault per
+// 4 KiB (on a VM, more than reading or decoding the chunk).
+let readBuffer = Buffer.alloc(0);
+let decodeBuffer: Buffer | undefined;
+
+function outScratch(): Buffer {
+  decodeBuffer ??= Buffer.alloc(BLOCK_SIZE);
+  return decodeBuffer;
+}
+
+/** The range, in this thread's read buffer (valid until the next read). */
 function readRange(path: string, offset: number, length: number): Buffer {
+  if (readBuffer.byteLength < length) readBuffer = Buffer.alloc(Math.max(length, BLOCK_SIZE + 4096));
   const fd = openSync(path, "r");
   try {
-    const out = Buffer.allocUnsafe(length);
+    const out = readBuffer.subarray(0, length);
     let done = 0;
     while (done < length) {
       const n = readSync(fd, out, done, length - done, offset + done);
