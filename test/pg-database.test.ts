@@ -77,12 +77,20 @@ test("tx commits on success, rolls back on error, and retries serialization fail
     // Read-modify-write from many units at once: SERIALIZABLE makes conflicting ones fail with
     // 40001, and tx() runs them again, so no increment is lost.
     let attempts = 0;
+    // The units' first reads meet before any writes (up to 1 s), so they conflict however slowly a
+    // loaded machine starts them (a fixed 5 ms pause let them run one after another there).
+    let arrived = 0;
+    let met = () => {};
+    const allRead = new Promise<void>((r) => {
+      met = r;
+    });
     await Promise.all(
       Array.from({ length: 6 }, () =>
         db.tx(async (c) => {
           attempts++;
           const { rows } = await c.query("SELECT n FROM counter WHERE id = 1");
-          await new Promise((r) => setTimeout(r, 5));
+          if (++arrived === 6) met();
+          await Promise.race([allRead, new Promise((r) => setTimeout(r, 1000))]);
           await c.query("UPDATE counter SET n = $1 WHERE id = 1", [rows[0].n + 1]);
         }),
       ),
