@@ -121,6 +121,39 @@ test("change tracking and hydration state survive a restart", async () => {
   }
 });
 
+test("concurrent first uses of a volume share one handle: no write is lost to a reader or a snapshot", async () => {
+  // Two requests opening a closed volume at once each built a handle; the second replaced the first
+  // in the cache, and blocks written through the first read back as zeros through the second (and
+  // were missing from its change tracking). Seen under load in CI as one pattern read back wrong.
+  const engine = await openEngine(dataDir, ["us-east-1"], false);
+  try {
+    const r = engine.region("us-east-1");
+    const v = await r.volumes.create({ sizeGiB: 1 });
+    const pieces = Array.from({ length: 8 }, (_, i) => ({
+      offset: i * 3 * BLOCK_SIZE + BLOCK_SIZE - 4000,
+      data: seededBytes(`first use ${i}`, 8192),
+    }));
+    const handles = await Promise.all(
+      pieces.map(async (p) => {
+        const h = await r.volumes.handle(v.id);
+        await h.write(p.offset, p.data);
+        return h;
+      }),
+    );
+    assert.ok(
+      handles.every((h) => h === handles[0]),
+      "one handle for every caller",
+    );
+    const h = await r.volumes.handle(v.id);
+    for (const p of pieces) assert.equal(sha256(await h.read(p.offset, p.data.byteLength)), sha256(p.data));
+    assert.equal(h.dirty.count, 16);
+    const snap = await r.snapshots.wait((await r.snapshots.create(v.id)).id);
+    assert.equal(snap.blocksRead, 16);
+  } finally {
+    await engine.close();
+  }
+});
+
 test("volumes are sparse files; the largest EC2 size (16384 GiB) works across segment files", async () => {
   const engine = await openEngine(dataDir);
   try {

@@ -196,17 +196,27 @@ export class VolumeService {
   }
 
   /** The open handle through which all I/O on the volume goes. */
-  async handle(id: string): Promise<VolumeHandle> {
+  handle(id: string): Promise<VolumeHandle> {
     let h = this.#handles.get(id);
     if (!h) {
-      // Its files are on its host's disk: never made (empty) here.
-      const record = await this.#local(await this.get(id));
-      await volumeHosts.arrived(this.#onHosts, record);
-      h = this.#open(record, VolumeFile.open(this.#descriptors, this.#volumeDir(id), record.sizeGiB));
-      this.#handles.set(id, h);
-      h.catch(() => this.#handles.delete(id));
+      // Cached before the first await: two callers opening the volume at once must share one
+      // handle (two would each track only their own writes: a block written through one read as
+      // zeros through the other and was missing from its next snapshot).
+      const opening = this.#openLocal(id);
+      h = opening;
+      this.#handles.set(id, opening);
+      opening.catch(() => {
+        if (this.#handles.get(id) === opening) this.#handles.delete(id);
+      });
     }
     return h;
+  }
+
+  async #openLocal(id: string): Promise<VolumeHandle> {
+    // Its files are on its host's disk: never made (empty) here.
+    const record = await this.#local(await this.get(id));
+    await volumeHosts.arrived(this.#onHosts, record);
+    return this.#open(record, VolumeFile.open(this.#descriptors, this.#volumeDir(id), record.sizeGiB));
   }
 
   hydrator(id: string): Hydrator | undefined {
