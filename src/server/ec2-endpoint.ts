@@ -13,7 +13,9 @@ import { serializeEc2Error, serializeEc2Response } from "../api/protocol/xml-ser
 import { StrataError } from "../errors.ts";
 import type { Engine } from "../services/engine.ts";
 import { OnAnotherHost } from "../services/hosts/on-another-host.ts";
-import { forward, mayForward } from "./forward.ts";
+import { OnSeveralHosts } from "../services/hosts/on-several-hosts.ts";
+import { forward, forwardedBy, mayForward } from "./forward.ts";
+import { splitAcrossHosts } from "./split-across-hosts.ts";
 
 const MAX_BODY = 1024 * 1024;
 
@@ -100,7 +102,19 @@ export async function handleEc2(
       requestId,
       host: req.headers.host ?? "",
     };
-    const output = await handler(ctx, input as never);
+    const output = await handler(ctx, input as never).catch(async (e) => {
+      if (!(e instanceof OnSeveralHosts) || !mayForward(req)) throw e;
+      outcome.action += ` (split across ${e.remote.map((g) => g.hostId).join(", ")})`;
+      const key = await deps.accounts.lookupAccessKey(caller.accessKeyId);
+      if (!key) throw e;
+      return splitAcrossHosts(e, {
+        action,
+        input: input as { InstanceIds: string[] },
+        runLocal: async (part) => (await handler(ctx, part as never)) as object,
+        caller: { ...key, accessKeyId: caller.accessKeyId, region: caller.region },
+        forwardedBy: forwardedBy(req, deps.engine.hostId),
+      });
+    });
     send(res, 200, serializeEc2Response(action, output as object, requestId), requestId);
   } catch (caught) {
     let e = caught;

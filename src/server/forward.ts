@@ -19,6 +19,12 @@ export function mayForward(req: IncomingMessage): boolean {
   return by === undefined || (typeof by === "string" && by.split(",").length < MAX_FORWARDS);
 }
 
+/** The FORWARDED_BY header of a call this host passes on: the hosts before it, then itself. */
+export function forwardedBy(req: IncomingMessage, selfId: string): string {
+  const by = req.headers[FORWARDED_BY];
+  return typeof by === "string" ? `${by},${selfId}` : selfId;
+}
+
 export function forward(
   req: IncomingMessage,
   body: Buffer,
@@ -29,8 +35,7 @@ export function forward(
   const target = new URL(req.url ?? "/", targetUrl);
   const headers: Record<string, string | string[]> = {};
   for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = v;
-  const by = req.headers[FORWARDED_BY];
-  headers[FORWARDED_BY] = typeof by === "string" ? `${by},${selfId}` : selfId;
+  headers[FORWARDED_BY] = forwardedBy(req, selfId);
   headers["content-length"] = String(body.byteLength);
   delete headers["transfer-encoding"];
   delete headers.connection;

@@ -10,6 +10,7 @@ import { idempotent } from "../access/idempotency.ts";
 import { checkId, notFound } from "../access/resource-ids.ts";
 import type { HostRegistry } from "../hosts/host-registry.ts";
 import { OnAnotherHost } from "../hosts/on-another-host.ts";
+import { type HostGroup, OnSeveralHosts } from "../hosts/on-several-hosts.ts";
 import type { ImageService } from "../images/image-service.ts";
 import type { KeyPairService } from "../key-pairs/key-pair-service.ts";
 import type { InterfaceService } from "../network/interface-service.ts";
@@ -268,23 +269,40 @@ export class InstanceService {
    * OnAnotherHost when all are on one other host (the endpoint forwards the call). EC2 takes any
    * mix of ids; Strata refuses a mix of hosts rather than half-doing it.
    */
+  /**
+   * Goes on when every instance is this host's (taking over those of a lost host of its zone);
+   * else throws OnAnotherHost (all on one other host: the call is forwarded there) or
+   * OnSeveralHosts (the EC2 endpoint splits the call per host). Nothing is changed before.
+   */
   async #here(ids: string[]): Promise<void> {
     const records = await Promise.all(ids.map((id) => this.store.getInstance(id)));
-    const hosts = new Set(records.map((r) => (r?.host && r.host !== this.#ctx.hosts.id ? r.host : "here")));
-    if (hosts.size > 1) {
-      throw new StrataError(
-        "InvalidParameterCombination",
-        "These instances run on different Strata hosts; name each host's instances in a call of their own.",
-      );
-    }
-    for (const r of records) {
-      if (
-        r &&
-        (await this.#ctx.hosts.assertHere(`The instance ${r.id}`, r.host, r.availabilityZone)) === "adopt"
-      ) {
-        await this.#adopt(r.id, r.host as string);
+    const local: string[] = [];
+    const adopt: { id: string; lost: string }[] = [];
+    const elsewhere = new Map<string, { forward: OnAnotherHost; group: HostGroup }>();
+    for (const [i, r] of records.entries()) {
+      try {
+        const where =
+          r && (await this.#ctx.hosts.assertHere(`The instance ${r.id}`, r.host, r.availabilityZone));
+        if (r && where === "adopt") adopt.push({ id: r.id, lost: r.host as string });
+        local.push(ids[i]);
+      } catch (e) {
+        if (!(e instanceof OnAnotherHost)) throw e;
+        const other = elsewhere.get(e.hostId) ?? {
+          forward: e,
+          group: { hostId: e.hostId, url: e.url, ids: [] },
+        };
+        other.group.ids.push(ids[i]);
+        elsewhere.set(e.hostId, other);
       }
     }
+    const remote = [...elsewhere.values()];
+    if (remote.length === 1 && local.length === 0) throw remote[0].forward;
+    if (remote.length > 0)
+      throw new OnSeveralHosts(
+        local,
+        remote.map((o) => o.group),
+      );
+    for (const a of adopt) await this.#adopt(a.id, a.lost);
   }
 
   /**
