@@ -107,6 +107,12 @@ export function instanceStoreContract(name: string, open: Open<InstanceStores>):
       assert.deepEqual(await s.getInstance(a.id), a);
       assert.deepEqual(await s.getInstance(b.id), b);
       assert.equal(await s.getInstance("i-0000000000000000f"), undefined);
+      const some = await s.getInstances([b.id, "i-0000000000000000f", a.id]);
+      assert.deepEqual(
+        some.sort((x, y) => x.id.localeCompare(y.id)),
+        [a, b].sort((x, y) => x.id.localeCompare(y.id)),
+      );
+      assert.deepEqual(await s.getInstances([]), []);
       assert.deepEqual(await h.store.catalog.tags(b.id), [{ key: "Name", value: "web" }]);
       const listed = (await s.listInstances()).map((i) => i.id);
       assert.deepEqual(listed, byteSorted(listed));

@@ -28,9 +28,12 @@ export class TunnelPeers {
       if (h.id !== this.#hosts.id && h.state === "alive" && h.tunnel) endpoints.set(h.id, h.tunnel);
     }
     if (!endpoints.size) return [];
+    const instances = new Map(
+      (await this.#instances.getInstances(attached.map((n) => n.instanceId!))).map((i) => [i.id, i]),
+    );
     const out: RemoteNic[] = [];
     for (const n of attached) {
-      const instance = await this.#instances.getInstance(n.instanceId!);
+      const instance = instances.get(n.instanceId!);
       const tunnel = instance?.host ? endpoints.get(instance.host) : undefined;
       if (!instance || !tunnel || !RUNS.has(instance.state)) continue;
       out.push({ subnetId: n.subnetId, mac: n.mac, ip: n.privateIp, endpoint: parseEndpoint(tunnel) });

@@ -74,6 +74,8 @@ export interface InstanceStore {
   ): Promise<void>;
   getInstance(id: string): Promise<InstanceRecord | undefined>;
   listInstances(): Promise<InstanceRecord[]>;
+  /** The instances among `ids` that exist, in no particular order (one query, whatever their number). */
+  getInstances(ids: string[]): Promise<InstanceRecord[]>;
   updateInstance(instance: InstanceRecord): Promise<void>;
 
   /** Attaches an available, unattached volume (VolumeInUse / IncorrectState otherwise). */

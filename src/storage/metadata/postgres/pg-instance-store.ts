@@ -42,6 +42,12 @@ export class PgInstanceStore implements InstanceStore {
     return row && (row.attributes as InstanceRecord);
   }
 
+  async getInstances(ids: string[]): Promise<InstanceRecord[]> {
+    return (await this.#db.column("SELECT attributes AS v FROM instances WHERE id = ANY($1::text[])", [
+      ids,
+    ])) as InstanceRecord[];
+  }
+
   async listInstances(): Promise<InstanceRecord[]> {
     return (await this.#db.column("SELECT attributes AS v FROM instances ORDER BY id")) as InstanceRecord[];
   }

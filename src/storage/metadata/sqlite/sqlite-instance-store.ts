@@ -42,6 +42,17 @@ export class SqliteInstanceStore implements InstanceStore {
     });
   }
 
+  async getInstances(ids: string[]): Promise<InstanceRecord[]> {
+    return this.#db.exclusive(() =>
+      this.#db
+        .column(
+          "SELECT attributes AS v FROM instances WHERE id IN (SELECT value FROM json_each(?))",
+          JSON.stringify(ids),
+        )
+        .map((v) => JSON.parse(String(v)) as InstanceRecord),
+    );
+  }
+
   async listInstances(): Promise<InstanceRecord[]> {
     return this.#db.exclusive(() => {
       return this.#db
