@@ -18,6 +18,7 @@ import {
   type RunInstancesCommandInput,
   TerminateInstancesCommand,
   waitUntilInstanceRunning,
+  waitUntilInstanceStatusOk,
   waitUntilInstanceTerminated,
 } from "@aws-sdk/client-ec2";
 import { DataPlane } from "../src/network/data-plane.ts";
@@ -174,6 +175,17 @@ test("instances on two hosts reach each other in one subnet and across subnets, 
   // The page, fetched from host B's guests through the tunnel: same subnet, then routed.
   await waitForConsole(viaB, near.id, `ok ${marker}`, { timeoutMs: 600_000 });
   await waitForConsole(viaB, far.id, `ok ${marker}`, { timeoutMs: 600_000 });
+  // Status checks as every host answers them: A's guest asked of B, B's of A (the waiters that
+  // scripts and Packer use).
+  for (const [via, id] of [
+    [viaB, server.id],
+    [viaA, near.id],
+  ] as const) {
+    await waitUntilInstanceStatusOk(
+      { client: via, maxWaitTime: 60, minDelay: 1, maxDelay: 2 },
+      { InstanceIds: [id] },
+    );
+  }
   for (const c of [near, far]) {
     // A fetch's line comes before its side port's ("closed" is only ever a side port's word).
     const text = await waitForConsole(viaB, c.id, "closed", { timeoutMs: 60_000 });

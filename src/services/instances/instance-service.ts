@@ -139,9 +139,13 @@ export class InstanceService {
     return (await this.store.listInstances()).filter((i) => !i.terminatedAt || i.terminatedAt > cutoff);
   }
 
-  /** DescribeInstanceStatus' reachability: the booted guest has talked to its metadata service. */
-  guestReachable(id: string): boolean {
-    return this.#vms.guestReachable(id);
+  /**
+   * DescribeInstanceStatus' reachability: the booted guest has talked to its metadata service
+   * (known here at once for this host's instances, through the record for other hosts').
+   */
+  guestReachable(r: InstanceRecord): boolean {
+    const elsewhere = r.host !== undefined && r.host !== this.#ctx.hosts.id;
+    return elsewhere ? r.state === "running" && r.guestSeenAt !== undefined : this.#vms.guestReachable(r.id);
   }
 
   attachments(id: string): Promise<VolumeAttachmentRecord[]> {

@@ -23,6 +23,7 @@ export async function setState(
   r.state = state;
   r.stateTransitionReason = reason;
   r.stateReason = stateReason;
+  if (state !== "running") delete r.guestSeenAt;
   await parts.store.updateInstance(r);
   const hook =
     state === "stopped" ? network.stopped : state === "terminated" ? network.terminated : undefined;

@@ -37,7 +37,10 @@ export async function bootVm(
       disks,
       nic,
       metadata: () => {
-        vms.guestSeen.add(id);
+        if (!vms.guestSeen.has(id)) {
+          vms.guestSeen.add(id);
+          sup.background(id, () => recordGuestSeen(sup, parts, id));
+        }
         return {
           ...instanceMetadata(r, parts.region, vms.devices.get(id) ?? attachments),
           ...nic.metadata,
@@ -71,6 +74,17 @@ export async function bootVm(
     }
     throw e;
   }
+}
+
+/** The guest's first metadata request since it booted, recorded for the other hosts to see. */
+function recordGuestSeen(sup: VmSupervisor, parts: SupervisorParts, id: string): Promise<void> {
+  return sup.withLock(id, async () => {
+    if (!parts.vms.guestSeen.has(id)) return;
+    const r = await sup.record(id);
+    if (r.state !== "running" || r.guestSeenAt) return;
+    r.guestSeenAt = new Date().toISOString();
+    await parts.store.updateInstance(r);
+  });
 }
 
 /** The guest powered itself off (or QEMU died): EC2's default shutdown behaviour is stop. */

@@ -310,17 +310,23 @@ describe("VmSupervisor: the instance state machine with a fake VM driver", () =>
     assert.deepEqual(md.blockDevices, { root: "/dev/xvda", ebs: ["/dev/sdf"] });
     assert.equal(f.vms.guestReachable(id), true);
     assert.equal(f.vms.runtime(id), vm);
+    // Recorded for the other hosts of the region, which read reachability from the record.
+    const seen = await f.waitFor("the guest recorded as seen", async () => (await f.record(id)).guestSeenAt);
+    assert.ok(Date.now() - Date.parse(seen) < 60_000);
   });
 
   it("stop: stopping, a clean shutdown, then stopped with the reservation released and the NIC unplugged", async () => {
     const { id, root } = await f.launch();
     await f.until(id, "running");
+    f.driver.inputs.at(-1)!.metadata();
+    await f.waitFor("the guest recorded as seen", async () => (await f.record(id)).guestSeenAt);
     const changes = await stopInstances(f.vms, [id], false);
     assert.deepEqual(changes, [{ instanceId: id, previous: "running", current: "stopping" }]);
     const r = await f.until(id, "stopped");
     assert.deepEqual(f.of(id), ["plug", "boot", "acpi", "release", "unplug"]);
     assert.equal(f.driver.vm(id).killed, false, "a clean shutdown, not a kill");
     assert.equal(r.pid, null);
+    assert.equal(r.guestSeenAt, undefined, "a stopped guest is no longer seen");
     assert.equal(r.stateReason?.code, "Client.UserInitiatedShutdown");
     assert.match(r.stateTransitionReason, /^User initiated \(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d GMT\)$/);
     assert.equal(f.held, 0);

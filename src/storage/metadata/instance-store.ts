@@ -44,6 +44,11 @@ export interface InstanceRecord {
   host?: string;
   /** InstanceInitiatedShutdownBehavior: what a shutdown from inside the guest does (absent: stop). */
   shutdownBehavior?: "stop" | "terminate";
+  /**
+   * When the running guest first asked its metadata service: DescribeInstanceStatus' reachability
+   * as every host of the region reads it (its own host knows it first). Cleared when it stops.
+   */
+  guestSeenAt?: string;
 }
 
 export interface VolumeAttachmentRecord {

@@ -129,7 +129,7 @@ export async function DescribeInstanceStatus(
     : await ctx.region.instances.listOwned(ctx.accountId);
   // EC2 lists only running instances unless IncludeAllInstances.
   if (!input.IncludeAllInstances) instances = instances.filter((i) => i.state === "running");
-  const reachable = (i: InstanceRecord) => ctx.region.instances.guestReachable(i.id);
+  const reachable = (i: InstanceRecord) => ctx.region.instances.guestReachable(i);
   const matched = applyFilters(instances, input.Filters, {
     "instance-id": (i) => i.id,
     "instance-state-name": (i) => i.state,
