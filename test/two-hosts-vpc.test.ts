@@ -11,6 +11,8 @@ import {
   AuthorizeSecurityGroupIngressCommand,
   CreateSecurityGroupCommand,
   CreateSubnetCommand,
+  DescribeInstancesCommand,
+  DescribeVolumeStatusCommand,
   DescribeVpcsCommand,
   type EC2Client,
   RevokeSecurityGroupIngressCommand,
@@ -185,6 +187,21 @@ test("instances on two hosts reach each other in one subnet and across subnets, 
       { client: via, maxWaitTime: 60, minDelay: 1, maxDelay: 2 },
       { InstanceIds: [id] },
     );
+  }
+  // A restored root volume's initialization, asked of the host it is not on (the database knows
+  // how far its hydration is): completed at 100 % once B has copied it all.
+  const described = await viaA.send(new DescribeInstancesCommand({ InstanceIds: [near.id] }));
+  const root = described.Reservations![0].Instances![0].BlockDeviceMappings![0].Ebs!.VolumeId!;
+  for (let i = 0; ; i++) {
+    const [s] = (await viaA.send(new DescribeVolumeStatusCommand({ VolumeIds: [root] }))).VolumeStatuses!;
+    const init = s.VolumeStatus?.Details?.find((d) => d.Name === "initialization-state");
+    assert.ok(init, `no initialization detail for ${root} asked of host A`);
+    if (init.Status === "completed") {
+      assert.equal(s.InitializationStatusDetails?.Progress, 100);
+      break;
+    }
+    assert.ok(i < 120, `${root} still initializing: ${JSON.stringify(s.InitializationStatusDetails)}`);
+    await new Promise((r) => setTimeout(r, 1000));
   }
   for (const c of [near, far]) {
     // A fetch's line comes before its side port's ("closed" is only ever a side port's word).

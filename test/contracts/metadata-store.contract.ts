@@ -68,6 +68,7 @@ export function metadataStoreContract(name: string, open: Open<MetadataStores>):
       const t = await s.volumeTracking(v.id);
       assert.deepEqual(t, { dirty: [], frozen: null, remote: [2, 7, 9], mapped: [2, 7, 9] });
       assert.equal(await s.hasRemoteBlocks(v.id), true);
+      assert.deepEqual(await s.hydrationCounts(v.id), { mapped: 3, remote: 3 });
       assert.deepEqual(
         await s.remoteBlockHashes(v.id, 3, 9),
         new Map([
@@ -77,9 +78,12 @@ export function metadataStoreContract(name: string, open: Open<MetadataStores>):
       );
       await s.markLocal(v.id, [7, 2, 100]);
       assert.deepEqual((await s.volumeTracking(v.id)).remote, [9]);
+      assert.deepEqual(await s.hydrationCounts(v.id), { mapped: 3, remote: 1 });
       await s.markLocal(v.id, [9]);
       assert.equal(await s.hasRemoteBlocks(v.id), false);
       assert.deepEqual((await s.volumeTracking(v.id)).mapped, [2, 7, 9]);
+      assert.deepEqual(await s.hydrationCounts(v.id), { mapped: 3, remote: 0 });
+      assert.deepEqual(await s.hydrationCounts("vol-00000000000000000"), { mapped: 0, remote: 0 });
     });
 
     it("a volume from a pending or unknown snapshot fails InvalidSnapshot.NotFound, writing nothing", async () => {

@@ -228,15 +228,19 @@ export class VolumeService {
    * its restored blocks already local, and an estimate of the time left. Null for other volumes.
    */
   async initialization(record: VolumeRecord): Promise<{ progress: number; secondsLeft?: number } | null> {
-    // Another host's volume: that host knows (DescribeVolumeStatus does not fail over it).
-    if (!record.sourceSnapshotId || (record.host && record.host !== this.#hosts.id)) return null;
+    if (!record.sourceSnapshotId) return null;
+    // Another host's volume: how far its hydration is, from the database (its estimate of the time
+    // left only that host knows).
+    if (record.host && record.host !== this.#hosts.id) {
+      const { mapped, remote } = await this.#meta.hydrationCounts(record.id);
+      return { progress: percentDone(mapped, remote), ...(remote ? {} : { secondsLeft: 0 }) };
+    }
     // A closed volume with no remote blocks is hydrated; one with some is opened (as at start-up).
     if (!this.#handles.has(record.id) && !(await this.#meta.hasRemoteBlocks(record.id))) {
       return { progress: 100, secondsLeft: 0 };
     }
     const { total, remaining } = (await this.handle(record.id)).hydration;
-    // Floor, so that 100 means done (EC2's Progress is an integer percentage).
-    const progress = total === 0 ? 100 : Math.floor(((total - remaining) * 100) / total);
+    const progress = percentDone(total, remaining);
     return {
       progress,
       secondsLeft: this.#hydrators.get(record.id)?.secondsLeft ?? (remaining ? undefined : 0),
@@ -391,4 +395,9 @@ export class VolumeService {
   #volumeDir(id: string): string {
     return join(this.#dir, id);
   }
+}
+
+/** Floor, so that 100 means done (EC2's Progress is an integer percentage). */
+function percentDone(total: number, remaining: number): number {
+  return total === 0 ? 100 : Math.floor(((total - remaining) * 100) / total);
 }

@@ -125,6 +125,8 @@ export interface MetadataStore {
   volumeTracking(id: string): Promise<VolumeTracking>;
   /** Whether some of the volume's blocks are still only in the block store (hydration not done). */
   hasRemoteBlocks(id: string): Promise<boolean>;
+  /** Blocks of the volume's base map, and those of them not yet hydrated (counted, not listed). */
+  hydrationCounts(id: string): Promise<{ mapped: number; remote: number }>;
   /** Chunk hashes of the not-yet-hydrated blocks in [fromBlock, toBlock]. */
   remoteBlockHashes(id: string, fromBlock: number, toBlock: number): Promise<Map<number, string>>;
   markDirty(id: string, blocks: number[]): Promise<void>;

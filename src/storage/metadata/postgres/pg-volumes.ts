@@ -166,6 +166,17 @@ export async function hasRemoteBlocks(db: PgDatabase, id: string): Promise<boole
   );
 }
 
+export async function hydrationCounts(
+  db: PgDatabase,
+  id: string,
+): Promise<{ mapped: number; remote: number }> {
+  const r = await db.one(
+    "SELECT count(*) AS mapped, count(*) FILTER (WHERE NOT local) AS remote FROM volume_blocks WHERE volume_id = $1",
+    [id],
+  );
+  return { mapped: Number(r?.mapped ?? 0), remote: Number(r?.remote ?? 0) };
+}
+
 export async function remoteBlockHashes(
   db: PgDatabase,
   id: string,

@@ -71,6 +71,10 @@ export class SqliteMetadataStore implements MetadataStore {
     return volumes.hasRemoteBlocks(this.#db, id);
   }
 
+  hydrationCounts(id: string): Promise<{ mapped: number; remote: number }> {
+    return volumes.hydrationCounts(this.#db, id);
+  }
+
   remoteBlockHashes(id: string, fromBlock: number, toBlock: number): Promise<Map<number, string>> {
     return volumes.remoteBlockHashes(this.#db, id, fromBlock, toBlock);
   }

@@ -150,6 +150,20 @@ export async function hasRemoteBlocks(db: SqliteDatabase, id: string): Promise<b
   });
 }
 
+export async function hydrationCounts(
+  db: SqliteDatabase,
+  id: string,
+): Promise<{ mapped: number; remote: number }> {
+  return db.exclusive(() => {
+    const r = db
+      .q(
+        "SELECT count(*) AS mapped, count(*) FILTER (WHERE local = 0) AS remote FROM volume_blocks WHERE volume_id = ?",
+      )
+      .get(id) as { mapped: number; remote: number };
+    return { mapped: Number(r.mapped), remote: Number(r.remote) };
+  });
+}
+
 export async function remoteBlockHashes(
   db: SqliteDatabase,
   id: string,
