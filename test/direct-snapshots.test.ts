@@ -13,38 +13,42 @@ test("block tokens expire; an unfinished snapshot times out to error and release
   try {
     const r = engine.region("us-east-1");
     const block = seededBytes("expiry", BLOCK_SIZE);
-    const done = await r.direct.start(OWNER, { volumeSizeGiB: 1 });
-    await r.direct.putBlock(OWNER, done.id, 3, block, b64(block));
-    await r.direct.complete(OWNER, done.id, 1);
-    const { blocks } = await r.direct.listBlocks(OWNER, done.id, 0, 100);
+    const done = await r.direct.writes.start(OWNER, { volumeSizeGiB: 1 });
+    await r.direct.writes.putBlock(OWNER, done.id, 3, block, b64(block));
+    await r.direct.writes.complete(OWNER, done.id, 1);
+    const { blocks } = await r.direct.reads.listBlocks(OWNER, done.id, 0, 100);
     await new Promise((res) => setTimeout(res, 1100));
-    await assert.rejects(r.direct.getBlock(OWNER, done.id, 3, blocks[0].token), {
+    await assert.rejects(r.direct.reads.getBlock(OWNER, done.id, 3, blocks[0].token), {
       code: "ValidationException",
       reason: "INVALID_BLOCK_TOKEN",
       message: /expired/,
     });
 
     const before = await r.meta.chunkTotals();
-    const pending = await r.direct.start(OWNER, { volumeSizeGiB: 1, timeoutMinutes: 10 });
+    const pending = await r.direct.writes.start(OWNER, { volumeSizeGiB: 1, timeoutMinutes: 10 });
     const other = seededBytes("timeout", BLOCK_SIZE);
     // putBlock moves the buffer to a worker thread: hand it copies.
-    await r.direct.putBlock(OWNER, pending.id, 0, Buffer.from(other), b64(other));
+    await r.direct.writes.putBlock(OWNER, pending.id, 0, Buffer.from(other), b64(other));
     assert.equal((await r.meta.chunkTotals()).chunks, before.chunks + 1);
-    assert.deepEqual(await r.direct.expire(new Date(Date.now() + 5 * 60_000)), [], "not yet");
+    assert.deepEqual(await r.direct.writes.expire(new Date(Date.now() + 5 * 60_000)), [], "not yet");
     // Each block written restarts the Timeout: once the clock has moved on, a second block puts
     // the expiry later, so the first expiry time no longer ends it.
     const firstExpiry = Date.parse((await r.snapshots.get(pending.id)).expiresAt!);
     while (Date.now() <= firstExpiry - 10 * 60_000) await new Promise((res) => setTimeout(res, 1));
-    await r.direct.putBlock(OWNER, pending.id, 1, Buffer.from(other), b64(other));
+    await r.direct.writes.putBlock(OWNER, pending.id, 1, Buffer.from(other), b64(other));
     const secondExpiry = Date.parse((await r.snapshots.get(pending.id)).expiresAt!);
     assert.ok(secondExpiry > firstExpiry, `${secondExpiry} > ${firstExpiry}`);
-    assert.deepEqual(await r.direct.expire(new Date(firstExpiry + 1)), [], "restarted by the second block");
-    assert.deepEqual(await r.direct.expire(new Date(secondExpiry + 1)), [pending.id]);
+    assert.deepEqual(
+      await r.direct.writes.expire(new Date(firstExpiry + 1)),
+      [],
+      "restarted by the second block",
+    );
+    assert.deepEqual(await r.direct.writes.expire(new Date(secondExpiry + 1)), [pending.id]);
     const failed = await r.snapshots.get(pending.id);
     assert.equal(failed.state, "error");
     assert.match(failed.stateMessage ?? "", /timed out/);
     assert.deepEqual(await r.meta.chunkTotals(), before, "its block was released");
-    await assert.rejects(r.direct.putBlock(OWNER, pending.id, 1, other, b64(other)), {
+    await assert.rejects(r.direct.writes.putBlock(OWNER, pending.id, 1, other, b64(other)), {
       code: "ValidationException",
     });
   } finally {
@@ -57,9 +61,9 @@ test("a finished snapshot takes no more blocks, and a child cannot complete once
   try {
     const r = engine.region("us-east-1");
     const block = seededBytes("parent", BLOCK_SIZE);
-    const parent = await r.direct.start(OWNER, { volumeSizeGiB: 1 });
-    await r.direct.putBlock(OWNER, parent.id, 0, Buffer.from(block), b64(block));
-    await r.direct.complete(OWNER, parent.id, 1);
+    const parent = await r.direct.writes.start(OWNER, { volumeSizeGiB: 1 });
+    await r.direct.writes.putBlock(OWNER, parent.id, 0, Buffer.from(block), b64(block));
+    await r.direct.writes.complete(OWNER, parent.id, 1);
     await assert.rejects(r.meta.addSnapshotBlocks(parent.id, [{ block: 5, hash: null }]), {
       code: "IncorrectState",
     });
@@ -68,10 +72,10 @@ test("a finished snapshot takes no more blocks, and a child cannot complete once
       [0],
     );
 
-    const child = await r.direct.start(OWNER, { volumeSizeGiB: 1, parentSnapshotId: parent.id });
-    await r.direct.putBlock(OWNER, child.id, 9, Buffer.from(block), b64(block));
+    const child = await r.direct.writes.start(OWNER, { volumeSizeGiB: 1, parentSnapshotId: parent.id });
+    await r.direct.writes.putBlock(OWNER, child.id, 9, Buffer.from(block), b64(block));
     await r.snapshots.delete(parent.id);
-    await assert.rejects(r.direct.complete(OWNER, child.id, 1), {
+    await assert.rejects(r.direct.writes.complete(OWNER, child.id, 1), {
       code: "ValidationException",
       reason: "INVALID_DEPENDENCY_REQUEST",
     });
@@ -86,8 +90,8 @@ test("an image registered on a snapshot still being written turns available when
   try {
     const r = engine.region("us-east-1");
     const block = seededBytes("pending-image", BLOCK_SIZE);
-    const snap = await r.direct.start(OWNER, { volumeSizeGiB: 1 });
-    await r.direct.putBlock(OWNER, snap.id, 0, Buffer.from(block), b64(block));
+    const snap = await r.direct.writes.start(OWNER, { volumeSizeGiB: 1 });
+    await r.direct.writes.putBlock(OWNER, snap.id, 0, Buffer.from(block), b64(block));
     const image = await r.images.register(OWNER, {
       name: "written-later",
       blockDeviceMappings: [
@@ -98,7 +102,7 @@ test("an image registered on a snapshot still being written turns available when
       ],
     });
     assert.equal(image.state, "pending");
-    await r.direct.complete(OWNER, snap.id, 1);
+    await r.direct.writes.complete(OWNER, snap.id, 1);
     assert.equal((await r.images.wait(image.id)).state, "available");
   } finally {
     await engine.close();

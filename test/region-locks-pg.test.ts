@@ -73,7 +73,7 @@ test("snapshots started on two hosts at once never pass the account's quota", as
     ACCOUNTS.map(async (n) => {
       const account = `bob-${n}`;
       const results = await onBothHosts(10, (host) =>
-        host.region(REGION).direct.start(account, { volumeSizeGiB: 1 }),
+        host.region(REGION).direct.writes.start(account, { volumeSizeGiB: 1 }),
       );
       const ids = results.flatMap((r) => (r.status === "fulfilled" ? [r.value.id] : []));
       assert.equal(ids.length, 4, `${account}: exactly the quota's worth succeed`);
@@ -92,7 +92,7 @@ test("one ClientToken sent to both hosts at once makes one snapshot, and every c
       const account = `carol-${n}`;
       const size = round + 1;
       const results = await onBothHosts(6, (host) =>
-        host.region(REGION).direct.start(account, { volumeSizeGiB: size, clientToken: "token-1" }),
+        host.region(REGION).direct.writes.start(account, { volumeSizeGiB: size, clientToken: "token-1" }),
       );
       assert.deepEqual(codes(results), []);
       const ids = new Set(results.map((r) => (r.status === "fulfilled" ? r.value.id : "")));

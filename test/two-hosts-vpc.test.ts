@@ -4,8 +4,6 @@
 // only as its security group allows, and a rule revoked through host B closes it on host A.
 import assert from "node:assert/strict";
 import { randomBytes, randomInt } from "node:crypto";
-import { existsSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { after, before, test } from "node:test";
 import {
   AuthorizeSecurityGroupIngressCommand,
@@ -24,55 +22,23 @@ import {
   waitUntilInstanceTerminated,
 } from "@aws-sdk/client-ec2";
 import { DataPlane } from "../src/network/data-plane.ts";
-import { type Daemon, startDaemon } from "./daemon.ts";
-import { adminCredentials, ec2 } from "./ec2-helpers.ts";
-import { tempDir } from "./helpers.ts";
 import { baseImageId, consoleText, waitForConsole } from "./instance-helpers.ts";
-import { type PostgresServer, startPostgres } from "./servers/postgres.ts";
-import { type Rgw, startRgw } from "./servers/rgw.ts";
+import { type Hosts, hasVm, startHosts } from "./multi-host-helpers.ts";
 
 const probe = await DataPlane.probe();
-const dirA = tempDir("strata-vpc-host-a-");
-const dirB = tempDir("strata-vpc-host-b-");
-const configDir = tempDir("strata-vpc-hosts-");
-let pg: PostgresServer;
-let rgw: Rgw;
-let hostA: Daemon;
-let hostB: Daemon;
+let hosts: Hosts | undefined;
+let dirA = "";
+let dirB = "";
 let viaA: EC2Client;
 let viaB: EC2Client;
 const marker = `across-hosts-${randomBytes(4).toString("hex")}`;
 
 before(async () => {
   if (!probe.ok) return;
-  [pg, rgw] = await Promise.all([startPostgres(), startRgw({ memBytes: 2 * 1024 ** 3 })]);
-  await rgw.createBucket("packs");
-  const url = await pg.createDatabase();
-  const config = join(configDir, "storage.json");
-  writeFileSync(
-    config,
-    JSON.stringify({
-      accounts: { type: "postgres", url },
-      default: {
-        metadata: { type: "postgres", url, schema: "r_{region}" },
-        packs: {
-          type: "s3",
-          endpoint: rgw.endpoint,
-          bucket: "packs",
-          accessKeyId: rgw.accessKeyId,
-          secretAccessKey: rgw.secretAccessKey,
-        },
-      },
-    }),
-  );
   // Two pools apart, two tunnel ports side by side: two hosts' worth of data plane on one machine.
   const third = randomInt(0, 128) * 2;
   const port = randomInt(20000, 60000);
-  const args = (id: string, n: number) => [
-    "--storage-config",
-    config,
-    "--host-id",
-    id,
+  const args = (n: number) => [
     "--zone",
     "a",
     "--network",
@@ -82,20 +48,19 @@ before(async () => {
     "--tunnel",
     `127.0.0.1:${port + n}`,
   ];
-  hostA = await startDaemon(dirA, "us-east-1", { baseImage: true, args: args("vpc-host-a", 0) });
-  viaA = ec2(hostA, adminCredentials(dirA));
-  await baseImageId(viaA);
-  hostB = await startDaemon(dirB, "us-east-1", { args: args("vpc-host-b", 1) });
-  viaB = ec2(hostB, adminCredentials(dirA));
+  hosts = await startHosts({
+    regions: "us-east-1",
+    buckets: { default: "packs" },
+    hosts: [
+      { id: "vpc-host-a", args: args(0) },
+      { id: "vpc-host-b", args: args(1) },
+    ],
+  });
+  ({ dir: dirA, ec2: viaA } = hosts.a);
+  ({ dir: dirB, ec2: viaB } = hosts.b);
 });
 
-after(async () => {
-  await hostB?.kill("SIGTERM");
-  await hostA?.kill("SIGTERM");
-  await Promise.all([pg?.stop(), rgw?.stop()]);
-});
-
-const hasVm = (dir: string, id: string) => existsSync(join(dir, "instances", id));
+after(() => hosts?.stop());
 
 /** Fetches the web server's port 80 and 8080 every second, writing what it got on the console. */
 function client(ip: string): string {

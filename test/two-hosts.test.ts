@@ -4,7 +4,7 @@
 // an instance reach the host that runs it (forwarded, the caller's signature checked there); a
 // copy to another region (another bucket) moves only the chunks missing there.
 import assert from "node:assert/strict";
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import {
@@ -25,28 +25,30 @@ import {
 } from "@aws-sdk/client-ec2";
 import { ListObjectsV2Command } from "@aws-sdk/client-s3";
 import Pg from "pg";
-import { type Daemon, startDaemon } from "./daemon.ts";
-import { adminCredentials, ec2 } from "./ec2-helpers.ts";
-import { tempDir } from "./helpers.ts";
+import type { Daemon } from "./daemon.ts";
 import { baseImageId, describeInstance, waitForConsole } from "./instance-helpers.ts";
-import { type PostgresServer, startPostgres } from "./servers/postgres.ts";
-import { type Rgw, startRgw } from "./servers/rgw.ts";
+import { type Hosts, hasVm, startHosts } from "./multi-host-helpers.ts";
 
-const dirA = tempDir("strata-host-a-");
-const dirB = tempDir("strata-host-b-");
-const configDir = tempDir("strata-two-hosts-");
-let pg: PostgresServer;
-let rgw: Rgw;
-let hostA: Daemon;
+let hosts: Hosts;
 let hostB: Daemon;
 let viaA: EC2Client;
 let viaB: EC2Client;
+let dirA = "";
+let dirB = "";
 let hostC: Daemon | undefined;
-let hostD: Daemon | undefined;
 let dirC = "";
-let hostArgs: (id: string, zone: string) => string[];
 const HOST_TIMEOUT_MS = 12_000;
-let databaseUrl = "";
+const hostArgs = (zone: string) => [
+  "--zone",
+  zone,
+  // Short, but well above a beat's delay on a loaded CI machine: a false "lost" would fence a host.
+  "--heartbeat-interval",
+  "1000",
+  "--host-timeout",
+  String(HOST_TIMEOUT_MS),
+  "--checkpoint-interval",
+  "2000",
+];
 
 /**
  * The volume's last snapshot as the region's database has it (checkpoints are no account's), and
@@ -55,7 +57,7 @@ let databaseUrl = "";
 async function lastSnapshotOf(
   volumeId: string,
 ): Promise<{ owner: string; state: string; startedAt: string; changedSince: boolean } | undefined> {
-  const client = new Pg.Client({ connectionString: databaseUrl });
+  const client = new Pg.Client({ connectionString: hosts.databaseUrl });
   await client.connect();
   try {
     const { rows } = await client.query(
@@ -74,61 +76,19 @@ async function lastSnapshotOf(
 const waiter = (client: EC2Client) => ({ client, maxWaitTime: 420, minDelay: 1, maxDelay: 2 });
 
 before(async () => {
-  [pg, rgw] = await Promise.all([startPostgres(), startRgw({ memBytes: 2 * 1024 ** 3 })]);
-  await rgw.createBucket("east");
-  await rgw.createBucket("west");
-  const url = await pg.createDatabase();
-  databaseUrl = url;
-  const packs = (bucket: string) => ({
-    type: "s3",
-    endpoint: rgw.endpoint,
-    bucket,
-    accessKeyId: rgw.accessKeyId,
-    secretAccessKey: rgw.secretAccessKey,
+  hosts = await startHosts({
+    regions: "us-east-1,us-west-2",
+    buckets: { default: "east", "us-west-2": "west" },
+    hosts: [
+      { id: "host-a", args: hostArgs("a") },
+      { id: "host-b", args: hostArgs("b") },
+    ],
   });
-  const metadata = { type: "postgres", url, schema: "r_{region}" };
-  const config = join(configDir, "storage.json");
-  writeFileSync(
-    config,
-    JSON.stringify({
-      accounts: { type: "postgres", url },
-      default: { metadata, packs: packs("east") },
-      regions: { "us-west-2": { metadata, packs: packs("west") } },
-    }),
-  );
-  hostArgs = (id: string, zone: string) => [
-    "--storage-config",
-    config,
-    "--host-id",
-    id,
-    "--zone",
-    zone,
-    // Short, but well above a beat's delay on a loaded CI machine: a false "lost" would fence a host.
-    "--heartbeat-interval",
-    "1000",
-    "--host-timeout",
-    String(HOST_TIMEOUT_MS),
-    "--checkpoint-interval",
-    "2000",
-  ];
-  const args = hostArgs;
-  hostA = await startDaemon(dirA, "us-east-1,us-west-2", { baseImage: true, args: args("host-a", "a") });
-  viaA = ec2(hostA, adminCredentials(dirA));
-  await baseImageId(viaA);
-  // B finds the accounts, the base image and everything else in the shared stores.
-  hostB = await startDaemon(dirB, "us-east-1,us-west-2", { args: args("host-b", "b") });
-  viaB = ec2(hostB, adminCredentials(dirA));
+  ({ dir: dirA, ec2: viaA } = hosts.a);
+  ({ daemon: hostB, dir: dirB, ec2: viaB } = hosts.b);
 });
 
-after(async () => {
-  await hostD?.kill("SIGTERM");
-  await hostC?.kill("SIGTERM");
-  await hostB?.kill("SIGTERM");
-  await hostA?.kill("SIGTERM");
-  await Promise.all([pg?.stop(), rgw?.stop()]);
-});
-
-const hasVm = (dir: string, id: string) => existsSync(join(dir, "instances", id));
+after(() => hosts?.stop());
 
 /** RunInstances of one t3.micro in `zone` with user data, asked of `client`; the instance's id. */
 async function launch(client: EC2Client, imageId: string, zone: string, userData: string): Promise<string> {
@@ -181,9 +141,9 @@ echo "USERDATA-RAN"
 
   // CopyImage to us-west-2 (its packs in another bucket): a second copy of the same image finds
   // every chunk there already and puts no pack.
-  const west = ec2(hostB, adminCredentials(dirA), "us-west-2");
+  const west = hosts.ec2(hostB, "us-west-2");
   const packsInWest = async () => {
-    const listed = await rgw.client().send(new ListObjectsV2Command({ Bucket: "west" }));
+    const listed = await hosts.rgw.client().send(new ListObjectsV2Command({ Bucket: "west" }));
     return (listed.Contents ?? []).map((o) => o.Key!).sort();
   };
   const copy = async (name: string) => {
@@ -233,8 +193,7 @@ echo "USERDATA-RAN"
 
   // B dies (its QEMU with it); a new host of zone b joins.
   await hostB.kill("SIGKILL");
-  dirC = tempDir("strata-host-c-");
-  hostC = await startDaemon(dirC, "us-east-1,us-west-2", { args: hostArgs("host-c", "b") });
+  ({ daemon: hostC, dir: dirC } = await hosts.add("host-c", hostArgs("b")));
   const started = Date.now();
   let stopped = await describeInstance(viaA, id);
   while (stopped.State?.Name !== "stopped" && Date.now() - started < 4 * HOST_TIMEOUT_MS) {
@@ -258,9 +217,7 @@ echo "USERDATA-RAN"
 
 test("AttachVolume to an instance on another host of the zone moves the volume there, bytes and all", async () => {
   assert.ok(hostC, "host C joined zone b in the test before");
-  const dirD = tempDir("strata-host-d-");
-  hostD = await startDaemon(dirD, "us-east-1,us-west-2", { args: hostArgs("host-d", "b") });
-  const viaD = ec2(hostD, adminCredentials(dirA));
+  const { dir: dirD, ec2: viaD } = await hosts.add("host-d", hostArgs("b"));
   // A volume on C (its zone, b), written through C's admin socket.
   const c = hostC.client();
   const vol = (await c.createVolume({ sizeGiB: 1 })) as { id: string };

@@ -60,7 +60,7 @@ export async function streamBlocks(
   buffers: BlockBuffers,
 ): Promise<void> {
   const blocks = parseStreamRequest(body);
-  const hashes = await region.direct.openBlocks(accountId, snapshotId, blocks);
+  const hashes = await region.direct.reads.openBlocks(accountId, snapshotId, blocks);
   res.writeHead(200, { "content-type": BLOCK_STREAM_CONTENT_TYPE });
   let gone = false;
   const onClose = () => {
@@ -73,7 +73,7 @@ export async function streamBlocks(
     if (queue.length >= TOP_UP_BELOW) return;
     while (queue.length < READS_IN_FLIGHT && next < blocks.length) {
       const buffer = buffers.take();
-      const data = region.direct.readBlock(hashes[next++], { buffer, offset: 0 }, false);
+      const data = region.direct.reads.readBlock(hashes[next++], { buffer, offset: 0 }, false);
       data.catch(() => {}); // awaited below, unless the client went away first
       queue.push({ buffer, data });
     }

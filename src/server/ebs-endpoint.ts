@@ -171,7 +171,7 @@ async function startSnapshot(c: Call): Promise<void> {
   }
   if (typeof b.Description === "string" && b.Description.length > 255)
     throw invalid("Description is longer than 255 characters");
-  const s = await c.region.direct.start(c.accountId, {
+  const s = await c.region.direct.writes.start(c.accountId, {
     volumeSizeGiB: typeof b.VolumeSize === "number" ? b.VolumeSize : Number.NaN,
     parentSnapshotId: typeof b.ParentSnapshotId === "string" ? b.ParentSnapshotId : undefined,
     description: typeof b.Description === "string" ? b.Description : undefined,
@@ -231,7 +231,7 @@ async function writeBlock(c: Call): Promise<void> {
   if (typeof checksum !== "string") throw invalid("x-amz-Checksum is required", "INVALID_BLOCK");
   const progress = c.headers["x-amz-progress"];
   const index = int(c.params.index, "BlockIndex");
-  await c.region.direct.putBlock(
+  await c.region.direct.writes.putBlock(
     c.accountId,
     c.params.id,
     index,
@@ -250,7 +250,7 @@ async function writeBlock(c: Call): Promise<void> {
 async function completeSnapshot(c: Call): Promise<void> {
   const count = int(c.headers["x-amz-changedblockscount"] as string, "x-amz-ChangedBlocksCount");
   const value = c.headers["x-amz-checksum"];
-  await c.region.direct.complete(
+  await c.region.direct.writes.complete(
     c.accountId,
     c.params.id,
     count,
@@ -283,7 +283,7 @@ const nextToken = (next: number | undefined) =>
 
 async function listBlocks(c: Call): Promise<void> {
   const { start, limit } = pageStart(c.query);
-  const r = await c.region.direct.listBlocks(c.accountId, c.params.id, start, limit);
+  const r = await c.region.direct.reads.listBlocks(c.accountId, c.params.id, start, limit);
   json(c.res, 200, {
     Blocks: r.blocks.map((b) => ({ BlockIndex: b.block, BlockToken: b.token })),
     ExpiryTime: r.expiry,
@@ -296,7 +296,7 @@ async function listBlocks(c: Call): Promise<void> {
 async function changedBlocks(c: Call): Promise<void> {
   const { start, limit } = pageStart(c.query);
   const first = c.query.get("firstSnapshotId") ?? undefined;
-  const r = await c.region.direct.changedBlocks(c.accountId, first, c.params.id, start, limit);
+  const r = await c.region.direct.reads.changedBlocks(c.accountId, first, c.params.id, start, limit);
   json(c.res, 200, {
     ChangedBlocks: r.blocks.map((b) => ({
       BlockIndex: b.block,
@@ -321,7 +321,10 @@ async function getBlock(c: Call): Promise<void> {
   const buffer = blockBuffers.take();
   let result: { data: Buffer; checksum: string };
   try {
-    result = await c.region.direct.getBlock(c.accountId, c.params.id, index, token, { buffer, offset: 0 });
+    result = await c.region.direct.reads.getBlock(c.accountId, c.params.id, index, token, {
+      buffer,
+      offset: 0,
+    });
   } catch (e) {
     blockBuffers.give(buffer);
     throw e;

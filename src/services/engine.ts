@@ -191,7 +191,7 @@ export class Engine {
   /** EBS direct API snapshots left pending past their Timeout turn to error. */
   async #expireDirectSnapshots(): Promise<void> {
     for (const r of this.regions.values()) {
-      await r.direct
+      await r.direct.writes
         .expire()
         .catch((e: Error) => console.error(`expiring snapshots in ${r.name}: ${e.message}`));
     }
