@@ -91,6 +91,33 @@ describe("HostRegistry", () => {
     );
   });
 
+  it("a lost host's instances are handled once per loss, not at every beat; again if it comes back and is lost again", async () => {
+    await store.register(host("gone", null, { heartbeatAt: now - 60_000 }));
+    const lost: string[] = [];
+    const registry = new HostRegistry(
+      "us-east-1",
+      store,
+      { id: "me", heartbeatMs: 10, lostAfterMs: 1000 },
+      () => compute(1),
+    );
+    await registry.start("http://me:4566", {
+      hostLost: async (id) => void lost.push(id),
+      fence: async () => {},
+    });
+    const beats = (n: number) => new Promise((r) => setTimeout(r, n * 10 + 50));
+    try {
+      await beats(10);
+      assert.deepEqual(lost, ["gone"]);
+      assert.equal((await store.get("gone"))?.state, "lost");
+      // Back (registered anew), then silent again: its new instances are handled too.
+      await store.register(host("gone", null, { startedAt: Date.now(), heartbeatAt: Date.now() - 60_000 }));
+      await beats(10);
+      assert.deepEqual(lost, ["gone", "gone"]);
+    } finally {
+      await registry.close();
+    }
+  });
+
   it("a heartbeat of a host marked lost fails (it must fence itself); registering again revives it", async () => {
     await store.register(host("h", null, { heartbeatAt: now - 60_000 }));
     assert.ok(await store.heartbeat("h", { vcpus: 1, memoryMiB: 1 }, Date.now()));

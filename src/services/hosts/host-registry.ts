@@ -48,6 +48,9 @@ export class HostRegistry {
   #timer: NodeJS.Timeout | undefined;
   #lastBeat = 0;
   #beating: Promise<void> | undefined;
+  // Lost hosts (id@startedAt) whose instances this host has recorded stopped: not scanned again
+  // each beat (a lost host's row stays; one that registers again starts anew).
+  readonly #handledLoss = new Set<string>();
 
   constructor(region: string, store: HostStore, options: HostOptions, compute: () => ComputeHost) {
     this.#region = region;
@@ -229,8 +232,11 @@ export class HostRegistry {
           console.error(`${this.#region}: host ${h.id} missed its heartbeats: marked lost`);
           lost = true;
         }
-        // Every beat, not only the marking one's: a survivor that died half-way is finished here.
-        if (lost) await events.hostLost(h.id);
+        // Not only by the marking host: a survivor that died half-way is finished here.
+        const loss = `${h.id}@${h.startedAt}`;
+        if (!lost || this.#handledLoss.has(loss)) continue;
+        await events.hostLost(h.id);
+        this.#handledLoss.add(loss);
       }
     } catch (e) {
       console.error(`${this.#region}: looking for lost hosts failed: ${(e as Error).message}`);
