@@ -3,10 +3,13 @@
 // region's advisory locks. Concurrent creates at a quota limit make exactly the allowed number;
 // one token sent to both hosts at once makes one resource, and every call answers with it.
 import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { StrataError } from "../src/errors.ts";
 import { Engine } from "../src/services/engine.ts";
-import { tempDir } from "./helpers.ts";
+import { publishBaseImage } from "../src/services/images/base-image-publisher.ts";
+import { MiB, seededBytes, tempDir } from "./helpers.ts";
 import { type PostgresServer, startPostgres } from "./servers/postgres.ts";
 
 const REGION = "us-east-1";
@@ -134,4 +137,32 @@ test("a security group created on one host while the other deletes its VPC: neve
       await b.vpcs.deleteVpc("dave", vpc.id);
     }
   }
+});
+
+test("two hosts starting at once publish the base image once, and both answer with it", async () => {
+  // Each listed the provider's images, found none, and published: the second registration failed
+  // on the name, or one host's leftover sweep deleted the other's scratch snapshot meanwhile; the
+  // region could end with no base image until a restart.
+  const path = join(tempDir(), "disk.raw");
+  writeFileSync(path, seededBytes("base disk", 3 * MiB));
+  const disk = { path, sizeBytes: 3 * MiB, name: "strata-minimal-race", kernelVersion: "test" };
+  const provider = "strata-provider";
+  const published = await Promise.all(hosts.map((h) => publishBaseImage(h.region(REGION), provider, disk)));
+  assert.equal(published[0].id, published[1].id);
+  const r = hosts[0].region(REGION);
+  const images = (await r.images.list()).filter((i) => i.ownerId === provider);
+  assert.deepEqual(
+    images.map((i) => i.id),
+    [published[0].id],
+  );
+  // Nothing else of the provider's stays: its one snapshot is the image's.
+  const snapshots = (await r.snapshots.list()).filter((s) => s.ownerId === provider);
+  assert.deepEqual(
+    snapshots.map((s) => s.id),
+    [images[0].blockDeviceMappings[0].ebs?.snapshotId],
+  );
+  assert.deepEqual(
+    (await r.volumes.list()).filter((v) => v.ownerId === provider),
+    [],
+  );
 });

@@ -154,6 +154,37 @@ test("concurrent first uses of a volume share one handle: no write is lost to a 
   }
 });
 
+test("a handle closed while it is still opening leaves no hydrator behind on it", async () => {
+  // Closing (delete, grow, hand-over, shut-down) stopped the volume's hydrator before waiting for
+  // the handle: one still opening registered and started its hydrator after that, on the handle
+  // about to close; it stayed in the service, failing on the closed handle.
+  const engine = await openEngine(dataDir, ["us-east-1"]);
+  try {
+    const r = engine.region("us-east-1");
+    const v = await r.volumes.create({ sizeGiB: 1 });
+    // More blocks than the hydrator's batch (64): some are still remote at each step below.
+    const content = seededBytes("closing while opening", 160 * BLOCK_SIZE);
+    await (await r.volumes.handle(v.id)).write(0, content);
+    const snap = await r.snapshots.wait((await r.snapshots.create(v.id)).id);
+    const restored = await r.volumes.create({ snapshotId: snap.id });
+    await r.volumes.close();
+    assert.equal(r.volumes.hydrator(restored.id), undefined);
+    assert.ok((await r.meta.hasRemoteBlocks(restored.id)) === true);
+    const opening = r.volumes.handle(restored.id);
+    await r.volumes.close();
+    await opening;
+    assert.equal(r.volumes.hydrator(restored.id), undefined, "no hydrator on a closed handle");
+    // Opened again, it hydrates and reads as before.
+    const h = await r.volumes.handle(restored.id);
+    await r.volumes.hydrator(restored.id)?.done;
+    assert.equal(r.volumes.hydrator(restored.id)?.error ?? null, null);
+    assert.equal(h.remote.count, 0);
+    assert.equal(sha256(await h.read(0, content.byteLength)), sha256(content));
+  } finally {
+    await engine.close();
+  }
+});
+
 test("volumes are sparse files; the largest EC2 size (16384 GiB) works across segment files", async () => {
   const engine = await openEngine(dataDir);
   try {

@@ -20,6 +20,13 @@ export async function publishBaseImage(
   providerId: string,
   disk: BaseDisk,
 ): Promise<ImageRecord> {
+  // A region lock (it holds across hosts sharing the database): two hosts starting at once each
+  // found no image and published, so one registration failed on the name, or one's leftover sweep
+  // deleted the other's scratch snapshot; the region could be left without a base image.
+  return region.locks.withLocks([`base-image:${region.name}`], () => publish(region, providerId, disk));
+}
+
+async function publish(region: Region, providerId: string, disk: BaseDisk): Promise<ImageRecord> {
   const images = (await region.images.list()).filter((i) => i.ownerId === providerId);
   await removeLeftovers(region, providerId, images);
   const existing = images.find((i) => i.name === disk.name);

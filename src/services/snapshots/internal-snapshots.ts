@@ -16,6 +16,17 @@ export async function createInternal(
   volumeId: string,
   description: string,
 ): Promise<SnapshotRecord> {
+  // One at a time per volume (a checkpoint and a move, say): one polling for its own snapshot
+  // while the other's completed would delete the later one, the volume's last (what a takeover
+  // restores), or have its own deleted under it.
+  return snapshots.internalSnapshots.with(volumeId, () => createOne(snapshots, volumeId, description));
+}
+
+async function createOne(
+  snapshots: SnapshotService,
+  volumeId: string,
+  description: string,
+): Promise<SnapshotRecord> {
   const [started] = await snapshots.startInternal(volumeId, description);
   let done: SnapshotRecord;
   for (;;) {

@@ -9,6 +9,7 @@ import type {
   SnapshotStats,
 } from "../../storage/metadata/metadata-store.ts";
 import { crashPoint } from "../../util/crash-points.ts";
+import { KeyedLock } from "../../util/keyed-lock.ts";
 import { checkId, notFound } from "../access/resource-ids.ts";
 import type { Sharing } from "../access/sharing.ts";
 import { releaseChunks } from "../chunks/chunk-references.ts";
@@ -35,6 +36,8 @@ export class SnapshotService {
   readonly #jobs: SnapshotJobs;
   readonly #sharing: Sharing;
   readonly #quotas: RegionQuotas;
+  /** Per volume: one engine-internal snapshot at a time, start to clean-up (internal-snapshots.ts). */
+  readonly internalSnapshots = new KeyedLock<string>();
 
   constructor(
     region: string,

@@ -22,6 +22,11 @@ export class Hydrator {
     this.#volume = volume;
   }
 
+  /** The handle it hydrates. */
+  get volume(): VolumeHandle {
+    return this.#volume;
+  }
+
   #startedAt = 0;
   #remainingAtStart = 0;
 

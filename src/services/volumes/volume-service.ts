@@ -376,11 +376,17 @@ export class VolumeService {
   }
 
   async #closeHandle(id: string): Promise<void> {
-    await this.#hydrators.get(id)?.stop();
-    this.#hydrators.delete(id);
     const h = this.#handles.get(id);
     this.#handles.delete(id);
-    if (h) await (await h).close();
+    // The handle first: one still opening starts its hydrator once open, which must stop too (it
+    // would stay behind, failing on the closed handle). A newer handle's hydrator is not ours.
+    const handle = h && (await h);
+    const hydrator = this.#hydrators.get(id);
+    if (hydrator && (!handle || hydrator.volume === handle)) {
+      await hydrator.stop();
+      if (this.#hydrators.get(id) === hydrator) this.#hydrators.delete(id);
+    }
+    await handle?.close();
   }
 
   /** At start-up: this host's volumes claimed, stray directories removed, hydration resumed (volume-hosts.ts). */
