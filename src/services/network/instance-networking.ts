@@ -177,8 +177,12 @@ export class InstanceNetworking implements NetworkAttachment {
   /** A committed change: subnets, public addresses (Elastic IPs) and rules of running guests follow. */
   async #refresh(vpcId: string): Promise<void> {
     const plane = this.#host.plane;
-    if (!plane || ![...this.#plugged.values()].some((p) => p.vpcId === vpcId)) return;
+    const inUse = () => [...this.#plugged.values()].some((p) => p.vpcId === vpcId);
+    if (!plane || !inUse()) return;
     await this.#locks.with(vpcId, async () => {
+      // Again under the lock: a refresh queued behind the last unplug would build the VPC's
+      // namespace again (router, DHCP, metadata) for nothing plugged, and leave it running.
+      if (!inUse()) return;
       await this.#ensureVpc(plane, vpcId);
       const state = await this.#interfaces.vpcState(vpcId);
       for (const eni of state.interfaces) {
