@@ -213,8 +213,27 @@ export function instanceStoreContract(name: string, open: Open<InstanceStores>):
         pid: 99,
         stateTransitionReason: "User initiated (2026-11-22 07:00:00 GMT)",
       };
-      await s.updateInstance(running);
+      assert.equal(await s.updateInstance(running), true);
       assert.deepEqual(await s.getInstance(i.id), running);
+    });
+
+    it("a conditional update writes only while the stored state and host are still the expected ones", async () => {
+      const i = instance(account(), { state: "running", host: "host-b" });
+      await s.insertInstances([i], []);
+      const stale = { ...i, state: "stopped" as const, pid: null };
+      // Another host took it over meanwhile: the stale write is refused.
+      const taken = { ...i, state: "pending" as const, host: "host-c" };
+      assert.equal(await s.updateInstance(taken), true);
+      assert.equal(await s.updateInstance(stale, { state: "running", host: "host-b" }), false);
+      assert.deepEqual(await s.getInstance(i.id), taken);
+      assert.equal(await s.updateInstance(stale, { state: "pending", host: "host-c" }), true);
+      assert.deepEqual(await s.getInstance(i.id), stale);
+      // No host recorded (before hosts were) matches null.
+      const old = instance(account(), { state: "running" });
+      await s.insertInstances([old], []);
+      const stopped = { ...old, state: "stopped" as const };
+      assert.equal(await s.updateInstance(stopped, { state: "running", host: null }), true);
+      assert.deepEqual(await s.getInstance(old.id), stopped);
     });
 
     it("keeps key pairs per owner by name: duplicates refused, listed by name, deleted with their tags", async () => {

@@ -11,14 +11,17 @@ export async function recordHostLost(vms: VmSupervisor, hostId: string): Promise
     await vms.withLock(listed.id, async () => {
       const r = await vms.record(listed.id);
       if (r.host !== hostId || !ACTIVE.includes(r.state)) return;
+      // Written only if still so in the database: the lock is this process's, and a host taking
+      // the instance over may have changed it since (its write must not be undone).
+      const expect = { state: r.state, host: hostId };
       r.pid = null;
       const message = `Server.InternalError: its Strata host ${hostId} stopped answering`;
       const reason = { code: "Server.InternalError", message };
       if (r.state === "shutting-down") {
         r.terminatedAt = new Date().toISOString();
-        await vms.setState(r, "terminated", `${message} (${ec2Time()})`, reason);
+        await vms.setState(r, "terminated", `${message} (${ec2Time()})`, reason, expect);
       } else {
-        await vms.setState(r, "stopped", `${message} (${ec2Time()})`, reason);
+        await vms.setState(r, "stopped", `${message} (${ec2Time()})`, reason, expect);
       }
     });
   }

@@ -18,18 +18,20 @@ export async function setState(
   state: InstanceStateName,
   reason: string,
   stateReason: InstanceRecord["stateReason"],
-): Promise<void> {
+  expect?: { state: string; host: string | null },
+): Promise<boolean> {
   const { network } = parts;
   r.state = state;
   r.stateTransitionReason = reason;
   r.stateReason = stateReason;
   if (state !== "running") delete r.guestSeenAt;
-  await parts.store.updateInstance(r);
+  if (!(await parts.store.updateInstance(r, expect)) && expect) return false;
   const hook =
     state === "stopped" ? network.stopped : state === "terminated" ? network.terminated : undefined;
   await hook
     ?.call(network, r.id)
     .catch((e: Error) => console.error(`instance ${r.id}: network on ${state}: ${e.message}`));
+  return true;
 }
 
 /**

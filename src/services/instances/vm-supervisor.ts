@@ -115,8 +115,9 @@ export class VmSupervisor {
     state: InstanceStateName,
     reason: string,
     stateReason: InstanceRecord["stateReason"] = null,
-  ): Promise<void> {
-    return setState(this.#parts, r, state, reason, stateReason);
+    expect?: { state: string; host: string | null },
+  ): Promise<boolean> {
+    return setState(this.#parts, r, state, reason, stateReason, expect);
   }
 
   /**

@@ -81,7 +81,11 @@ export interface InstanceStore {
   listInstances(): Promise<InstanceRecord[]>;
   /** The instances among `ids` that exist, in no particular order (one query, whatever their number). */
   getInstances(ids: string[]): Promise<InstanceRecord[]>;
-  updateInstance(instance: InstanceRecord): Promise<void>;
+  /**
+   * Writes the record back. With `expect`, only if the stored one still has that state and host
+   * (another host may have changed it since it was read): false if not, and nothing is written.
+   */
+  updateInstance(instance: InstanceRecord, expect?: { state: string; host: string | null }): Promise<boolean>;
 
   /** Attaches an available, unattached volume (VolumeInUse / IncorrectState otherwise). */
   attachVolume(attachment: VolumeAttachmentRecord): Promise<void>;

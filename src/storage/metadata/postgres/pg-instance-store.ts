@@ -52,12 +52,18 @@ export class PgInstanceStore implements InstanceStore {
     return (await this.#db.column("SELECT attributes AS v FROM instances ORDER BY id")) as InstanceRecord[];
   }
 
-  async updateInstance(i: InstanceRecord): Promise<void> {
-    await this.#db.run("UPDATE instances SET state = $1, attributes = $2 WHERE id = $3", [
-      i.state,
-      JSON.stringify(i),
-      i.id,
-    ]);
+  async updateInstance(i: InstanceRecord, expect?: { state: string; host: string | null }): Promise<boolean> {
+    const set = "UPDATE instances SET state = $1, attributes = $2 WHERE id = $3";
+    const changed = expect
+      ? await this.#db.run(`${set} AND state = $4 AND coalesce(attributes->>'host', '') = $5`, [
+          i.state,
+          JSON.stringify(i),
+          i.id,
+          expect.state,
+          expect.host ?? "",
+        ])
+      : await this.#db.run(set, [i.state, JSON.stringify(i), i.id]);
+    return changed > 0;
   }
 
   async attachVolume(a: VolumeAttachmentRecord): Promise<void> {

@@ -61,11 +61,15 @@ export class SqliteInstanceStore implements InstanceStore {
     });
   }
 
-  async updateInstance(i: InstanceRecord): Promise<void> {
+  async updateInstance(i: InstanceRecord, expect?: { state: string; host: string | null }): Promise<boolean> {
     return this.#db.exclusive(() => {
-      this.#db
-        .q("UPDATE instances SET state = ?, attributes = ? WHERE id = ?")
-        .run(i.state, JSON.stringify(i), i.id);
+      const set = "UPDATE instances SET state = ?, attributes = ? WHERE id = ?";
+      const r = expect
+        ? this.#db
+            .q(`${set} AND state = ? AND coalesce(json_extract(attributes, '$.host'), '') = ?`)
+            .run(i.state, JSON.stringify(i), i.id, expect.state, expect.host ?? "")
+        : this.#db.q(set).run(i.state, JSON.stringify(i), i.id);
+      return Number(r.changes) > 0;
     });
   }
 
