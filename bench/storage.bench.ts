@@ -3,8 +3,9 @@
 // programs restic and borg (first backup, 1 % incremental, full restore to a file; skipped with a
 // line on stderr when not installed). Strata's full restore to a file is also measured as a user
 // runs it, through bin/strata against a live daemon (bench/cli-restore.ts).
-// Run: `npm run bench`, or `bin/node bench/storage.bench.ts [--repeats N] [--restore-only]`
-// (--restore-only: just the full restores to a file, Strata's CLI beside restic and borg).
+// Run: `npm run bench`, or `bin/node bench/storage.bench.ts [--repeats N] [--restore-only] [--rgw]`
+// (--restore-only: just the full restores to a file, Strata's CLI beside restic and borg; --rgw:
+// the CLI restores' daemon keeps its packs in a throw-away Ceph RGW bucket, see rgw-packs.ts).
 // Prints machine info and a markdown table; exits non-zero only on an error, not on a missed goal.
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -18,7 +19,7 @@ import type { VolumeHandle } from "../src/services/volumes/volume-handle.ts";
 import { BLOCK_SIZE, GIB } from "../src/storage/blocks.ts";
 import type { SnapshotRecord, SnapshotStats } from "../src/storage/metadata/metadata-store.ts";
 import { blockContent, type Kind, layout, prng, randomBlock } from "./bench-content.ts";
-import { type CliRestores, cliRestores } from "./cli-restore.ts";
+import { type CliRestores, cliRestores, type RunCpu } from "./cli-restore.ts";
 import {
   type BackupFigures,
   type BackupTool,
@@ -30,9 +31,14 @@ import {
   snapshotReferences,
   zstdDecompressReference,
 } from "./reference-tools.ts";
+import { withRgwPacks } from "./rgw-packs.ts";
 
 const { values: flags } = parseArgs({
-  options: { repeats: { type: "string", default: "3" }, "restore-only": { type: "boolean", default: false } },
+  options: {
+    repeats: { type: "string", default: "3" },
+    "restore-only": { type: "boolean", default: false },
+    rgw: { type: "boolean", default: false },
+  },
 });
 
 const MB = 1e6;
@@ -359,6 +365,7 @@ function restoreRows(r: RestoresToFile): string[] {
 
 function restoreDetails(r: RestoresToFile): string[] {
   const runs = (xs: number[]) => xs.map(secs).join(", ");
+  const cpu = (xs: RunCpu[]) => xs.map((x) => `${x.daemon.toFixed(2)} + ${x.cli.toFixed(2)}`).join(", ");
   return [
     ...r.tools.map(
       (t) =>
@@ -366,9 +373,10 @@ function restoreDetails(r: RestoresToFile): string[] {
         (Number.isNaN(t.incremental) ? "" : `incremental ${secs(t.incremental)}; `) +
         `restore runs ${runs(t.restoreRuns)}`,
     ),
-    `Strata CLI against a live daemon (snapshot imported with strata snapshot import in ` +
+    `Strata CLI against a live daemon${flags.rgw ? " with its packs in a Ceph RGW bucket (memstore, loopback)" : ""} (snapshot imported with strata snapshot import in ` +
       `${secs(r.cli.importSeconds)}): export runs ${runs(r.cli.exportRuns)}; ` +
       `volume read runs ${runs(r.cli.volumeReadRuns)} (each of a volume just created from the snapshot)`,
+    `CPU-seconds per run, daemon + CLI: export ${cpu(r.cli.exportCpu)}; volume read ${cpu(r.cli.volumeReadCpu)}`,
     "Every restored file's SHA-256 matched the source's.",
   ];
 }
@@ -492,7 +500,8 @@ async function restoresToFiles(
     log(`reference tool: ${t.label} full restore x${REPEATS}`);
     figures.push({ ...backups(t, i), restoreRuns: await restores(t, raw, dir, REPEATS, expected) });
   }
-  const cli = await cliRestores(dir, raw, REPEATS, expected, log);
+  const restore = () => cliRestores(dir, raw, REPEATS, expected, log);
+  const cli = flags.rgw ? await withRgwPacks(dir, log, restore) : await restore();
   return { tools: figures, cli };
 }
 

@@ -40,7 +40,7 @@ export class BlockStore {
     this.codec = codec;
     this.legacy = o.legacy;
     this.writer = new PackWriter(packs, index, o.writer);
-    this.#ranges = new RangeCoalescer((pack, offset, length) => packs.read(pack, offset, length));
+    this.#ranges = new RangeCoalescer((pack, offset, length, into) => packs.read(pack, offset, length, into));
   }
 
   get description(): string {
@@ -82,20 +82,23 @@ export class BlockStore {
       const { writeTo, into, verify } = options;
       const path = at.pack === null ? this.legacy?.localPath(key) : this.packs.localPath?.(at.pack);
       if (!path && at.pack === null) throw missing(key, this.description);
-      // A remote pack's bytes are read here (neighbours coalesced); the rest happens on a worker.
-      const encoded =
-        path || at.pack === null ? undefined : await this.#ranges.read(at.pack, at.offset, at.length);
-      const result = await this.codec.fetch({
-        key,
-        encoded,
-        path,
-        offset: at.pack === null ? undefined : at.offset,
-        length: at.pack === null ? undefined : at.length,
-        writeFd: writeTo?.fd,
-        writePosition: writeTo?.position,
-        into,
-        verify,
-      });
+      // A remote pack's bytes are read here (neighbours coalesced, into reused memory the worker
+      // is done with once it answers); the rest happens on a worker.
+      const leased =
+        path || at.pack === null ? undefined : await this.#ranges.lease(at.pack, at.offset, at.length);
+      const result = await this.codec
+        .fetch({
+          key,
+          encoded: leased?.bytes,
+          path,
+          offset: at.pack === null ? undefined : at.offset,
+          length: at.pack === null ? undefined : at.length,
+          writeFd: writeTo?.fd,
+          writePosition: writeTo?.position,
+          into,
+          verify,
+        })
+        .finally(() => leased?.release());
       if (result.status === "missing") throw missing(key, this.description);
       if (result.status === "corrupt") throw corrupt(key, this.description);
       return (result.raw as Buffer | undefined) ?? null;

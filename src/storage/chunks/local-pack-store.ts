@@ -45,7 +45,7 @@ export class LocalPackStore implements PackStore {
     }
   }
 
-  async read(id: string, offset: number, length: number): Promise<Buffer> {
+  async read(id: string, offset: number, length: number, into?: Buffer): Promise<Buffer> {
     let fh: Awaited<ReturnType<typeof open>>;
     try {
       fh = await open(this.localPath(id), "r");
@@ -56,7 +56,7 @@ export class LocalPackStore implements PackStore {
       throw e;
     }
     try {
-      const out = Buffer.allocUnsafe(length);
+      const out = into ?? Buffer.allocUnsafe(length);
       let done = 0;
       while (done < length) {
         const { bytesRead } = await fh.read(out, done, length - done, offset + done);

@@ -23,8 +23,11 @@ export interface PackStore {
    * resolved. Each id is written once; putting it again is a programming error.
    */
   put(id: string, bytes: Uint8Array): Promise<void>;
-  /** `length` bytes at `offset` of the pack; rejects with StrataError ChunkMissing if it is absent. */
-  read(id: string, offset: number, length: number): Promise<Buffer>;
+  /**
+   * `length` bytes at `offset` of the pack; rejects with StrataError ChunkMissing if it is absent.
+   * With `into` (exactly `length` bytes), the bytes are read into it and it is returned.
+   */
+  read(id: string, offset: number, length: number, into?: Buffer): Promise<Buffer>;
   /** Removes the pack; removing an absent pack is not an error. */
   delete(id: string): Promise<void>;
   /** Every stored pack (for the sweep of packs no metadata row knows). */

@@ -35,10 +35,39 @@ test("neighbouring ranges of one pack asked for together are one read; each gets
   assert.deepEqual(reads.sort(), ["a:3145728+10", "a:8+6400", "b:0+10"]);
 });
 
-test("a group never spans more than 8 MiB", async () => {
+test("a group never spans more than 2 MiB", async () => {
   const { reads, coalescer } = store();
-  await Promise.all(Array.from({ length: 40 }, (_, i) => coalescer.read("a", i * 512 * 1024, 512 * 1024)));
-  assert.deepEqual(reads, ["a:0+8388608", "a:8388608+8388608", "a:16777216+4194304"]);
+  await Promise.all(Array.from({ length: 10 }, (_, i) => coalescer.read("a", i * 512 * 1024, 512 * 1024)));
+  assert.deepEqual(reads, ["a:0+2097152", "a:2097152+2097152", "a:4194304+1048576"]);
+});
+
+test("leased ranges are read into shared memory reused only once all of its group are released", async () => {
+  const packs = new Map([["a", randomBytes(1024 * 1024)]]);
+  const targets: ArrayBufferLike[] = [];
+  const coalescer = new RangeCoalescer(async (pack, offset, length, into) => {
+    if (!into) return Buffer.from(packs.get(pack)!.subarray(offset, offset + length));
+    assert.equal(into.byteLength, length);
+    targets.push(into.buffer);
+    packs.get(pack)!.copy(into, 0, offset, offset + length);
+    return into;
+  });
+  const first = await Promise.all([coalescer.lease("a", 0, 100), coalescer.lease("a", 100, 50)]);
+  assert.ok(first[0].bytes.equals(packs.get("a")!.subarray(0, 100)));
+  assert.ok(first[1].bytes.equals(packs.get("a")!.subarray(100, 150)));
+  assert.ok(first[0].bytes.buffer instanceof SharedArrayBuffer);
+  assert.equal(targets.length, 1, "one read for the group, into reused memory");
+  first[0].release();
+  // One of the group still holds it: the next read gets other memory.
+  const second = await coalescer.lease("a", 5000, 10);
+  assert.notEqual(targets[1], targets[0]);
+  first[1].release();
+  second.release();
+  const third = await coalescer.lease("a", 7000, 10);
+  assert.ok([targets[0], targets[1]].includes(targets[2]), "released memory is reused");
+  assert.ok(third.bytes.equals(packs.get("a")!.subarray(7000, 7010)));
+  // A plain read in the group: memory of the caller's own, never a reused buffer.
+  const [plain] = await Promise.all([coalescer.read("a", 0, 10), coalescer.lease("a", 10, 10)]);
+  assert.ok(!targets.slice(0, 3).includes(plain.buffer));
 });
 
 test("a failed read fails every range of its group, and only those", async () => {

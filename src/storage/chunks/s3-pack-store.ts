@@ -15,6 +15,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { StrataError } from "../../errors.ts";
 import { PACK_ID, type PackInfo, type PackStore } from "./pack-store.ts";
+import { S3RangeGet } from "./s3-range-get.ts";
 
 export interface S3PackStoreConfig {
   /** e.g. http://127.0.0.1:7480 for Ceph RGW or MinIO; absent for AWS S3 itself. */
@@ -41,6 +42,8 @@ export class S3PackStore implements PackStore {
   readonly #prefix: string;
   readonly #where: string;
   readonly #pageSize: number | undefined;
+  /** Ranged reads without the SDK (see s3-range-get); undefined: the endpoint needs the SDK's. */
+  readonly #ranges: S3RangeGet | undefined;
 
   constructor(config: S3PackStoreConfig) {
     this.#bucket = config.bucket;
@@ -51,12 +54,14 @@ export class S3PackStore implements PackStore {
     this.#where = `bucket '${config.bucket}' at ${endpoint}`;
     this.description = `s3:${endpoint}/${config.bucket}/${this.#prefix}`;
     const isAws = !config.endpoint || /\.amazonaws\.com(\.cn)?(:\d+)?\/?$/.test(config.endpoint);
-    const agent = { keepAlive: true, maxSockets: config.maxSockets ?? 64 };
+    const maxSockets = config.maxSockets ?? 64;
+    const agent = { keepAlive: true, maxSockets };
+    const forcePathStyle = config.forcePathStyle ?? !isAws;
     this.#s3 = new S3Client({
       endpoint: config.endpoint,
       region: config.region,
       credentials: config.credentials,
-      forcePathStyle: config.forcePathStyle ?? !isAws,
+      forcePathStyle,
       // Ceph RGW (16) refuses the SDK's default aws-chunked uploads with a checksum trailer; the
       // body's integrity is checked with Content-MD5 instead, and chunks carry their own SHA-256.
       requestChecksumCalculation: "WHEN_REQUIRED",
@@ -67,6 +72,14 @@ export class S3PackStore implements PackStore {
         connectionTimeout: 10_000,
         requestTimeout: 120_000,
       },
+    });
+    this.#ranges = S3RangeGet.create(this.#s3, {
+      bucket: config.bucket,
+      region: config.region,
+      endpoint: config.endpoint,
+      forcePathStyle,
+      maxSockets,
+      timeoutMs: 120_000,
     });
   }
 
@@ -112,7 +125,7 @@ export class S3PackStore implements PackStore {
     }
   }
 
-  async read(id: string, offset: number, length: number): Promise<Buffer> {
+  async read(id: string, offset: number, length: number, into?: Buffer): Promise<Buffer> {
     const Key = this.#key(id);
     if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
       throw new StrataError("InvalidParameterValue", `Invalid range ${offset}+${length} of pack ${id}`);
@@ -121,6 +134,12 @@ export class S3PackStore implements PackStore {
       if (length === 0) {
         await this.#s3.send(new HeadObjectCommand({ Bucket: this.#bucket, Key }));
         return Buffer.alloc(0);
+      }
+      if (this.#ranges) {
+        // Shared memory: the chunks in it go to the codec workers without a copy each.
+        const out = into ?? Buffer.from(new SharedArrayBuffer(length));
+        if (!(await this.#ranges.read(Key, offset, out))) throw this.#short(id);
+        return out;
       }
       const end = offset + length - 1;
       const res = await this.#s3.send(
@@ -207,6 +226,7 @@ export class S3PackStore implements PackStore {
 
   /** Closes the client's sockets (the store is unusable afterwards). */
   close(): void {
+    this.#ranges?.close();
     this.#s3.destroy();
   }
 
