@@ -123,22 +123,36 @@ function version(cmd: string, args: string[]): string | undefined {
   }
 }
 
-/** restic: a password-protected repository, its cache in the work dir too. */
-function restic(work: string): BackupTool | undefined {
+/** An S3 bucket (path style) for a backup program's repository. */
+export interface S3Repository {
+  endpoint: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  /** A new, empty bucket for each repository; restic creates it. */
+  bucketName(n: number): string;
+}
+
+/**
+ * restic: a password-protected repository (in the work dir, or in an S3 bucket: the like-for-like
+ * reference when Strata's packs are in one too), its cache in the work dir.
+ */
+export function restic(work: string, s3?: S3Repository): BackupTool | undefined {
   const v = /restic (\S+)/.exec(version("restic", ["version"]) ?? "")?.[1];
   if (!v) return undefined;
-  const env = {
+  let repositories = 0;
+  const env: NodeJS.ProcessEnv = {
     ...process.env,
-    RESTIC_REPOSITORY: join(work, "repo"),
     RESTIC_PASSWORD: "strata-bench",
     RESTIC_CACHE_DIR: join(work, "cache"),
+    ...(s3 && { AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey }),
   };
   const restic = (args: string[], cwd?: string) => timeCommand("restic", ["--quiet", ...args], { env, cwd });
   return {
-    label: `restic ${v}`,
+    label: s3 ? `restic ${v} (repository in the same RGW)` : `restic ${v}`,
     init() {
       rmSync(work, { recursive: true, force: true });
       mkdirSync(work, { recursive: true });
+      env.RESTIC_REPOSITORY = s3 ? `s3:${s3.endpoint}/${s3.bucketName(++repositories)}` : join(work, "repo");
       restic(["init"]);
     },
     backup: (raw) => restic(["backup", raw]),

@@ -3,10 +3,17 @@
 // in production by STRATA_STORAGE_CONFIG alone (metadata stays in the data dir's SQLite).
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { startRgw } from "../test/servers/rgw.ts";
+import { type Rgw, startRgw } from "../test/servers/rgw.ts";
 
-/** Runs `body` with STRATA_STORAGE_CONFIG naming a bucket on a fresh RGW; stops it afterwards. */
-export async function withRgwPacks<T>(dir: string, log: (step: string) => void, body: () => Promise<T>) {
+/**
+ * Runs `body` with STRATA_STORAGE_CONFIG naming a bucket on a fresh RGW (also given to `body`, for
+ * reference tools to keep their repositories there too); stops it afterwards.
+ */
+export async function withRgwPacks<T>(
+  dir: string,
+  log: (step: string) => void,
+  body: (rgw: Rgw) => Promise<T>,
+) {
   // 1 GiB of mixed content stores ~0.5 GB; room for it and RGW's own pools.
   const rgw = await startRgw({ memBytes: 3 * 1024 ** 3 });
   log(`RGW (memstore) started in ${(rgw.startMs / 1000).toFixed(1)} s at ${rgw.endpoint}`);
@@ -24,7 +31,7 @@ export async function withRgwPacks<T>(dir: string, log: (step: string) => void, 
     };
     writeFileSync(config, JSON.stringify({ default: { packs } }));
     process.env.STRATA_STORAGE_CONFIG = config;
-    return await body();
+    return await body(rgw);
   } finally {
     if (before === undefined) delete process.env.STRATA_STORAGE_CONFIG;
     else process.env.STRATA_STORAGE_CONFIG = before;

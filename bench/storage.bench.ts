@@ -25,6 +25,7 @@ import {
   type BackupTool,
   backupTools,
   firstBackups,
+  restic,
   restores,
   type SnapshotReferences,
   sha256File,
@@ -501,8 +502,24 @@ async function restoresToFiles(
     figures.push({ ...backups(t, i), restoreRuns: await restores(t, raw, dir, REPEATS, expected) });
   }
   const restore = () => cliRestores(dir, raw, REPEATS, expected, log);
-  const cli = flags.rgw ? await withRgwPacks(dir, log, restore) : await restore();
-  return { tools: figures, cli };
+  if (!flags.rgw) return { tools: figures, cli: await restore() };
+  return withRgwPacks(dir, log, async (rgw) => {
+    // Like for like: restic with its repository in a bucket of the same RGW, on the same cores.
+    const onS3 = restic(join(dir, "restic-s3"), {
+      endpoint: rgw.endpoint,
+      accessKeyId: rgw.accessKeyId,
+      secretAccessKey: rgw.secretAccessKey,
+      bucketName: (n) => `restic-bench-${n}`,
+    });
+    if (onS3) {
+      log(`reference tool: ${onS3.label} backup, full restore x${REPEATS}`);
+      onS3.init();
+      const seconds = onS3.backup(raw);
+      const restoreRuns = await restores(onS3, raw, dir, REPEATS, expected);
+      figures.push({ label: onS3.label, firstRuns: [seconds], incremental: Number.NaN, restoreRuns });
+    }
+    return { tools: figures, cli: await restore() };
+  });
 }
 
 /** --restore-only: the content (1 % changed, as restored in a full run), one backup per tool, the restores. */

@@ -225,11 +225,18 @@ test("AttachVolume to an instance on another host of the zone moves the volume t
   await c.write(vol.id, 0, Buffer.from(content));
   const volumeDir = (dir: string) => join(dir, "regions", "us-east-1", "volumes", vol.id);
   assert.ok(existsSync(volumeDir(dirC)));
-  // An instance on D (asked of D, in its zone: it runs it); its guest prints the disk once it appears.
+  // An instance on D (asked of D, in its zone: it runs it); its guest prints the disk once it appears
+  // (zero bytes as '0', read errors as they are, with the disk's size: a read before the new disk
+  // has its size is read again; anything else is wrong).
   const userData = `#!/bin/sh
 echo "WAITING-FOR-VDB"
 for i in $(seq 1 900); do [ -b /dev/vdb ] && break; sleep 1; done
-echo "VDB=$(head -c ${content.length} /dev/vdb)"
+for i in $(seq 1 20); do
+  got=$(head -c ${content.length} /dev/vdb 2>&1 | tr '\\000' '0')
+  echo "VDB=$got|sectors=$(cat /sys/block/vdb/size)"
+  [ "$got" = "${content}" ] && break
+  sleep 3
+done
 `;
   const id = await launch(viaD, await baseImageId(viaD), "us-east-1b", userData);
   await waitUntilInstanceRunning(waiter(viaA), { InstanceIds: [id] });
@@ -240,7 +247,12 @@ echo "VDB=$(head -c ${content.length} /dev/vdb)"
 
   // Asked of A (neither host): C hands the volume over, D attaches it.
   await viaA.send(new AttachVolumeCommand({ VolumeId: vol.id, InstanceId: id, Device: "/dev/sdf" }));
-  await waitForConsole(viaA, id, `VDB=${content}`);
+  const text = await waitForConsole(viaA, id, `VDB=${content}|`);
+  const reads = text.split("\n").filter((l) => l.startsWith("VDB="));
+  assert.ok(
+    reads.slice(0, -1).every((l) => /^VDB=\|sectors=0\s*$/.test(l)),
+    `the disk read anything but its content once it had a size:\n${reads.join("\n")}`,
+  );
   assert.ok(!existsSync(volumeDir(dirC)), "its files left C");
   assert.ok(existsSync(volumeDir(dirD)), "and are on D");
   const snapshotsAfter =
