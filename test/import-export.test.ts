@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import {
   copyFileSync,
   createReadStream,
+  existsSync,
   mkdirSync,
   readdirSync,
   readFileSync,
@@ -15,7 +16,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { open, rm } from "node:fs/promises";
-import { join } from "node:path";
+import { join, sep } from "node:path";
 import { after, before, test } from "node:test";
 import { promisify } from "node:util";
 import { ListSnapshotBlocksCommand } from "@aws-sdk/client-ebs";
@@ -304,6 +305,49 @@ test("Strata's block stream: the blocks asked for, in that order, with their che
     fetcher.close();
   }
 });
+
+test("a stored block that no longer matches its checksum ends the export in error, with no file", async (t) => {
+  const block = seededBytes("corrupt-export", BLOCK); // random: stored as is, findable in its pack
+  const file = join(work, "corrupt.raw");
+  writeFileSync(file, Buffer.concat([seededBytes("corrupt-export-0", BLOCK), block]));
+  const imported = await ok(["snapshot", "import", file, "--data-dir", dataDir]);
+  const needle = block.subarray(1000, 1064);
+  const pack = packFiles(join(dataDir, "regions")).find((p) => readFileSync(p).includes(needle));
+  if (!pack) return t.skip("the packs are not in the data dir on this run (an object store)");
+  const good = readFileSync(pack);
+  const bad = Buffer.from(good);
+  bad[good.indexOf(needle) + 10] ^= 1;
+  writeFileSync(pack, bad);
+  try {
+    const out = join(work, "corrupt-export.raw");
+    const r = await strata(["snapshot", "export", String(imported.SnapshotId), out, "--data-dir", dataDir]);
+    assert.equal(r.code, 1, "the export fails");
+    // The server cut its block stream short at that block; the CLI asked for it again through
+    // GetSnapshotBlock, whose error names the chunk.
+    assert.match(r.stderr, /^strata: ChunkCorrupt: Chunk [0-9a-f]{64} .* does not match its SHA-256/m);
+    assert.ok(!existsSync(out), "no file");
+  } finally {
+    writeFileSync(pack, good);
+  }
+  // Mended, the same export succeeds: the failure was the block's, not the stream's.
+  const out = join(work, "mended-export.raw");
+  assert.equal(
+    (await ok(["snapshot", "export", String(imported.SnapshotId), out, "--data-dir", dataDir])).Blocks,
+    2,
+  );
+  const fh = await open(out, "r");
+  const second = Buffer.alloc(BLOCK);
+  await fh.read(second, 0, BLOCK, BLOCK);
+  await fh.close();
+  assert.ok(second.equals(block));
+  await rm(out);
+});
+
+function packFiles(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile() && e.parentPath.includes(`${sep}packs${sep}`))
+    .map((e) => join(e.parentPath, e.name));
+}
 
 test("the lean GetSnapshotBlock: the block and its checksum for a valid token, null (the SDK's turn) otherwise", async () => {
   const content = seededBytes("lean", 2 * BLOCK);
