@@ -56,20 +56,27 @@ export async function fenceVms(parts: SupervisorParts): Promise<void> {
   }
 }
 
-/** Daemon shutdown: guests get a short clean shutdown, then the records say stopped. */
+/**
+ * Daemon shutdown: guests get a short clean shutdown, then the records say stopped. Each under
+ * its instance's lock, as every state change is, so a call still finishing (a StopInstances, a
+ * TerminateInstances) is not overwritten: an instance that reached stopped or terminated stays so.
+ */
 export async function stopAllVms(sup: VmSupervisor, parts: SupervisorParts): Promise<void> {
   const { vms } = parts;
   await Promise.allSettled([...vms.tasks]);
   await Promise.all(
-    [...vms.runtimes.keys()].map(async (id) => {
-      await sup.shutdown(id, false, false, 15_000);
-      const r = await parts.store.getInstance(id);
-      if (r) {
+    [...vms.runtimes.keys()].map((id) =>
+      sup.withLock(id, async () => {
+        await sup.shutdown(id, false, false, 15_000);
+        const r = await parts.store.getInstance(id);
+        if (!r || !STOPPABLE.includes(r.state)) return;
         await sup.setState(r, "stopped", `Server.ScheduledStop: the Strata daemon stopped (${ec2Time()})`, {
           code: "Server.ScheduledStop",
           message: "Server.ScheduledStop: Stopped with the Strata daemon",
         });
-      }
-    }),
+      }),
+    ),
   );
 }
+
+const STOPPABLE: readonly string[] = ["pending", "running", "stopping"];

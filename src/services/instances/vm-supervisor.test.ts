@@ -526,4 +526,28 @@ describe("VmSupervisor: the instance state machine with a fake VM driver", () =>
     assert.deepEqual(f.of(id), ["plug", "boot", "acpi", "release", "unplug"]);
     assert.equal(f.held, 0);
   });
+
+  it("close() waits for a state change in progress, and leaves where it ended (terminated) alone", async () => {
+    const { id } = await f.launch();
+    await f.until(id, "running");
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    // A call holding the instance's lock, as every state change does, that ends in terminated.
+    const change = f.vms.withLock(id, async () => {
+      await gate;
+      await f.vms.setState(await f.record(id), "terminated", "User initiated");
+    });
+    const closing = f.vms.close();
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal((await f.record(id)).state, "running", "close() waited for the lock");
+    assert.deepEqual(f.of(id), ["plug", "boot"], "nor touched the VM");
+    release();
+    await Promise.all([change, closing]);
+    const r = await f.record(id);
+    assert.equal(r.state, "terminated", "not overwritten with stopped");
+    assert.equal(r.stateTransitionReason, "User initiated");
+    assert.deepEqual(f.of(id), ["plug", "boot", "acpi", "release", "unplug"], "its VM still shut down");
+  });
 });
