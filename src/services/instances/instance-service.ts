@@ -128,6 +128,11 @@ export class InstanceService {
     return out;
   }
 
+  /** A Describe call's instances: those it names (each the account's own), else all the account's. */
+  described(accountId: string, ids: string[] | undefined): Promise<InstanceRecord[]> {
+    return ids?.length ? this.ownedAll(accountId, ids) : this.listOwned(accountId);
+  }
+
   /** The account's instances, terminated ones for an hour after termination. */
   async listOwned(accountId: string): Promise<InstanceRecord[]> {
     return (await this.list()).filter((i) => i.ownerId === accountId);

@@ -179,6 +179,11 @@ export class VolumeService {
     return this.#meta.listVolumes(accountId);
   }
 
+  /** A Describe call's volumes: those it names (each the account's own), else all the account's. */
+  described(accountId: string, ids: string[] | undefined): Promise<VolumeRecord[]> {
+    return ids?.length ? Promise.all(ids.map((id) => this.owned(accountId, id))) : this.listOwned(accountId);
+  }
+
   /** DeleteVolume for an account: its own volumes only. */
   async deleteOwned(accountId: string, id: string): Promise<void> {
     await this.owned(accountId, id);

@@ -89,9 +89,7 @@ export async function DescribeInstances(
   input: EC2.DescribeInstancesCommandInput,
 ): Promise<Out<EC2.DescribeInstancesCommandOutput>> {
   noMaxResultsWithIds(input.InstanceIds, input.MaxResults, "instanceIds");
-  const instances = input.InstanceIds?.length
-    ? await ctx.region.instances.ownedAll(ctx.accountId, input.InstanceIds)
-    : await ctx.region.instances.listOwned(ctx.accountId);
+  const instances = await ctx.region.instances.described(ctx.accountId, input.InstanceIds);
   const tags = await ctx.region.tags.visibleTo(ctx.accountId, instances);
   const nics = await ctx.region.interfaces.interfacesOf(instances.map((i) => i.id));
   const groups = await ctx.region.securityGroups.byIds([
@@ -124,9 +122,7 @@ export async function DescribeInstanceStatus(
   input: EC2.DescribeInstanceStatusCommandInput,
 ): Promise<Out<EC2.DescribeInstanceStatusCommandOutput>> {
   noMaxResultsWithIds(input.InstanceIds, input.MaxResults, "instanceIds");
-  let instances = input.InstanceIds?.length
-    ? await ctx.region.instances.ownedAll(ctx.accountId, input.InstanceIds)
-    : await ctx.region.instances.listOwned(ctx.accountId);
+  let instances = await ctx.region.instances.described(ctx.accountId, input.InstanceIds);
   // EC2 lists only running instances unless IncludeAllInstances.
   if (!input.IncludeAllInstances) instances = instances.filter((i) => i.state === "running");
   const reachable = (i: InstanceRecord) => ctx.region.instances.guestReachable(i);

@@ -20,9 +20,7 @@ export async function DescribeVolumeStatus(
 ): Promise<Out<EC2.DescribeVolumeStatusCommandOutput>> {
   noMaxResultsWithIds(input.VolumeIds, input.MaxResults, "volumeIds");
   // Another account's volume id is answered as unknown (InvalidVolume.NotFound), as DescribeVolumes.
-  const volumes = input.VolumeIds?.length
-    ? await Promise.all(input.VolumeIds.map((id) => ctx.region.volumes.owned(ctx.accountId, id)))
-    : await ctx.region.volumes.listOwned(ctx.accountId);
+  const volumes = await ctx.region.volumes.described(ctx.accountId, input.VolumeIds);
   const statuses = await Promise.all(
     volumes.map(async (volume) => ({ volume, init: await ctx.region.volumes.initialization(volume) })),
   );

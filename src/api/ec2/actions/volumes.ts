@@ -78,9 +78,7 @@ export async function DescribeVolumes(
   input: EC2.DescribeVolumesCommandInput,
 ): Promise<Out<EC2.DescribeVolumesCommandOutput>> {
   noMaxResultsWithIds(input.VolumeIds, input.MaxResults, "volumeIds");
-  const volumes = input.VolumeIds?.length
-    ? await Promise.all(input.VolumeIds.map((id) => ctx.region.volumes.owned(ctx.accountId, id)))
-    : await ctx.region.volumes.listOwned(ctx.accountId);
+  const volumes = await ctx.region.volumes.described(ctx.accountId, input.VolumeIds);
   const tags = await ctx.region.catalog.tagsOf(volumes.map((v) => v.id));
   const matched = applyFilters(volumes, input.Filters, volumeFilters, (v) => tags.get(v.id) ?? []);
   dryRunCheck(input);
