@@ -344,6 +344,7 @@ test("a stored block that no longer matches its checksum ends the export in erro
 });
 
 function packFiles(dir: string): string[] {
+  if (!existsSync(dir)) return []; // metadata in PostgreSQL and packs in S3: no regions dir
   return readdirSync(dir, { recursive: true, withFileTypes: true })
     .filter((e) => e.isFile() && e.parentPath.includes(`${sep}packs${sep}`))
     .map((e) => join(e.parentPath, e.name));
