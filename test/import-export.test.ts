@@ -16,7 +16,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { open, rm } from "node:fs/promises";
-import { join, sep } from "node:path";
+import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { promisify } from "node:util";
 import { ListSnapshotBlocksCommand } from "@aws-sdk/client-ebs";
@@ -25,6 +25,9 @@ import { createClients } from "../src/cli/aws-clients.ts";
 import { BlockFetcher, endpointOf } from "../src/cli/block-fetcher.ts";
 import { blocksInRanges, readImageBlocks } from "../src/cli/block-reader.ts";
 import { downloadSnapshot } from "../src/cli/snapshot-download.ts";
+import { openPackStore } from "../src/services/regions/region-stores.ts";
+import { readStorageConfig, storageFor } from "../src/services/regions/storage-config.ts";
+import type { PackStore } from "../src/storage/chunks/pack-store.ts";
 import { assertStoreConsistent, type Daemon, startDaemon } from "./daemon.ts";
 import { adminCredentials, createAccount, ec2 } from "./ec2-helpers.ts";
 import { MiB, seededBytes, tempDir } from "./helpers.ts";
@@ -306,28 +309,37 @@ test("Strata's block stream: the blocks asked for, in that order, with their che
   }
 });
 
-test("a stored block that no longer matches its checksum ends the export in error, with no file", async (t) => {
+test("a stored block that no longer matches its checksum ends the export in error, with no file", async () => {
   const block = seededBytes("corrupt-export", BLOCK); // random: stored as is, findable in its pack
   const file = join(work, "corrupt.raw");
   writeFileSync(file, Buffer.concat([seededBytes("corrupt-export-0", BLOCK), block]));
   const imported = await ok(["snapshot", "import", file, "--data-dir", dataDir]);
   const needle = block.subarray(1000, 1064);
-  const pack = packFiles(join(dataDir, "regions")).find((p) => readFileSync(p).includes(needle));
-  if (!pack) return t.skip("the packs are not in the data dir on this run (an object store)");
-  const good = readFileSync(pack);
-  const bad = Buffer.from(good);
-  bad[good.indexOf(needle) + 10] ^= 1;
-  writeFileSync(pack, bad);
+  // The pack as the daemon stores it: a file in the data dir, or an object in the bucket.
+  const packs = packStoreOf(dataDir);
   try {
-    const out = join(work, "corrupt-export.raw");
-    const r = await strata(["snapshot", "export", String(imported.SnapshotId), out, "--data-dir", dataDir]);
-    assert.equal(r.code, 1, "the export fails");
-    // The server cut its block stream short at that block; the CLI asked for it again through
-    // GetSnapshotBlock, whose error names the chunk.
-    assert.match(r.stderr, /^strata: ChunkCorrupt: Chunk [0-9a-f]{64} .* does not match its SHA-256/m);
-    assert.ok(!existsSync(out), "no file");
+    let pack: { id: string; good: Buffer } | undefined;
+    for await (const p of packs.list()) {
+      const bytes = Buffer.from(await packs.read(p.id, 0, p.bytes));
+      if (bytes.includes(needle)) pack = { id: p.id, good: bytes };
+    }
+    assert.ok(pack, "the block's pack");
+    const bad = Buffer.from(pack.good);
+    bad[bad.indexOf(needle) + 10] ^= 1;
+    await packs.put(pack.id, bad);
+    try {
+      const out = join(work, "corrupt-export.raw");
+      const r = await strata(["snapshot", "export", String(imported.SnapshotId), out, "--data-dir", dataDir]);
+      assert.equal(r.code, 1, "the export fails");
+      // The CLI found the block unlike its checksum in the block stream and asked for it again
+      // through GetSnapshotBlock, where the server's own check names the chunk.
+      assert.match(r.stderr, /^strata: ChunkCorrupt: Chunk [0-9a-f]{64} .* does not match its SHA-256/m);
+      assert.ok(!existsSync(out), "no file");
+    } finally {
+      await packs.put(pack.id, pack.good);
+    }
   } finally {
-    writeFileSync(pack, good);
+    packs.close?.();
   }
   // Mended, the same export succeeds: the failure was the block's, not the stream's.
   const out = join(work, "mended-export.raw");
@@ -343,11 +355,11 @@ test("a stored block that no longer matches its checksum ends the export in erro
   await rm(out);
 });
 
-function packFiles(dir: string): string[] {
-  if (!existsSync(dir)) return []; // metadata in PostgreSQL and packs in S3: no regions dir
-  return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile() && e.parentPath.includes(`${sep}packs${sep}`))
-    .map((e) => join(e.parentPath, e.name));
+/** us-east-1's pack store as the daemon opened it (STRATA_STORAGE_CONFIG, or the data dir). */
+function packStoreOf(dataDir: string): PackStore & { close?(): void } {
+  const config = process.env.STRATA_STORAGE_CONFIG;
+  const storage = config ? storageFor(readStorageConfig(config), "us-east-1", dataDir) : {};
+  return openPackStore(join(dataDir, "regions", "us-east-1", "chunks"), storage.packs ?? { type: "local" });
 }
 
 test("the lean GetSnapshotBlock: the block and its checksum for a valid token, null (the SDK's turn) otherwise", async () => {

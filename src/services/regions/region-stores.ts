@@ -166,7 +166,7 @@ async function openPostgres(url: string, schema?: string): Promise<PgDatabase> {
   return PgDatabase.open(url, pgMigrations, { pool: poolConfig(url, schema) });
 }
 
-function openPackStore(chunksDir: string, backend: PackBackend): PackStore {
+export function openPackStore(chunksDir: string, backend: PackBackend): PackStore {
   switch (backend.type) {
     case "local":
       return new LocalPackStore(chunksDir);
