@@ -57,6 +57,57 @@ test("a partial write to a block not yet hydrated keeps the rest of the block", 
   }
 });
 
+test("a partial write while the hydrator records its batch local keeps the rest of the block", async () => {
+  const engine = await openEngine(dataDir, ["us-east-1"], false);
+  try {
+    const r = engine.region("us-east-1");
+    const v = await r.volumes.create({ sizeGiB: 1 });
+    const block = seededBytes("window", BLOCK_SIZE);
+    await (await r.volumes.handle(v.id)).write(0, block);
+    const snap = await r.snapshots.wait((await r.snapshots.create(v.id)).id);
+    const rh = await r.volumes.handle((await r.volumes.create({ snapshotId: snap.id })).id);
+    // Hold the hydrator between its batch's commit (block 0 local in the database) and clearing
+    // the batch's remote bits, which it does after giving the block locks back.
+    const meta = r.meta as { markLocal: (id: string, blocks: number[]) => Promise<void> };
+    const markLocal = meta.markLocal;
+    let inWindow!: () => void;
+    const committed = new Promise<void>((resolve) => {
+      inWindow = resolve;
+    });
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let calls = 0;
+    meta.markLocal = async (id, blocks) => {
+      await markLocal.call(r.meta, id, blocks);
+      if (calls++ === 0) {
+        inWindow();
+        await gate;
+      }
+    };
+    try {
+      const hydrating = rh.hydrate([0]);
+      await committed;
+      assert.ok(rh.remote.has(0), "in the window: local in the database, remote in memory");
+      await rh.write(100, Buffer.from("hello"));
+      release();
+      await hydrating;
+    } finally {
+      meta.markLocal = markLocal;
+    }
+    const expected = Buffer.from(block);
+    expected.write("hello", 100);
+    assert.equal(
+      sha256(await rh.read(0, BLOCK_SIZE)),
+      sha256(expected),
+      "the snapshot's bytes around the write",
+    );
+  } finally {
+    await engine.close();
+  }
+});
+
 test("a read that does not hydrate serves remote blocks from the block store and leaves them remote", async () => {
   const engine = await openEngine(dataDir, ["us-east-1"], false);
   try {

@@ -188,11 +188,13 @@ export class VolumeHandle {
     writeLocal = true,
   ): Promise<Buffer | null> {
     const h = hash ?? (await this.#meta.remoteBlockHashes(this.id, block, block)).get(block);
-    if (h && !writeLocal) return this.#store.fetch(h, { into });
-    if (h) return this.#file.withTarget(block, (writeTo) => this.#store.fetch(h, { writeTo, into }));
-    const zeros = Buffer.alloc(BLOCK_SIZE);
-    if (writeLocal) await this.#file.write(block, 0, zeros);
-    return zeros;
+    // No remote row: the block is local already, its bytes in the file. The hydrator records a
+    // batch local in the database before it clears the batch's remote bits, outside the block
+    // locks; a partial write or a capture in between found no hash here (and wrote zeros over the
+    // block: the snapshot's bytes around the write were lost).
+    if (!h) return this.#file.readBlock(block);
+    if (!writeLocal) return this.#store.fetch(h, { into });
+    return this.#file.withTarget(block, (writeTo) => this.#store.fetch(h, { writeTo, into }));
   }
 
   async #write(offset: number, data: Uint8Array): Promise<void> {
