@@ -1,7 +1,9 @@
 // Reads the Strata-only block stream (src/server/block-stream.ts) of one request into the export's
-// file: each block is gathered into a reused buffer while it is hashed, checked against the
-// checksum framed with it (and against the block the request asked for next), and only then
-// written at its offset.
+// file: each piece of a block is hashed and written at its offset as it arrives (no copy into a
+// block buffer: at ~1 GB that copy was a tenth of the CLI's CPU), and the block is checked against
+// the checksum framed with it (and against the block the request asked for next) once it is whole.
+// A block that fails its check has already been written, so the caller must throw the file away
+// on any error: the export writes a temporary file and renames it only once every block passed.
 import { createHash, type Hash } from "node:crypto";
 import { writeSync } from "node:fs";
 import { BLOCK_FRAME_HEADER_BYTES } from "../server/block-stream.ts";
@@ -12,7 +14,6 @@ export class BlockStreamReader {
   readonly #expected: number[];
   readonly #onBlock: (index: number) => void;
   readonly #header = Buffer.alloc(BLOCK_FRAME_HEADER_BYTES);
-  readonly #block: Buffer;
   #headerBytes = 0;
   #received = 0;
   #index = 0;
@@ -27,7 +28,6 @@ export class BlockStreamReader {
     this.#blockSize = blockSize;
     this.#expected = expected;
     this.#onBlock = onBlock;
-    this.#block = Buffer.allocUnsafe(blockSize);
   }
 
   /** The next bytes of the stream (the caller may reuse `piece` once this returns). */
@@ -45,7 +45,8 @@ export class BlockStreamReader {
       const n = Math.min(this.#length - this.#filled, piece.byteLength - i);
       const part = piece.subarray(i, i + n);
       this.#hash.update(part);
-      this.#block.set(part, this.#filled);
+      const at = this.#index * this.#blockSize + this.#filled;
+      for (let done = 0; done < n; ) done += writeSync(this.#fd, part, done, n - done, at + done);
       this.#filled += n;
       i += n;
       if (this.#filled === this.#length) this.#endFrame();
@@ -84,9 +85,6 @@ export class BlockStreamReader {
       throw new Error(
         `block ${this.#index}: checksum mismatch (sent ${expected.toString("base64")}, content ${sha256.toString("base64")})`,
       );
-    const at = this.#index * this.#blockSize;
-    for (let done = 0; done < this.#length; )
-      done += writeSync(this.#fd, this.#block, done, this.#length - done, at + done);
     this.#received++;
     this.#onBlock(this.#index);
   }
