@@ -258,7 +258,7 @@ test("export pages through ListSnapshotBlocks", async () => {
   }
 });
 
-test("Strata's block stream: the blocks asked for, in that order, with their checksums; a bad token refuses it all", async () => {
+test("Strata's block stream: the blocks asked for, in that order (or the server's), with their checksums; a bad token refuses it all", async () => {
   const content = seededBytes("stream", 3 * BLOCK);
   const file = join(work, "stream.raw");
   writeFileSync(file, content);
@@ -304,6 +304,32 @@ test("Strata's block stream: the blocks asked for, in that order, with their che
     );
     assert.equal(refused.status, 400);
     assert.match(String(refused.errorBody), /INVALID_BLOCK_TOKEN/);
+    // AnyOrder: the server picks the order (its packs'), each block once, each with its checksum.
+    const any: Buffer[] = [];
+    const anyAnswer = await fetcher.streamBlocks(id, [b2, b0, b1], (piece) => any.push(Buffer.from(piece)), {
+      anyOrder: true,
+    });
+    assert.equal(anyAnswer.status, 200);
+    const frames = Buffer.concat(any);
+    const got = new Map<number, Buffer>();
+    let at = 0;
+    for (;;) {
+      const length = frames.readUInt32BE(at + 8);
+      if (length === 0) break;
+      const index = Number(frames.readBigUInt64BE(at));
+      const data = frames.subarray(at + 44, at + 44 + length);
+      assert.ok(sha(data).equals(frames.subarray(at + 12, at + 44)), `block ${index}'s checksum`);
+      assert.ok(!got.has(index), `block ${index} once`);
+      got.set(index, data);
+      at += 44 + length;
+    }
+    assert.equal(at + 44, frames.byteLength, "the end frame ends the answer");
+    assert.deepEqual([...got.keys()].sort(), [0, 1, 2]);
+    for (const [i, data] of got) assert.ok(data.equals(content.subarray(i * BLOCK, (i + 1) * BLOCK)));
+    // The same block twice cannot be told apart when the order is the server's: refused.
+    const twice = await fetcher.streamBlocks(id, [b0, b0], () => assert.fail("no body"), { anyOrder: true });
+    assert.equal(twice.status, 400);
+    assert.match(String(twice.errorBody), /each block may be asked for only once/);
   } finally {
     fetcher.close();
   }

@@ -62,6 +62,30 @@ describe("block store", () => {
     // Temp files (local) or unfinished multipart uploads (S3): nothing to clean up.
     assert.equal(await engine.region("us-east-1").blocks.packs.removeIncompletePuts(0), 0);
   });
+
+  test("chunks are read in the order they lie in their packs, whatever order they are asked in", async () => {
+    const r = engine.region("us-east-1");
+    // Two snapshots taken one after the other: their chunks are in different packs.
+    const blocksOf = async (seed: string) => {
+      const { s } = await snapshotOf(
+        "us-east-1",
+        new Map([0, 1, 2].map((i) => [i, seededBytes(`${seed}-${i}`, BLOCK_SIZE)])),
+      );
+      return (await r.meta.snapshotBlocks(s.id, -1, 10)).map((b) => b.hash!);
+    };
+    const keys = [...(await blocksOf("order-a")), ...(await blocksOf("order-b"))];
+    const asked = [keys[4], "0".repeat(64), keys[1], keys[5], keys[0], keys[3], keys[2]];
+    const order = await r.blocks.readOrder(asked);
+    assert.deepEqual([...order].sort(), [0, 1, 2, 3, 4, 5, 6], "each key once");
+    const at = await r.blocks.index.locate(keys);
+    const where = order.slice(0, 6).map((i) => at.get(asked[i])!);
+    assert.ok(new Set(where.map((w) => w.pack)).size >= 2, "the chunks sit in several packs");
+    for (let i = 1; i < where.length; i++) {
+      const [a, b] = [where[i - 1], where[i]];
+      assert.ok(a.pack! < b.pack! || (a.pack === b.pack && a.offset < b.offset), "by pack, then offset");
+    }
+    assert.equal(order[6], 1, "a chunk the store does not have comes last");
+  });
 });
 
 describe("regions", () => {

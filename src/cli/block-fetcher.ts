@@ -133,18 +133,22 @@ export class BlockFetcher {
 
   /**
    * Strata's block stream (src/server/block-stream.ts) of `blocks`, its body handed to `onBody`
-   * as it arrives (from a reused buffer).
+   * as it arrives (from a reused buffer); `anyOrder` lets the server choose the blocks' order.
    */
   async streamBlocks(
     snapshotId: string,
     blocks: { BlockIndex?: number; BlockToken?: string }[],
     onBody: (piece: Uint8Array) => void,
+    o: { anyOrder?: boolean } = {},
   ): Promise<RawAnswer> {
     const e = this.#endpoint;
     const host = e.port ? `${e.hostname}:${e.port}` : e.hostname;
     const path = `${e.basePath}/snapshots/${encodeURIComponent(snapshotId)}/strata-blocks`;
     const body = Buffer.from(
-      JSON.stringify({ Blocks: blocks.map((b) => ({ BlockIndex: b.BlockIndex, BlockToken: b.BlockToken })) }),
+      JSON.stringify({
+        Blocks: blocks.map((b) => ({ BlockIndex: b.BlockIndex, BlockToken: b.BlockToken })),
+        ...(o.anyOrder ? { AnyOrder: true } : {}),
+      }),
     );
     const signed = await this.#signer.sign(
       new HttpRequest({

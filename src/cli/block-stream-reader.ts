@@ -1,7 +1,8 @@
 // Reads the Strata-only block stream (src/server/block-stream.ts) of one request into the export's
 // file: each piece of a block is hashed and written at its offset as it arrives (no copy into a
 // block buffer: at ~1 GB that copy was a tenth of the CLI's CPU), and the block is checked against
-// the checksum framed with it (and against the block the request asked for next) once it is whole.
+// the checksum framed with it (and against the blocks the request asked for: the next one, or, when
+// it let the server choose the order, one not yet received) once it is whole.
 // A block that fails its check has already been written, so the caller must throw the file away
 // on any error: the export writes a temporary file and renames it only once every block passed.
 import { createHash, type Hash } from "node:crypto";
@@ -12,6 +13,8 @@ export class BlockStreamReader {
   readonly #fd: number;
   readonly #blockSize: number;
   readonly #expected: number[];
+  /** Blocks still to come, when the server chooses their order (else null: `#expected`'s order). */
+  readonly #pending: Set<number> | null;
   readonly #onBlock: (index: number) => void;
   readonly #header = Buffer.alloc(BLOCK_FRAME_HEADER_BYTES);
   #headerBytes = 0;
@@ -22,11 +25,21 @@ export class BlockStreamReader {
   #hash: Hash | undefined;
   #ended = false;
 
-  /** The stream of the blocks `expected` (in that order), written into `fd` at index * blockSize. */
-  constructor(fd: number, blockSize: number, expected: number[], onBlock: (index: number) => void) {
+  /**
+   * The stream of the blocks `expected` (in that order, unless `anyOrder`), written into `fd` at
+   * index * blockSize.
+   */
+  constructor(
+    fd: number,
+    blockSize: number,
+    expected: number[],
+    onBlock: (index: number) => void,
+    o: { anyOrder?: boolean } = {},
+  ) {
     this.#fd = fd;
     this.#blockSize = blockSize;
     this.#expected = expected;
+    this.#pending = o.anyOrder ? new Set(expected) : null;
     this.#onBlock = onBlock;
   }
 
@@ -69,8 +82,13 @@ export class BlockStreamReader {
       this.#ended = true;
       return;
     }
-    const want = this.#expected[this.#received];
-    if (this.#index !== want) throw new Error(`the block stream sent block ${this.#index}, not ${want}`);
+    if (this.#pending) {
+      if (!this.#pending.delete(this.#index))
+        throw new Error(`the block stream sent block ${this.#index}, not asked for or sent before`);
+    } else {
+      const want = this.#expected[this.#received];
+      if (this.#index !== want) throw new Error(`the block stream sent block ${this.#index}, not ${want}`);
+    }
     if (this.#length !== this.#blockSize)
       throw new Error(`block ${this.#index}: ${this.#length} bytes, not ${this.#blockSize}`);
     this.#filled = 0;

@@ -130,13 +130,17 @@ async function streamBatch(
   blockSize: number,
   onBytes: ((n: number) => void) | undefined,
 ): Promise<boolean> {
+  // Any order: the server reads the blocks as they lie in its packs (neighbours read together).
   const reader = new BlockStreamReader(
     fd,
     blockSize,
     batch.map((b) => b.BlockIndex!),
     () => onBytes?.(blockSize),
+    { anyOrder: true },
   );
-  const answer = await fetcher.streamBlocks(snapshotId, batch, (piece) => reader.push(piece));
+  const answer = await fetcher.streamBlocks(snapshotId, batch, (piece) => reader.push(piece), {
+    anyOrder: true,
+  });
   if (answer.status !== 200) return false;
   reader.finish();
   return true;

@@ -1,6 +1,7 @@
 // A Strata-only companion to GetSnapshotBlock for `strata snapshot export`: one request names up to
 // MAX_STREAM_BLOCKS blocks with their tokens (from ListSnapshotBlocks, checked as GetSnapshotBlock
-// checks them) and the answer streams them in that order, each framed with its checksum:
+// checks them) and the answer streams them in that order (or, with "AnyOrder": true, in the order
+// they sit in the chunk store, each once), each framed with its checksum:
 //   u64 block index, u32 length, 32-byte SHA-256 of the data (big-endian), then the data;
 // a frame of length 0 ends the stream (a stream cut short by an error has none). The client must
 // check each block against its checksum (the server does not hash it again: the checksum is the
@@ -28,9 +29,15 @@ export function blockFrameHeader(index: number, length: number, sha256: Buffer):
   return h;
 }
 
-/** The request body's blocks: `{"Blocks":[{"BlockIndex":n,"BlockToken":"..."}]}`. */
-export function parseStreamRequest(body: Buffer): { block: number; token: string }[] {
-  let doc: { Blocks?: unknown };
+export interface StreamRequest {
+  blocks: { block: number; token: string }[];
+  /** The answer may carry the blocks in any order (the server's fastest), each exactly once. */
+  anyOrder: boolean;
+}
+
+/** The request body: `{"Blocks":[{"BlockIndex":n,"BlockToken":"..."}],"AnyOrder":true}`. */
+export function parseStreamRequest(body: Buffer): StreamRequest {
+  let doc: { Blocks?: unknown; AnyOrder?: unknown };
   try {
     doc = JSON.parse(body.toString("utf8"));
   } catch {
@@ -39,7 +46,9 @@ export function parseStreamRequest(body: Buffer): { block: number; token: string
   const blocks = doc?.Blocks;
   if (!Array.isArray(blocks) || blocks.length === 0 || blocks.length > MAX_STREAM_BLOCKS)
     throw invalid(`Blocks must list 1 to ${MAX_STREAM_BLOCKS} blocks`);
-  return blocks.map((b: { BlockIndex?: unknown; BlockToken?: unknown }) => {
+  if (doc.AnyOrder !== undefined && typeof doc.AnyOrder !== "boolean")
+    throw invalid("AnyOrder must be true or false");
+  const parsed = blocks.map((b: { BlockIndex?: unknown; BlockToken?: unknown }) => {
     if (
       !Number.isSafeInteger(b?.BlockIndex) ||
       (b.BlockIndex as number) < 0 ||
@@ -48,6 +57,10 @@ export function parseStreamRequest(body: Buffer): { block: number; token: string
       throw invalid("Each block needs a BlockIndex (a non-negative integer) and a BlockToken");
     return { block: b.BlockIndex as number, token: b.BlockToken };
   });
+  // Each block once when the order is the server's: the client counts blocks by their index.
+  if (doc.AnyOrder && new Set(parsed.map((b) => b.block)).size !== parsed.length)
+    throw invalid("With AnyOrder, each block may be asked for only once");
+  return { blocks: parsed, anyOrder: doc.AnyOrder === true };
 }
 
 /** Every token is checked before the answer starts; then the blocks stream (see the top). */
@@ -59,8 +72,12 @@ export async function streamBlocks(
   res: ServerResponse,
   buffers: BlockBuffers,
 ): Promise<void> {
-  const blocks = parseStreamRequest(body);
-  const hashes = await region.direct.reads.openBlocks(accountId, snapshotId, blocks);
+  const asked = parseStreamRequest(body);
+  const reads = region.direct.reads;
+  const opened = await reads.openBlocks(accountId, snapshotId, asked.blocks);
+  const order = asked.anyOrder ? await reads.readOrder(opened) : asked.blocks.map((_, i) => i);
+  const blocks = order.map((i) => asked.blocks[i]);
+  const hashes = order.map((i) => opened[i]);
   res.writeHead(200, { "content-type": BLOCK_STREAM_CONTENT_TYPE });
   let gone = false;
   const onClose = () => {
@@ -73,7 +90,7 @@ export async function streamBlocks(
     if (queue.length >= TOP_UP_BELOW) return;
     while (queue.length < READS_IN_FLIGHT && next < blocks.length) {
       const buffer = buffers.take();
-      const data = region.direct.reads.readBlock(hashes[next++], { buffer, offset: 0 }, false);
+      const data = reads.readBlock(hashes[next++], { buffer, offset: 0 }, false);
       data.catch(() => {}); // awaited below, unless the client went away first
       queue.push({ buffer, data });
     }

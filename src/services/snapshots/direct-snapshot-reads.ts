@@ -109,6 +109,11 @@ export class DirectSnapshotReads {
     return hashes;
   }
 
+  /** The order to read opened blocks in (indices into `hashes`): neighbours in the chunk store first. */
+  readOrder(hashes: string[]): Promise<number[]> {
+    return this.#blocks.readOrder(hashes);
+  }
+
   /**
    * An opened block's bytes, delivered `into` shared memory when given (data is then a view of
    * it); verified here unless `verify` is false (for a reader that checks them itself).

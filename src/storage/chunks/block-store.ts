@@ -39,7 +39,8 @@ export class BlockStore {
     this.index = index;
     this.codec = codec;
     this.legacy = o.legacy;
-    this.writer = new PackWriter(packs, index, o.writer);
+    // Blocks still being encoded will want the open pack: it waits for them (bigger packs).
+    this.writer = new PackWriter(packs, index, { busy: () => codec.encodesInFlight > 0, ...o.writer });
     this.#ranges = new RangeCoalescer((pack, offset, length, into) => packs.read(pack, offset, length, into));
   }
 
@@ -103,6 +104,25 @@ export class BlockStore {
       if (result.status === "corrupt") throw corrupt(key, this.description);
       return (result.raw as Buffer | undefined) ?? null;
     });
+  }
+
+  /**
+   * The order to read these chunks in, as indices into `keys`: by pack and offset, so that reads
+   * asked for together are neighbours in their packs and coalesce into a few ranged reads. A
+   * snapshot's chunks are packed in the order its blocks arrived, which a parallel upload shuffles:
+   * read in block order, most reads from a bucket were one chunk each. Chunks not found come last
+   * (their reads report them missing).
+   */
+  async readOrder(keys: string[]): Promise<number[]> {
+    const at = await Promise.all(keys.map((k) => this.#locate(k).catch(() => undefined)));
+    const rank = (l: ChunkLocation | undefined) => (l === undefined ? 2 : l.pack === null ? 1 : 0);
+    return keys
+      .map((_, i) => i)
+      .sort((x, y) => {
+        const [a, b] = [at[x], at[y]];
+        if (rank(a) !== rank(b) || !a?.pack || !b?.pack) return rank(a) - rank(b) || x - y;
+        return a.pack < b.pack ? -1 : a.pack > b.pack ? 1 : a.offset - b.offset;
+      });
   }
 
   /** The chunk's encoded bytes, as stored (not verified). */

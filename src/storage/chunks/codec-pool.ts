@@ -19,6 +19,7 @@ function ownBuffer(u: Uint8Array): Uint8Array {
  */
 export class CodecPool {
   readonly #pool: Piscina;
+  #encoding = 0;
 
   constructor(threads = availableParallelism()) {
     this.#pool = new Piscina({
@@ -30,18 +31,32 @@ export class CodecPool {
     });
   }
 
+  /** Blocks being hashed and compressed now: chunks likely to be stored next (see PackWriter). */
+  get encodesInFlight(): number {
+    return this.#encoding;
+  }
+
   encode(raw: Uint8Array): Promise<EncodeResult> {
     const own = ownBuffer(raw);
-    return this.#pool.run(own, { name: "encode", transferList: [own.buffer] as unknown as TransferList });
+    return this.#counted(
+      this.#pool.run(own, { name: "encode", transferList: [own.buffer] as unknown as TransferList }),
+    );
   }
 
   /** Checks a block against a client's checksum and compresses it (see codec-worker encodeChecked). */
   encodeChecked(raw: Uint8Array, key: string): Promise<{ match: boolean; encoded: Uint8Array | null }> {
     const own = ownBuffer(raw);
-    return this.#pool.run(
-      { raw: own, key },
-      { name: "encodeChecked", transferList: [own.buffer] as unknown as TransferList },
+    return this.#counted(
+      this.#pool.run(
+        { raw: own, key },
+        { name: "encodeChecked", transferList: [own.buffer] as unknown as TransferList },
+      ),
     );
+  }
+
+  #counted<T>(task: Promise<T>): Promise<T> {
+    this.#encoding++;
+    return task.finally(() => this.#encoding--);
   }
 
   /** Decoded raw bytes, or null if the chunk does not hash to key. */

@@ -100,3 +100,36 @@ test("a failed put fails every writer of that pack, and the next pack starts afr
   );
   assert.ok(!m.log.some((l) => l.startsWith("seal")), "a pack whose put failed is never sealed");
 });
+
+test("while more chunks are being encoded a quiet moment does not seal, up to the busy limit", async () => {
+  const m = memory();
+  let encoding = 1;
+  const writer = new PackWriter(m.store, m.index, {
+    lingerMs: 5,
+    maxDelayMs: 10,
+    busy: () => encoding > 0,
+    busyMaxDelayMs: 2_000,
+  });
+  const [a, b, c] = [randomBytes(100), randomBytes(100), randomBytes(100)];
+  const first = writer.add(sha(a), a);
+  // Quiet for several lingers and past maxDelay: still open, a chunk is on its way.
+  await new Promise((r) => setTimeout(r, 60));
+  assert.equal(m.packs.size, 0, "not sealed while busy");
+  const second = writer.add(sha(b), b);
+  encoding = 0;
+  assert.equal((await first).pack, (await second).pack);
+  // Nothing coming: sealed after the linger, as without the hint.
+  encoding = 1;
+  const started = Date.now();
+  const alone = writer.add(sha(c), c);
+  setTimeout(() => {
+    encoding = 0;
+  }, 30);
+  assert.notEqual((await alone).pack, (await first).pack);
+  assert.ok(Date.now() - started < 1_000, "sealed soon after the encodes ended");
+  // And the busy limit bounds the wait even if the hint never clears.
+  const stuck = new PackWriter(m.store, m.index, { lingerMs: 2, busy: () => true, busyMaxDelayMs: 50 });
+  const t0 = Date.now();
+  await stuck.add(sha(a), a);
+  assert.ok(Date.now() - t0 < 1_000, "sealed at the busy limit");
+});

@@ -13,8 +13,16 @@ export interface PackWriterOptions {
   targetBytes?: number;
   /** Seal after this long without a new chunk (default 3 ms)... */
   lingerMs?: number;
-  /** ...but never keep a writer waiting longer than this for more chunks (default 30 ms). */
+  /** ...but never keep a writer waiting longer than this for more chunks (default 30 ms)... */
   maxDelayMs?: number;
+  /**
+   * ...unless more chunks are on their way (blocks being encoded): then a quiet moment does not
+   * seal, and a writer waits up to `busyMaxDelayMs` (default 250 ms) for the pack to fill. Without
+   * it, uploads through PutSnapshotBlock (a block every few ms) sealed a pack every few chunks:
+   * ~1 MB packs, and a restore from a bucket paid one GET per chunk or two.
+   */
+  busy?: () => boolean;
+  busyMaxDelayMs?: number;
 }
 
 interface OpenPack {
@@ -35,6 +43,8 @@ export class PackWriter {
   readonly #target: number;
   readonly #linger: number;
   readonly #maxDelay: number;
+  readonly #busy: () => boolean;
+  readonly #busyMaxDelay: number;
   #open: OpenPack | null = null;
   readonly #sealing = new Set<Promise<unknown>>();
 
@@ -44,6 +54,8 @@ export class PackWriter {
     this.#target = o.targetBytes ?? 16 * 2 ** 20;
     this.#linger = o.lingerMs ?? 3;
     this.#maxDelay = o.maxDelayMs ?? 30;
+    this.#busy = o.busy ?? (() => false);
+    this.#busyMaxDelay = Math.max(this.#maxDelay, o.busyMaxDelayMs ?? 250);
   }
 
   /** Adds an encoded chunk; resolves with where it is once its pack is durable. */
@@ -92,8 +104,12 @@ export class PackWriter {
     if (pack !== this.#open) return;
     const now = Date.now();
     const quietFor = now - pack.lastAddAt;
-    if (quietFor < this.#linger && now - pack.openedAt < this.#maxDelay) {
-      pack.timer = setTimeout(() => this.#onTimer(pack), this.#linger - quietFor);
+    const age = now - pack.openedAt;
+    const coming = this.#busy();
+    const waitMore = coming ? age < this.#busyMaxDelay : quietFor < this.#linger && age < this.#maxDelay;
+    if (waitMore) {
+      const next = quietFor < this.#linger ? this.#linger - quietFor : this.#linger;
+      pack.timer = setTimeout(() => this.#onTimer(pack), next);
       return;
     }
     this.#seal(pack);
