@@ -2,7 +2,7 @@
 // OSD, 1 radosgw) started by ../shared/tools/ceph-rgw/start-rgw.sh on free loopback ports with its
 // state in a fresh temp dir, and stopped at the end even when the test process dies.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -23,6 +23,8 @@ export interface Rgw {
   createBucket(name: string): Promise<void>;
   /** Runs a Ceph tool (`radosgw-admin`, `rados`, `ceph`) against this cluster; its stdout. */
   cephTool(command: "radosgw-admin" | "rados" | "ceph", ...args: string[]): Promise<string>;
+  /** CPU-seconds used so far by this cluster's daemons (radosgw, OSD, monitor), for benchmarks. */
+  cpuSeconds(): number;
   stop(): Promise<void>;
 }
 
@@ -144,6 +146,21 @@ async function startOnce(options: RgwOptions): Promise<Rgw> {
     },
     cephTool(command, ...args) {
       return runCommand(command, args, { ...env, CEPH_CONF: value("CEPH_CONF") }, 60_000);
+    },
+    cpuSeconds() {
+      // start-rgw.sh has each daemon write its pid to run/<name>.pid.
+      const run = join(dir, "run");
+      let ticks = 0;
+      for (const f of readdirSync(run).filter((n) => n.endsWith(".pid"))) {
+        try {
+          const stat = readFileSync(`/proc/${readFileSync(join(run, f), "utf8").trim()}/stat`, "utf8");
+          const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+          ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
+        } catch {
+          // A daemon that has gone: its time is not counted.
+        }
+      }
+      return ticks / 100;
     },
     async stop() {
       if (stopped) return;
