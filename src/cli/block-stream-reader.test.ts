@@ -73,3 +73,28 @@ test("a block that does not match its checksum, and wrong, missing or extra bloc
     assert.throws(() => r.push(Buffer.from("x")), /went on after its end/);
   });
 });
+
+test("anyOrder: the blocks asked for in any order, each once; others, repeats and missing ones are errors", () => {
+  withFile((fd, path) => {
+    const seen: number[] = [];
+    const r = new BlockStreamReader(fd, SIZE, [0, 1, 2], (i) => seen.push(i), { anyOrder: true });
+    r.push(Buffer.concat([frame(2, block(2)), frame(0, block(7)), frame(1, block(5)), END]));
+    r.finish();
+    assert.deepEqual(seen, [2, 0, 1]);
+    assert.deepEqual(readFileSync(path), Buffer.concat([block(7), block(5), block(2)]));
+  });
+  withFile((fd) => {
+    const r = new BlockStreamReader(fd, SIZE, [0, 1], () => {}, { anyOrder: true });
+    r.push(frame(1, block(1)));
+    assert.throws(() => r.push(frame(1, block(1))), /sent block 1, not asked for or sent before/);
+  });
+  withFile((fd) => {
+    const r = new BlockStreamReader(fd, SIZE, [0, 1], () => {}, { anyOrder: true });
+    assert.throws(() => r.push(frame(5, block(1))), /sent block 5, not asked for/);
+  });
+  withFile((fd) => {
+    const r = new BlockStreamReader(fd, SIZE, [0, 1], () => {}, { anyOrder: true });
+    r.push(Buffer.concat([frame(1, block(1)), END]));
+    assert.throws(() => r.finish(), /stopped after 1 of 2 blocks/);
+  });
+});

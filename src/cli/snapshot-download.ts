@@ -89,6 +89,8 @@ export async function downloadSnapshot(
         const run = () => streamBatch(fast!.fetcher, snapshotId, batch, file.fd, blockSize, o.onBytes);
         if (streams === undefined) {
           streams = await run().catch(() => false);
+          // Refused or failed: `rest` still holds this batch, so GetSnapshotBlock fetches each of
+          // its blocks again and writes it whole (the stream may have written unchecked bytes).
           if (!streams) break;
         } else
           await streamPool.add(async () => {
@@ -108,6 +110,9 @@ export async function downloadSnapshot(
     await pool.drain();
     await streamPool.drain();
   } finally {
+    // After a failure, what is still in flight is waited for: the caller closes (and deletes) the
+    // file next, and a stream still writing could otherwise write into a reused descriptor.
+    await Promise.all([pool.settle(), streamPool.settle()]);
     fast?.fetcher.close();
   }
   return { volumeSizeGiB, blocks };

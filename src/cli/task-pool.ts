@@ -30,6 +30,11 @@ export class TaskPool {
     this.#rethrow();
   }
 
+  /** Waits for every started task, failed or not (nothing of theirs runs after this). */
+  async settle(): Promise<void> {
+    await Promise.allSettled(this.#running);
+  }
+
   #rethrow(): void {
     if (this.#failure) throw this.#failure.error;
   }

@@ -21,6 +21,7 @@ export async function recordBlocks(
   snapshotId: string,
   refs: BlockRef[],
   source: ChunkSource,
+  o: { prompt?: boolean } = {},
 ): Promise<number> {
   const missing = await meta.addSnapshotBlocks(snapshotId, refs);
   crashPoint("chunks.referenced");
@@ -35,7 +36,7 @@ export async function recordBlocks(
         .filter((h) => !live.has(h))
         .map(async (hash) => {
           const encoded = await source(hash);
-          const at = await blocks.putEncoded(hash, encoded);
+          const at = await blocks.putEncoded(hash, encoded, o);
           return { hash, storedBytes: at.length, pack: at.pack, offset: at.offset };
         }),
     );

@@ -59,7 +59,8 @@ export class VolumeSnapshotJob implements SnapshotJob, WriteHook {
       const inflight = this.#inflight.get(block);
       if (inflight) return await inflight;
       const data = await this.#volume.readForCapture(block);
-      const stored = this.#storeItems([{ block, data }]);
+      // A guest write waits on this (under its block lock): no waiting for a fuller pack.
+      const stored = this.#storeItems([{ block, data }], { prompt: true });
       this.#inflight.set(block, stored);
       await stored;
     } catch (e) {
@@ -129,7 +130,7 @@ export class VolumeSnapshotJob implements SnapshotJob, WriteHook {
     }
   }
 
-  async #storeItems(items: { block: number; data: Buffer }[]): Promise<void> {
+  async #storeItems(items: { block: number; data: Buffer }[], o: { prompt?: boolean } = {}): Promise<void> {
     const encoded: EncodeResult[] = await Promise.all(items.map((it) => this.#blocks.encode(it.data)));
     const refs = items.map((it, k) => ({ block: it.block, hash: encoded[k].zero ? null : encoded[k].hash }));
     const byHash = new Map(encoded.filter((e) => !e.zero).map((e) => [e.hash, e.encoded as Uint8Array]));
@@ -139,6 +140,7 @@ export class VolumeSnapshotJob implements SnapshotJob, WriteHook {
       this.snapshotId,
       refs,
       async (h) => byHash.get(h)!,
+      o,
     );
     for (const it of items) {
       this.#pending.delete(it.block);

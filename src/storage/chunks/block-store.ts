@@ -53,9 +53,12 @@ export class BlockStore {
     return this.codec.encode(raw);
   }
 
-  /** Packs an encoded chunk; resolves with its location once durable (then record it). */
-  putEncoded(key: string, encoded: Uint8Array): Promise<ChunkLocation> {
-    return this.writer.add(key, encoded);
+  /**
+   * Packs an encoded chunk; resolves with its location once durable (then record it). `prompt`:
+   * someone waits on this write (see PackWriter).
+   */
+  putEncoded(key: string, encoded: Uint8Array, o: { prompt?: boolean } = {}): Promise<ChunkLocation> {
+    return this.writer.add(key, encoded, o);
   }
 
   /** The raw block, verified against its key: never silently wrong data. */

@@ -17,9 +17,11 @@ export interface PackWriterOptions {
   maxDelayMs?: number;
   /**
    * ...unless more chunks are on their way (blocks being encoded): then a quiet moment does not
-   * seal, and a writer waits up to `busyMaxDelayMs` (default 250 ms) for the pack to fill. Without
+   * seal, and a writer waits up to `busyMaxDelayMs` (default 100 ms) for the pack to fill. Without
    * it, uploads through PutSnapshotBlock (a block every few ms) sealed a pack every few chunks:
-   * ~1 MB packs, and a restore from a bucket paid one GET per chunk or two.
+   * ~1 MB packs, and a restore from a bucket paid one GET per chunk or two. A writer that someone
+   * waits on (a guest write held until the old content is kept) adds with `prompt`: its pack
+   * seals as it would without the hint.
    */
   busy?: () => boolean;
   busyMaxDelayMs?: number;
@@ -32,6 +34,8 @@ interface OpenPack {
   openedAt: number;
   lastAddAt: number;
   timer: NodeJS.Timeout | null;
+  /** A prompt writer is waiting: the busy hint does not hold this pack open. */
+  prompt: boolean;
   sealed: Promise<Map<string, ChunkLocation>> | null;
   settle: { resolve(v: Map<string, ChunkLocation>): void; reject(e: unknown): void };
   done: Promise<Map<string, ChunkLocation>>;
@@ -55,17 +59,18 @@ export class PackWriter {
     this.#linger = o.lingerMs ?? 3;
     this.#maxDelay = o.maxDelayMs ?? 30;
     this.#busy = o.busy ?? (() => false);
-    this.#busyMaxDelay = Math.max(this.#maxDelay, o.busyMaxDelayMs ?? 250);
+    this.#busyMaxDelay = Math.max(this.#maxDelay, o.busyMaxDelayMs ?? 100);
   }
 
   /** Adds an encoded chunk; resolves with where it is once its pack is durable. */
-  async add(hash: string, encoded: Uint8Array): Promise<ChunkLocation> {
+  async add(hash: string, encoded: Uint8Array, o: { prompt?: boolean } = {}): Promise<ChunkLocation> {
     if (this.#open && this.#open.bytes + encoded.byteLength > this.#target) this.#seal(this.#open);
     this.#open ??= this.#newPack();
     const pack = this.#open;
     pack.chunks.push({ hash, encoded });
     pack.bytes += encoded.byteLength;
     pack.lastAddAt = Date.now();
+    if (o.prompt) pack.prompt = true;
     pack.timer ??= setTimeout(() => this.#onTimer(pack), this.#linger);
     const where = (await pack.done).get(hash);
     if (!where) throw new Error(`chunk ${hash} lost from pack ${pack.id}`);
@@ -93,6 +98,7 @@ export class PackWriter {
       openedAt: now,
       lastAddAt: now,
       timer: null,
+      prompt: false,
       sealed: null,
       settle,
       done,
@@ -105,7 +111,7 @@ export class PackWriter {
     const now = Date.now();
     const quietFor = now - pack.lastAddAt;
     const age = now - pack.openedAt;
-    const coming = this.#busy();
+    const coming = !pack.prompt && this.#busy();
     const waitMore = coming ? age < this.#busyMaxDelay : quietFor < this.#linger && age < this.#maxDelay;
     if (waitMore) {
       const next = quietFor < this.#linger ? this.#linger - quietFor : this.#linger;
